@@ -1,0 +1,70 @@
+"""File-system helpers shared by the local sources: bounded discovery and file identity."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from pathlib import Path
+
+# Folders that never hold a user's runs, or that belong to another source's layout.
+SKIP_DIRS = frozenset(
+    {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "env", "__pycache__", "site-packages",
+     ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", ".nox", ".idea", ".vscode", "dist", "build"}
+)  # fmt: skip
+MAX_DEPTH = 8
+
+
+def walk(root: Path, *, skip: Callable[[str], bool] | None = None, max_depth: int = MAX_DEPTH) -> Iterator[tuple[Path, list[str], list[str]]]:
+    """os.walk below `root`, pruned of tool folders and of anything deeper than `max_depth`.
+
+    Unreadable folders are passed over silently: discovery lists what it can.
+    """
+    root = Path(root)
+    base_depth = len(root.parts)
+    for folder, dirs, files in os.walk(root, onerror=lambda _err: None, followlinks=False):
+        path = Path(folder)
+        depth = len(path.parts) - base_depth
+        dirs[:] = sorted(
+            d for d in dirs if d not in SKIP_DIRS and not (skip and skip(d)) and depth < max_depth
+        )
+        yield path, dirs, sorted(files)
+
+
+def file_identity(paths: Iterable[Path]) -> Hashable:
+    """(path, size, mtime_ns) of each file: changes when a log grows or is rewritten."""
+    out = []
+    for path in paths:
+        try:
+            st = path.stat()
+        except OSError:
+            out.append((str(path), -1, -1))
+            continue
+        out.append((str(path), st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+def relative_id(path: Path, root: Path) -> str:
+    """A stable, readable run id: the path relative to the discovery root, in POSIX form."""
+    try:
+        rel = path.resolve().relative_to(root.resolve())
+    except ValueError:
+        rel = path.resolve()
+    text = rel.as_posix()
+    return text if text != "." else path.resolve().name
+
+
+class RealPathResolver:
+    """Path checks that follow the file system: `..` and symlinks are resolved before comparing."""
+
+    def looks_like_path(self, ref: str) -> bool:
+        return "/" in ref or "\\" in ref or ref.startswith(".") or os.path.exists(ref)
+
+    def resolve(self, ref: str) -> str:
+        return os.path.realpath(os.path.expanduser(ref))
+
+    def same(self, a: str, b: str) -> bool:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+    def is_within(self, path: str, root: str | os.PathLike[str]) -> bool:
+        real, base = os.path.realpath(path), os.path.realpath(root)
+        return real == base or real.startswith(base.rstrip(os.sep) + os.sep)

@@ -1,0 +1,1 @@
+"""One package or module per log source; each conforms to runwise.ports.run_source.RunSource."""

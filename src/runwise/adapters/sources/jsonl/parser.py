@@ -1,0 +1,296 @@
+"""Columnar JSONL parsing: chunks of lines become numpy columns without a Python object per point.
+
+Step precedence: the configured key, else `step`, `_step`, `global_step`, `iteration`, `iter`, then
+`epoch` (only when it grows on every line, i.e. one line per epoch), else the record index.
+`null` means "not logged at this step" (sparse keys); `NaN`, `Infinity` and `-Infinity` are kept.
+Booleans and strings are not series. Nested objects are flattened with `/`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from itertools import repeat
+from typing import Any, BinaryIO
+
+import attrs
+import numpy as np
+import orjson
+
+from runwise.domain.model import MetricSeries
+
+STEP_KEYS: tuple[str, ...] = ("step", "_step", "global_step", "iteration", "iter")
+EPOCH_KEY = "epoch"
+TIME_KEYS: tuple[str, ...] = ("_timestamp", "timestamp", "wall_time", "walltime")
+CHUNK_BYTES = 4 << 20
+
+_SENTINELS = {b"NaN": b'"\\u0000nan"', b"Infinity": b'"\\u0000inf"', b"-Infinity": b'"\\u0000-inf"'}
+_SENTINEL_VALUES = {"\x00nan": math.nan, "\x00inf": math.inf, "\x00-inf": -math.inf}
+_NUMBER_KINDS = frozenset({int, float})
+
+
+@attrs.define
+class ParseReport:
+    """What parsing skipped, for one line in the run's warnings."""
+
+    lines: int = 0
+    malformed: int = 0
+    first_malformed_line: int | None = None
+    partial_tail: bool = False
+    config: dict[str, Any] = attrs.field(factory=dict)
+
+    def warnings(self) -> tuple[str, ...]:
+        out = []
+        if self.malformed:
+            out.append(
+                f"skipped {self.malformed} malformed line{'s' if self.malformed != 1 else ''}"
+                f" (first at line {self.first_malformed_line})"
+            )
+        if self.partial_tail:
+            out.append("last line is incomplete (file still being written?); read up to the line before")
+        return tuple(out)
+
+
+def _fix_nonfinite(chunk: bytes) -> bytes:
+    """Replace bare NaN/Infinity/-Infinity values (Python's json writes them) with sentinel strings.
+
+    Occurrences are found with bytes.find (C speed) and checked for a value position, so text
+    inside strings such as "NaN-guard" is left alone.
+    """
+    hits: list[tuple[int, int, bytes]] = []
+    for token in (b"NaN", b"Infinity"):
+        start = chunk.find(token)
+        while start >= 0:
+            end = start + len(token)
+            begin = start - 1 if token == b"Infinity" and start > 0 and chunk[start - 1 : start] == b"-" else start
+            if _is_value_position(chunk, begin, end):
+                hits.append((begin, end, _SENTINELS[chunk[begin:end]]))
+            start = chunk.find(token, end)
+    if not hits:
+        return chunk
+    hits.sort()
+    parts, last = [], 0
+    for begin, end, replacement in hits:
+        parts.append(chunk[last:begin])
+        parts.append(replacement)
+        last = end
+    parts.append(chunk[last:])
+    return b"".join(parts)
+
+
+def _is_value_position(chunk: bytes, begin: int, end: int) -> bool:
+    before = chunk[max(0, begin - 8) : begin].rstrip(b" \t")[-1:]
+    after = chunk[end : end + 8].lstrip(b" \t")[:1]
+    return before in (b":", b"[", b",") and after in (b",", b"}", b"]", b"", b"\r", b"\n")
+
+
+def iter_chunks(stream: BinaryIO, report: ParseReport, chunk_bytes: int = CHUNK_BYTES) -> Iterator[list[bytes]]:
+    """Complete lines in chunks; a trailing line without newline is kept only if it parses."""
+    carry = b""
+    while True:
+        block = stream.read(chunk_bytes)
+        if not block:
+            break
+        block = carry + block
+        cut = block.rfind(b"\n")
+        if cut < 0:
+            carry = block
+            continue
+        carry = block[cut + 1 :]
+        yield block[:cut].split(b"\n")
+    if carry.strip():
+        try:
+            orjson.loads(_fix_nonfinite(carry))
+        except orjson.JSONDecodeError:
+            report.partial_tail = True
+            return
+        yield [carry]
+
+
+def parse_lines(lines: Sequence[bytes], report: ParseReport) -> list[dict[str, Any]]:
+    """Parse one chunk of lines into row dicts; bad lines are counted, never fatal."""
+    first_line = report.lines + 1
+    report.lines += len(lines)
+    clean = [line for line in lines if line.strip()]
+    if not clean:
+        return []
+    joined = _fix_nonfinite(b"[" + b",".join(clean) + b"]")
+    try:
+        rows = orjson.loads(joined)
+    except orjson.JSONDecodeError:
+        rows = None
+    if rows is not None and set(map(type, rows)) == {dict}:
+        return rows  # type: ignore[no-any-return]
+    out: list[dict[str, Any]] = []
+    for offset, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            row = orjson.loads(_fix_nonfinite(line))
+        except orjson.JSONDecodeError:
+            row = None
+        if type(row) is not dict:
+            report.malformed += 1
+            if report.first_malformed_line is None:
+                report.first_malformed_line = first_line + offset
+            continue
+        out.append(row)
+    return out
+
+
+@attrs.define
+class ColumnBuilder:
+    """Accumulates per-key numpy chunks; keys present on every row share one steps array."""
+
+    step_key: str | None
+    record_index: int = 0
+    last_step: int = -1
+    values: dict[str, list[np.ndarray]] = attrs.field(factory=dict)
+    steps: dict[str, list[np.ndarray]] = attrs.field(factory=dict)
+    walls: dict[str, list[np.ndarray]] = attrs.field(factory=dict)
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        n = len(rows)
+        if n == 0:
+            return
+        index = np.arange(self.record_index, self.record_index + n, dtype=np.int64)
+        self.record_index += n
+        step_col = self._steps(rows, index)
+        self.last_step = int(step_col[-1])
+        wall_col = self._wall(rows)
+        self._columns(rows, "", step_col, wall_col)
+
+    def _steps(self, rows: list[dict[str, Any]], index: np.ndarray) -> np.ndarray:
+        if self.step_key is None:
+            return index
+        raw = list(map(dict.get, rows, repeat(self.step_key)))
+        if set(map(type, raw)) <= {int}:
+            return np.array(raw, dtype=np.int64)
+        # a line without a usable step takes the previous line's step (or its record index)
+        out = np.empty(len(raw), dtype=np.int64)
+        previous = self.last_step
+        for i, v in enumerate(raw):
+            if type(v) is int or (type(v) is float and math.isfinite(v)):
+                previous = int(v)
+            elif previous < 0:
+                previous = int(index[i])
+            out[i] = previous
+        return out
+
+    def _wall(self, rows: list[dict[str, Any]]) -> np.ndarray | None:
+        for key in TIME_KEYS:
+            if key in rows[0]:
+                raw = [r.get(key) for r in rows]
+                if set(map(type, raw)) <= {int, float}:
+                    return np.array(raw, dtype=np.float64)
+        return None
+
+    def _columns(self, rows: list[dict[str, Any]], prefix: str, step_col: np.ndarray, wall_col: np.ndarray | None) -> None:
+        keys: set[str] = set().union(*rows)
+        for key in keys:
+            full = prefix + key
+            if not prefix and key == self.step_key:
+                continue
+            col = list(map(dict.get, rows, repeat(key)))
+            types = set(map(type, col))
+            if dict in types:
+                sub = [v if type(v) is dict else {} for v in col]
+                self._columns(sub, full + "/", step_col, wall_col)
+                types.discard(dict)
+                if not types - {type(None)}:
+                    continue
+            self._add_column(full, col, types, step_col, wall_col)
+
+    def _add_column(
+        self, key: str, col: list[Any], types: set[type], step_col: np.ndarray, wall_col: np.ndarray | None
+    ) -> None:
+        if types <= {int, float}:
+            values = np.array(col, dtype=np.float64)
+            steps, wall = step_col, wall_col
+        else:
+            if str in types:
+                col = list(map(_SENTINEL_VALUES.get, col, col))  # NaN/Inf sentinels become floats
+            mask = np.fromiter(map(_NUMBER_KINDS.__contains__, map(type, col)), dtype=bool, count=len(col))
+            if not mask.any():
+                return
+            values = np.array([v for v, m in zip(col, mask) if m], dtype=np.float64)
+            steps = step_col[mask]
+            wall = None if wall_col is None else wall_col[mask]
+        self.values.setdefault(key, []).append(values)
+        self.steps.setdefault(key, []).append(steps)
+        if wall is not None:
+            self.walls.setdefault(key, []).append(wall)
+
+    def build(self) -> dict[str, MetricSeries]:
+        """Concatenate chunks; keys that shared step chunks share the resulting steps array."""
+        shared: dict[tuple[int, ...], np.ndarray] = {}
+        out: dict[str, MetricSeries] = {}
+        for key in sorted(self.values):
+            step_chunks = self.steps[key]
+            ident = tuple(id(c) for c in step_chunks)
+            steps = shared.get(ident)
+            if steps is None:
+                steps = np.concatenate(step_chunks) if len(step_chunks) > 1 else step_chunks[0]
+                shared[ident] = steps
+            values = np.concatenate(self.values[key]) if len(self.values[key]) > 1 else self.values[key][0]
+            wall_chunks = self.walls.get(key)
+            wall = None
+            if wall_chunks and sum(c.size for c in wall_chunks) == steps.size:
+                wall = np.concatenate(wall_chunks)
+            out[key] = _ordered(key, steps, values, wall)
+        return out
+
+
+def _ordered(key: str, steps: np.ndarray, values: np.ndarray, wall: np.ndarray | None) -> MetricSeries:
+    """Sorted by step; when a step was written twice (resumed training) the later write wins."""
+    if steps.size > 1 and not bool(np.all(steps[1:] > steps[:-1])):
+        order = np.argsort(steps, kind="stable")
+        steps, values = steps[order], values[order]
+        wall = None if wall is None else wall[order]
+        keep = np.ones(steps.size, dtype=bool)
+        keep[:-1] = steps[1:] != steps[:-1]
+        steps, values = steps[keep], values[keep]
+        wall = None if wall is None else wall[keep]
+    return MetricSeries(key, steps, values, wall)
+
+
+def choose_step_key(first_rows: list[dict[str, Any]], configured: str | None) -> str | None:
+    """The step field by precedence; `epoch` only when it grows on every line of the sample."""
+    if configured:
+        return configured
+    for key in STEP_KEYS:
+        if any(key in r for r in first_rows):
+            return key
+    epochs = [r.get(EPOCH_KEY) for r in first_rows]
+    if epochs and all(type(e) is int for e in epochs) and all(b > a for a, b in zip(epochs, epochs[1:])):
+        return EPOCH_KEY
+    return None
+
+
+def read_series(stream: BinaryIO, step_key: str | None = None) -> tuple[dict[str, MetricSeries], ParseReport]:
+    """Parse a whole JSONL stream into full-resolution series."""
+    report = ParseReport()
+    builder: ColumnBuilder | None = None
+    for lines in iter_chunks(stream, report):
+        rows = parse_lines(lines, report)
+        rows = _split_config(rows, report)
+        if builder is None:
+            if not rows:
+                continue
+            builder = ColumnBuilder(choose_step_key(rows[:1000], step_key))
+        builder.add(rows)
+    return (builder.build() if builder else {}), report
+
+
+def _split_config(rows: list[dict[str, Any]], report: ParseReport) -> list[dict[str, Any]]:
+    """Lines like {"config": {...}} carry the run's config, not metrics."""
+    if not rows or "config" not in rows[0] and not any("config" in r for r in rows[:5]):
+        return rows
+    kept = []
+    for row in rows:
+        cfg = row.get("config")
+        if type(cfg) is dict and len(row) <= 2:
+            report.config.update(cfg)
+            continue
+        kept.append(row)
+    return kept

@@ -1,0 +1,181 @@
+"""JsonlRunSource: every `*.jsonl` file under the discovery root is a run."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Collection, Hashable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from runwise.adapters.fs import file_identity, relative_id, walk
+from runwise.adapters.sources.jsonl.parser import STEP_KEYS, read_series
+from runwise.domain.errors import InvalidInput, MetricNotFound, RunNotFound
+from runwise.domain.model import MetricSeries, Run, RunInfo
+
+RUNNING_WINDOW_S = 120.0  # a file written this recently is taken to be a live run
+_TAIL_BYTES = 64 * 1024
+_GENERIC_STEMS = {"metrics", "train", "log", "logs", "history", "events", "scalars", "progress", "results"}
+# Files other sources own: their own readers give them meaning (config, state, sparse keys).
+_FOREIGN_NAMES = {"wandb-history.jsonl", "wandb-events.jsonl", "output.jsonl"}
+
+
+class JsonlRunSource:
+    """A RunSource over JSON-lines metric logs."""
+
+    name = "jsonl"
+
+    def __init__(self, root: Path | str, *, step_key: str | None = None) -> None:
+        self.root = Path(root)
+        self.step_key = step_key
+
+    # discovery -------------------------------------------------------------------------------
+    def _files(self) -> list[Path]:
+        if self.root.is_file():
+            return [self.root] if self.root.suffix == ".jsonl" else []
+        found = []
+        for folder, _dirs, files in walk(self.root, skip=lambda d: d in {"wandb", "mlruns", ".aim"}):
+            found.extend(folder / f for f in files if f.endswith(".jsonl") and f not in _FOREIGN_NAMES)
+        return found
+
+    def _run_id(self, path: Path) -> str:
+        base = self.root if self.root.is_dir() else self.root.parent
+        return relative_id(path, base).removesuffix(".jsonl")
+
+    def _info(self, path: Path) -> RunInfo:
+        st = path.stat()
+        stem = path.stem
+        name = f"{path.parent.name}/{stem}" if stem.lower() in _GENERIC_STEMS and path.parent.name else stem
+        running = (time.time() - st.st_mtime) < RUNNING_WINDOW_S
+        first_time, last_step, last_time = _peek(path)
+        return RunInfo(
+            id=self._run_id(path),
+            name=name,
+            source=self.name,
+            project=path.parent.name if path.parent != self.root else None,
+            state="running" if running else "unknown",
+            created_at=first_time if first_time is not None else st.st_mtime,
+            updated_at=st.st_mtime,
+            last_step=last_step,
+            runtime_s=(last_time - first_time) if first_time is not None and last_time is not None else None,
+            path=str(path.resolve()),
+        )
+
+    def list_runs(self, *, project: str | None = None, limit: int | None = None) -> Sequence[RunInfo]:
+        infos = []
+        for path in self._files():
+            try:
+                info = self._info(path)
+            except OSError:
+                continue
+            if project is None or info.project == project:
+                infos.append(info)
+        infos.sort(key=lambda i: i.updated_at or 0.0, reverse=True)
+        return infos[:limit] if limit is not None else infos
+
+    def _path(self, run_id: str) -> Path:
+        for path in self._files():
+            if self._run_id(path) == run_id or str(path.resolve()) == run_id:
+                return path
+        raise RunNotFound(f"no JSONL run '{run_id}' under {self.root}", "list runs with: runwise list")
+
+    # loading ---------------------------------------------------------------------------------
+    def load_run(self, run_id: str) -> Run:
+        path = self._path(run_id)
+        info = self._info(path)
+        try:
+            with path.open("rb") as stream:
+                series, report = read_series(stream, self.step_key)
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {path}: {exc.strerror}", "check the file's permissions") from exc
+        if report.lines and not series and report.malformed == report.lines:
+            raise InvalidInput(
+                f"{path} is not JSON lines ({report.malformed} unreadable lines)",
+                "each line must be one JSON object, e.g. {\"step\": 1, \"loss\": 0.5}",
+            )
+        last = max((s.last_step for s in series.values() if s.last_step is not None), default=None)
+        walls = [s.wall_time for s in series.values() if s.wall_time is not None and s.wall_time.size]
+        runtime = info.runtime_s
+        if walls:
+            runtime = float(max(w[-1] for w in walls) - min(w[0] for w in walls))
+        info = _evolve(info, last_step=last, runtime_s=runtime)
+        summary = {k: float(s.values[-1]) for k, s in series.items() if len(s)}
+        config = dict(report.config) or _sidecar_config(path)
+        return Run(info=info, config=config, summary=summary, series=series, warnings=report.warnings())
+
+    def load_series(self, run_id: str, keys: Collection[str] | None = None) -> Mapping[str, MetricSeries]:
+        series = self.load_run(run_id).series
+        if keys is None:
+            return series
+        for key in keys:
+            if key not in series:
+                raise MetricNotFound(f"run '{run_id}' has no metric '{key}'", "list keys with: runwise keys REF")
+        return {k: series[k] for k in keys}
+
+    def fingerprint(self, run_id: str) -> Hashable:
+        return file_identity([self._path(run_id)])
+
+
+def _evolve(info: RunInfo, **changes: Any) -> RunInfo:
+    import attrs
+
+    return attrs.evolve(info, **changes)
+
+
+def _peek(path: Path) -> tuple[float | None, int | None, float | None]:
+    """First timestamp, last step and last timestamp from the file's head and tail, without a full read."""
+    try:
+        with path.open("rb") as stream:
+            head = stream.readline(_TAIL_BYTES)
+            size = os.fstat(stream.fileno()).st_size
+            stream.seek(max(0, size - _TAIL_BYTES))
+            tail = stream.read()
+    except OSError:
+        return None, None, None
+    first = _loads(head)
+    last: dict[str, Any] | None = None
+    for line in reversed(tail.split(b"\n")):
+        last = _loads(line)
+        if last is not None and "config" not in last:
+            break
+    first_time = _time_of(first)
+    last_time = _time_of(last)
+    last_step = None
+    if last is not None:
+        for key in STEP_KEYS:
+            if type(last.get(key)) is int:
+                last_step = int(last[key])
+                break
+    return first_time, last_step, last_time
+
+
+def _loads(line: bytes) -> dict[str, Any] | None:
+    try:
+        row = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    return row if type(row) is dict else None
+
+
+def _time_of(row: dict[str, Any] | None) -> float | None:
+    if row is None:
+        return None
+    for key in ("_timestamp", "timestamp", "wall_time", "time"):
+        value = row.get(key)
+        if type(value) in (int, float) and value > 1e9:
+            return float(value)
+    return None
+
+
+def _sidecar_config(path: Path) -> dict[str, Any]:
+    """`<stem>.config.json` or a lone `config.json` beside the log holds the run's config."""
+    for candidate in (path.with_name(f"{path.stem}.config.json"), path.with_name("config.json")):
+        if candidate.is_file():
+            try:
+                data = orjson.loads(candidate.read_bytes())
+            except (OSError, orjson.JSONDecodeError):
+                return {}
+            return data if isinstance(data, dict) else {}
+    return {}

@@ -1,0 +1,43 @@
+"""InMemoryRunSource: runs held in memory, for tests, notebooks and the Python API."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
+
+from runwise.domain.errors import MetricNotFound, RunNotFound
+from runwise.domain.model import MetricSeries, Run, RunInfo
+
+
+class InMemoryRunSource:
+    """A RunSource over Run objects given up front."""
+
+    def __init__(self, runs: Iterable[Run] = (), name: str = "memory") -> None:
+        self.name = name
+        self._runs: dict[str, Run] = {run.info.id: run for run in runs}
+
+    def add(self, run: Run) -> None:
+        self._runs[run.info.id] = run
+
+    def list_runs(self, *, project: str | None = None, limit: int | None = None) -> Sequence[RunInfo]:
+        infos = [r.info for r in self._runs.values() if project is None or r.info.project == project]
+        infos.sort(key=lambda i: (i.updated_at or i.created_at or 0.0), reverse=True)
+        return infos[:limit] if limit is not None else infos
+
+    def load_run(self, run_id: str) -> Run:
+        try:
+            return self._runs[run_id]
+        except KeyError:
+            raise RunNotFound(f"no run '{run_id}' in {self.name}", "list runs with: runwise list") from None
+
+    def load_series(self, run_id: str, keys: Collection[str] | None = None) -> Mapping[str, MetricSeries]:
+        series = self.load_run(run_id).series
+        if keys is None:
+            return dict(series)
+        missing = [k for k in keys if k not in series]
+        if missing:
+            raise MetricNotFound(f"run '{run_id}' has no metric '{missing[0]}'", "list keys with: runwise keys REF")
+        return {k: series[k] for k in keys}
+
+    def fingerprint(self, run_id: str) -> Hashable:
+        run = self.load_run(run_id)
+        return (id(run), run.info.last_step)

@@ -1,0 +1,1 @@
+"""Pure training-run logic: numpy and attrs only, no I/O."""

@@ -1,0 +1,100 @@
+"""Fit prioritised sections to a token budget: drop whole low-priority sections, then whole items."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import attrs
+
+
+@attrs.frozen
+class Section:
+    """A block of output. Lower `priority` numbers matter more; `required` sections are never dropped.
+
+    `items` are whole facts (one line each). Trimming keeps the first `shown` items and, when
+    `more` is set, adds its note for the rest (e.g. "+12 more metrics: runwise keys REF").
+    """
+
+    name: str
+    priority: int
+    items: tuple[str, ...]
+    header: str | None = None
+    required: bool = False
+    min_items: int = 1
+    more: Callable[[int], str] | None = attrs.field(default=None, eq=False)
+    shown: int | None = None  # None: all items
+    hidden_before: int = 0  # items already left out by the caller, counted in the `more` note
+
+    @property
+    def visible_items(self) -> tuple[str, ...]:
+        return self.items if self.shown is None else self.items[: self.shown]
+
+    @property
+    def hidden(self) -> int:
+        return self.hidden_before + len(self.items) - len(self.visible_items)
+
+    def render(self) -> str:
+        lines = [self.header] if self.header else []
+        lines.extend(self.visible_items)
+        if self.hidden and self.more is not None:
+            lines.append(self.more(self.hidden))
+        return "\n".join(lines)
+
+
+def render_sections(sections: Sequence[Section]) -> str:
+    """Sections joined by newlines, in the order given."""
+    return "\n".join(text for text in (s.render() for s in sections) if text)
+
+
+def fit(sections: Sequence[Section], count_tokens: Callable[[str], int], budget: int) -> tuple[list[Section], int]:
+    """The sections that fit in `budget` tokens, in their original order, and their token count.
+
+    Least important sections are dropped whole first; if the rest still overflows, items are trimmed
+    from the end of the least important sections. Required sections stay even over budget.
+    """
+    kept = list(sections)
+    total = count_tokens(render_sections(kept))
+    for section in sorted(sections, key=lambda s: s.priority, reverse=True):
+        if total <= budget:
+            break
+        if not section.required:
+            kept.remove(section)
+            total = count_tokens(render_sections(kept))
+    if total > budget:
+        kept, total = _trim_items(kept, count_tokens, budget)
+    return _readmit(sections, kept, total, count_tokens, budget)
+
+
+def _trim_items(
+    kept: list[Section], count_tokens: Callable[[str], int], budget: int
+) -> tuple[list[Section], int]:
+    total = count_tokens(render_sections(kept))
+    for index in sorted(range(len(kept)), key=lambda i: kept[i].priority, reverse=True):
+        section = kept[index]
+        shown = len(section.items)
+        while total > budget and shown > section.min_items:
+            shown -= 1
+            kept[index] = attrs.evolve(section, shown=shown)
+            total = count_tokens(render_sections(kept))
+    return kept, total
+
+
+def _readmit(
+    sections: Sequence[Section],
+    kept: list[Section],
+    total: int,
+    count_tokens: Callable[[str], int],
+    budget: int,
+) -> tuple[list[Section], int]:
+    """Dropping a big section may leave room for a smaller, less important one: put it back."""
+    kept_names = {s.name for s in kept}
+    for section in sorted(sections, key=lambda s: s.priority):
+        if section.name in kept_names:
+            continue
+        trial = [s for s in sections if s.name in kept_names or s is section]
+        trial = [next((k for k in kept if k.name == s.name), s) for s in trial]
+        trial_total = count_tokens(render_sections(trial))
+        if trial_total <= budget:
+            kept, total = trial, trial_total
+            kept_names.add(section.name)
+    return kept, total

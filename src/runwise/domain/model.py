@@ -1,0 +1,154 @@
+"""Core value types: a run, its metadata and its metric series."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import attrs
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+RunState = Literal["running", "finished", "crashed", "unknown"]
+RUN_STATES: tuple[RunState, ...] = ("running", "finished", "crashed", "unknown")
+
+
+def _frozen(dtype: type) -> Any:
+    def convert(values: ArrayLike) -> NDArray[Any]:
+        array = np.array(values, dtype=dtype, copy=True).reshape(-1)
+        array.setflags(write=False)
+        return array
+
+    return convert
+
+
+def _frozen_optional_float(values: ArrayLike | None) -> NDArray[np.float64] | None:
+    return None if values is None else _frozen(np.float64)(values)
+
+
+@attrs.frozen(eq=False)
+class MetricSeries:
+    """One metric at full resolution, with its own steps; NaN and ±Inf are kept as logged."""
+
+    key: str
+    steps: NDArray[np.int64] = attrs.field(converter=_frozen(np.int64))
+    values: NDArray[np.float64] = attrs.field(converter=_frozen(np.float64))
+    wall_time: NDArray[np.float64] | None = attrs.field(default=None, converter=_frozen_optional_float)
+
+    def __attrs_post_init__(self) -> None:
+        if self.steps.shape != self.values.shape:
+            raise ValueError(f"{self.key}: {self.steps.size} steps but {self.values.size} values")
+        if self.wall_time is not None and self.wall_time.shape != self.steps.shape:
+            raise ValueError(f"{self.key}: wall_time length differs from steps")
+
+    def __len__(self) -> int:
+        return int(self.steps.size)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MetricSeries):
+            return NotImplemented
+        return (
+            self.key == other.key
+            and np.array_equal(self.steps, other.steps)
+            and np.array_equal(self.values, other.values, equal_nan=True)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def first_step(self) -> int | None:
+        return int(self.steps[0]) if self.steps.size else None
+
+    @property
+    def last_step(self) -> int | None:
+        return int(self.steps[-1]) if self.steps.size else None
+
+    def until(self, step: int) -> MetricSeries:
+        """The series as it was when `step` was logged (points at or before it)."""
+        end = int(np.searchsorted(self.steps, step, side="right"))
+        wall = None if self.wall_time is None else self.wall_time[:end]
+        return MetricSeries(self.key, self.steps[:end], self.values[:end], wall)
+
+    def between(self, start: int | None, stop: int | None) -> MetricSeries:
+        """Points with start <= step <= stop (either bound may be open)."""
+        lo = 0 if start is None else int(np.searchsorted(self.steps, start, side="left"))
+        hi = self.steps.size if stop is None else int(np.searchsorted(self.steps, stop, side="right"))
+        wall = None if self.wall_time is None else self.wall_time[lo:hi]
+        return MetricSeries(self.key, self.steps[lo:hi], self.values[lo:hi], wall)
+
+
+def sorted_series(key: str, steps: ArrayLike, values: ArrayLike, wall_time: ArrayLike | None = None) -> MetricSeries:
+    """Build a series ordered by step; a step logged twice keeps its last write (restarts, re-logging)."""
+    steps_a = np.asarray(steps, dtype=np.int64)
+    values_a = np.asarray(values, dtype=np.float64)
+    wall_a = None if wall_time is None else np.asarray(wall_time, dtype=np.float64)
+    if steps_a.size > 1 and not (np.all(steps_a[1:] > steps_a[:-1])):
+        # stable sort, then keep the last occurrence of each step
+        order = np.argsort(steps_a, kind="stable")
+        steps_a, values_a = steps_a[order], values_a[order]
+        wall_a = None if wall_a is None else wall_a[order]
+        keep = np.ones(steps_a.size, dtype=bool)
+        keep[:-1] = steps_a[1:] != steps_a[:-1]
+        steps_a, values_a = steps_a[keep], values_a[keep]
+        wall_a = None if wall_a is None else wall_a[keep]
+    return MetricSeries(key, steps_a, values_a, wall_a)
+
+
+@attrs.frozen
+class GitInfo:
+    """Where the code of a run came from."""
+
+    commit: str | None = None
+    remote: str | None = None
+    dirty: bool | None = None
+
+
+@attrs.frozen
+class RunInfo:
+    """What is known about a run without reading its metrics in full."""
+
+    id: str
+    name: str
+    source: str
+    project: str | None = None
+    state: RunState = "unknown"
+    created_at: float | None = None  # unix seconds
+    updated_at: float | None = None
+    last_step: int | None = None
+    runtime_s: float | None = None
+    tags: tuple[str, ...] = ()
+    notes: str | None = None
+    git: GitInfo | None = None
+    path: str | None = None  # where the run lives (folder or file), for path references
+
+    @property
+    def qualified_id(self) -> str:
+        return f"{self.source}:{self.id}"
+
+
+@attrs.frozen
+class Run:
+    """A run with its config, final summary values and every metric series."""
+
+    info: RunInfo
+    config: Mapping[str, Any] = attrs.field(factory=dict)
+    summary: Mapping[str, Any] = attrs.field(factory=dict)
+    series: Mapping[str, MetricSeries] = attrs.field(factory=dict)
+    warnings: tuple[str, ...] = ()  # problems met while reading (skipped lines, bad records)
+
+    def at_step(self, step: int) -> tuple[Run, int]:
+        """The run as it was at `step`: nearest logged step at or before it, and that step."""
+        used = -1
+        cut: dict[str, MetricSeries] = {}
+        for key, series in self.series.items():
+            part = series.until(step)
+            cut[key] = part
+            if part.last_step is not None:
+                used = max(used, part.last_step)
+        if used < 0:
+            from runwise.domain.errors import InvalidInput
+
+            first = min((s.first_step for s in self.series.values() if s.first_step is not None), default=None)
+            raise InvalidInput(f"no step at or before {step} in run {self.info.name} (first logged step: {first})")
+        info = attrs.evolve(self.info, last_step=used)
+        return attrs.evolve(self, info=info, series=cut), used

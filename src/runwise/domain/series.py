@@ -1,0 +1,182 @@
+"""Pure numpy operations on series: statistics, extreme-preserving downsampling, sparklines, trends."""
+
+from __future__ import annotations
+
+import math
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from runwise.domain.model import MetricSeries
+
+SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
+SPARK_NONFINITE = "×"  # a bucket holding NaN/Inf is shown, never dropped
+
+
+@attrs.frozen
+class SeriesStats:
+    """Whole-series statistics; NaN/Inf are counted, never averaged."""
+
+    key: str
+    count: int
+    nonfinite: int
+    first_nonfinite_step: int | None
+    first: float | None
+    last: float | None
+    last_step: int | None
+    min: float | None
+    min_step: int | None
+    max: float | None
+    max_step: int | None
+    mean: float | None
+    std: float | None
+    first_step: int | None
+
+
+def stats(series: MetricSeries) -> SeriesStats:
+    """Statistics over every point of the series."""
+    values, steps = series.values, series.steps
+    finite = np.isfinite(values)
+    n_bad = int(values.size - np.count_nonzero(finite))
+    first_bad = int(steps[np.argmin(finite)]) if n_bad else None
+    if not finite.any():
+        return SeriesStats(
+            series.key, int(values.size), n_bad, first_bad, None, None, series.last_step,
+            None, None, None, None, None, None, series.first_step,
+        )  # fmt: skip
+    good_v, good_s = values[finite], steps[finite]
+    i_min, i_max = int(np.argmin(good_v)), int(np.argmax(good_v))
+    last = float(values[-1])
+    return SeriesStats(
+        key=series.key,
+        count=int(values.size),
+        nonfinite=n_bad,
+        first_nonfinite_step=first_bad,
+        first=float(values[0]),
+        last=last,
+        last_step=series.last_step,
+        min=float(good_v[i_min]),
+        min_step=int(good_s[i_min]),
+        max=float(good_v[i_max]),
+        max_step=int(good_s[i_max]),
+        mean=float(good_v.mean()),
+        std=float(good_v.std()),
+        first_step=series.first_step,
+    )
+
+
+def last_finite(series: MetricSeries) -> tuple[float | None, int | None]:
+    """The last finite value and its step (None when the series has none)."""
+    finite = np.flatnonzero(np.isfinite(series.values))
+    if finite.size == 0:
+        return None, None
+    i = int(finite[-1])
+    return float(series.values[i]), int(series.steps[i])
+
+
+def best(series: MetricSeries, higher_is_better: bool) -> tuple[float | None, int | None]:
+    """The best finite value and the step it was first reached."""
+    values = series.values
+    finite = np.isfinite(values)
+    if not finite.any():
+        return None, None
+    masked = np.where(finite, values, -np.inf if higher_is_better else np.inf)
+    i = int(np.argmax(masked) if higher_is_better else np.argmin(masked))
+    return float(values[i]), int(series.steps[i])
+
+
+def downsample_indices(values: NDArray[np.float64], target: int) -> NDArray[np.int64]:
+    """Indices of at most ~`target` points that keep each bucket's min, max and non-finite points.
+
+    Spikes and NaNs survive because every bucket contributes its extremes, not a sample.
+    """
+    n = values.size
+    if n <= target or target <= 0:
+        return np.arange(n, dtype=np.int64)
+    buckets = max(1, target // 2)
+    edges = np.linspace(0, n, buckets + 1).astype(np.int64)
+    starts = edges[:-1]
+    finite = np.isfinite(values)
+    safe_hi = np.where(finite, values, -np.inf)
+    safe_lo = np.where(finite, values, np.inf)
+    # per-bucket argmax/argmin via reduceat on values, then locate indices
+    max_vals = np.maximum.reduceat(safe_hi, starts)
+    min_vals = np.minimum.reduceat(safe_lo, starts)
+    bucket_of = np.repeat(np.arange(buckets), np.diff(edges))
+    is_max = safe_hi == max_vals[bucket_of]
+    is_min = safe_lo == min_vals[bucket_of]
+    keep = np.zeros(n, dtype=bool)
+    # first max and first min per bucket
+    for mask in (is_max, is_min):
+        hits = np.flatnonzero(mask)
+        first_hit = np.unique(bucket_of[hits], return_index=True)[1]
+        keep[hits[first_hit]] = True
+    nonfinite = np.flatnonzero(~finite)
+    if nonfinite.size:
+        # the first non-finite point of each bucket is kept so a NaN is always visible
+        first_bad = np.unique(bucket_of[nonfinite], return_index=True)[1]
+        keep[nonfinite[first_bad]] = True
+    keep[0] = keep[-1] = True
+    return np.flatnonzero(keep).astype(np.int64)
+
+
+def downsample(series: MetricSeries, target: int) -> MetricSeries:
+    """An output-only copy with about `target` points, extremes and non-finite points kept."""
+    idx = downsample_indices(series.values, target)
+    wall = None if series.wall_time is None else series.wall_time[idx]
+    return MetricSeries(series.key, series.steps[idx], series.values[idx], wall)
+
+
+def sparkline(values: NDArray[np.float64], width: int = 16) -> str:
+    """Unicode sparkline of bucket means; a bucket with a non-finite value shows as ×."""
+    n = values.size
+    if n == 0:
+        return ""
+    width = min(width, n)
+    edges = np.linspace(0, n, width + 1).astype(np.int64)
+    finite = np.isfinite(values)
+    sums = np.add.reduceat(np.where(finite, values, 0.0), edges[:-1])
+    counts = np.add.reduceat(finite.astype(np.int64), edges[:-1])
+    bad = np.add.reduceat((~finite).astype(np.int64), edges[:-1]) > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = sums / counts
+    ok = (counts > 0) & ~bad
+    if not ok.any():
+        return SPARK_NONFINITE * width
+    lo, hi = float(means[ok].min()), float(means[ok].max())
+    span = hi - lo
+    chars = []
+    for i in range(width):
+        if not ok[i]:
+            chars.append(SPARK_NONFINITE)
+        elif span <= 0 or not math.isfinite(span):
+            chars.append(SPARK_BLOCKS[3])
+        else:
+            level = int((means[i] - lo) / span * (len(SPARK_BLOCKS) - 1) + 0.5)
+            chars.append(SPARK_BLOCKS[level])
+    return "".join(chars)
+
+
+def trend(series: MetricSeries, tail_fraction: float = 0.2, min_points: int = 5) -> str:
+    """Direction over the trailing part of the run: ↑, ↓, → (flat) or ? (too little finite data).
+
+    Compares the means of the two halves of the tail window, relative to the series' own scale,
+    so it is invariant to positive scaling and to shifting steps.
+    """
+    values = series.values[np.isfinite(series.values)]
+    if values.size < min_points:
+        return "?"
+    window = max(min_points, int(values.size * tail_fraction))
+    tail = values[-window:]
+    half = tail.size // 2
+    early, late = float(np.mean(tail[:half])), float(np.mean(tail[half:]))
+    scale = float(np.percentile(values, 95) - np.percentile(values, 5))
+    if scale <= 0:
+        scale = abs(early) or 1.0
+    change = (late - early) / scale
+    if change > 0.02:
+        return "↑"
+    if change < -0.02:
+        return "↓"
+    return "→"

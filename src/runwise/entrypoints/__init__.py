@@ -1,0 +1,1 @@
+"""Entry points: MCP server, CLI and Python API."""

@@ -1,0 +1,1 @@
+"""Interfaces the services drive, typed in domain terms."""

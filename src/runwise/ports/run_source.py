@@ -1,0 +1,33 @@
+"""The RunSource port: read-only access to one tracking backend."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Hashable, Mapping, Sequence
+from typing import Protocol
+
+from runwise.domain.model import MetricSeries, Run, RunInfo
+
+
+class RunSource(Protocol):
+    """Read-only access to one tracking backend.
+
+    Contract (tests/contract checks it for every adapter):
+    - `list_runs` never raises for unreadable runs; it lists what it can, newest first.
+    - `load_run` / `load_series` raise RunNotFound for an unknown id, never return None.
+    - Series are full resolution, sorted by step, NaN/±Inf kept, sparse keys keep their own steps.
+    - A truncated or still-growing log is read up to its last whole record; problems met while
+      reading are reported in `Run.warnings`, not raised.
+    - Nothing is ever written into the user's log directories.
+    """
+
+    name: str  # "jsonl", "tensorboard", "wandb", ...
+
+    def list_runs(self, *, project: str | None = None, limit: int | None = None) -> Sequence[RunInfo]: ...
+
+    def load_run(self, run_id: str) -> Run: ...
+
+    def load_series(self, run_id: str, keys: Collection[str] | None = None) -> Mapping[str, MetricSeries]: ...
+
+    def fingerprint(self, run_id: str) -> Hashable:
+        """Identity of the files behind a run (paths, sizes, mtimes): changes when the run grows."""
+        ...

@@ -1,0 +1,1 @@
+"""Use cases that drive the ports and the domain."""

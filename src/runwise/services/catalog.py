@@ -1,0 +1,159 @@
+"""Finding runs across every source and resolving a REF to exactly one of them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import PurePath
+
+import attrs
+
+from runwise.domain.errors import AccessDenied, AmbiguousRun, RunNotFound
+from runwise.domain.model import Run, RunInfo
+from runwise.domain.refs import RunRef, parse_ref
+from runwise.ports.run_source import RunSource
+from runwise.services.cache import RunCache
+
+MAX_CANDIDATES_SHOWN = 4
+
+
+@attrs.frozen
+class LoadedRun:
+    """A run loaded for a REF; `step` is the step actually used when the REF asked for `@STEP`."""
+
+    run: Run
+    source: RunSource = attrs.field(eq=False)
+    requested_step: int | None = None
+    step: int | None = None
+
+
+class Catalog:
+    """Every configured source behind one lookup; the only place REFs are resolved."""
+
+    def __init__(
+        self,
+        sources: Sequence[RunSource],
+        *,
+        cache: RunCache | None = None,
+        roots: Sequence[str] | None = None,
+        path_resolver: PathResolver | None = None,
+    ) -> None:
+        self.sources = list(sources)
+        self.cache = cache or RunCache()
+        self.roots = [PurePath(r) for r in roots] if roots else None
+        self.paths = path_resolver or PathResolver()
+
+    # listing ---------------------------------------------------------------------------------
+    def list_runs(
+        self,
+        *,
+        source: str | None = None,
+        project: str | None = None,
+        state: str | None = None,
+        limit: int | None = None,
+    ) -> list[tuple[RunSource, RunInfo]]:
+        """Runs of every source, newest first."""
+        found: list[tuple[RunSource, RunInfo]] = []
+        for src in self.sources:
+            if source is not None and src.name != source:
+                continue
+            for info in src.list_runs(project=project):
+                if state is not None and info.state != state:
+                    continue
+                if not self._allowed(info):
+                    continue
+                found.append((src, info))
+        found.sort(key=lambda pair: pair[1].updated_at or pair[1].created_at or 0.0, reverse=True)
+        return found[:limit] if limit is not None else found
+
+    # resolving -------------------------------------------------------------------------------
+    def resolve(self, ref: RunRef | str) -> tuple[RunSource, RunInfo]:
+        """The one run a REF names. Raises RunNotFound, AmbiguousRun or AccessDenied."""
+        parsed = parse_ref(ref) if isinstance(ref, str) else ref
+        self._check_path_ref(parsed)
+        candidates = self.list_runs(source=parsed.source)
+        if not candidates:
+            where = f" from {parsed.source}" if parsed.source else ""
+            raise RunNotFound(
+                f"no runs found{where}", "point --dir (or RUNWISE_DIR) at a folder with training logs"
+            )
+        if parsed.is_latest:
+            return candidates[0]
+        for matcher in (self._by_path, self._by_id, self._by_name, self._by_prefix):
+            matches = matcher(parsed.ref, candidates)
+            if len(matches) == 1:
+                return matches[0]
+            if len(matches) > 1:
+                shown = ", ".join(info.qualified_id for _, info in matches[:MAX_CANDIDATES_SHOWN])
+                raise AmbiguousRun(
+                    f"'{parsed.ref}' matches {len(matches)} runs ({shown})",
+                    "use a longer prefix, the full id or SOURCE:ID",
+                )
+        raise RunNotFound(f"no run matches '{parsed.ref}'", "list runs with: runwise list (or the list_runs tool)")
+
+    def load(self, ref: RunRef | str) -> LoadedRun:
+        """Load the run a REF names, from cache when its files have not changed."""
+        parsed = parse_ref(ref) if isinstance(ref, str) else ref
+        source, info = self.resolve(parsed)
+        key = (source.name, id(source), info.id, source.fingerprint(info.id))
+        run = self.cache.get_or_load(key, lambda: source.load_run(info.id))
+        if parsed.step is None:
+            return LoadedRun(run, source)
+        cut, used = run.at_step(parsed.step)
+        return LoadedRun(cut, source, parsed.step, used)
+
+    # helpers ---------------------------------------------------------------------------------
+    def _allowed(self, info: RunInfo) -> bool:
+        if self.roots is None or info.path is None:
+            return True
+        return any(self.paths.is_within(info.path, root) for root in self.roots)
+
+    def _check_path_ref(self, ref: RunRef) -> None:
+        if self.roots is None or not self.paths.looks_like_path(ref.ref):
+            return
+        target = self.paths.resolve(ref.ref)
+        if not any(self.paths.is_within(target, root) for root in self.roots):
+            raise AccessDenied(
+                f"'{ref.ref}' is outside the allowed roots",
+                "ask for a run under " + ", ".join(str(r) for r in self.roots),
+            )
+
+    def _by_path(self, ref: str, candidates: list[tuple[RunSource, RunInfo]]) -> list[tuple[RunSource, RunInfo]]:
+        if not self.paths.looks_like_path(ref):
+            return []
+        target = self.paths.resolve(ref)
+        exact = [c for c in candidates if c[1].path and self.paths.same(c[1].path, target)]
+        if exact:
+            return exact
+        inside_run = [c for c in candidates if c[1].path and self.paths.is_within(target, c[1].path)]
+        if inside_run:
+            return inside_run
+        return [c for c in candidates if c[1].path and self.paths.is_within(c[1].path, target)]
+
+    @staticmethod
+    def _by_id(ref: str, candidates: list[tuple[RunSource, RunInfo]]) -> list[tuple[RunSource, RunInfo]]:
+        return [c for c in candidates if ref in (c[1].id, c[1].qualified_id)]
+
+    @staticmethod
+    def _by_name(ref: str, candidates: list[tuple[RunSource, RunInfo]]) -> list[tuple[RunSource, RunInfo]]:
+        return [c for c in candidates if c[1].name == ref]
+
+    @staticmethod
+    def _by_prefix(ref: str, candidates: list[tuple[RunSource, RunInfo]]) -> list[tuple[RunSource, RunInfo]]:
+        return [c for c in candidates if c[1].name.startswith(ref) or c[1].id.startswith(ref)]
+
+
+class PathResolver:
+    """Pure path logic by default; bootstrap passes one that follows the real file system (symlinks)."""
+
+    def looks_like_path(self, ref: str) -> bool:
+        return "/" in ref or "\\" in ref or ref.startswith(".") or ref.endswith((".jsonl", ".wandb"))
+
+    def resolve(self, ref: str) -> str:
+        return str(PurePath(ref))
+
+    def same(self, a: str, b: str) -> bool:
+        return PurePath(a) == PurePath(b)
+
+    def is_within(self, path: str, root: str | PurePath) -> bool:
+        p, r = PurePath(path), PurePath(root)
+        return p == r or r in p.parents
