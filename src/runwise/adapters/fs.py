@@ -14,7 +14,9 @@ SKIP_DIRS = frozenset(
 MAX_DEPTH = 8
 
 
-def walk(root: Path, *, skip: Callable[[str], bool] | None = None, max_depth: int = MAX_DEPTH) -> Iterator[tuple[Path, list[str], list[str]]]:
+def walk(
+    root: Path, *, skip: Callable[[str], bool] | None = None, max_depth: int = MAX_DEPTH
+) -> Iterator[tuple[Path, list[str], list[str]]]:
     """os.walk below `root`, pruned of tool folders and of anything deeper than `max_depth`.
 
     Unreadable folders are passed over silently: discovery lists what it can.
@@ -24,9 +26,7 @@ def walk(root: Path, *, skip: Callable[[str], bool] | None = None, max_depth: in
     for folder, dirs, files in os.walk(root, onerror=lambda _err: None, followlinks=False):
         path = Path(folder)
         depth = len(path.parts) - base_depth
-        dirs[:] = sorted(
-            d for d in dirs if d not in SKIP_DIRS and not (skip and skip(d)) and depth < max_depth
-        )
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not (skip and skip(d)) and depth < max_depth)
         yield path, dirs, sorted(files)
 
 

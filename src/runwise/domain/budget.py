@@ -65,9 +65,7 @@ def fit(sections: Sequence[Section], count_tokens: Callable[[str], int], budget:
     return _readmit(sections, kept, total, count_tokens, budget)
 
 
-def _trim_items(
-    kept: list[Section], count_tokens: Callable[[str], int], budget: int
-) -> tuple[list[Section], int]:
+def _trim_items(kept: list[Section], count_tokens: Callable[[str], int], budget: int) -> tuple[list[Section], int]:
     total = count_tokens(render_sections(kept))
     for index in sorted(range(len(kept)), key=lambda i: kept[i].priority, reverse=True):
         section = kept[index]

@@ -73,9 +73,7 @@ class Catalog:
         candidates = self.list_runs(source=parsed.source)
         if not candidates:
             where = f" from {parsed.source}" if parsed.source else ""
-            raise RunNotFound(
-                f"no runs found{where}", "point --dir (or RUNWISE_DIR) at a folder with training logs"
-            )
+            raise RunNotFound(f"no runs found{where}", "point --dir (or RUNWISE_DIR) at a folder with training logs")
         if parsed.is_latest:
             return candidates[0]
         for matcher in (self._by_path, self._by_id, self._by_name, self._by_prefix):

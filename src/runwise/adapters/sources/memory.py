@@ -20,7 +20,7 @@ class InMemoryRunSource:
 
     def list_runs(self, *, project: str | None = None, limit: int | None = None) -> Sequence[RunInfo]:
         infos = [r.info for r in self._runs.values() if project is None or r.info.project == project]
-        infos.sort(key=lambda i: (i.updated_at or i.created_at or 0.0), reverse=True)
+        infos.sort(key=lambda i: i.updated_at or i.created_at or 0.0, reverse=True)
         return infos[:limit] if limit is not None else infos
 
     def load_run(self, run_id: str) -> Run:

@@ -185,7 +185,9 @@ class ColumnBuilder:
                     return np.array(raw, dtype=np.float64)
         return None
 
-    def _columns(self, rows: list[dict[str, Any]], prefix: str, step_col: np.ndarray, wall_col: np.ndarray | None) -> None:
+    def _columns(
+        self, rows: list[dict[str, Any]], prefix: str, step_col: np.ndarray, wall_col: np.ndarray | None
+    ) -> None:
         keys: set[str] = set().union(*rows)
         for key in keys:
             full = prefix + key
@@ -284,7 +286,7 @@ def read_series(stream: BinaryIO, step_key: str | None = None) -> tuple[dict[str
 
 def _split_config(rows: list[dict[str, Any]], report: ParseReport) -> list[dict[str, Any]]:
     """Lines like {"config": {...}} carry the run's config, not metrics."""
-    if not rows or "config" not in rows[0] and not any("config" in r for r in rows[:5]):
+    if not rows or ("config" not in rows[0] and not any("config" in r for r in rows[:5])):
         return rows
     kept = []
     for row in rows:

@@ -48,8 +48,10 @@ class JsonlRunSource:
         st = path.stat()
         stem = path.stem
         name = f"{path.parent.name}/{stem}" if stem.lower() in _GENERIC_STEMS and path.parent.name else stem
-        running = (time.time() - st.st_mtime) < RUNNING_WINDOW_S
         first_time, last_step, last_time = _peek(path)
+        # the log's own clock beats the file's mtime, which a copy or a git checkout resets
+        updated = last_time if last_time is not None else st.st_mtime
+        running = (time.time() - updated) < RUNNING_WINDOW_S
         return RunInfo(
             id=self._run_id(path),
             name=name,
@@ -57,7 +59,7 @@ class JsonlRunSource:
             project=path.parent.name if path.parent != self.root else None,
             state="running" if running else "unknown",
             created_at=first_time if first_time is not None else st.st_mtime,
-            updated_at=st.st_mtime,
+            updated_at=updated,
             last_step=last_step,
             runtime_s=(last_time - first_time) if first_time is not None and last_time is not None else None,
             path=str(path.resolve()),
@@ -93,7 +95,7 @@ class JsonlRunSource:
         if report.lines and not series and report.malformed == report.lines:
             raise InvalidInput(
                 f"{path} is not JSON lines ({report.malformed} unreadable lines)",
-                "each line must be one JSON object, e.g. {\"step\": 1, \"loss\": 0.5}",
+                'each line must be one JSON object, e.g. {"step": 1, "loss": 0.5}',
             )
         last = max((s.last_step for s in series.values() if s.last_step is not None), default=None)
         walls = [s.wall_time for s in series.values() if s.wall_time is not None and s.wall_time.size]

@@ -1,0 +1,87 @@
+"""Composition root: builds the sources, renderers and token counter a Runwise instance uses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import attrs
+
+from runwise.config import Settings
+from runwise.domain.schema import MetricSchema
+from runwise.ports.renderer import Renderer
+from runwise.ports.run_source import RunSource
+from runwise.ports.tokens import TokenCounter
+from runwise.services.cache import RunCache
+from runwise.services.catalog import Catalog
+from runwise.services.summarize import Analyzer
+
+
+@attrs.frozen
+class Runwise:
+    """Everything an entry point needs, wired once."""
+
+    settings: Settings
+    catalog: Catalog
+    renderers: Mapping[str, Renderer]
+    tokens: TokenCounter
+    schema: MetricSchema
+    analyzer: Analyzer | None = None
+
+    def renderer(self, fmt: str) -> Renderer:
+        return self.renderers.get(fmt) or self.renderers["md"]
+
+
+def local_sources(root: Path, settings: Settings) -> list[RunSource]:
+    """Every local source over one discovery root; each finds its own runs without being told."""
+    from runwise.adapters.sources.jsonl import JsonlRunSource
+
+    return [JsonlRunSource(root, step_key=settings.step_key)]
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    sources: Mapping[str, RunSource] | Sequence[RunSource] | None = None,
+    renderers: Mapping[str, Renderer] | None = None,
+    tokens: TokenCounter | None = None,
+    analyzer: Analyzer | None = None,
+) -> Runwise:
+    """Build a Runwise; tests pass their own sources (e.g. InMemoryRunSource) and keep the rest."""
+    from runwise.adapters.fs import RealPathResolver
+    from runwise.adapters.renderers.tabular import MarkdownRenderer, TextRenderer
+    from runwise.adapters.tokens import default_counter
+
+    settings = settings or Settings.load()
+    roots = list(settings.roots)
+    if sources is None:
+        found: list[RunSource] = []
+        for root in roots or [settings.dir]:
+            found.extend(local_sources(Path(root), settings))
+        source_list = found
+    else:
+        source_list = list(sources.values()) if isinstance(sources, Mapping) else list(sources)
+    catalog = Catalog(
+        source_list,
+        cache=RunCache(settings.cache_size),
+        roots=[str(r) for r in roots] or None,
+        path_resolver=RealPathResolver(),
+    )
+    if renderers is None:
+        renderers = {"text": TextRenderer(color=settings.color), "md": MarkdownRenderer()}
+    return Runwise(
+        settings=settings,
+        catalog=catalog,
+        renderers=renderers,
+        tokens=tokens or default_counter(settings.tokenizer),
+        schema=settings.schema(),
+        analyzer=analyzer if analyzer is not None else _default_analyzer(),
+    )
+
+
+def _default_analyzer() -> Analyzer | None:
+    try:
+        from runwise.domain.analysis import analyze
+    except ImportError:
+        return None
+    return analyze  # type: ignore[return-value]

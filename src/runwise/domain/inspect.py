@@ -1,0 +1,103 @@
+"""Key listings, histories and per-key statistics: what the zoom-in tools return."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import attrs
+import numpy as np
+
+from runwise.domain.model import MetricSeries, RunInfo
+from runwise.domain.roles import Role
+from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
+from runwise.domain.series import SeriesStats, downsample
+
+
+@attrs.frozen
+class KeyInfo:
+    """One logged key: how many points, over which steps, how many non-finite."""
+
+    key: str
+    role: Role
+    count: int
+    first_step: int | None
+    last_step: int | None
+    nonfinite: int
+
+
+@attrs.frozen
+class KeyGroup:
+    """Keys sharing a prefix (`train/`, `val/`, or `(root)` for keys without one)."""
+
+    prefix: str
+    keys: tuple[KeyInfo, ...]
+
+
+@attrs.frozen
+class KeyListing:
+    run: RunInfo
+    groups: tuple[KeyGroup, ...]
+    total: int
+    non_series: tuple[str, ...] = ()
+
+
+def prefix_of(key: str) -> str:
+    head, sep, _ = key.partition("/")
+    return f"{head}/" if sep else ""
+
+
+def list_keys(info: RunInfo, series: Mapping[str, MetricSeries], schema: MetricSchema = DEFAULT_SCHEMA) -> KeyListing:
+    """Keys grouped by prefix, each with point count and step range."""
+    groups: dict[str, list[KeyInfo]] = {}
+    for key in sorted(series):
+        s = series[key]
+        bad = int(s.values.size - np.count_nonzero(np.isfinite(s.values)))
+        groups.setdefault(prefix_of(key), []).append(
+            KeyInfo(key, schema.role(key), len(s), s.first_step, s.last_step, bad)
+        )
+    ordered = sorted(groups.items(), key=lambda kv: (kv[0] == "", kv[0]))
+    return KeyListing(info, tuple(KeyGroup(p, tuple(k)) for p, k in ordered), len(series))
+
+
+@attrs.frozen
+class HistorySeries:
+    """A downsampled view of one key, with the size of the full series it came from."""
+
+    series: MetricSeries
+    total_points: int
+    role: Role
+    percent: bool = False
+
+
+@attrs.frozen
+class History:
+    run: RunInfo
+    items: tuple[HistorySeries, ...]
+    samples: int
+    start: int | None = None
+    stop: int | None = None
+
+
+def history(
+    info: RunInfo,
+    series: Mapping[str, MetricSeries],
+    keys: Sequence[str],
+    samples: int,
+    start: int | None = None,
+    stop: int | None = None,
+    schema: MetricSchema = DEFAULT_SCHEMA,
+) -> History:
+    """Each key cut to [start, stop] and downsampled to ~samples points, extremes and NaNs kept."""
+    items = []
+    for key in keys:
+        window = series[key].between(start, stop)
+        items.append(HistorySeries(downsample(window, samples), len(window), schema.role(key), schema.is_percent(key)))
+    return History(info, tuple(items), samples, start, stop)
+
+
+@attrs.frozen
+class StatsTable:
+    run: RunInfo
+    rows: tuple[SeriesStats, ...]
+    roles: Mapping[str, Role] = attrs.field(factory=dict)
+    best: Mapping[str, tuple[float | None, int | None]] = attrs.field(factory=dict)

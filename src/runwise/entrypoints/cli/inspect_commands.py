@@ -1,0 +1,110 @@
+"""Commands for one run: list, latest, run, keys, history, stats, config."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from runwise.entrypoints.cli.output import Context
+from runwise.entrypoints.schemas import ConfigOut, HistoryOut, KeyListOut, RunListOut, RunSummaryOut, StatsOut
+from runwise.services import inspect as inspect_service
+from runwise.services.summarize import summarize
+
+Handler = Callable[[Context], int]
+
+
+def _keys_arg(text: str) -> list[str]:
+    return [k.strip() for k in text.split(",") if k.strip()]
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> dict[str, Handler]:  # type: ignore[type-arg]
+    p = sub.add_parser("list", parents=[common], help="list discovered runs, newest first")
+    p.add_argument("--source", help="only runs from this source (jsonl, tensorboard, wandb, ...)")
+    p.add_argument("--project", help="only runs of this project")
+    p.add_argument("--state", choices=["running", "finished", "crashed", "unknown"])
+    p.add_argument("--limit", type=int, default=50)
+
+    sub.add_parser("latest", parents=[common], help="summarise the most recent run")
+    p = sub.add_parser("run", parents=[common], help="summarise a run: REF is latest, an id, a name prefix, a path...")
+    p.add_argument("ref", metavar="REF")
+    p = sub.add_parser("keys", parents=[common], help="list a run's metric keys, grouped by prefix")
+    p.add_argument("ref", metavar="REF")
+    p = sub.add_parser("history", parents=[common], help="downsampled history of keys (extremes kept)")
+    p.add_argument("ref", metavar="REF")
+    p.add_argument("-k", "--keys", type=_keys_arg, required=True, help="comma-separated keys")
+    p.add_argument(
+        "--samples", type=int, default=inspect_service.DEFAULT_SAMPLES, help="points per key (default %(default)s)"
+    )
+    p.add_argument("--from", dest="start", type=int, help="first step")
+    p.add_argument("--to", dest="stop", type=int, help="last step")
+    p = sub.add_parser("stats", parents=[common], help="min/max/mean/last/best and NaN counts per key")
+    p.add_argument("ref", metavar="REF")
+    p.add_argument("-k", "--keys", type=_keys_arg, help="comma-separated keys (default: all)")
+    p = sub.add_parser("config", parents=[common], help="a run's config")
+    p.add_argument("ref", metavar="REF")
+    return {
+        "list": cmd_list,
+        "latest": cmd_latest,
+        "run": cmd_run,
+        "keys": cmd_keys,
+        "history": cmd_history,
+        "stats": cmd_stats,
+        "config": cmd_config,
+    }
+
+
+def cmd_list(ctx: Context) -> int:
+    a = ctx.args
+    runs = inspect_service.list_runs(ctx.app.catalog, source=a.source, project=a.project, state=a.state, limit=a.limit)
+    ctx.emit(RunListOut.of(runs), ctx.renderer.runs(runs))
+    return 0
+
+
+def _summary(ctx: Context, ref: str) -> int:
+    app = ctx.app
+    fitted = summarize(
+        app.catalog,
+        ref,
+        renderer=ctx.renderer if ctx.format != "json" else app.renderer("md"),
+        counter=app.tokens,
+        schema=app.schema,
+        analyzer=app.analyzer,
+        budget=app.settings.budget,
+    )
+    ctx.emit(RunSummaryOut.of(fitted.summary, fitted.tokens), fitted.text)
+    return 0
+
+
+def cmd_latest(ctx: Context) -> int:
+    return _summary(ctx, "latest")
+
+
+def cmd_run(ctx: Context) -> int:
+    return _summary(ctx, ctx.args.ref)
+
+
+def cmd_keys(ctx: Context) -> int:
+    listing = inspect_service.keys(ctx.app.catalog, ctx.args.ref, ctx.app.schema)
+    ctx.emit(KeyListOut.of(listing), ctx.renderer.keys(listing, ctx.args.ref))
+    return 0
+
+
+def cmd_history(ctx: Context) -> int:
+    a = ctx.args
+    hist = inspect_service.get_history(
+        ctx.app.catalog, a.ref, a.keys, ctx.app.schema, samples=a.samples, start=a.start, stop=a.stop
+    )
+    ctx.emit(HistoryOut.of(hist), ctx.renderer.history(hist))
+    return 0
+
+
+def cmd_stats(ctx: Context) -> int:
+    table = inspect_service.get_stats(ctx.app.catalog, ctx.args.ref, ctx.args.keys, ctx.app.schema)
+    ctx.emit(StatsOut.of(table), ctx.renderer.stats(table))
+    return 0
+
+
+def cmd_config(ctx: Context) -> int:
+    info, config = inspect_service.get_config(ctx.app.catalog, ctx.args.ref)
+    ctx.emit(ConfigOut.of(info, config), ctx.renderer.config(info, config))
+    return 0

@@ -1,0 +1,146 @@
+"""Argument parsing, error handling and exit codes for every command.
+
+Exit codes: 0 ok, 1 analysis found critical problems (only where a command says so), 2 usage or
+input error. Errors are one line on stderr; the traceback only with -v.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from runwise import __version__
+from runwise.domain.errors import RunwiseError
+
+Handler = Callable[..., int]
+EXIT_OK, EXIT_CRITICAL, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line and exit code 2 (never a traceback)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"runwise: error: {message} (see: runwise {self.prog.split()[-1]} --help)\n")
+
+
+def _global_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """Global flags, accepted before or after the command."""
+    default = argparse.SUPPRESS if suppress else None
+    g = parser.add_argument_group("global options")
+    g.add_argument("--dir", type=Path, default=default, help="where to look for runs (default: . or RUNWISE_DIR)")
+    g.add_argument("--format", choices=["text", "md", "json"], default=default, help="output format (default: text)")
+    g.add_argument("--budget", type=int, default=default, metavar="TOKENS", help="token budget for summaries")
+    g.add_argument("--schema", dest="schema_file", type=Path, default=default, help="metric schema file (TOML/JSON)")
+    g.add_argument("-v", "--verbose", action="store_true", default=default, help="log details; tracebacks on errors")
+    g.add_argument("-q", "--quiet", action="store_true", default=default, help="only errors on stderr")
+    g.add_argument("--no-color", dest="no_color", action="store_true", default=default, help="no ANSI colours")
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
+    from runwise.entrypoints.cli import inspect_commands
+
+    common = _Parser(add_help=False)
+    _global_flags(common, suppress=True)
+    parser = _Parser(prog="runwise", description="Understand ML training runs in the fewest tokens.")
+    parser.add_argument("--version", action="version", version=f"runwise {__version__}")
+    _global_flags(parser, suppress=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    handlers: dict[str, Handler] = {}
+    for module in _command_modules():
+        handlers.update(module.register(sub, common))
+    handlers.update(inspect_commands.register(sub, common))
+    return parser, handlers
+
+
+def _command_modules() -> list:  # type: ignore[type-arg]
+    """Command groups beyond the core ones; each module has register(sub, common) -> handlers."""
+    import importlib
+
+    modules = []
+    for name in COMMAND_MODULES:
+        modules.append(importlib.import_module(f"runwise.entrypoints.cli.{name}"))
+    return modules
+
+
+COMMAND_MODULES: list[str] = []
+
+
+def main(argv: Sequence[str] | None = None, *, app: object | None = None, stdout: TextIO | None = None) -> int:
+    """Run one command; returns the exit code (tests call this in-process)."""
+    out = stdout or sys.stdout
+    parser, handlers = build_parser()
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    if not args.command:
+        parser.print_help(out)
+        return EXIT_USAGE
+    from runwise.entrypoints.logging import configure_logging
+
+    configure_logging("DEBUG" if args.verbose else "ERROR" if args.quiet else "WARNING")
+    try:
+        return _dispatch(args, handlers, app, out)
+    except RunwiseError as exc:
+        return _fail(str(exc), args, EXIT_USAGE)
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # last resort: one line, never a traceback unless asked
+        return _fail(f"unexpected {type(exc).__name__}: {exc} (rerun with -v for details)", args, EXIT_USAGE)
+
+
+def _dispatch(args: argparse.Namespace, handlers: dict[str, Handler], app: object | None, out: TextIO) -> int:
+    from runwise.bootstrap import Runwise, bootstrap
+    from runwise.config import Settings
+    from runwise.entrypoints.cli.output import Context
+
+    if app is None:
+        flags = {
+            "dir": args.dir,
+            "format": args.format,
+            "budget": args.budget,
+            "schema_file": args.schema_file,
+            "verbose": args.verbose or None,
+            "quiet": args.quiet or None,
+        }
+        if args.no_color or not _is_tty(out):
+            flags["color"] = False
+        app = bootstrap(Settings.load(**flags))
+    elif args.format is not None or args.budget is not None:
+        import attrs
+
+        assert isinstance(app, Runwise)
+        changes = {k: v for k, v in (("format", args.format), ("budget", args.budget)) if v is not None}
+        app = attrs.evolve(app, settings=app.settings.model_copy(update=changes))
+    assert isinstance(app, Runwise)
+    code = handlers[args.command](Context(args, app, out))
+    out.flush()
+    return code
+
+
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _fail(message: str, args: argparse.Namespace, code: int) -> int:
+    if getattr(args, "verbose", False):
+        traceback.print_exc(file=sys.stderr)
+    sys.stderr.write(f"runwise: error: {message}\n")
+    return code
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe (`runwise list | head -1`), make the interpreter's final flush quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

@@ -1,0 +1,93 @@
+"""Use cases for the zoom-in: list runs, list keys, history, statistics, config."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from runwise.domain.errors import InvalidInput, MetricNotFound
+from runwise.domain.inspect import History, KeyListing, StatsTable, history, list_keys
+from runwise.domain.model import MetricSeries, RunInfo
+from runwise.domain.schema import MetricSchema
+from runwise.domain.series import best, stats
+from runwise.services.catalog import Catalog, LoadedRun
+
+DEFAULT_SAMPLES = 40
+MAX_SAMPLES = 5000
+
+
+def list_runs(
+    catalog: Catalog,
+    *,
+    source: str | None = None,
+    project: str | None = None,
+    state: str | None = None,
+    limit: int | None = 50,
+) -> list[RunInfo]:
+    """Runs of every source, newest first."""
+    return [info for _, info in catalog.list_runs(source=source, project=project, state=state, limit=limit)]
+
+
+def keys(catalog: Catalog, ref: str, schema: MetricSchema) -> KeyListing:
+    loaded = catalog.load(ref)
+    listing = list_keys(loaded.run.info, loaded.run.series, schema)
+    non_series = tuple(sorted(str(k) for k in loaded.run.summary.get("_non_series", ()) or ()))
+    return attrs.evolve(listing, non_series=non_series)
+
+
+def _select(loaded: LoadedRun, wanted: Sequence[str]) -> list[str]:
+    series = loaded.run.series
+    if not wanted:
+        raise InvalidInput("no keys given", "name keys with -k KEY1,KEY2 (list them with: runwise keys REF)")
+    chosen: list[str] = []
+    for key in wanted:
+        if key in series:
+            chosen.append(key)
+            continue
+        close = [k for k in series if key.lower() in k.lower()]
+        hint = f"did you mean {', '.join(close[:3])}?" if close else "list keys with: runwise keys REF"
+        raise MetricNotFound(f"run '{loaded.run.info.name}' has no metric '{key}'", hint)
+    return chosen
+
+
+def get_history(
+    catalog: Catalog,
+    ref: str,
+    keys_wanted: Sequence[str],
+    schema: MetricSchema,
+    *,
+    samples: int = DEFAULT_SAMPLES,
+    start: int | None = None,
+    stop: int | None = None,
+) -> History:
+    """Downsampled history (extremes and NaNs kept) of the named keys between two steps."""
+    if not 2 <= samples <= MAX_SAMPLES:
+        raise InvalidInput(f"samples must be between 2 and {MAX_SAMPLES}, got {samples}")
+    if start is not None and stop is not None and start > stop:
+        raise InvalidInput(f"--from {start} is after --to {stop}", "give a start step before the end step")
+    loaded = catalog.load(ref)
+    chosen = _select(loaded, keys_wanted)
+    return history(loaded.run.info, loaded.run.series, chosen, samples, start, stop, schema)
+
+
+def get_stats(catalog: Catalog, ref: str, keys_wanted: Sequence[str] | None, schema: MetricSchema) -> StatsTable:
+    """Min/max/mean/last/best and non-finite counts over every point of each key."""
+    loaded = catalog.load(ref)
+    series = loaded.run.series
+    chosen = _select(loaded, keys_wanted) if keys_wanted else sorted(series)
+    rows = tuple(stats(series[k]) for k in chosen)
+    roles = {k: schema.role(k) for k in chosen}
+    bests = {k: _best(series[k], schema) for k in chosen}
+    return StatsTable(loaded.run.info, rows, roles, bests)
+
+
+def _best(series: MetricSeries, schema: MetricSchema) -> tuple[float | None, int | None]:
+    direction = schema.direction(series.key)
+    return best(series, direction) if direction is not None else (None, None)
+
+
+def get_config(catalog: Catalog, ref: str) -> tuple[RunInfo, dict[str, Any]]:
+    loaded = catalog.load(ref)
+    return loaded.run.info, dict(loaded.run.config)

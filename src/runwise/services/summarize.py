@@ -1,0 +1,100 @@
+"""Use case: summarise one run within a token budget."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import attrs
+
+from runwise.domain.anomaly import Anomaly
+from runwise.domain.budget import Section, fit, render_sections
+from runwise.domain.model import Run
+from runwise.domain.numbers import format_step, format_value
+from runwise.domain.schema import MetricSchema
+from runwise.domain.summary import RunSummary, build_summary, digest, key_metrics
+from runwise.ports.renderer import Renderer
+from runwise.ports.tokens import TokenCounter
+from runwise.services.catalog import Catalog
+
+DEFAULT_SUMMARY_BUDGET = 400
+
+
+class AnalysisResult(Protocol):
+    anomalies: tuple[Anomaly, ...]
+    headline: str
+    recommendations: tuple[str, ...]
+
+
+Analyzer = Callable[[Run, MetricSchema], AnalysisResult]
+
+
+@attrs.frozen
+class FittedSummary:
+    """A summary cut to what fits the budget, its rendering and the token count of that rendering."""
+
+    summary: RunSummary
+    text: str
+    tokens: int
+    budget: int
+
+
+def summarize(
+    catalog: Catalog,
+    ref: str,
+    *,
+    renderer: Renderer,
+    counter: TokenCounter,
+    schema: MetricSchema,
+    analyzer: Analyzer | None = None,
+    budget: int | None = None,
+) -> FittedSummary:
+    """Load the run (every point), analyse it, digest its key metrics and fit the rendering to the budget."""
+    loaded = catalog.load(ref)
+    run = loaded.run
+    if analyzer is not None:
+        analysis: Any = analyzer(run, schema)
+        headline, anomalies, recs = analysis.headline, analysis.anomalies, analysis.recommendations
+    else:
+        headline, anomalies, recs = basic_headline(run, schema), (), ()
+    summary = build_summary(run, schema, headline=headline, anomalies=anomalies, recommendations=recs, step=loaded.step)
+    return fit_summary(summary, ref, renderer=renderer, counter=counter, budget=budget or DEFAULT_SUMMARY_BUDGET)
+
+
+def fit_summary(
+    summary: RunSummary, ref: str, *, renderer: Renderer, counter: TokenCounter, budget: int
+) -> FittedSummary:
+    """Drop whole low-priority sections, then whole rows, until the rendering fits."""
+    sections = renderer.summary_sections(summary, ref)
+    kept, tokens = fit(sections, counter.count, budget)
+    text = render_sections(kept)
+    return FittedSummary(_cut(summary, kept), text, tokens, budget)
+
+
+def _cut(summary: RunSummary, kept: list[Section]) -> RunSummary:
+    """The summary restricted to what the kept sections show, so JSON and text carry the same facts."""
+    shown = {s.name: len(s.visible_items) for s in kept}
+    return attrs.evolve(
+        summary,
+        headline=summary.headline if "headline" in shown else "",
+        metrics=summary.metrics[: shown.get("metrics", 0)],
+        anomalies=summary.anomalies[: shown.get("anomalies", 0)],
+        recommendations=summary.recommendations[: shown.get("recommendations", 0)],
+        warnings=summary.warnings[: shown.get("warnings", 0)],
+    )
+
+
+def basic_headline(run: Run, schema: MetricSchema) -> str:
+    """Facts without analysis: how far the run got and where its main metric stands."""
+    step = run.info.last_step
+    parts = [
+        f"{run.info.state.capitalize()} run at step {format_step(step)}." if step is not None else "No steps logged."
+    ]
+    keys = key_metrics(run, schema, limit=1)
+    if keys:
+        d = digest(run.series[keys[0]], schema)
+        if d.first is not None and d.last is not None:
+            parts.append(
+                f"{d.key} went {format_value(d.first, d.role)} → {format_value(d.last, d.role)} ({d.trend} lately)."
+            )
+    return " ".join(parts)
