@@ -23,6 +23,7 @@ class Section:
     min_items: int = 1
     more: Callable[[int], str] | None = attrs.field(default=None, eq=False)
     shown: int | None = None  # None: all items
+    trim_priority: float | None = None  # when its extra items go, relative to other sections (default: priority)
     hidden_before: int = 0  # items already left out by the caller, counted in the `more` note
 
     @property
@@ -49,32 +50,36 @@ def render_sections(sections: Sequence[Section]) -> str:
 def fit(sections: Sequence[Section], count_tokens: Callable[[str], int], budget: int) -> tuple[list[Section], int]:
     """The sections that fit in `budget` tokens, in their original order, and their token count.
 
-    Least important sections are dropped whole first; if the rest still overflows, items are trimmed
-    from the end of the least important sections. Required sections stay even over budget.
+    Work goes from the least important unit up: a unit is either a section's extra items (beyond
+    `min_items`, trimmed one whole item at a time, at `trim_priority`) or a whole section (dropped,
+    at `priority`). Required sections stay even over budget. Finally, sections dropped on the way
+    are put back if they fit in what is left.
     """
     kept = list(sections)
     total = count_tokens(render_sections(kept))
-    for section in sorted(sections, key=lambda s: s.priority, reverse=True):
+    units: list[tuple[float, int, str]] = []
+    for s in sections:
+        if len(s.items) > s.min_items:
+            units.append((s.trim_priority if s.trim_priority is not None else s.priority, 1, s.name))
+        if not s.required:
+            units.append((float(s.priority), 0, s.name))
+    for _, is_trim, name in sorted(units, reverse=True):
         if total <= budget:
             break
-        if not section.required:
-            kept.remove(section)
+        index = next((i for i, k in enumerate(kept) if k.name == name), None)
+        if index is None:
+            continue
+        if is_trim:
+            section = kept[index]
+            shown = len(section.visible_items)
+            while total > budget and shown > section.min_items:
+                shown -= 1
+                kept[index] = attrs.evolve(section, shown=shown)
+                total = count_tokens(render_sections(kept))
+        else:
+            del kept[index]
             total = count_tokens(render_sections(kept))
-    if total > budget:
-        kept, total = _trim_items(kept, count_tokens, budget)
     return _readmit(sections, kept, total, count_tokens, budget)
-
-
-def _trim_items(kept: list[Section], count_tokens: Callable[[str], int], budget: int) -> tuple[list[Section], int]:
-    total = count_tokens(render_sections(kept))
-    for index in sorted(range(len(kept)), key=lambda i: kept[i].priority, reverse=True):
-        section = kept[index]
-        shown = len(section.items)
-        while total > budget and shown > section.min_items:
-            shown -= 1
-            kept[index] = attrs.evolve(section, shown=shown)
-            total = count_tokens(render_sections(kept))
-    return kept, total
 
 
 def _readmit(

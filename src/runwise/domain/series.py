@@ -161,8 +161,9 @@ def sparkline(values: NDArray[np.float64], width: int = 16) -> str:
 def trend(series: MetricSeries, tail_fraction: float = 0.2, min_points: int = 5) -> str:
     """Direction over the trailing part of the run: ↑, ↓, → (flat) or ? (too little finite data).
 
-    Compares the means of the two halves of the tail window, relative to the series' own scale,
-    so it is invariant to positive scaling and to shifting steps.
+    The two halves of the tail window are compared: a move counts when it is clear of the noise
+    (|t| > 3) and at least 1% of the series' whole range, so SGD noise reads as flat and a loss
+    still creeping down reads as falling. Invariant to positive scaling and to shifting steps.
     """
     values = series.values[np.isfinite(series.values)]
     if values.size < min_points:
@@ -170,13 +171,14 @@ def trend(series: MetricSeries, tail_fraction: float = 0.2, min_points: int = 5)
     window = max(min_points, int(values.size * tail_fraction))
     tail = values[-window:]
     half = tail.size // 2
-    early, late = float(np.mean(tail[:half])), float(np.mean(tail[half:]))
-    scale = float(np.percentile(values, 95) - np.percentile(values, 5))
-    if scale <= 0:
-        scale = abs(early) or 1.0
-    change = (late - early) / scale
-    if change > 0.02:
-        return "↑"
-    if change < -0.02:
-        return "↓"
-    return "→"
+    early, late = tail[:half], tail[half:]
+    change = float(late.mean() - early.mean())
+    span = float(np.percentile(values, 95) - np.percentile(values, 5))
+    if span <= 0:
+        span = float(values.max() - values.min())
+    if span <= 0 or abs(change) < 0.01 * span:
+        return "→"
+    noise = math.sqrt(float(early.var()) / max(1, early.size) + float(late.var()) / max(1, late.size))
+    if noise > 0 and abs(change) / noise < 3.0:
+        return "→"
+    return "↑" if change > 0 else "↓"

@@ -85,8 +85,9 @@ class _Tabular:
             sections.append(
                 Section(
                     "metrics",
-                    2,
+                    3,
                     tuple(body),
+                    trim_priority=4.5,  # rows beyond the first three go before the recommendations
                     header=head,
                     min_items=min(3, len(body)),
                     hidden_before=more_total,
@@ -97,7 +98,7 @@ class _Tabular:
             sections.append(
                 Section(
                     "anomalies",
-                    3,
+                    2,
                     tuple(self.bullet(self.anomaly(a)) for a in summary.anomalies),
                     header=f"Anomalies ({len(summary.anomalies)}):",
                     more=lambda n: f"+{n} more: runwise anomalies {ref}",

@@ -51,7 +51,7 @@ class ParseReport:
         return tuple(out)
 
 
-def _fix_nonfinite(chunk: bytes) -> bytes:
+def fix_nonfinite(chunk: bytes) -> bytes:
     """Replace bare NaN/Infinity/-Infinity values (Python's json writes them) with sentinel strings.
 
     Occurrences are found with bytes.find (C speed) and checked for a value position, so text
@@ -100,7 +100,7 @@ def iter_chunks(stream: BinaryIO, report: ParseReport, chunk_bytes: int = CHUNK_
         yield block[:cut].split(b"\n")
     if carry.strip():
         try:
-            orjson.loads(_fix_nonfinite(carry))
+            orjson.loads(fix_nonfinite(carry))
         except orjson.JSONDecodeError:
             report.partial_tail = True
             return
@@ -114,7 +114,7 @@ def parse_lines(lines: Sequence[bytes], report: ParseReport) -> list[dict[str, A
     clean = [line for line in lines if line.strip()]
     if not clean:
         return []
-    joined = _fix_nonfinite(b"[" + b",".join(clean) + b"]")
+    joined = fix_nonfinite(b"[" + b",".join(clean) + b"]")
     try:
         rows = orjson.loads(joined)
     except orjson.JSONDecodeError:
@@ -126,7 +126,7 @@ def parse_lines(lines: Sequence[bytes], report: ParseReport) -> list[dict[str, A
         if not line.strip():
             continue
         try:
-            row = orjson.loads(_fix_nonfinite(line))
+            row = orjson.loads(fix_nonfinite(line))
         except orjson.JSONDecodeError:
             row = None
         if type(row) is not dict:

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from runwise.adapters.fs import file_identity, relative_id, walk
-from runwise.adapters.sources.jsonl.parser import STEP_KEYS, read_series
+from runwise.adapters.sources.jsonl.parser import STEP_KEYS, fix_nonfinite, read_series
 from runwise.domain.errors import InvalidInput, MetricNotFound, RunNotFound
 from runwise.domain.model import MetricSeries, Run, RunInfo
 
@@ -87,6 +87,7 @@ class JsonlRunSource:
     def load_run(self, run_id: str) -> Run:
         path = self._path(run_id)
         info = self._info(path)
+        _refuse_binary(path)
         try:
             with path.open("rb") as stream:
                 series, report = read_series(stream, self.step_key)
@@ -130,13 +131,13 @@ def _peek(path: Path) -> tuple[float | None, int | None, float | None]:
     """First timestamp, last step and last timestamp from the file's head and tail, without a full read."""
     try:
         with path.open("rb") as stream:
-            head = stream.readline(_TAIL_BYTES)
+            head = [stream.readline(_TAIL_BYTES) for _ in range(3)]
             size = os.fstat(stream.fileno()).st_size
             stream.seek(max(0, size - _TAIL_BYTES))
             tail = stream.read()
     except OSError:
         return None, None, None
-    first = _loads(head)
+    first = next((row for row in map(_loads, head) if row is not None and _time_of(row) is not None), None)
     last: dict[str, Any] | None = None
     for line in reversed(tail.split(b"\n")):
         last = _loads(line)
@@ -155,7 +156,7 @@ def _peek(path: Path) -> tuple[float | None, int | None, float | None]:
 
 def _loads(line: bytes) -> dict[str, Any] | None:
     try:
-        row = orjson.loads(line)
+        row = orjson.loads(fix_nonfinite(line))
     except orjson.JSONDecodeError:
         return None
     return row if type(row) is dict else None
@@ -181,3 +182,21 @@ def _sidecar_config(path: Path) -> dict[str, Any]:
                 return {}
             return data if isinstance(data, dict) else {}
     return {}
+
+
+def _refuse_binary(path: Path) -> None:
+    """A file with NUL bytes or invalid UTF-8 at its start is not a JSON-lines log."""
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(4096)
+    except OSError:
+        return
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # a multi-byte character cut at the block end is fine
+            head = b"\0"
+    if b"\0" in head:
+        raise InvalidInput(
+            f"{path} is not JSON lines (binary content)", "point Runwise at text logs, one JSON object per line"
+        )

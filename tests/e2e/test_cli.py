@@ -1,0 +1,168 @@
+"""The CLI in-process (main(argv, stdout=...)) on the example runs shipped in the repo."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+
+from runwise.adapters.tokens import EstimatingTokenCounter
+from runwise.entrypoints.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+class TextSnapshot(SingleFileSnapshotExtension):
+    _write_mode = WriteMode.TEXT
+    file_extension = "txt"
+
+
+class MarkdownSnapshot(SingleFileSnapshotExtension):
+    _write_mode = WriteMode.TEXT
+    file_extension = "md"
+
+
+def run_cli(*argv: str, root: Path = EXAMPLES) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(["--dir", str(root), "--no-color", *argv], stdout=out)
+    return code, out.getvalue()
+
+
+def test_latest_fits_the_budget() -> None:
+    code, text = run_cli("latest")
+    assert code == 0
+    assert EstimatingTokenCounter().count(text) <= 400
+    assert text.splitlines()[0].startswith("small-data")  # newest by the log's own clock
+
+
+def test_latest_json_matches_run_summary_contract() -> None:
+    code, text = run_cli("--format", "json", "latest")
+    assert code == 0
+    data = json.loads(text)
+    assert set(data) >= {"run", "headline", "metrics", "anomalies", "recommendations", "tokens"}
+    assert set(data["run"]) >= {
+        "id", "name", "project", "source", "state", "created_at", "updated_at", "last_step", "runtime_s", "tags", "notes", "git",
+    }  # fmt: skip
+    assert {"key", "last", "last_step", "best", "best_step", "trend", "sparkline"} <= set(data["metrics"][0])
+    assert data["tokens"] <= 400
+
+
+def test_json_non_finite_values_are_strings() -> None:
+    code, text = run_cli("--format", "json", "run", "lr-too-high")
+    assert code == 0
+    metrics = {m["key"]: m for m in json.loads(text)["metrics"]}
+    assert metrics["train/loss"]["last"] == "NaN"
+
+
+@pytest.mark.parametrize("fmt", ["text", "md"])
+def test_summary_snapshot(fmt: str, snapshot) -> None:  # type: ignore[no-untyped-def]
+    code, text = run_cli("--format", fmt, "run", "baseline")
+    assert code == 0
+    ext = TextSnapshot if fmt == "text" else MarkdownSnapshot
+    assert text == snapshot(extension_class=ext)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["list"],
+        ["keys", "baseline"],
+        ["history", "baseline", "-k", "train/loss,val/loss", "--samples", "10", "--from", "100", "--to", "900"],
+        ["stats", "baseline", "-k", "train/loss"],
+        ["config", "baseline"],
+    ],
+)
+@pytest.mark.parametrize("fmt", ["text", "md", "json"])
+def test_every_command_in_every_format(argv: list[str], fmt: str) -> None:
+    code, text = run_cli("--format", fmt, *argv)
+    assert code == 0 and text.strip()
+    if fmt == "json":
+        json.loads(text)
+
+
+def test_global_flags_work_after_the_command() -> None:
+    code, text = run_cli("keys", "baseline", "--format", "json")
+    assert code == 0 and json.loads(text)["total"] == 7
+
+
+def test_history_keeps_window_and_extremes() -> None:
+    code, text = run_cli("--format", "json", "history", "lr-too-high", "-k", "train/loss", "--samples", "20")
+    data = json.loads(text)["series"][0]
+    assert code == 0 and data["total_points"] == 2000 and len(data["steps"]) <= 24
+    assert "NaN" in data["values"]
+
+
+def test_config_shows_logged_config() -> None:
+    code, text = run_cli("--format", "json", "config", "baseline")
+    assert code == 0 and json.loads(text)["config"]["lr"] == 0.05
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["run", "nope"], "no run matches 'nope'"),
+        (["history", "baseline", "-k", "loss"], "did you mean"),
+        (["history", "baseline"], "-k/--keys"),
+        (["history", "baseline", "-k", "train/loss", "--from", "9", "--to", "1"], "after --to"),
+        (["frobnicate"], "invalid choice"),
+        (["--budget", "many", "latest"], "invalid int"),
+    ],
+)
+def test_errors_are_one_line_with_exit_2(argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with (
+        pytest.raises(SystemExit)
+        if argv[0] in ("frobnicate", "--budget") or argv == ["history", "baseline"]
+        else _nothing()
+    ):
+        code, _ = run_cli(*argv)
+        assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> bool:
+        return False
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli("frobnicate")
+    assert exit_info.value.code == 2
+
+
+def test_corrupt_and_empty_files_never_crash(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "binary.jsonl").write_bytes(os.urandom(4096).replace(b"\n", b"x"))
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    (tmp_path / "half.jsonl").write_text('{"step": 0, "loss": 1.0}\n{"step": 1, "lo')
+    code, text = run_cli("list", root=tmp_path)
+    assert code == 0 and "empty" in text
+    code, text = run_cli("run", "empty", root=tmp_path)
+    assert code == 0
+    code, text = run_cli("run", "half", root=tmp_path)
+    assert code == 0 and "incomplete" in text
+    code, _ = run_cli("run", "binary", root=tmp_path)
+    err = capsys.readouterr().err
+    assert code == 2 and "not JSON lines" in err and "Traceback" not in err
+
+
+def test_verbose_shows_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = run_cli("-v", "run", "nope")
+    assert code == 2 and "Traceback" in capsys.readouterr().err
+
+
+def test_never_writes_into_the_log_directory(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(EXAMPLES / "jsonl", tmp_path / "logs")
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in (tmp_path / "logs").iterdir())
+    for argv in (["list"], ["latest"], ["keys", "baseline"], ["stats", "baseline"]):
+        assert run_cli(*argv, root=tmp_path)[0] == 0
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in (tmp_path / "logs").iterdir()) == before

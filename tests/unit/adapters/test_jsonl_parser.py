@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import io
+import json
+import math
+
+import numpy as np
+import pytest
+
+from runwise.adapters.sources.jsonl.parser import read_series
+
+
+def _read(lines: list[str], step_key: str | None = None, newline_at_end: bool = True):  # type: ignore[no-untyped-def]
+    data = "\n".join(lines) + ("\n" if newline_at_end else "")
+    return read_series(io.BytesIO(data.encode()), step_key)
+
+
+@pytest.mark.parametrize("key", ["step", "_step", "global_step", "iteration", "iter"])
+def test_step_field_precedence(key: str) -> None:
+    series, _ = _read([json.dumps({key: s * 10, "epoch": 0, "loss": 1.0 / (s + 1)}) for s in range(5)])
+    assert series["loss"].steps.tolist() == [0, 10, 20, 30, 40]
+    assert key not in series and "epoch" in series
+
+
+def test_step_beats_global_step_and_config_overrides() -> None:
+    lines = [json.dumps({"global_step": s * 2, "step": s, "loss": 1.0}) for s in range(3)]
+    assert _read(lines)[0]["loss"].steps.tolist() == [0, 1, 2]
+    assert _read(lines, step_key="global_step")[0]["loss"].steps.tolist() == [0, 2, 4]
+
+
+def test_epoch_is_the_step_only_when_it_grows_every_line() -> None:
+    per_epoch = [json.dumps({"epoch": e, "val_loss": 1.0}) for e in range(1, 4)]
+    assert _read(per_epoch)[0]["val_loss"].steps.tolist() == [1, 2, 3]
+    repeated = [json.dumps({"epoch": e // 2, "loss": 1.0}) for e in range(4)]
+    series, _ = _read(repeated)
+    assert series["loss"].steps.tolist() == [0, 1, 2, 3]  # record index, nothing lost
+
+
+def test_no_step_field_uses_record_index() -> None:
+    series, _ = _read([json.dumps({"loss": v}) for v in (3.0, 2.0, 1.0)])
+    assert series["loss"].steps.tolist() == [0, 1, 2]
+
+
+def test_nested_objects_flatten_and_non_numeric_values_are_not_series() -> None:
+    series, _ = _read(
+        [json.dumps({"step": 1, "train": {"loss": 0.5, "opt": {"lr": 0.1}}, "tag": "x", "ok": True, "img": [1, 2]})]
+    )
+    assert set(series) == {"train/loss", "train/opt/lr"}
+
+
+def test_nan_infinity_and_null() -> None:
+    lines = [
+        '{"step": 0, "loss": NaN, "acc": 0.5, "note": "NaN, Infinity"}',
+        '{"step": 1, "loss": Infinity, "acc": null}',
+        '{"step": 2, "loss": -Infinity, "acc": 0.7}',
+    ]
+    series, report = _read(lines)
+    loss = series["loss"].values
+    assert math.isnan(loss[0]) and loss[1] == math.inf and loss[2] == -math.inf
+    assert series["acc"].steps.tolist() == [0, 2]  # null means "not logged at this step"
+    assert report.malformed == 0
+
+
+def test_sparse_keys_keep_their_steps() -> None:
+    lines = [json.dumps({"step": s, "loss": 1.0, **({"val/loss": 2.0} if s % 1000 == 0 else {})}) for s in range(3001)]
+    series, _ = _read(lines)
+    assert series["val/loss"].steps.tolist() == [0, 1000, 2000, 3000]
+    assert len(series["loss"]) == 3001
+
+
+def test_malformed_lines_are_skipped_counted_and_reported() -> None:
+    lines = [json.dumps({"step": 0, "loss": 1.0}), "{oops", "[1, 2]", "", json.dumps({"step": 1, "loss": 0.5})]
+    series, report = _read(lines)
+    assert series["loss"].values.tolist() == [1.0, 0.5]
+    assert report.malformed == 2 and report.first_malformed_line == 2
+    assert "skipped 2 malformed lines (first at line 2)" in report.warnings()
+
+
+def test_partial_last_line_is_ignored_and_reported() -> None:
+    lines = [json.dumps({"step": s, "loss": 1.0}) for s in range(3)] + ['{"step": 3, "lo']
+    series, report = _read(lines, newline_at_end=False)
+    assert series["loss"].steps.tolist() == [0, 1, 2]
+    assert report.partial_tail and report.malformed == 0
+
+
+def test_complete_last_line_without_newline_is_read() -> None:
+    series, report = _read([json.dumps({"step": s, "loss": 1.0}) for s in range(3)], newline_at_end=False)
+    assert len(series["loss"]) == 3 and not report.partial_tail
+
+
+def test_resumed_training_later_write_wins() -> None:
+    lines = [json.dumps({"step": s, "loss": float(s)}) for s in (0, 1, 2, 3)]
+    lines += [json.dumps({"step": s, "loss": float(s) + 100}) for s in (2, 3, 4)]
+    series, _ = _read(lines)
+    assert series["loss"].steps.tolist() == [0, 1, 2, 3, 4]
+    assert series["loss"].values.tolist() == [0.0, 1.0, 102.0, 103.0, 104.0]
+
+
+def test_config_lines_are_config() -> None:
+    _, report = _read([json.dumps({"config": {"lr": 0.1}}), json.dumps({"step": 0, "loss": 1.0})])
+    assert report.config == {"lr": 0.1}
+
+
+def test_many_chunks_give_the_same_series() -> None:
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=20_000)
+    lines = [json.dumps({"step": i, "x": float(v)}) for i, v in enumerate(values)]
+    data = ("\n".join(lines) + "\n").encode()
+    from runwise.adapters.sources.jsonl import parser
+
+    report = parser.ParseReport()
+    builder = parser.ColumnBuilder("step")
+    for chunk in parser.iter_chunks(io.BytesIO(data), report, chunk_bytes=4096):
+        builder.add(parser.parse_lines(chunk, report))
+    got = builder.build()["x"]
+    np.testing.assert_array_equal(got.values, values)
+    np.testing.assert_array_equal(got.steps, np.arange(20_000))
