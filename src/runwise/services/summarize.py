@@ -87,9 +87,8 @@ def _cut(summary: RunSummary, kept: list[Section]) -> RunSummary:
 def basic_headline(run: Run, schema: MetricSchema) -> str:
     """Facts without analysis: how far the run got and where its main metric stands."""
     step = run.info.last_step
-    parts = [
-        f"{run.info.state.capitalize()} run at step {format_step(step)}." if step is not None else "No steps logged."
-    ]
+    state = "" if run.info.state == "unknown" else f" ({run.info.state})"
+    parts = [f"Reached step {format_step(step)}{state}." if step is not None else "No steps logged yet."]
     keys = key_metrics(run, schema, limit=1)
     if keys:
         d = digest(run.series[keys[0]], schema)

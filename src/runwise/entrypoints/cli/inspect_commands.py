@@ -6,11 +6,22 @@ import argparse
 from collections.abc import Callable
 
 from runwise.entrypoints.cli.output import Context
-from runwise.entrypoints.schemas import ConfigOut, HistoryOut, KeyListOut, RunListOut, RunSummaryOut, StatsOut
 from runwise.services import inspect as inspect_service
 from runwise.services.summarize import summarize
 
 Handler = Callable[[Context], int]
+
+
+class _Wire:
+    """The pydantic wire models, imported on first use: text output never pays for them."""
+
+    def __getattr__(self, name: str) -> object:
+        from runwise.entrypoints import schemas
+
+        return getattr(schemas, name)
+
+
+wire = _Wire()
 
 
 def _keys_arg(text: str) -> list[str]:
@@ -56,7 +67,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 def cmd_list(ctx: Context) -> int:
     a = ctx.args
     runs = inspect_service.list_runs(ctx.app.catalog, source=a.source, project=a.project, state=a.state, limit=a.limit)
-    ctx.emit(RunListOut.of(runs), ctx.renderer.runs(runs))
+    ctx.emit(lambda: wire.RunListOut.of(runs), ctx.renderer.runs(runs))
     return 0
 
 
@@ -71,7 +82,7 @@ def _summary(ctx: Context, ref: str) -> int:
         analyzer=app.analyzer,
         budget=app.settings.budget,
     )
-    ctx.emit(RunSummaryOut.of(fitted.summary, fitted.tokens), fitted.text)
+    ctx.emit(lambda: wire.RunSummaryOut.of(fitted.summary, fitted.tokens), fitted.text)
     return 0
 
 
@@ -85,7 +96,7 @@ def cmd_run(ctx: Context) -> int:
 
 def cmd_keys(ctx: Context) -> int:
     listing = inspect_service.keys(ctx.app.catalog, ctx.args.ref, ctx.app.schema)
-    ctx.emit(KeyListOut.of(listing), ctx.renderer.keys(listing, ctx.args.ref))
+    ctx.emit(lambda: wire.KeyListOut.of(listing), ctx.renderer.keys(listing, ctx.args.ref))
     return 0
 
 
@@ -94,17 +105,17 @@ def cmd_history(ctx: Context) -> int:
     hist = inspect_service.get_history(
         ctx.app.catalog, a.ref, a.keys, ctx.app.schema, samples=a.samples, start=a.start, stop=a.stop
     )
-    ctx.emit(HistoryOut.of(hist), ctx.renderer.history(hist))
+    ctx.emit(lambda: wire.HistoryOut.of(hist), ctx.renderer.history(hist))
     return 0
 
 
 def cmd_stats(ctx: Context) -> int:
     table = inspect_service.get_stats(ctx.app.catalog, ctx.args.ref, ctx.args.keys, ctx.app.schema)
-    ctx.emit(StatsOut.of(table), ctx.renderer.stats(table))
+    ctx.emit(lambda: wire.StatsOut.of(table), ctx.renderer.stats(table))
     return 0
 
 
 def cmd_config(ctx: Context) -> int:
     info, config = inspect_service.get_config(ctx.app.catalog, ctx.args.ref)
-    ctx.emit(ConfigOut.of(info, config), ctx.renderer.config(info, config))
+    ctx.emit(lambda: wire.ConfigOut.of(info, config), ctx.renderer.config(info, config))
     return 0

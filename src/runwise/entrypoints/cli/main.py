@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None, *, app: object | None = None, stdout
         return EXIT_USAGE
     from runwise.entrypoints.logging import configure_logging
 
-    configure_logging("DEBUG" if args.verbose else "ERROR" if args.quiet else "WARNING")
+    configure_logging("DEBUG" if args.verbose else "ERROR" if args.quiet else "WARNING", structured=bool(args.verbose))
     try:
         return _dispatch(args, handlers, app, out)
     except RunwiseError as exc:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from typing import TextIO
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
 
 import attrs
-from pydantic import BaseModel
 
 from runwise.bootstrap import Runwise
 from runwise.ports.renderer import Renderer
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 @attrs.frozen
@@ -28,9 +31,12 @@ class Context:
     def renderer(self) -> Renderer:
         return self.app.renderer(self.format)
 
-    def emit(self, model: BaseModel, text: str | None) -> None:
-        """Print JSON for --format json, else the rendering."""
+    def emit(self, model: Callable[[], BaseModel], text: Callable[[], str] | str | None) -> None:
+        """Print the wire model as JSON for --format json, else the rendering (each built only when needed)."""
         if self.format == "json":
-            self.out.write(model.model_dump_json(indent=2) + "\n")
-        elif text is not None:
+            self.out.write(model().model_dump_json(indent=2) + "\n")
+            return
+        if callable(text):
+            text = text()
+        if text is not None:
             self.out.write(text.rstrip("\n") + "\n")
