@@ -1,6 +1,7 @@
 """Settings from `runwise.toml` / `[tool.runwise]`, then `RUNWISE_*` variables, then flags.
 
 Adapters never read the environment: everything they need arrives through Settings.
+Metric schemas are validated with pydantic in runwise.config_schema.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+import attrs
 
 from runwise.domain.errors import ConfigError
 from runwise.domain.schema import MetricSchema
@@ -26,76 +27,61 @@ OutputFormat = Literal["text", "md", "json"]
 CONFIG_FILE = "runwise.toml"
 
 
-def _patterns(value: Any) -> tuple[str, ...]:
-    if value is None:
+_FORMATS = ("text", "md", "json")
+_TB_LAYOUTS = ("folder", "merge-splits")
+
+
+def _path(value: Any) -> Path:
+    return value if isinstance(value, Path) else Path(str(value))
+
+
+def _optional_path(value: Any) -> Path | None:
+    return None if value in (None, "") else _path(value)
+
+
+def _roots(value: Any) -> tuple[Path, ...]:
+    if value in (None, ""):
         return ()
+    if isinstance(value, (str, Path)):
+        value = [value]
+    return tuple(_path(v) for v in value)
+
+
+def _bool(value: Any) -> bool:
     if isinstance(value, str):
-        return (value,)
-    return tuple(str(v) for v in value)
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
 
 
-class SchemaModel(BaseModel):
-    """The metric schema file: roles, directions, display names, groups and detector thresholds."""
+@attrs.frozen(kw_only=True)
+class Settings:
+    """Everything configurable, validated once. attrs rather than pydantic: every CLI call builds one,
+    and pydantic's model machinery costs ~80 ms of start-up; schema files still go through pydantic."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    loss: tuple[str, ...] = Field(default=(), description="keys or glob patterns of training losses")
-    validation: tuple[str, ...] = Field(default=(), description="keys or patterns of validation metrics")
-    higher_is_better: tuple[str, ...] = Field(default=(), description="keys or patterns where higher is better")
-    lower_is_better: tuple[str, ...] = Field(default=(), description="keys or patterns where lower is better")
-    percent: tuple[str, ...] = Field(default=(), description="fractions in [0, 1] to show as percentages")
-    lr: tuple[str, ...] = ()
-    grad_norm: tuple[str, ...] = ()
-    throughput: tuple[str, ...] = ()
-    display_names: dict[str, str] = Field(default_factory=dict)
-    groups: dict[str, tuple[str, ...]] = Field(default_factory=dict)
-    thresholds: dict[str, float] = Field(default_factory=dict)
-
-    @field_validator(
-        "loss", "validation", "higher_is_better", "lower_is_better", "percent", "lr", "grad_norm", "throughput",
-        mode="before",
-    )  # fmt: skip
-    @classmethod
-    def _as_patterns(cls, value: Any) -> tuple[str, ...]:
-        return _patterns(value)
-
-    def to_domain(self) -> MetricSchema:
-        return MetricSchema(
-            loss=self.loss,
-            validation=self.validation,
-            higher_is_better=self.higher_is_better,
-            lower_is_better=self.lower_is_better,
-            percent=self.percent,
-            lr=self.lr,
-            grad_norm=self.grad_norm,
-            throughput=self.throughput,
-            display_names=dict(self.display_names),
-            groups={k: tuple(v) for k, v in self.groups.items()},
-            thresholds=dict(self.thresholds),
-        )
-
-
-class Settings(BaseModel):
-    """Everything configurable, validated once."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    dir: Path = Field(default=Path("."), description="discovery root for local runs")
+    dir: Path = attrs.field(default=Path("."), converter=_path)
     format: OutputFormat = "text"
-    budget: int | None = Field(default=None, ge=50, le=100_000, description="token budget for summaries")
-    color: bool = True
-    verbose: bool = False
-    quiet: bool = False
-    step_key: str | None = Field(default=None, description="JSONL field holding the step")
+    budget: int | None = None
+    color: bool = attrs.field(default=True, converter=_bool)
+    verbose: bool = attrs.field(default=False, converter=_bool)
+    quiet: bool = attrs.field(default=False, converter=_bool)
+    step_key: str | None = None
     tensorboard_layout: Literal["folder", "merge-splits"] = "folder"
-    schema_file: Path | None = Field(default=None, alias="schema_file")
-    metric_schema: SchemaModel = Field(default_factory=SchemaModel, alias="schema")
-    roots: tuple[Path, ...] = ()
+    schema_file: Path | None = attrs.field(default=None, converter=_optional_path)
+    schema_data: Mapping[str, Any] | None = None  # validated schema fields from a file or [schema] table
+    roots: tuple[Path, ...] = attrs.field(default=(), converter=_roots)
     tokenizer: str = "estimate"
-    cache_size: int = Field(default=16, ge=1, le=1024)
+    cache_size: int = 16
 
     def schema(self) -> MetricSchema:
-        return self.metric_schema.to_domain()
+        if not self.schema_data:
+            return MetricSchema()
+        from runwise.config_schema import SchemaModel
+
+        return SchemaModel.model_validate(dict(self.schema_data)).to_domain()
+
+    def model_copy(self, *, update: Mapping[str, Any]) -> Settings:
+        """A copy with some fields changed (same call as on a pydantic model)."""
+        return attrs.evolve(self, **dict(update))
 
     @classmethod
     def load(cls, *, cwd: Path | None = None, env: Mapping[str, str] | None = None, **flags: Any) -> Settings:
@@ -103,20 +89,54 @@ class Settings(BaseModel):
         cwd = cwd or Path.cwd()
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
-        source = "defaults"
+        origin: dict[str, str] = {}
         file_values, source = _read_config_file(cwd)
-        values.update(file_values)
-        values.update(_env_values(env))
-        values.update({k: v for k, v in flags.items() if v is not None})
+        for layer, name in ((file_values, source), (_env_values(env), "environment"), (flags, "flags")):
+            for key, value in layer.items():
+                if value is not None:
+                    values[key] = value
+                    origin[key] = name
         if "NO_COLOR" in env and "color" not in flags:
             values["color"] = False
-        schema_path = values.get("schema_file")
-        if schema_path:
-            values["schema"] = load_schema_file(Path(schema_path))
+        inline_schema = values.pop("schema", None)
+        if values.get("schema_file"):
+            values["schema_data"] = load_schema_file(_path(values["schema_file"]))
+        elif inline_schema is not None:
+            values["schema_data"] = validate_schema(inline_schema, origin.get("schema", source) + " [schema]")
+        return _validated(values, origin)
+
+
+def _validated(values: dict[str, Any], origin: Mapping[str, str]) -> Settings:
+    def fail(key: str, problem: str, fix: str) -> ConfigError:
+        return ConfigError(f"{origin.get(key, 'settings')}: field '{key}': {problem} — {fix}")
+
+    known = {a.name for a in attrs.fields(Settings)}
+    for key in values:
+        if key not in known:
+            raise fail(
+                key, "unknown setting", "remove it or check the spelling (see the README's configuration section)"
+            )
+    if values.get("format", "text") not in _FORMATS:
+        raise fail(
+            "format", f"'{values['format']}' is not one of {', '.join(_FORMATS)}", "use one of the allowed values"
+        )
+    if values.get("tensorboard_layout", "folder") not in _TB_LAYOUTS:
+        raise fail(
+            "tensorboard_layout",
+            f"'{values['tensorboard_layout']}' is not one of {', '.join(_TB_LAYOUTS)}",
+            "use one of the allowed values",
+        )
+    for key, low, high in (("budget", 50, 100_000), ("cache_size", 1, 1024)):
+        if values.get(key) is None:
+            continue
         try:
-            return cls.model_validate(values)
-        except ValidationError as exc:
-            raise ConfigError(_describe(exc, source)) from None
+            number = int(values[key])
+        except (TypeError, ValueError):
+            raise fail(key, f"'{values[key]}' is not a whole number", f"use a number from {low} to {high}") from None
+        if not low <= number <= high:
+            raise fail(key, f"{number} is out of range", f"use a number from {low} to {high}")
+        values[key] = number
+    return Settings(**values)
 
 
 def _read_config_file(cwd: Path) -> tuple[dict[str, Any], str]:
@@ -175,7 +195,7 @@ def _env_values(env: Mapping[str, str]) -> dict[str, Any]:
 
 
 def load_schema_file(path: Path) -> dict[str, Any]:
-    """Read a schema file (TOML or JSON); a top-level [schema] table is accepted too."""
+    """Read and validate a schema file (TOML or JSON); a top-level [schema] table is accepted too."""
     if not path.is_file():
         raise ConfigError(f"schema file {path} does not exist", "check the path, or create one with: runwise init")
     if path.suffix == ".json":
@@ -186,18 +206,11 @@ def load_schema_file(path: Path) -> dict[str, Any]:
     else:
         data = _load_toml(path)
     data = data.get("schema", data) if isinstance(data, dict) else data
-    try:
-        return SchemaModel.model_validate(data).model_dump()
-    except ValidationError as exc:
-        raise ConfigError(_describe(exc, str(path))) from None
+    return validate_schema(data, str(path))
 
 
-def _describe(exc: ValidationError, source: str) -> str:
-    error = exc.errors()[0]
-    field = ".".join(str(p) for p in error["loc"]) or "(top level)"
-    fix = {
-        "extra_forbidden": "remove it or check the spelling (see the README's configuration section)",
-        "literal_error": "use one of the allowed values",
-    }.get(error["type"], "correct its value")
-    more = f" (+{exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-    return f"{source}: field '{field}': {error['msg']} — {fix}{more}"
+def validate_schema(data: Any, source: str) -> dict[str, Any]:
+    """Validate schema fields with pydantic (imported only when a schema is configured)."""
+    from runwise.config_schema import validate
+
+    return validate(data, source)

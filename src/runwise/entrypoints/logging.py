@@ -7,7 +7,6 @@ import sys
 from typing import Any, TextIO
 
 
-
 def configure_logging(
     level: str = "WARNING", *, stream: TextIO | None = None, json: bool | None = None, structured: bool = True
 ) -> None:
@@ -24,9 +23,7 @@ def configure_logging(
     import structlog
 
     as_json = (not stream.isatty()) if json is None else json
-    renderer: Any = (
-        structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer(colors=False)
-    )
+    renderer: Any = structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer(colors=False)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

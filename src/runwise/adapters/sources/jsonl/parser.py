@@ -111,7 +111,7 @@ def parse_lines(lines: Sequence[bytes], report: ParseReport) -> list[dict[str, A
     """Parse one chunk of lines into row dicts; bad lines are counted, never fatal."""
     first_line = report.lines + 1
     report.lines += len(lines)
-    clean = [line for line in lines if line.strip()]
+    clean = lines if all(lines) else [line for line in lines if line.strip()]
     if not clean:
         return []
     joined = fix_nonfinite(b"[" + b",".join(clean) + b"]")
@@ -145,6 +145,7 @@ class ColumnBuilder:
     step_key: str | None
     record_index: int = 0
     last_step: int = -1
+    _wall_key: str | None = None
     values: dict[str, list[np.ndarray]] = attrs.field(factory=dict)
     steps: dict[str, list[np.ndarray]] = attrs.field(factory=dict)
     walls: dict[str, list[np.ndarray]] = attrs.field(factory=dict)
@@ -157,7 +158,7 @@ class ColumnBuilder:
         self.record_index += n
         step_col = self._steps(rows, index)
         self.last_step = int(step_col[-1])
-        wall_col = self._wall(rows)
+        self._wall_key, wall_col = self._wall(rows)
         self._columns(rows, "", step_col, wall_col)
 
     def _steps(self, rows: list[dict[str, Any]], index: np.ndarray) -> np.ndarray:
@@ -177,13 +178,13 @@ class ColumnBuilder:
             out[i] = previous
         return out
 
-    def _wall(self, rows: list[dict[str, Any]]) -> np.ndarray | None:
+    def _wall(self, rows: list[dict[str, Any]]) -> tuple[str | None, np.ndarray | None]:
         for key in TIME_KEYS:
             if key in rows[0]:
-                raw = [r.get(key) for r in rows]
-                if set(map(type, raw)) <= {int, float}:
-                    return np.array(raw, dtype=np.float64)
-        return None
+                raw = list(map(dict.get, rows, repeat(key)))
+                if set(map(type, raw)) <= _NUMBER_KINDS:
+                    return key, np.array(raw, dtype=np.float64)
+        return None, None
 
     def _columns(
         self, rows: list[dict[str, Any]], prefix: str, step_col: np.ndarray, wall_col: np.ndarray | None
@@ -192,6 +193,9 @@ class ColumnBuilder:
         for key in keys:
             full = prefix + key
             if not prefix and key == self.step_key:
+                continue
+            if not prefix and key == self._wall_key and wall_col is not None:
+                self._add_column(key, [], _NUMBER_KINDS, step_col, wall_col)  # already extracted
                 continue
             col = list(map(dict.get, rows, repeat(key)))
             types = set(map(type, col))
@@ -206,8 +210,8 @@ class ColumnBuilder:
     def _add_column(
         self, key: str, col: list[Any], types: set[type], step_col: np.ndarray, wall_col: np.ndarray | None
     ) -> None:
-        if types <= {int, float}:
-            values = np.array(col, dtype=np.float64)
+        if types <= _NUMBER_KINDS:
+            values = wall_col if key == self._wall_key and wall_col is not None else np.array(col, dtype=np.float64)
             steps, wall = step_col, wall_col
         else:
             if str in types:
