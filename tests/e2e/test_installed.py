@@ -1,0 +1,43 @@
+"""The installed `runwise` console script, as a person runs it in a shell."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def _runwise() -> str:
+    found = shutil.which("runwise") or str(Path(sys.executable).parent / "runwise")
+    if not Path(found).exists():
+        pytest.fail("the runwise console script is not installed: pip install -e .")
+    return found
+
+
+def test_installed_command_summarises_latest() -> None:
+    result = subprocess.run([_runwise(), "--dir", str(EXAMPLES), "latest"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("small-data") and result.stderr == ""
+
+
+def test_python_dash_m_works() -> None:
+    result = subprocess.run([sys.executable, "-m", "runwise", "--version"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.startswith("runwise ")
+
+
+def test_closed_pipe_prints_no_traceback() -> None:
+    command = f"'{_runwise()}' --dir '{EXAMPLES}' stats lr-too-high | head -1; '{_runwise()}' --dir '{EXAMPLES}' history lr-too-high -k train/loss,train/acc,grad_norm,lr --samples 5000 | head -c 10"
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60)
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr, result.stderr
+    assert result.stdout.startswith("lr-too-high")
+
+
+def test_error_is_one_line_and_exit_2() -> None:
+    result = subprocess.run([_runwise(), "--dir", str(EXAMPLES), "run", "nope"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("runwise: error: no run matches 'nope'")
