@@ -14,9 +14,14 @@ RUN_STATES: tuple[RunState, ...] = ("running", "finished", "crashed", "unknown")
 
 
 def _frozen(dtype: type) -> Any:
+    """Convert to a read-only 1-D array. An array of the right dtype is taken over, not copied
+    (a million-point series must not be held twice); its owner should not write to it afterwards."""
+
     def convert(values: ArrayLike) -> NDArray[Any]:
-        array = np.array(values, dtype=dtype, copy=True).reshape(-1)
-        array.setflags(write=False)
+        array = np.asarray(values, dtype=dtype).reshape(-1)
+        if array.flags.writeable:
+            array = array.view()
+            array.setflags(write=False)
         return array
 
     return convert

@@ -114,11 +114,15 @@ def parse_lines(lines: Sequence[bytes], report: ParseReport) -> list[dict[str, A
     clean = lines if all(lines) else [line for line in lines if line.strip()]
     if not clean:
         return []
-    joined = fix_nonfinite(b"[" + b",".join(clean) + b"]")
+    joined = b"[" + b",".join(clean) + b"]"
     try:
         rows = orjson.loads(joined)
     except orjson.JSONDecodeError:
-        rows = None
+        # most chunks hold no NaN/Infinity: look for them only when strict JSON fails
+        try:
+            rows = orjson.loads(fix_nonfinite(joined))
+        except orjson.JSONDecodeError:
+            rows = None
     if rows is not None and set(map(type, rows)) == {dict}:
         return rows  # type: ignore[no-any-return]
     out: list[dict[str, Any]] = []
@@ -228,21 +232,23 @@ class ColumnBuilder:
             self.walls.setdefault(key, []).append(wall)
 
     def build(self) -> dict[str, MetricSeries]:
-        """Concatenate chunks; keys that shared step chunks share the resulting steps array."""
+        """Concatenate chunks; keys that shared step (or time) chunks share the resulting array."""
         shared: dict[tuple[int, ...], np.ndarray] = {}
+
+        def joined(chunks: list[np.ndarray]) -> np.ndarray:
+            ident = tuple(id(c) for c in chunks)
+            array = shared.get(ident)
+            if array is None:
+                array = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
+                shared[ident] = array
+            return array
+
         out: dict[str, MetricSeries] = {}
         for key in sorted(self.values):
-            step_chunks = self.steps[key]
-            ident = tuple(id(c) for c in step_chunks)
-            steps = shared.get(ident)
-            if steps is None:
-                steps = np.concatenate(step_chunks) if len(step_chunks) > 1 else step_chunks[0]
-                shared[ident] = steps
-            values = np.concatenate(self.values[key]) if len(self.values[key]) > 1 else self.values[key][0]
-            wall_chunks = self.walls.get(key)
-            wall = None
-            if wall_chunks and sum(c.size for c in wall_chunks) == steps.size:
-                wall = np.concatenate(wall_chunks)
+            steps = joined(self.steps.pop(key))
+            values = joined(self.values.pop(key))
+            wall_chunks = self.walls.pop(key, None)
+            wall = joined(wall_chunks) if wall_chunks and sum(c.size for c in wall_chunks) == steps.size else None
             out[key] = _ordered(key, steps, values, wall)
         return out
 
