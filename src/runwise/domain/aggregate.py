@@ -1,0 +1,369 @@
+"""Aggregating runs that differ only by seed: mean ± std and Student-t confidence intervals per group.
+
+Grouping: runs whose flattened configs are equal once seed keys (`seed`, `random_seed`, `*_seed`...)
+and per-run bookkeeping keys (`output_dir`, `run_name`...) are ignored form one group; or, with
+`group_by`, runs sharing that config value. A group's final (last finite) and best values are
+reported as mean ± sample std and a `confidence` interval mean ± t·std/√n.
+
+A single run has no spread across seeds, so its final value's uncertainty comes from its trailing
+window: the last 10% of its finite points (at least 8), split into ⌊√n⌋ consecutive batches; the
+standard error of the window mean is std(batch means)/√batches, which stays honest when neighbouring
+points are autocorrelated (batches longer than the correlation time are nearly independent), and
+the interval uses t with batches−1 degrees of freedom.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from statistics import NormalDist
+from typing import Any
+
+import attrs
+import numpy as np
+
+from runwise.domain.compare.best import score
+from runwise.domain.compare.config_diff import config_equal, flatten_config
+from runwise.domain.errors import InvalidInput, MetricNotFound
+from runwise.domain.model import MetricSeries, Run, RunInfo
+from runwise.domain.roles import Role
+from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
+
+_SEED = re.compile(r"^(.*[_-])?seeds?([_-](value|id))?$", re.I)
+PER_RUN_KEYS = frozenset(
+    {"output_dir", "logging_dir", "log_dir", "save_dir", "checkpoint_dir", "run_name", "run_id", "wandb_run_id"}
+)
+TRAILING_FRACTION = 0.1
+TRAILING_MIN_POINTS = 8
+_EXACT_T_MAX_DF = 1000
+
+
+# Student t ----------------------------------------------------------------------------------------
+def _abs_t_cdf(theta: float, df: int) -> float:
+    """P(|T| ≤ √df·tan θ) for integer df: the finite series of Abramowitz & Stegun 26.7.3/26.7.4."""
+    c2, s = math.cos(theta) ** 2, math.sin(theta)
+    if df % 2:
+        if df == 1:
+            return 2.0 * theta / math.pi
+        term = total = math.cos(theta)
+        for k in range(3, df - 1, 2):
+            term *= c2 * (k - 1) / k
+            total += term
+        return 2.0 / math.pi * (theta + s * total)
+    term = total = 1.0
+    for k in range(2, df - 1, 2):
+        term *= c2 * (k - 1) / k
+        total += term
+    return s * total
+
+
+def t_quantile(p: float, df: int) -> float:
+    """The p-quantile of Student's t with integer df ≥ 1 (exact to ~1e-12 up to df 1000, Cornish-Fisher above)."""
+    if not 0.0 < p < 1.0:
+        raise ValueError(f"p must lie in (0, 1), got {p}")
+    if df < 1 or int(df) != df:
+        raise ValueError(f"df must be a positive integer, got {df}")
+    df = int(df)
+    if p == 0.5:
+        return 0.0
+    if p < 0.5:
+        return -t_quantile(1.0 - p, df)
+    if df > _EXACT_T_MAX_DF:
+        return _cornish_fisher(p, df)
+    target = 2.0 * p - 1.0  # two-sided coverage
+    lo, hi = 0.0, math.pi / 2
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if _abs_t_cdf(mid, df) < target:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < 1e-16:
+            break
+    return math.sqrt(df) * math.tan(0.5 * (lo + hi))
+
+
+def _cornish_fisher(p: float, df: int) -> float:
+    """Asymptotic expansion of the t quantile in 1/df around the normal one (A&S 26.7.5)."""
+    z = NormalDist().inv_cdf(p)
+    g1 = (z**3 + z) / 4
+    g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96
+    g3 = (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384
+    g4 = (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / 92160
+    return z + g1 / df + g2 / df**2 + g3 / df**3 + g4 / df**4
+
+
+def t_critical(confidence: float, df: int) -> float:
+    """The two-sided critical value: P(|T| ≤ t) = confidence."""
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
+    return t_quantile(0.5 + confidence / 2.0, df)
+
+
+# estimates ----------------------------------------------------------------------------------------
+@attrs.frozen
+class Estimate:
+    """Mean of n values with sample std (ddof=1) and a Student-t interval; spread is None for n = 1."""
+
+    mean: float
+    std: float | None
+    n: int
+    low: float | None
+    high: float | None
+    confidence: float
+
+    @property
+    def half_width(self) -> float | None:
+        return None if self.high is None else self.high - self.mean
+
+
+def estimate(values: Sequence[float], confidence: float = 0.95) -> Estimate:
+    """Mean ± t·s/√n over finite values (at least one)."""
+    data = np.asarray(values, dtype=np.float64)
+    if data.size == 0:
+        raise ValueError("no values to estimate from")
+    mean = float(data.mean())
+    if data.size == 1:
+        return Estimate(mean, None, 1, None, None, confidence)
+    std = float(data.std(ddof=1))
+    half = t_critical(confidence, int(data.size) - 1) * std / math.sqrt(data.size)
+    return Estimate(mean, std, int(data.size), mean - half, mean + half, confidence)
+
+
+@attrs.frozen
+class TrailingEstimate:
+    """A single run's settled value: the trailing window's mean with a batch-means standard error."""
+
+    last: float  # the final finite value
+    window_mean: float
+    se: float | None
+    low: float | None
+    high: float | None
+    points: int
+    batches: int
+    from_step: int
+    to_step: int
+    confidence: float
+
+
+def trailing_estimate(
+    series: MetricSeries,
+    *,
+    fraction: float = TRAILING_FRACTION,
+    min_points: int = TRAILING_MIN_POINTS,
+    confidence: float = 0.95,
+) -> TrailingEstimate | None:
+    """Uncertainty of a run's final value from its trailing window (see the module docstring); None if no data."""
+    finite = np.isfinite(series.values)
+    values, steps = series.values[finite], series.steps[finite]
+    if values.size == 0:
+        return None
+    window = min(values.size, max(min_points, int(math.ceil(values.size * fraction))))
+    tail, tail_steps = values[-window:], steps[-window:]
+    batches = int(math.isqrt(window))
+    if window < min_points or batches < 2:
+        return TrailingEstimate(
+            float(values[-1]), float(tail.mean()), None, None, None, window, 0,
+            int(tail_steps[0]), int(tail_steps[-1]), confidence,
+        )  # fmt: skip
+    size = window // batches
+    used = tail[-batches * size :]
+    means = used.reshape(batches, size).mean(axis=1)
+    center = float(used.mean())
+    se = float(means.std(ddof=1) / math.sqrt(batches))
+    half = t_critical(confidence, batches - 1) * se
+    return TrailingEstimate(
+        last=float(values[-1]),
+        window_mean=center,
+        se=se,
+        low=center - half,
+        high=center + half,
+        points=int(used.size),
+        batches=batches,
+        from_step=int(tail_steps[-used.size]),
+        to_step=int(tail_steps[-1]),
+        confidence=confidence,
+    )
+
+
+# grouping -----------------------------------------------------------------------------------------
+def is_seed_key(key: str) -> bool:
+    """`seed`, `random_seed`, `rng_seed`, `data_seed`, `trainer.seed`, `seed_value`...: the leaf decides."""
+    return bool(_SEED.match(key.rsplit(".", 1)[-1]))
+
+
+def ignored_for_grouping(key: str, extra: frozenset[str] = frozenset()) -> bool:
+    leaf = key.rsplit(".", 1)[-1]
+    return is_seed_key(key) or leaf in PER_RUN_KEYS or key in extra or leaf in extra
+
+
+@attrs.frozen
+class GroupMember:
+    """One run of a group with its final and best values for the metric (None when it has none)."""
+
+    info: RunInfo
+    seed: Any
+    final: float | None
+    final_step: int | None
+    best: float | None
+    best_step: int | None
+    trailing: TrailingEstimate | None
+
+
+@attrs.frozen
+class RunGroup:
+    """Runs aggregated together; `config` holds the values that set this group apart from the others."""
+
+    label: str
+    config: tuple[tuple[str, Any], ...]
+    members: tuple[GroupMember, ...]
+    final: Estimate | None
+    best: Estimate | None
+    missing: tuple[str, ...]  # names of members without a finite value for the metric
+
+    @property
+    def n(self) -> int:
+        return sum(1 for m in self.members if m.final is not None)
+
+    @property
+    def trailing(self) -> TrailingEstimate | None:
+        """For a one-run group: the uncertainty of its final value from its trailing window."""
+        scored = [m for m in self.members if m.final is not None]
+        return scored[0].trailing if len(scored) == 1 else None
+
+
+@attrs.frozen
+class Aggregation:
+    """Groups of runs for one metric, best group first when the metric has a direction."""
+
+    metric: str
+    role: Role
+    higher_is_better: bool | None
+    group_by: str | None
+    ignored_keys: tuple[str, ...]  # config keys that were not allowed to split groups
+    groups: tuple[RunGroup, ...]
+    confidence: float
+
+
+def aggregate(
+    runs: Sequence[Run],
+    metric: str,
+    *,
+    group_by: str | None = None,
+    higher_is_better: bool | None = None,
+    ignore: Sequence[str] = (),
+    confidence: float = 0.95,
+    schema: MetricSchema = DEFAULT_SCHEMA,
+) -> Aggregation:
+    """Group runs (by seed-free config, or by `group_by`) and estimate the metric's final and best values."""
+    if not runs:
+        raise InvalidInput("no runs to aggregate", "give run references or discover runs with --dir")
+    if not 0.0 < confidence < 1.0:
+        raise InvalidInput(f"confidence must lie strictly between 0 and 1, got {confidence}")
+    if not any(metric in run.series for run in runs):
+        raise MetricNotFound(f"no run logs '{metric}'", "list keys with: runwise keys REF")
+    direction = higher_is_better if higher_is_better is not None else schema.direction(metric)
+    flats = [flatten_config(run.config) for run in runs]
+    extra = frozenset(ignore)
+    key = group_by.removeprefix("config.") if group_by else None
+    ignored = sorted({k for f in flats for k in f if ignored_for_grouping(k, extra)}) if key is None else []
+    signatures = [_signature(f, key, extra) for f in flats]
+    order: list[tuple[tuple[str, Any], ...]] = []
+    members: dict[int, list[int]] = {}
+    for i, sig in enumerate(signatures):
+        found = next((g for g, s in enumerate(order) if _same_signature(s, sig)), None)
+        if found is None:
+            order.append(sig)
+            found = len(order) - 1
+        members.setdefault(found, []).append(i)
+    varying = _varying_keys(order) if key is None else [key]
+    groups = [
+        _group(order[g], [runs[i] for i in idx], [flats[i] for i in idx], metric, direction, varying, confidence)
+        for g, idx in members.items()
+    ]
+    groups.sort(key=lambda grp: _rank(grp, direction))
+    return Aggregation(metric, schema.role(metric), direction, group_by, tuple(ignored), tuple(groups), confidence)
+
+
+def _signature(flat: Mapping[str, Any], key: str | None, extra: frozenset[str]) -> tuple[tuple[str, Any], ...]:
+    if key is not None:
+        return ((key, flat.get(key)),)
+    return tuple((k, v) for k, v in flat.items() if not ignored_for_grouping(k, extra))
+
+
+def _same_signature(a: tuple[tuple[str, Any], ...], b: tuple[tuple[str, Any], ...]) -> bool:
+    return len(a) == len(b) and all(ka == kb and config_equal(va, vb) for (ka, va), (kb, vb) in zip(a, b))
+
+
+def _varying_keys(signatures: Sequence[tuple[tuple[str, Any], ...]]) -> list[str]:
+    """Config keys whose value (or presence) is not the same in every group: they name the groups."""
+    maps = [dict(sig) for sig in signatures]
+    keys = sorted(set().union(*maps)) if maps else []
+    out = []
+    for k in keys:
+        first = maps[0].get(k, _ABSENT)
+        if any(k not in m for m in maps) or any(not config_equal(first, m[k]) for m in maps[1:]):
+            out.append(k)
+    return out
+
+
+_ABSENT = object()
+
+
+def _group(
+    signature: tuple[tuple[str, Any], ...],
+    runs: Sequence[Run],
+    flats: Sequence[Mapping[str, Any]],
+    metric: str,
+    direction: bool | None,
+    varying: Sequence[str],
+    confidence: float,
+) -> RunGroup:
+    sig = dict(signature)
+    config = tuple((k, sig.get(k)) for k in varying)
+    label = ", ".join(f"{k}={_show(v)}" for k, v in config) if config else "all runs"
+    members = [_member(run, flat, metric, direction, confidence) for run, flat in zip(runs, flats)]
+    finals = [m.final for m in members if m.final is not None]
+    bests = [m.best for m in members if m.best is not None]
+    return RunGroup(
+        label=label,
+        config=config,
+        members=tuple(members),
+        final=estimate(finals, confidence) if finals else None,
+        best=estimate(bests, confidence) if bests else None,
+        missing=tuple(m.info.name for m in members if m.final is None),
+    )
+
+
+def _member(run: Run, flat: Mapping[str, Any], metric: str, direction: bool | None, confidence: float) -> GroupMember:
+    seed = next((v for k, v in flat.items() if is_seed_key(k)), None)
+    series = run.series.get(metric)
+    last = score(run, metric, True, "last")
+    best = score(run, metric, direction, "best") if direction is not None else None
+    trailing = trailing_estimate(series, confidence=confidence) if series is not None else None
+    return GroupMember(
+        info=run.info,
+        seed=seed,
+        final=last[0] if last else None,
+        final_step=last[1] if last else None,
+        best=best[0] if best else None,
+        best_step=best[1] if best else None,
+        trailing=trailing,
+    )
+
+
+def _rank(group: RunGroup, direction: bool | None) -> tuple[int, float, str]:
+    if group.final is None:
+        return (1, 0.0, group.label)
+    if direction is None:
+        return (0, 0.0, group.label)
+    return (0, -group.final.mean if direction else group.final.mean, group.label)
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)

@@ -1,0 +1,119 @@
+"""Use cases: compare runs side by side, find the best run for a metric, aggregate runs over seeds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import attrs
+
+from runwise.domain.aggregate import Aggregation, aggregate
+from runwise.domain.compare import BestRun, Comparison, Mode, best_run
+from runwise.domain.compare import compare_runs as compare_domain_runs
+from runwise.domain.errors import InvalidInput, RunNotFound
+from runwise.domain.model import Run
+from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
+from runwise.services.catalog import Catalog
+from runwise.services.query import RunLoads, SelectedRun, select_runs
+
+Direction = Literal["max", "min"] | bool | None
+MAX_COMPARED_RUNS = 50
+
+
+def compare_runs(
+    catalog: Catalog,
+    refs: Sequence[str],
+    filter: str | Sequence[str] | None = None,
+    threshold_pct: float | None = None,
+    group: bool = False,
+    config_diff: bool = False,
+    schema: MetricSchema = DEFAULT_SCHEMA,
+) -> Comparison:
+    """Load each REF (a `REF@STEP` is compared at that step) and compare them; the first is the baseline."""
+    if len(refs) < 2:
+        raise InvalidInput("compare needs at least two runs", "e.g. runwise compare run-a run-b@5000")
+    if len(refs) > MAX_COMPARED_RUNS:
+        raise InvalidInput(f"too many runs to compare ({len(refs)}; the limit is {MAX_COMPARED_RUNS})")
+    loaded = [catalog.load(ref) for ref in refs]
+    return compare_domain_runs(
+        [item.run for item in loaded],
+        steps=[item.requested_step for item in loaded],
+        key_filter=filter,
+        threshold_pct=threshold_pct,
+        group=group,
+        config_diff=config_diff,
+        schema=schema,
+    )
+
+
+def direction_flag(direction: Direction) -> bool | None:
+    """'max' → True (higher is better), 'min' → False, None → inferred from the metric's role."""
+    if direction is None or isinstance(direction, bool):
+        return direction
+    if direction in ("max", "min"):
+        return direction == "max"
+    raise InvalidInput(f"unknown direction '{direction}'", "use 'max' or 'min'")
+
+
+def find_best_run(
+    catalog: Catalog,
+    metric: str,
+    direction: Direction = None,
+    where: str | None = None,
+    mode: Mode = "last",
+    *,
+    schema: MetricSchema = DEFAULT_SCHEMA,
+) -> BestRun:
+    """The best discovered run (optionally among those matching `where`) by last or best value."""
+    loads = RunLoads(catalog)
+    selected = select_runs(catalog, where, schema=schema, loads=loads)
+    if not selected:
+        if where:
+            raise RunNotFound(f"no runs match '{where}'", "loosen the --where condition")
+        raise RunNotFound("no runs found", "point --dir (or RUNWISE_DIR) at a folder with training logs")
+    runs = _runs(selected)
+    result = best_run(runs, metric, direction_flag(direction), mode, schema=schema)
+    if loads.errors:  # an unreadable run is skipped for its read error, not for "does not log it"
+        failed = {name for name, _ in loads.errors}
+        kept = tuple(item for item in result.skipped if item[0] not in failed)
+        result = attrs.evolve(result, skipped=kept + tuple(loads.errors))
+    return result
+
+
+def aggregate_runs(
+    catalog: Catalog,
+    refs: Sequence[str] | None = None,
+    group_by: str | None = None,
+    *,
+    metric: str,
+    where: str | None = None,
+    direction: Direction = None,
+    ignore: Sequence[str] = (),
+    confidence: float = 0.95,
+    schema: MetricSchema = DEFAULT_SCHEMA,
+) -> Aggregation:
+    """Group the given runs (or every discovered run that logs `metric`) by seed-free config or `group_by`."""
+    if refs:
+        runs = [catalog.load(ref).run for ref in refs]
+    else:
+        runs = [run for run in _runs(select_runs(catalog, where, schema=schema)) if metric in run.series]
+        if not runs:
+            raise RunNotFound(f"no discovered run logs '{metric}'", "list keys with: runwise keys REF")
+    return aggregate(
+        runs,
+        metric,
+        group_by=group_by,
+        higher_is_better=direction_flag(direction),
+        ignore=ignore,
+        confidence=confidence,
+        schema=schema,
+    )
+
+
+def _runs(selected: Sequence[SelectedRun]) -> list[Run]:
+    runs = []
+    for item in selected:
+        run = item.row.run
+        if run is not None:
+            runs.append(run)
+    return runs
