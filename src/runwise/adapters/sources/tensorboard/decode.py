@@ -1,0 +1,315 @@
+"""Columnar decoding: checksum and decode thousands of scalar records per numpy step.
+
+Scalar events of one tag differ only in their wall time, step and value bytes; everything else — the
+field keys, lengths, the tag, the plugin metadata — repeats byte for byte. So records are grouped by
+length, one record of a group is decoded by hand (events.py), and its bytes become a template: the
+variable spans are cut out and every other record of the group that equals the template on all the
+remaining bytes (and whose step varint is well formed) is the same kind of event, whose numbers are
+read as whole columns. A template is exact, not a heuristic: a record matches only if decoding it
+by hand would give the same structure. Records no template covers (hparams, text, histograms, events
+with several kinds of values) are decoded by hand one at a time.
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from runwise.adapters.sources.tensorboard.columns import Columns
+from runwise.adapters.sources.tensorboard.crc32c import crc32c_rows, crc32c_spans, mask
+from runwise.adapters.sources.tensorboard.events import ParsedEvent, hparams_config, parse_event
+from runwise.adapters.sources.tensorboard.records import Frames
+from runwise.adapters.sources.tensorboard.wire import WireError
+
+SMALL = 256  # records up to this many bytes are handled in same-length groups
+DIRECT_TEMPLATES = 4  # templates matched against a whole group before switching to hashing by layout
+U8 = NDArray[np.uint8]
+I64 = NDArray[np.int64]
+
+
+@attrs.define
+class DecodeReport:
+    """Records dropped while decoding one file."""
+
+    bad_checksums: int = 0
+    first_bad_checksum: int | None = None
+    undecodable: int = 0
+    first_undecodable: int | None = None
+
+    def bad_checksum(self, offset: int, count: int = 1) -> None:
+        self.bad_checksums += count
+        if self.first_bad_checksum is None or offset < self.first_bad_checksum:
+            self.first_bad_checksum = offset
+
+    def failed(self, offset: int) -> None:
+        self.undecodable += 1
+        if self.first_undecodable is None or offset < self.first_undecodable:
+            self.first_undecodable = offset
+
+
+@attrs.frozen
+class _Slot:
+    tag: str
+    kind: str
+    plugin: str | None
+    at: int
+    fmt: str
+
+
+@attrs.frozen
+class Template:
+    """The fixed bytes of one kind of scalar event, and where its variable fields lie."""
+
+    exemplar: U8
+    fixed: NDArray[np.intp]
+    wall_at: int | None
+    step_at: int | None
+    step_len: int
+    slots: tuple[_Slot, ...]
+
+    @property
+    def layout(self) -> tuple[object, ...]:
+        return (self.exemplar.size, self.wall_at, self.step_at, self.step_len, tuple((s.at, s.fmt) for s in self.slots))
+
+    def match(self, rows: U8) -> NDArray[np.bool_]:
+        """Which rows are this kind of event."""
+        hit: NDArray[np.bool_] = (rows[:, self.fixed] == self.exemplar[self.fixed]).all(axis=1)
+        if self.step_at is not None:
+            for j in range(self.step_len - 1):
+                hit &= rows[:, self.step_at + j] >= 0x80
+            hit &= rows[:, self.step_at + self.step_len - 1] < 0x80
+        return hit
+
+
+def template_of(event: ParsedEvent, payload: U8) -> Template | None:
+    """A template when the event holds only scalars whose bytes have a fixed width."""
+    if not event.summary_only or not event.values:
+        return None
+    variable = np.zeros(payload.size, dtype=bool)
+    slots = []
+    for value in event.values:
+        if value.kind not in ("simple", "tensor") or value.at is None or value.fmt is None:
+            return None
+        if value.plugin not in (None, "", "scalars"):
+            return None
+        width = _WIDTH[value.fmt]
+        variable[value.at : value.at + width] = True
+        slots.append(_Slot(value.tag, value.kind, value.plugin, value.at, value.fmt))
+    if event.wall_at is not None:
+        variable[event.wall_at : event.wall_at + 8] = True
+    if event.step_at is not None:
+        variable[event.step_at : event.step_at + event.step_len] = True
+    return Template(
+        payload.copy(), np.flatnonzero(~variable), event.wall_at, event.step_at, event.step_len, tuple(slots)
+    )
+
+
+_WIDTH = {
+    "<f4": 4,
+    "<f8": 8,
+    "<i4": 4,
+    "u1": 1,
+    "<i2": 2,
+    "i1": 1,
+    "<i8": 8,
+    "bf16": 2,
+    "<u2": 2,
+    "<f2": 2,
+    "<u4": 4,
+    "<u8": 8,
+}
+
+
+def _column(rows: U8, at: int, fmt: str) -> NDArray[np.float64]:
+    width = _WIDTH[fmt]
+    raw = np.ascontiguousarray(rows[:, at : at + width])
+    if fmt == "bf16":
+        return (raw.view("<u2").astype(np.uint32) << 16).view("<f4").ravel().astype(np.float64)
+    return raw.view(fmt).ravel().astype(np.float64)
+
+
+def _steps(rows: U8, template: Template) -> I64:
+    if template.step_at is None:
+        return np.zeros(rows.shape[0], dtype=np.int64)
+    out = np.zeros(rows.shape[0], dtype=np.uint64)
+    for j in range(template.step_len):
+        out |= (rows[:, template.step_at + j] & 0x7F).astype(np.uint64) << np.uint64(7 * j)
+    return out.view(np.int64)
+
+
+def _extract(template: Template, rows: U8, ordinals: I64, columns: Columns) -> None:
+    if template.wall_at is None:
+        walls = np.zeros(rows.shape[0], dtype=np.float64)
+    else:
+        walls = np.ascontiguousarray(rows[:, template.wall_at : template.wall_at + 8]).view("<f8").ravel()
+        columns.saw_walls(float(walls.min()), float(walls.max()))
+    steps = _steps(rows, template)
+    for slot in template.slots:
+        columns.add_points(slot.tag, slot.kind, slot.plugin, ordinals, steps, _column(rows, slot.at, slot.fmt), walls)
+
+
+def emit(event: ParsedEvent, ordinal: int, columns: Columns) -> None:
+    """Add one hand-decoded event to the run's columns."""
+    for value in event.values:
+        if value.kind in ("simple", "tensor") and value.number is not None:
+            columns.add_point(value.tag, value.kind, value.plugin, ordinal, event.step, value.number, event.wall_time)
+        elif value.kind == "hparams":
+            columns.config.update(hparams_config(value.content))
+            columns.add_other(value.tag, "hparams")
+        else:
+            columns.add_other(value.tag, value.kind)
+    if event.session_start:
+        columns.purges.append((ordinal, event.step))
+    columns.saw_walls(event.wall_time, event.wall_time)
+
+
+def decode_frames(
+    buf: bytes, frames: Frames, first_ordinal: int, columns: Columns, report: DecodeReport, base: int = 0
+) -> None:
+    """Checksum and decode every framed record of `buf` into `columns`; damaged records are reported."""
+    data = np.frombuffer(buf, dtype=np.uint8)
+    starts, lengths = frames.starts, frames.lengths
+    if not starts.size:
+        return
+    ordinals = first_ordinal + np.arange(starts.size, dtype=np.int64)
+    stored = _stored_checksums(data, starts + lengths)
+    large = np.flatnonzero(lengths > SMALL)
+    if large.size:
+        ok = mask(crc32c_spans(data, starts[large], lengths[large])) == stored[large]
+        for i in large[~ok]:
+            report.bad_checksum(base + int(starts[i]) - 12)
+        for i in large[ok]:
+            _decode_one(buf, int(starts[i]), int(lengths[i]), int(ordinals[i]), columns, report, base)
+    small = np.flatnonzero(lengths <= SMALL)
+    if not small.size:
+        return
+    order = small[np.argsort(lengths[small], kind="stable")]
+    sizes, first = np.unique(lengths[order], return_index=True)
+    bounds = [*first.tolist(), order.size]
+    for size, lo, hi in zip(sizes.tolist(), bounds[:-1], bounds[1:]):
+        if size == 0:
+            continue  # an empty Event carries nothing
+        group = order[lo:hi]
+        rows = np.lib.stride_tricks.sliding_window_view(data, size)[starts[group]]
+        ok = mask(crc32c_rows(rows)) == stored[group]
+        if not ok.all():
+            for i in group[~ok]:
+                report.bad_checksum(base + int(starts[i]) - 12)
+            group, rows = group[ok], rows[ok]
+        _decode_group(buf, rows, starts[group], ordinals[group], columns, report, base)
+
+
+def _stored_checksums(data: U8, at: I64) -> NDArray[np.uint32]:
+    out = data[at].astype(np.uint32)
+    for i in range(1, 4):
+        out |= data[at + i].astype(np.uint32) << np.uint32(8 * i)
+    return out
+
+
+def _parse(buf: bytes, start: int, length: int, report: DecodeReport, base: int) -> ParsedEvent | None:
+    try:
+        return parse_event(buf, start, start + length)
+    except (WireError, ValueError, IndexError):
+        report.failed(base + start - 12)
+        return None
+
+
+def _decode_one(
+    buf: bytes, start: int, length: int, ordinal: int, columns: Columns, report: DecodeReport, base: int
+) -> None:
+    event = _parse(buf, start, length, report, base)
+    if event is not None:
+        emit(event, ordinal, columns)
+
+
+def _decode_group(
+    buf: bytes, rows: U8, starts: I64, ordinals: I64, columns: Columns, report: DecodeReport, base: int
+) -> None:
+    """Decode records of one length: by template where possible, by hand otherwise."""
+    count = rows.shape[0]
+    pending = np.ones(count, dtype=bool)
+    direct = 0
+    wait = 0  # exemplars to take by hand before hashing again, after a hashing pass found no buckets
+    i = 0
+    while i < count:
+        i += int(np.argmax(pending[i:]))
+        if not pending[i]:
+            break
+        pending[i] = False
+        event = _parse(buf, int(starts[i]), rows.shape[1], report, base)
+        if event is None:
+            continue
+        emit(event, int(ordinals[i]), columns)
+        template = template_of(event, rows[i])
+        if template is None:
+            continue
+        if direct < DIRECT_TEMPLATES:
+            direct += 1
+            hit = np.flatnonzero(pending & template.match(rows))
+            if hit.size:
+                _extract(template, rows[hit], ordinals[hit], columns)
+                pending[hit] = False
+        elif wait > 0:
+            wait -= 1
+        else:
+            left = int(pending.sum())
+            _by_layout(buf, rows, starts, ordinals, pending, template, columns, report, base)
+            if int(pending.sum()) == left:  # every row is unique here: hashing again soon would be wasted
+                wait = left // 256 + 1
+            i = 0  # rows of other layouts may remain anywhere
+
+
+def _by_layout(
+    buf: bytes,
+    rows: U8,
+    starts: I64,
+    ordinals: I64,
+    pending: NDArray[np.bool_],
+    template: Template,
+    columns: Columns,
+    report: DecodeReport,
+    base: int,
+) -> None:
+    """Many kinds of events share this length (many tags): bucket the rows by their fixed bytes at once.
+
+    Rows are hashed on the bytes `template` holds fixed; each bucket's first row gives the bucket's
+    own template, which covers the whole bucket when its variable spans lie where `template`'s do.
+    Single-row buckets are skipped: the caller takes them in turn, each with its own layout.
+    """
+    rest = np.flatnonzero(pending)
+    if not rest.size:
+        return
+    keys = _row_hash(rows[rest][:, template.fixed])
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    cuts = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
+    for bucket in np.split(rest[order], cuts):
+        if bucket.size == 1:
+            continue  # mostly rows of another layout (their variable bytes differ); left for their own turn
+        head = int(bucket[0])
+        pending[head] = False
+        event = _parse(buf, int(starts[head]), rows.shape[1], report, base)
+        if event is None:
+            continue
+        emit(event, int(ordinals[head]), columns)
+        own = template_of(event, rows[head])
+        if own is None or own.layout != template.layout:
+            continue
+        members = bucket[1:]
+        hit = members[own.match(rows[members])]
+        if hit.size:
+            _extract(own, rows[hit], ordinals[hit], columns)
+            pending[hit] = False
+
+
+def _row_hash(fixed_bytes: U8) -> NDArray[np.uint64]:
+    width = fixed_bytes.shape[1]
+    pad = -width % 8
+    if pad:
+        fixed_bytes = np.concatenate([fixed_bytes, np.zeros((fixed_bytes.shape[0], pad), dtype=np.uint8)], axis=1)
+    words = np.ascontiguousarray(fixed_bytes).view("<u8")
+    out = np.zeros(words.shape[0], dtype=np.uint64)
+    for column in words.T:
+        out = out * np.uint64(0x100000001B3) ^ column
+    return out
