@@ -18,6 +18,10 @@ class RunSource(Protocol):
     - A truncated or still-growing log is read up to its last whole record; problems met while
       reading are reported in `Run.warnings`, not raised.
     - Nothing is ever written into the user's log directories.
+
+    Optional capability: a source backed by a server (W&B API, MLflow) may also define
+    `search_runs(pushdown, *, project=None) -> Sequence[RunInfo]`, taking the neutral
+    `runwise.domain.query.Pushdown` prefilter; the full query is still evaluated locally after.
     """
 
     name: str  # "jsonl", "tensorboard", "wandb", ...

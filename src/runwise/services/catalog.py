@@ -59,7 +59,7 @@ class Catalog:
             for info in src.list_runs(project=project):
                 if state is not None and info.state != state:
                     continue
-                if not self._allowed(info):
+                if not self.allowed(info):
                     continue
                 found.append((src, info))
         found.sort(key=lambda pair: pair[1].updated_at or pair[1].created_at or 0.0, reverse=True)
@@ -92,15 +92,19 @@ class Catalog:
         """Load the run a REF names, from cache when its files have not changed."""
         parsed = parse_ref(ref) if isinstance(ref, str) else ref
         source, info = self.resolve(parsed)
-        key = (source.name, id(source), info.id, source.fingerprint(info.id))
-        run = self.cache.get_or_load(key, lambda: source.load_run(info.id))
+        run = self.load_info(source, info)
         if parsed.step is None:
             return LoadedRun(run, source)
         cut, used = run.at_step(parsed.step)
         return LoadedRun(cut, source, parsed.step, used)
 
-    # helpers ---------------------------------------------------------------------------------
-    def _allowed(self, info: RunInfo) -> bool:
+    def load_info(self, source: RunSource, info: RunInfo) -> Run:
+        """Load a run already listed, from cache when its files have not changed since."""
+        key = (source.name, id(source), info.id, source.fingerprint(info.id))
+        return self.cache.get_or_load(key, lambda: source.load_run(info.id))
+
+    def allowed(self, info: RunInfo) -> bool:
+        """Whether a run lies under the configured roots (always, when no roots are set)."""
         if self.roots is None or info.path is None:
             return True
         return any(self.paths.is_within(info.path, root) for root in self.roots)

@@ -92,8 +92,7 @@ class RunLoads:
 
 def load_listed(catalog: Catalog, source: RunSource, info: RunInfo) -> Run:
     """Load a run already listed by the catalog, sharing the cache entry `Catalog.load` would use."""
-    key = (source.name, id(source), info.id, source.fingerprint(info.id))
-    return catalog.cache.get_or_load(key, lambda: source.load_run(info.id))
+    return catalog.load_info(source, info)
 
 
 def candidates(
@@ -107,17 +106,11 @@ def candidates(
     for src in catalog.sources:
         if src in searchable:
             infos = src.search_runs(pushdown, project=project)  # type: ignore[attr-defined]
-            found.extend((src, info) for info in infos if _allowed(catalog, info))
+            found.extend((src, info) for info in infos if catalog.allowed(info))
         else:
             found.extend(pair for pair in catalog.list_runs(source=src.name, project=project) if pair[0] is src)
     found.sort(key=lambda pair: pair[1].updated_at or pair[1].created_at or 0.0, reverse=True)
     return found
-
-
-def _allowed(catalog: Catalog, info: RunInfo) -> bool:
-    if catalog.roots is None or info.path is None:
-        return True
-    return any(catalog.paths.is_within(info.path, root) for root in catalog.roots)
 
 
 def select_runs(

@@ -8,7 +8,8 @@ import attrs
 import numpy as np
 import pytest
 
-from runwise.domain.aggregate import aggregate, estimate, is_seed_key, t_critical, t_quantile, trailing_estimate
+from runwise.domain.aggregate import aggregate, is_seed_key
+from runwise.domain.stats import estimate, t_critical, t_quantile, trailing_estimate
 from runwise.domain.errors import InvalidInput, MetricNotFound
 from runwise.domain.model import MetricSeries, Run
 from runwise.services.catalog import Catalog
