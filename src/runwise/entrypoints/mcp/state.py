@@ -9,22 +9,26 @@ Configured roots (1–3) always win: a client cannot widen what the operator all
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
-import structlog
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.resolve import ListRoots
 from mcp_types import ListRootsResult
 
 from runwise.bootstrap import Runwise, bootstrap
 
-log = structlog.get_logger(__name__)
+log = logging.getLogger(__name__)
 MAX_ROOT_SETS = 8  # distinct client root sets kept wired; each holds its own run cache
+MAX_RESULTS = 128
+T = TypeVar("T")
 
 
 class ServerState:
@@ -35,6 +39,7 @@ class ServerState:
         self.accepts_client_roots = client_roots
         self._apps: OrderedDict[tuple[str, ...], Runwise] = OrderedDict()
         self._lock = threading.Lock()
+        self.results = ResultMemo()
 
     def app_for(self, offered: ListRootsResult | None) -> Runwise:
         """The app reading under the client's roots when they apply, else the configured one."""
@@ -46,13 +51,45 @@ class ServerState:
             if app is None:
                 settings = self.app.settings.model_copy(update={"roots": tuple(Path(r) for r in roots)})
                 app = bootstrap(settings, renderers=self.app.renderers, tokens=self.app.tokens)
-                log.info("using client roots", roots=list(roots))
+                log.info("using the client's roots: %s", ", ".join(roots))
                 self._apps[roots] = app
                 while len(self._apps) > MAX_ROOT_SETS:
                     self._apps.popitem(last=False)
             else:
                 self._apps.move_to_end(roots)
             return app
+
+
+class ResultMemo:
+    """Recent answers keyed by the identity of the run files behind them.
+
+    The run cache spares re-parsing; this spares re-analysing, so a repeated call on a 100k-step run
+    costs a directory scan and a stat, not a pass over every point. A run that grows changes its
+    file identity, and so its key.
+    """
+
+    def __init__(self, capacity: int = MAX_RESULTS) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]  # type: ignore[return-value]
+        value = compute()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+        return value
+
+
+def run_identity(app: Runwise, ref: str) -> Hashable:
+    """What a REF names right now: the run, its state and the identity (paths, sizes, mtimes) of its files."""
+    source, info = app.catalog.resolve(ref)
+    return (id(app.catalog), source.name, id(source), info.id, info.state, info.updated_at, source.fingerprint(info.id))
 
 
 def file_roots(offered: ListRootsResult | None) -> tuple[str, ...]:

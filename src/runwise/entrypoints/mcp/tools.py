@@ -6,11 +6,11 @@ Every tool is read-only and about runs under the allowed roots. The services are
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Hashable
 from typing import Annotated, Literal
 
 import anyio.to_thread
-import structlog
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Resolve
@@ -21,12 +21,12 @@ from runwise.bootstrap import Runwise
 from runwise.domain.errors import InvalidInput, RunwiseError
 from runwise.domain.inspect import History
 from runwise.entrypoints.mcp import views
-from runwise.entrypoints.mcp.state import ServerState, offered_roots
+from runwise.entrypoints.mcp.state import ServerState, offered_roots, run_identity
 from runwise.entrypoints.schemas import ConfigOut, HistoryOut, KeyListOut, RunListOut, RunSummaryOut, StatsOut
 from runwise.services import inspect as inspect_service
 from runwise.services.summarize import summarize
 
-log = structlog.get_logger(__name__)
+log = logging.getLogger(__name__)
 
 RunArg = Annotated[
     str,
@@ -44,16 +44,33 @@ Budget = Field(ge=50, le=20_000, description="Most tokens the text answer may us
 
 
 async def _answer(
-    ctx: Context[ServerState], offered: ListRootsResult | None, action: str, work: Callable[[Runwise], CallToolResult]
+    ctx: Context[ServerState],
+    offered: ListRootsResult | None,
+    action: str,
+    work: Callable[[Runwise], CallToolResult],
+    *,
+    run: str | None = None,
+    args: Hashable = (),
 ) -> CallToolResult:
-    """Run `work` on a worker thread; every failure becomes a tool error of one sentence."""
+    """Run `work` on a worker thread; every failure becomes a tool error of one sentence.
+
+    With `run`, the answer is remembered for these `args` until the run's files change.
+    """
+    state = ctx.request_context.lifespan_context
+
+    def job(app: Runwise) -> CallToolResult:
+        if run is None:
+            return work(app)
+        key = (action, run, args, run_identity(app, run))
+        return state.results.get_or_compute(key, lambda: work(app))
+
     try:
-        app = ctx.request_context.lifespan_context.app_for(offered)
-        return await anyio.to_thread.run_sync(work, app)
+        app = state.app_for(offered)
+        return await anyio.to_thread.run_sync(job, app)
     except RunwiseError as exc:
         raise ToolError(str(exc)) from exc
     except Exception as exc:
-        log.exception("tool failed", tool=action)
+        log.exception("%s failed", action)
         raise ToolError(unexpected(action, exc)) from exc
 
 
@@ -126,7 +143,7 @@ async def list_keys(
         text = views.keys_text(listing, run, renderer=app.renderer("md"), counter=app.tokens, budget=token_budget)
         return _reply(KeyListOut.of(listing), text)
 
-    return await _answer(ctx, roots, "list_keys", work)
+    return await _answer(ctx, roots, "list_keys", work, run=run, args=(prefix, token_budget))
 
 
 async def summarize_run(
@@ -155,7 +172,7 @@ async def summarize_run(
         )
         return _reply(RunSummaryOut.of(fitted.summary, fitted.tokens), fitted.text)
 
-    return await _answer(ctx, roots, "summarize_run", work)
+    return await _answer(ctx, roots, "summarize_run", work, run=run, args=token_budget)
 
 
 async def get_history(
@@ -190,7 +207,8 @@ async def get_history(
         )
         return _reply(HistoryOut.of(history), text)
 
-    return await _answer(ctx, roots, "get_history", work)
+    args = (tuple(keys), samples, from_step, to_step, token_budget)
+    return await _answer(ctx, roots, "get_history", work, run=run, args=args)
 
 
 async def get_stats(
@@ -210,7 +228,7 @@ async def get_stats(
         text = views.stats_text(table, renderer=app.renderer("md"), counter=app.tokens, budget=token_budget)
         return _reply(StatsOut.of(table), text)
 
-    return await _answer(ctx, roots, "get_stats", work)
+    return await _answer(ctx, roots, "get_stats", work, run=run, args=(tuple(keys or ()), token_budget))
 
 
 async def get_config(
@@ -226,7 +244,7 @@ async def get_config(
         text = views.config_text(info, config, renderer=app.renderer("md"), counter=app.tokens, budget=token_budget)
         return _reply(ConfigOut.of(info, config), text)
 
-    return await _answer(ctx, roots, "get_config", work)
+    return await _answer(ctx, roots, "get_config", work, run=run, args=token_budget)
 
 
 TOOLS = (list_runs, list_keys, summarize_run, get_history, get_stats, get_config)

@@ -131,7 +131,8 @@ def stats_text(table: StatsTable, *, renderer: Renderer, counter: TokenCounter, 
 
 
 def config_text(
-    info: RunInfo, config: Mapping[str, Any], *, renderer: Renderer, counter: TokenCounter, budget: int) -> str:
+    info: RunInfo, config: Mapping[str, Any], *, renderer: Renderer, counter: TokenCounter, budget: int
+) -> str:
     """The flattened config table, cut to the budget."""
     text, _ = fit_table(
         renderer.config(info, config),
@@ -141,4 +142,3 @@ def config_text(
         more=lambda n: f"+{n:,} more config entries: raise token_budget to see them",
     )
     return text
-

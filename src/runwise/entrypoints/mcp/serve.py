@@ -1,0 +1,112 @@
+"""Serving: pick the roots, wire the app, run the server over stdio or streamable HTTP.
+
+Shared by `runwise mcp` and `python -m runwise.entrypoints.mcp`. The MCP SDK is imported only once
+serving starts, so the rest of the CLI does not pay for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from runwise.bootstrap import Runwise, bootstrap
+from runwise.config import Settings
+from runwise.domain.errors import ConfigError
+
+log = logging.getLogger(__name__)
+TRANSPORTS = ("stdio", "http")
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of `runwise mcp`."""
+    parser.add_argument("--transport", choices=TRANSPORTS, default="stdio", help="stdio (default) or streamable HTTP")
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST, help=f"HTTP address to bind (default {DEFAULT_HOST}; others expose your logs)"
+    )
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"HTTP port (default {DEFAULT_PORT})")
+    parser.add_argument(
+        "--root",
+        dest="roots",
+        action="append",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="a folder the server may read (repeatable; default: RUNWISE_ROOTS, else the client's roots, else --dir)",
+    )
+
+
+def server_app(settings: Settings, roots: Sequence[Path] = ()) -> tuple[Runwise, bool]:
+    """The app to serve and whether the client's roots may replace its roots.
+
+    `--root` flags win over RUNWISE_ROOTS and the config file; with none of them, the client's
+    roots apply, and without those the discovery folder is the one root.
+    """
+    configured = tuple(roots) or tuple(settings.roots)
+    for root in configured:
+        if not os.path.exists(root):
+            raise ConfigError(f"root {root} does not exist", "pass --root with an existing folder of training logs")
+    chosen = configured or (settings.dir,)
+    resolved = tuple(Path(os.path.realpath(os.path.expanduser(r))) for r in chosen)
+    return bootstrap(settings.model_copy(update={"roots": resolved})), not configured
+
+
+def serve(
+    app: Runwise, *, client_roots: bool, transport: str = "stdio", host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
+) -> int:
+    """Serve until the client disconnects (stdio) or the process is interrupted (HTTP)."""
+    import anyio
+
+    from runwise.entrypoints.mcp.server import build_server
+
+    server = build_server(app, client_roots=client_roots)
+    roots = ", ".join(str(r) for r in app.settings.roots)
+    log.info("serving over %s; roots: %s; client roots %s", transport, roots, "accepted" if client_roots else "ignored")
+    if transport == "stdio":
+        server.run("stdio")
+        return 0
+    if host not in LOOPBACK:
+        log.warning("serving on %s, not loopback: anyone who can reach it can read the runs under the roots", host)
+    with contextlib.suppress(KeyboardInterrupt):
+        anyio.run(_serve_http, server, host, port)
+    return 0
+
+
+async def _serve_http(server: object, host: str, port: int) -> None:
+    import uvicorn
+
+    starlette_app = server.streamable_http_app(host=host)  # type: ignore[attr-defined]
+    # log_config=None: uvicorn's default config prints access logs to stdout; ours route everything to stderr
+    config = uvicorn.Config(starlette_app, host=host, port=port, log_config=None, log_level="warning")
+    sys.stderr.write(f"runwise: serving MCP (streamable HTTP) at http://{_netloc(host, port)}/mcp\n")
+    await uvicorn.Server(config).serve()
+
+
+def _netloc(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m runwise.entrypoints.mcp [--dir DIR] [--root PATH ...] [--transport ...]`."""
+    from runwise.domain.errors import RunwiseError
+    from runwise.entrypoints.logging import configure_logging
+
+    parser = argparse.ArgumentParser(prog="python -m runwise.entrypoints.mcp", description="Runwise MCP server")
+    parser.add_argument("--dir", type=Path, default=None, help="discovery folder when no roots are given")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    configure_logging("DEBUG" if args.verbose else "WARNING", structured=bool(args.verbose))
+    try:
+        app, client_roots = server_app(Settings.load(dir=args.dir), args.roots or ())
+    except RunwiseError as exc:
+        sys.stderr.write(f"runwise: error: {exc}\n")
+        return 2
+    return serve(app, client_roots=client_roots, transport=args.transport, host=args.host, port=args.port)
