@@ -148,6 +148,8 @@ def compare_runs(
     for key in all_keys:
         if not key_matches(key, patterns):
             continue
+        if not patterns and schema.role(key) is Role.PROGRESS:
+            continue  # clocks and counters (_timestamp, _runtime) differ between any two runs: noise
         row = _compare_key(key, [run.series.get(key) for run in runs], at, schema)
         if row is not None and _passes(row, threshold_pct):
             kept.append(row)

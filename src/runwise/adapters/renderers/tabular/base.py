@@ -1,7 +1,4 @@
-"""Text and markdown renderers: the same facts, as aligned columns or as markdown tables.
-
-Both live here because they differ only in how a table and a title are drawn.
-"""
+"""Drawing primitives and the single-run views shared by the text and markdown renderers."""
 
 from __future__ import annotations
 
@@ -19,7 +16,7 @@ from runwise.domain.summary import MetricDigest, RunSummary
 _ANSI = {"critical": "\x1b[31m", "warning": "\x1b[33m", "info": "\x1b[36m", "bold": "\x1b[1m", "reset": "\x1b[0m"}
 
 
-class _Tabular:
+class Tabular:
     format = "text"
     markdown = False
 
@@ -236,17 +233,3 @@ def _short_value(value: Any, limit: int = 80) -> str:
 
 def _with_step(value: str, step: int | None) -> str:
     return value if step is None else f"{value} ({format_step(step)})"
-
-
-class TextRenderer(_Tabular):
-    """Aligned columns for terminals; colour only when asked and on a terminal."""
-
-    format = "text"
-    markdown = False
-
-
-class MarkdownRenderer(_Tabular):
-    """Markdown tables and bold titles, for assistants and documents."""
-
-    format = "md"
-    markdown = True

@@ -1,0 +1,25 @@
+"""Text and markdown renderers: the same facts, as aligned columns or as markdown tables.
+
+Both live in this package because they differ only in how a table and a title are drawn.
+"""
+
+from __future__ import annotations
+
+from runwise.adapters.renderers.tabular.base import Tabular, flatten_config
+from runwise.adapters.renderers.tabular.compare import CompareViews
+
+__all__ = ["MarkdownRenderer", "TextRenderer", "flatten_config"]
+
+
+class TextRenderer(CompareViews, Tabular):
+    """Aligned columns for terminals; colour only when asked and on a terminal."""
+
+    format = "text"
+    markdown = False
+
+
+class MarkdownRenderer(CompareViews, Tabular):
+    """Markdown tables and bold titles, for assistants and documents."""
+
+    format = "md"
+    markdown = True

@@ -1,0 +1,185 @@
+"""Views over several runs: comparison, best run, query matches, seed aggregation."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from runwise.adapters.renderers.tabular.base import Tabular
+from runwise.domain.aggregate import Aggregation
+from runwise.domain.budget import Section
+from runwise.domain.compare import BestRun, Comparison
+from runwise.domain.compare.comparison import KeyComparison
+from runwise.domain.numbers import format_step, format_value
+from runwise.domain.stats import Estimate
+
+_VERDICT = {"better": "better", "worse": "worse", "same": "same", "differs": "differs"}
+
+
+class CompareViews(Tabular):
+    """Mixed into the text and markdown renderers."""
+
+    def comparison_sections(self, cmp: Comparison) -> list[Section]:
+        labels = [c.label for c in cmp.runs]
+        head = "compare " + " vs ".join(self.title(label) for label in labels)
+        notes = []
+        if cmp.key_filter:
+            notes.append("keys matching " + ", ".join(cmp.key_filter))
+        if cmp.threshold_pct is not None:
+            notes.append(f"differences ≥{cmp.threshold_pct:g}%")
+        if notes:
+            head += " · " + " · ".join(notes)
+        sections = [Section("header", 0, (head,), required=True)]
+        rows = [self._key_row(k, len(cmp.runs)) for k in cmp.keys]
+        header = ["key", *labels] if len(cmp.runs) > 2 else ["key", labels[0], labels[1], "change"]
+        if len(cmp.runs) > 2:
+            header.append("best")
+        if rows:
+            top, *body = self.table(header, rows)
+            if self.markdown:
+                top = top + "\n" + body.pop(0)
+            sections.append(
+                Section(
+                    "keys",
+                    2,
+                    tuple(body),
+                    header=top,
+                    min_items=min(3, len(body)),
+                    more=lambda n: f"+{n} more keys: narrow with -f PATTERN or -t PCT",
+                )
+            )
+        else:
+            sections.append(Section("keys", 2, ("No keys to compare (check -f / -t).",)))
+        if cmp.config_diff is not None:
+            if cmp.config_diff.entries:
+                items = tuple(
+                    f"{e.key}: " + " | ".join(_config_text(v) if p else "—" for v, p in zip(e.values, e.present))
+                    for e in cmp.config_diff.entries
+                )
+                sections.append(
+                    Section(
+                        "config",
+                        1,
+                        items,
+                        header=f"config differences ({len(items)}; {cmp.config_diff.same} equal):",
+                        more=lambda n: f"+{n} more config differences",
+                    )
+                )
+            else:
+                sections.append(Section("config", 1, (f"configs are identical ({cmp.config_diff.same} keys)",)))
+        return sections
+
+    def _key_row(self, k: KeyComparison, n_runs: int) -> list[str]:
+        cells = [k.key]
+        for v in k.values:
+            text = format_value(v.value, k.role)
+            if v.exact is False and v.step is not None:
+                text += f" @{format_step(v.step)}"
+            cells.append(text)
+        if n_runs == 2:
+            cells.append(_change(k.pct[1], k.verdicts[1]))
+        else:
+            cells.append(str(k.best_index + 1) if k.best_index is not None else "—")
+        return cells
+
+    def best(self, result: BestRun) -> str:
+        direction = "higher" if result.higher_is_better else "lower"
+        how = "best value" if result.mode == "best" else "last value"
+        w = result.winner
+        lines = [
+            f"best {result.metric} ({direction} is better, {how}): {self.title(w.info.name)} = "
+            f"{format_value(w.value, result.role, percent=result.percent)} at step {format_step(w.step)}"
+        ]
+        rows = [
+            [
+                str(i + 1),
+                r.info.qualified_id,
+                format_value(r.value, result.role, percent=result.percent),
+                format_step(r.step),
+            ]
+            for i, r in enumerate(result.ranking[:10])
+        ]
+        lines += self.table(["rank", "run", "value", "step"], rows)
+        if len(result.ranking) > 10:
+            lines.append(f"+{len(result.ranking) - 10} more runs")
+        if result.skipped:
+            lines.append("skipped: " + "; ".join(f"{name} ({why})" for name, why in result.skipped[:5]))
+        return "\n".join(lines)
+
+    def query(self, result: Any) -> str:
+        lines = [
+            f"query {result.query!r}: {result.matched} of {result.scanned} runs match"
+            + (f" (showing {len(result.matches)})" if len(result.matches) < result.matched else "")
+        ]
+        if result.matches:
+            names = [name for name, _ in result.matches[0].values]
+            rows = [
+                [m.info.qualified_id, m.info.state, format_step(m.info.last_step), *(_cell(v) for _, v in m.values)]
+                for m in result.matches
+            ]
+            lines += self.table(["run", "state", "step", *names], rows)
+        if result.unknown_metrics:
+            lines.append(
+                "no run logs: " + ", ".join(result.unknown_metrics) + " (check the key names: runwise keys REF)"
+            )
+        if result.errors:
+            lines.append("unreadable: " + "; ".join(f"{n} ({e})" for n, e in result.errors[:3]))
+        return "\n".join(lines)
+
+    def aggregation(self, agg: Aggregation) -> str:
+        by = f"grouped by {agg.group_by}" if agg.group_by else "runs differing only by seed grouped"
+        conf = f"{agg.confidence:.0%}"
+        lines = [f"{agg.metric}: {by}; mean ± std [{conf} CI]"]
+        rows = []
+        for g in agg.groups:
+            rows.append(
+                [
+                    g.label,
+                    str(g.n),
+                    _estimate(g.final, agg, conf),
+                    _estimate(g.best, agg, conf) if agg.higher_is_better is not None else "—",
+                ]
+            )
+        lines += self.table(["group", "runs", "final", "best"], rows)
+        singles = [g for g in agg.groups if g.n == 1 and g.trailing is not None]
+        for g in singles[:5]:
+            t = g.trailing
+            assert t is not None
+            if t.low is not None and t.high is not None:
+                lines.append(
+                    f"{g.label}: single run, final {format_value(t.last, agg.role)}; trailing mean "
+                    f"{format_value(t.window_mean, agg.role)} [{format_value(t.low, agg.role)}, {format_value(t.high, agg.role)}] "
+                    f"over steps {format_step(t.from_step)}–{format_step(t.to_step)}"
+                )
+        return "\n".join(lines)
+
+
+def _estimate(e: Estimate | None, agg: Aggregation, conf: str) -> str:
+    if e is None:
+        return "—"
+    text = format_value(e.mean, agg.role)
+    if e.std is not None and e.n > 1:
+        text += f" ± {format_value(e.std, agg.role)}"
+    if e.low is not None and e.high is not None:
+        text += f" [{format_value(e.low, agg.role)}, {format_value(e.high, agg.role)}]"
+    return text
+
+
+def _change(pct: float | None, verdict: str | None) -> str:
+    if pct is None:
+        return verdict or "—"
+    text = "±inf%" if math.isinf(pct) else f"{pct:+.1f}%"
+    return f"{text} {_VERDICT.get(verdict or '', '')}".strip()
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return format_value(value)
+    if value is None:
+        return "—"
+    return str(value)
+
+
+def _config_text(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 40 else text[:39] + "…"

@@ -1,0 +1,180 @@
+"""Wire models for the multi-run tools: comparison, best run, query, aggregation (MCP and --format json)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from runwise.domain.aggregate import Aggregation
+from runwise.domain.compare import BestRun, Comparison
+from runwise.domain.stats import Estimate
+from runwise.entrypoints.schemas import Number, RunInfoOut, _jsonable, _num
+
+
+class ValueAtStepOut(BaseModel):
+    value: Number
+    step: int | None = Field(description="the step the value was taken at")
+    exact: bool | None = Field(default=None, description="at a requested step: whether that step was logged exactly")
+
+
+class KeyComparisonOut(BaseModel):
+    key: str
+    higher_is_better: bool | None
+    values: list[ValueAtStepOut] = Field(description="one per run, in the order the runs were given")
+    pct_change: list[float | str | None] = Field(description="vs the first run, in percent")
+    verdicts: list[Literal["better", "worse", "same", "differs"] | None]
+    best_run: int | None = Field(description="index of the run with the best value")
+
+
+class ConfigDifferenceOut(BaseModel):
+    key: str
+    values: list[Any] = Field(description="per run; null where the run does not set it")
+
+
+class ComparisonOut(BaseModel):
+    """Runs side by side at their last (or a requested) step."""
+
+    runs: list[RunInfoOut]
+    requested_steps: list[int | None]
+    keys: list[KeyComparisonOut]
+    total_keys: int
+    config_differences: list[ConfigDifferenceOut] | None = None
+    tokens: int = 0
+
+    @classmethod
+    def of(cls, cmp: Comparison, tokens: int = 0, shown: int | None = None) -> ComparisonOut:
+        keys = cmp.keys if shown is None else cmp.keys[:shown]
+        diff = None
+        if cmp.config_diff is not None:
+            diff = [
+                ConfigDifferenceOut(
+                    key=e.key, values=[_jsonable(v) if p else None for v, p in zip(e.values, e.present)]
+                )
+                for e in cmp.config_diff.entries
+            ]
+        return cls(
+            runs=[RunInfoOut.of(c.info) for c in cmp.runs],
+            requested_steps=[c.requested_step for c in cmp.runs],
+            keys=[
+                KeyComparisonOut(
+                    key=k.key,
+                    higher_is_better=k.higher_is_better,
+                    values=[ValueAtStepOut(value=_num(v.value), step=v.step, exact=v.exact) for v in k.values],
+                    pct_change=[_num(p) for p in k.pct],
+                    verdicts=list(k.verdicts),
+                    best_run=k.best_index,
+                )
+                for k in keys
+            ],
+            total_keys=cmp.total_keys,
+            config_differences=diff,
+            tokens=tokens,
+        )
+
+
+class RankedRunOut(BaseModel):
+    run: RunInfoOut
+    value: Number
+    step: int
+
+
+class BestRunOut(BaseModel):
+    """The best run for a metric, with the ranking behind the verdict."""
+
+    metric: str
+    higher_is_better: bool
+    direction_inferred: bool = Field(description="true when the direction came from the metric's role")
+    mode: Literal["last", "best"]
+    best: RankedRunOut
+    ranking: list[RankedRunOut]
+    skipped: list[str]
+
+    @classmethod
+    def of(cls, result: BestRun, limit: int = 20) -> BestRunOut:
+        def ranked(r: Any) -> RankedRunOut:
+            return RankedRunOut(run=RunInfoOut.of(r.info), value=_num(r.value), step=r.step)
+
+        return cls(
+            metric=result.metric,
+            higher_is_better=result.higher_is_better,
+            direction_inferred=result.direction_inferred,
+            mode=result.mode,
+            best=ranked(result.winner),
+            ranking=[ranked(r) for r in result.ranking[:limit]],
+            skipped=[f"{name}: {why}" for name, why in result.skipped],
+        )
+
+
+class QueryMatchOut(BaseModel):
+    run: RunInfoOut
+    values: dict[str, Any] = Field(description="the values the expression read for this run")
+
+
+class QueryResultOut(BaseModel):
+    """Runs matching a query expression."""
+
+    query: str
+    matched: int
+    scanned: int
+    matches: list[QueryMatchOut]
+    unknown_metrics: list[str] = Field(default_factory=list, description="keys no run logs: likely typos")
+
+    @classmethod
+    def of(cls, result: Any) -> QueryResultOut:
+        return cls(
+            query=result.query,
+            matched=result.matched,
+            scanned=result.scanned,
+            matches=[
+                QueryMatchOut(run=RunInfoOut.of(m.info), values=_jsonable(dict(m.values))) for m in result.matches
+            ],
+            unknown_metrics=list(result.unknown_metrics),
+        )
+
+
+class EstimateOut(BaseModel):
+    mean: Number
+    std: Number
+    n: int
+    ci_low: Number
+    ci_high: Number
+
+    @classmethod
+    def of(cls, e: Estimate | None) -> EstimateOut | None:
+        if e is None:
+            return None
+        return cls(mean=_num(e.mean), std=_num(e.std), n=e.n, ci_low=_num(e.low), ci_high=_num(e.high))
+
+
+class RunGroupOut(BaseModel):
+    label: str
+    runs: list[str]
+    final: EstimateOut | None
+    best: EstimateOut | None
+
+
+class AggregationOut(BaseModel):
+    """Groups of runs (differing only by seed, or by a config key) with mean ± std and confidence intervals."""
+
+    metric: str
+    group_by: str | None
+    confidence: float
+    groups: list[RunGroupOut]
+
+    @classmethod
+    def of(cls, agg: Aggregation) -> AggregationOut:
+        return cls(
+            metric=agg.metric,
+            group_by=agg.group_by,
+            confidence=agg.confidence,
+            groups=[
+                RunGroupOut(
+                    label=g.label,
+                    runs=[m.info.name for m in g.members],
+                    final=EstimateOut.of(g.final),
+                    best=EstimateOut.of(g.best),
+                )
+                for g in agg.groups
+            ],
+        )
