@@ -390,3 +390,19 @@ async def test_concurrent_first_calls_parse_a_run_once(big_logs: Path, tmp_path:
                 tg.start_soon(one, tool, args)
     assert len(results) == 20 and not any(r.is_error for r in results)
     assert app.catalog.cache.misses == 1  # 20 callers waited for one parse instead of parsing 20 times
+
+
+async def test_list_runs_says_what_the_limit_and_filters_left_out(client: Client) -> None:
+    limited = await call_ok(client, "list_runs", {"limit": 2})
+    out = RunListOut.model_validate(limited.structured_content)
+    assert (len(out.runs), out.total) == (2, 4)
+    assert text_of(limited).endswith("+2 more runs: raise limit, or filter by project or state")
+    none = text_of(await call_ok(client, "list_runs", {"project": "nope"}))
+    assert none.startswith("No runs with project='nope' under ")
+
+
+async def test_repeated_keys_are_answered_once(client: Client) -> None:
+    out = StatsOut.model_validate(
+        (await call_ok(client, "get_stats", {"run": "healthy", "keys": ["lr", "lr", "val/loss"]})).structured_content
+    )
+    assert [s.key for s in out.stats] == ["lr", "val/loss"]

@@ -7,7 +7,7 @@ Every tool is read-only and about runs under the allowed roots. The services are
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Annotated, Literal
 
 import anyio.to_thread
@@ -83,6 +83,11 @@ def unexpected(action: str, exc: BaseException) -> str:
     )
 
 
+def unique(keys: Sequence[str]) -> list[str]:
+    """Keys in the order given, each once: a repeated key would only repeat a row."""
+    return list(dict.fromkeys(keys))
+
+
 def _reply(model: BaseModel, text: str) -> CallToolResult:
     return CallToolResult(
         content=[TextContent(type="text", text=text)], structured_content=model.model_dump(mode="json")
@@ -108,11 +113,19 @@ async def list_runs(
     """
 
     def work(app: Runwise) -> CallToolResult:
-        runs = inspect_service.list_runs(app.catalog, source=source, project=project, state=state, limit=limit)
+        found = inspect_service.list_runs(app.catalog, source=source, project=project, state=state, limit=None)
+        runs = found[:limit]
+        filters = {"source": source, "project": project, "state": state}
         text = views.runs_text(
-            runs, app.catalog.roots, renderer=app.renderer("md"), counter=app.tokens, budget=token_budget
+            runs,
+            app.catalog.roots,
+            total=len(found),
+            renderer=app.renderer("md"),
+            counter=app.tokens,
+            budget=token_budget,
+            filters={k: v for k, v in filters.items() if v is not None},
         )
-        return _reply(RunListOut.of(runs), text)
+        return _reply(RunListOut.of(runs, total=len(found)), text)
 
     return await _answer(ctx, roots, "list_runs", work)
 
@@ -199,7 +212,7 @@ async def get_history(
     def work(app: Runwise) -> CallToolResult:
         def load(n: int) -> History:
             return inspect_service.get_history(
-                app.catalog, run, keys, app.schema, samples=n, start=from_step, stop=to_step
+                app.catalog, run, unique(keys), app.schema, samples=n, start=from_step, stop=to_step
             )
 
         history, text = views.fitted_history(
@@ -224,7 +237,7 @@ async def get_stats(
     """Exact statistics over every logged point: min/max (with steps), mean, last, best and NaN/Inf count per key."""
 
     def work(app: Runwise) -> CallToolResult:
-        table = inspect_service.get_stats(app.catalog, run, keys, app.schema)
+        table = inspect_service.get_stats(app.catalog, run, unique(keys or ()), app.schema)
         text = views.stats_text(table, renderer=app.renderer("md"), counter=app.tokens, budget=token_budget)
         return _reply(StatsOut.of(table), text)
 

@@ -20,22 +20,35 @@ MARKDOWN_TABLE_HEAD = 3  # run line, header row, separator row
 
 
 def runs_text(
-    runs: Sequence[RunInfo], roots: Sequence[object] | None, *, renderer: Renderer, counter: TokenCounter, budget: int
+    runs: Sequence[RunInfo],
+    roots: Sequence[object] | None,
+    *,
+    renderer: Renderer,
+    counter: TokenCounter,
+    budget: int,
+    total: int | None = None,
+    filters: Mapping[str, str] | None = None,
 ) -> str:
-    """The run table, oldest rows dropped first."""
+    """The run table, oldest rows dropped first; `total` counts the runs beyond the limit too."""
+    where = ", ".join(str(r) for r in roots) if roots else "the discovery folder"
+    if not runs and filters:
+        shown = ", ".join(f"{k}={v!r}" for k, v in filters.items())
+        return f"No runs with {shown} under {where}; call list_runs without filters to see every run."
     if not runs:
-        where = ", ".join(str(r) for r in roots) if roots else "the discovery folder"
         return (
             f"No runs found under {where}. Runwise reads JSONL metric logs (and other supported sources) there; "
             "start the server with --root pointing at the folder that holds the training logs."
         )
-    text, _ = fit_table(
+    beyond = (total or len(runs)) - len(runs)
+    text, shown = fit_table(
         renderer.runs(runs),
         head_lines=2,
         counter=counter,
         budget=budget,
-        more=lambda n: f"+{plural(n, 'more run')}: filter by project or state, or raise token_budget",
+        more=lambda n: f"+{plural(n + beyond, 'more run')}: filter by project or state, or raise token_budget",
     )
+    if beyond and shown == len(runs):
+        text += f"\n+{plural(beyond, 'more run')}: raise limit, or filter by project or state"
     return text
 
 

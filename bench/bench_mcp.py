@@ -1,0 +1,120 @@
+"""Cold start of `runwise mcp` (spawn to initialize response) and summarize_run latency on a 100k-step run.
+
+Cold start: a fresh `runwise mcp --root DIR` process per sample, timed from spawn until its
+initialize response arrives on stdout, beside the floor of `python -c pass`.
+Warm call: one `runwise mcp` over stdio with the SDK client; the first summarize_run parses the
+log, the repeats are served from the caches. "run cache only" repeats vary token_budget, so the
+answer is recomputed from the cached parsed run (no remembered answer).
+Usage: python bench/bench_mcp.py [--steps 100000] [--repeat 5] [--calls 20]
+Data is generated once into bench/data/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import anyio
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}},
+}
+
+
+def ensure_run(steps: int) -> Path:
+    folder = DATA / f"jsonl{steps}"
+    path = folder / f"run{steps}.jsonl"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        sys.path.insert(0, str(HERE))
+        from generate_jsonl import generate
+
+        generate(steps, path)
+    return path
+
+
+def server_argv(root: Path) -> list[str]:
+    runwise = shutil.which("runwise")
+    base = [runwise] if runwise else [sys.executable, "-m", "runwise"]
+    return [*base, "mcp", "--root", str(root)]
+
+
+def cold_start(argv: list[str]) -> float:
+    """Seconds from spawn to the initialize response line."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(json.dumps(INITIALIZE).encode() + b"\n")
+    proc.stdin.flush()
+    line = proc.stdout.readline()
+    elapsed = time.perf_counter() - start
+    proc.stdin.close()
+    proc.wait(timeout=10)
+    proc.stdout.close()
+    if json.loads(line).get("id") != 1:
+        raise SystemExit(f"unexpected first message: {line[:200]!r}")
+    return elapsed
+
+
+def floor() -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    return time.perf_counter() - start
+
+
+async def warm_calls(argv: list[str], calls: int) -> tuple[float, list[float], list[float]]:
+    from mcp import Client, StdioServerParameters
+
+    params = StdioServerParameters(command=argv[0], args=argv[1:])
+    async with Client(params) as client:
+
+        async def timed(budget: int) -> float:
+            start = time.perf_counter()
+            result = await client.call_tool("summarize_run", {"run": "latest", "token_budget": budget})
+            if result.is_error:
+                raise SystemExit(f"summarize_run failed: {result.content}")
+            return time.perf_counter() - start
+
+        first = await timed(400)
+        remembered = [await timed(400) for _ in range(calls)]
+        recomputed = [await timed(401 + i) for i in range(calls)]
+    return first, remembered, recomputed
+
+
+def ms(values: list[float]) -> str:
+    ordered = sorted(values)
+    p90 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.9))]
+    return f"best {ordered[0] * 1000:6.1f}  median {statistics.median(ordered) * 1000:6.1f}  p90 {p90 * 1000:6.1f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5, help="cold starts to time")
+    parser.add_argument("--calls", type=int, default=20, help="warm calls to time")
+    args = parser.parse_args()
+    path = ensure_run(args.steps)
+    argv = server_argv(path.parent)
+    print(f"server: {' '.join(argv)}")
+    cold_start(argv)  # the first spawn after an install writes .pyc files; not what a user waits for twice
+    print(f"cold start (spawn → initialize response): {ms([cold_start(argv) for _ in range(args.repeat)])}")
+    print(f"python -c pass (floor):                   {ms([floor() for _ in range(args.repeat)])}")
+    first, remembered, recomputed = anyio.run(warm_calls, argv, args.calls)
+    print(f"summarize_run, {args.steps:,} steps, first call (parse + analyse): {first * 1000:.0f} ms")
+    print(f"summarize_run warm (same arguments):      {ms(remembered)}")
+    print(f"summarize_run warm (run cache only):      {ms(recomputed)}")
+
+
+if __name__ == "__main__":
+    main()
