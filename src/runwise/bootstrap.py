@@ -79,9 +79,7 @@ def bootstrap(
     )
 
 
-def _default_analyzer() -> Analyzer | None:
-    try:
-        from runwise.domain.analysis import analyze
-    except ImportError:
-        return None
+def _default_analyzer() -> Analyzer:
+    from runwise.domain.analysis import analyze
+
     return analyze  # type: ignore[return-value]

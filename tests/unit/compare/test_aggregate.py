@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from runwise.domain.aggregate import aggregate, is_seed_key
-from runwise.domain.stats import estimate, t_critical, t_quantile, trailing_estimate
 from runwise.domain.errors import InvalidInput, MetricNotFound
 from runwise.domain.model import MetricSeries, Run
+from runwise.domain.stats import estimate, t_critical, t_quantile, trailing_estimate
 from runwise.services.catalog import Catalog
 from runwise.services.compare import aggregate_runs
 from tests.unit.compare.sweep import LEARNING_RATES, SEEDS, Trained

@@ -53,11 +53,10 @@ def cmd_init(ctx: Context) -> int:
 
 
 def _default_thresholds() -> dict[str, float]:
-    try:
-        from runwise.domain.analysis import DEFAULT_THRESHOLDS  # type: ignore[attr-defined]
-    except ImportError:
-        return {}
-    return dict(DEFAULT_THRESHOLDS)
+    """Every detector threshold at its default, so the written file shows what can be tuned."""
+    from runwise.domain.analysis import THRESHOLD_DEFAULTS
+
+    return {name: default for name, (default, _why) in THRESHOLD_DEFAULTS.items()}
 
 
 def _refuse_log_dirs(output: Path, ctx: Context) -> None:

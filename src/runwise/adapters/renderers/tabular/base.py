@@ -98,12 +98,20 @@ class Tabular:
                     2,
                     tuple(self.bullet(self.anomaly(a)) for a in summary.anomalies),
                     header=f"Anomalies ({len(summary.anomalies)}):",
+                    min_items=min(2, len(summary.anomalies)),
+                    trim_priority=3.5,  # the two most severe stay; the rest go before the metrics table
                     more=lambda n: f"+{n} more: runwise anomalies {ref}",
                 )
             )
         if summary.recommendations:
             sections.append(
-                Section("recommendations", 4, tuple(self.bullet(r) for r in summary.recommendations), header="Next:")
+                Section(
+                    "recommendations",
+                    4,
+                    tuple(self.bullet(r) for r in summary.recommendations),
+                    header="Next:",
+                    trim_priority=4.2,
+                )
             )
         if summary.warnings:
             sections.append(
@@ -128,7 +136,7 @@ class Tabular:
             if a.start_step == a.end_step
             else f"{format_step(a.start_step)}–{format_step(a.end_step)}"
         )
-        return f"{self.severity(a.severity)} {a.kind} in {a.metric} at {steps}: {a.message}"
+        return f"{self.severity(a.severity)} {a.kind} @{steps}: {a.message}"
 
     # listings --------------------------------------------------------------------------------
     def runs(self, runs: Sequence[RunInfo]) -> str:
