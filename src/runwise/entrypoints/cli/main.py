@@ -67,7 +67,7 @@ def _command_modules() -> list:  # type: ignore[type-arg]
     return modules
 
 
-COMMAND_MODULES: list[str] = ["mcp_command", "init_command", "compare_commands"]
+COMMAND_MODULES: list[str] = ["mcp_command", "init_command", "compare_commands", "analysis_commands"]
 
 
 def main(argv: Sequence[str] | None = None, *, app: object | None = None, stdout: TextIO | None = None) -> int:

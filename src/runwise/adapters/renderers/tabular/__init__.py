@@ -5,20 +5,21 @@ Both live in this package because they differ only in how a table and a title ar
 
 from __future__ import annotations
 
+from runwise.adapters.renderers.tabular.analysis import AnalysisViews
 from runwise.adapters.renderers.tabular.base import Tabular, flatten_config
 from runwise.adapters.renderers.tabular.compare import CompareViews
 
 __all__ = ["MarkdownRenderer", "TextRenderer", "flatten_config"]
 
 
-class TextRenderer(CompareViews, Tabular):
+class TextRenderer(AnalysisViews, CompareViews, Tabular):
     """Aligned columns for terminals; colour only when asked and on a terminal."""
 
     format = "text"
     markdown = False
 
 
-class MarkdownRenderer(CompareViews, Tabular):
+class MarkdownRenderer(AnalysisViews, CompareViews, Tabular):
     """Markdown tables and bold titles, for assistants and documents."""
 
     format = "md"

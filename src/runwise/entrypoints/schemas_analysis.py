@@ -1,0 +1,139 @@
+"""Wire models for the analysis tools: detect_anomalies, analyze_stability, health_check."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from runwise.domain.analysis import Analysis, Health, LrAnalysis, Stability
+from runwise.domain.model import RunInfo
+from runwise.entrypoints.schemas import AnomalyOut, Number, RunInfoOut, _num
+
+
+class LrChangeOut(BaseModel):
+    step: int
+    kind: str
+    lr_before: Number
+    lr_after: Number
+    loss_before: Number = None
+    loss_after: Number = None
+
+
+class LrAnalysisOut(BaseModel):
+    key: str
+    shape: str = Field(
+        description="constant, warmup, cosine, linear, step, cyclic... or combinations like warmup+cosine"
+    )
+    peak: Number
+    peak_step: int | None
+    final: Number
+    warmup_end_step: int | None
+    changes: list[LrChangeOut]
+    response: str = Field(description="how the loss responded around lr changes")
+
+    @classmethod
+    def of(cls, lr: LrAnalysis | None) -> LrAnalysisOut | None:
+        if lr is None:
+            return None
+        return cls(
+            key=lr.key,
+            shape=lr.shape,
+            peak=_num(lr.peak),
+            peak_step=lr.peak_step,
+            final=_num(lr.final),
+            warmup_end_step=lr.warmup_end_step,
+            changes=[
+                LrChangeOut(
+                    step=c.step,
+                    kind=c.kind,
+                    lr_before=_num(c.lr_before),
+                    lr_after=_num(c.lr_after),
+                    loss_before=_num(c.loss_before),
+                    loss_after=_num(c.loss_after),
+                )
+                for c in lr.changes[:10]
+            ],
+            response=lr.response,
+        )
+
+
+class AnomaliesOut(BaseModel):
+    """Every anomaly episode found on every point of the run, most severe first."""
+
+    run: RunInfoOut
+    status: Literal["healthy", "warning", "critical"]
+    finding: str
+    anomalies: list[AnomalyOut]
+    recommendations: list[str]
+    lr: LrAnalysisOut | None = None
+
+    @classmethod
+    def of(cls, info: RunInfo, analysis: Analysis) -> AnomaliesOut:
+        return cls(
+            run=RunInfoOut.of(info),
+            status=analysis.health.status,
+            finding=analysis.health.finding,
+            anomalies=[AnomalyOut.of(a) for a in analysis.anomalies],
+            recommendations=list(analysis.recommendations),
+            lr=LrAnalysisOut.of(analysis.lr),
+        )
+
+
+class StabilityKeyOut(BaseModel):
+    key: str
+    verdict: str = Field(description="stable, noisy, erratic (by late-training CV) or too short")
+    window: int
+    cv: Number
+    late_cv: Number
+    late_std: Number
+    max_rolling_std: Number
+    max_rolling_std_step: int | None
+    nonfinite: int
+
+
+class StabilityOut(BaseModel):
+    """Rolling std and coefficient of variation per key, computed on every point."""
+
+    run: RunInfoOut
+    keys: list[StabilityKeyOut]
+
+    @classmethod
+    def of(cls, info: RunInfo, items: list[Stability]) -> StabilityOut:
+        return cls(
+            run=RunInfoOut.of(info),
+            keys=[
+                StabilityKeyOut(
+                    key=s.key,
+                    verdict=s.label,
+                    window=s.window,
+                    cv=_num(s.cv),
+                    late_cv=_num(s.late_cv),
+                    late_std=_num(s.late_std),
+                    max_rolling_std=_num(s.max_std),
+                    max_rolling_std_step=s.max_std_step,
+                    nonfinite=s.nonfinite,
+                )
+                for s in items
+            ],
+        )
+
+
+class HealthOut(BaseModel):
+    """One run's health in a few tokens."""
+
+    run: str = Field(description="SOURCE:ID of the run")
+    name: str
+    last_step: int | None
+    status: Literal["healthy", "warning", "critical"]
+    finding: str = Field(description="the single most important fact")
+
+    @classmethod
+    def of(cls, info: RunInfo, health: Health) -> HealthOut:
+        return cls(
+            run=info.qualified_id,
+            name=info.name,
+            last_step=info.last_step,
+            status=health.status,
+            finding=health.finding,
+        )

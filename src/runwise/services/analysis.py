@@ -1,0 +1,56 @@
+"""Use cases of the analysis engine: anomalies, stability and health of one run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from runwise.domain.analysis import Analysis, Health, Stability, analyze, stability
+from runwise.domain.errors import InvalidInput, MetricNotFound
+from runwise.domain.model import RunInfo
+from runwise.domain.schema import MetricSchema
+from runwise.domain.summary import key_metrics
+from runwise.services.catalog import Catalog
+
+MAX_STABILITY_KEYS = 20
+
+
+@attrs.frozen
+class RunAnalysis:
+    """A run's analysis with the run it is about (and the step used for REF@STEP)."""
+
+    info: RunInfo
+    analysis: Analysis
+    step: int | None = None
+
+
+def analyze_run(catalog: Catalog, ref: str, schema: MetricSchema) -> RunAnalysis:
+    """Every detector on every point of the run."""
+    loaded = catalog.load(ref)
+    return RunAnalysis(loaded.run.info, analyze(loaded.run, schema), loaded.step)
+
+
+def run_health(catalog: Catalog, ref: str, schema: MetricSchema) -> tuple[RunInfo, Health]:
+    """healthy / warning / critical and the single most important finding."""
+    result = analyze_run(catalog, ref, schema)
+    return result.info, result.analysis.health
+
+
+def run_stability(
+    catalog: Catalog, ref: str, keys: Sequence[str] | None, schema: MetricSchema, window: int | None = None
+) -> tuple[RunInfo, list[Stability]]:
+    """Rolling std and coefficient of variation for the named keys (default: the run's key metrics)."""
+    if window is not None and window < 2:
+        raise InvalidInput(f"window must be at least 2 points, got {window}")
+    loaded = catalog.load(ref)
+    series = loaded.run.series
+    chosen = list(keys) if keys else key_metrics(loaded.run, schema, limit=4)
+    if len(chosen) > MAX_STABILITY_KEYS:
+        raise InvalidInput(f"too many keys ({len(chosen)}; at most {MAX_STABILITY_KEYS})", "name fewer keys with -k")
+    for key in chosen:
+        if key not in series:
+            raise MetricNotFound(
+                f"run '{loaded.run.info.name}' has no metric '{key}'", "list keys with: runwise keys REF"
+            )
+    return loaded.run.info, [stability(series[k], window) for k in chosen]
