@@ -107,8 +107,10 @@ def main() -> None:
     path = ensure_run(args.steps)
     argv = server_argv(path.parent)
     print(f"server: {' '.join(argv)}")
+    module = [sys.executable, "-m", "runwise.entrypoints.mcp", "--root", str(path.parent)]
     cold_start(argv)  # the first spawn after an install writes .pyc files; not what a user waits for twice
     print(f"cold start (spawn → initialize response): {ms([cold_start(argv) for _ in range(args.repeat)])}")
+    print(f"  python -m runwise.entrypoints.mcp:      {ms([cold_start(module) for _ in range(args.repeat)])}")
     print(f"python -c pass (floor):                   {ms([floor() for _ in range(args.repeat)])}")
     first, remembered, recomputed = anyio.run(warm_calls, argv, args.calls)
     print(f"summarize_run, {args.steps:,} steps, first call (parse + analyse): {first * 1000:.0f} ms")

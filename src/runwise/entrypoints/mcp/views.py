@@ -32,8 +32,8 @@ def runs_text(
     """The run table, oldest rows dropped first; `total` counts the runs beyond the limit too."""
     where = ", ".join(str(r) for r in roots) if roots else "the discovery folder"
     if not runs and filters:
-        shown = ", ".join(f"{k}={v!r}" for k, v in filters.items())
-        return f"No runs with {shown} under {where}; call list_runs without filters to see every run."
+        asked = ", ".join(f"{k}={v!r}" for k, v in filters.items())
+        return f"No runs with {asked} under {where}; call list_runs without filters to see every run."
     if not runs:
         return (
             f"No runs found under {where}. Runwise reads JSONL metric logs (and other supported sources) there; "
