@@ -101,14 +101,20 @@ class Columns:
                 out[tag] = entry.plugin or "tensor"
         return dict(sorted(out.items()))
 
-    def build(self, keys: Sequence[str] | None = None) -> dict[str, MetricSeries]:
-        """Full-resolution series, ordered by step, later writes winning, purges applied."""
-        wanted = self.series_tags() if keys is None else [k for k in keys if k in self.tags]
-        return {tag: self._series(tag) for tag in wanted}
+    def build(self, keys: Sequence[str] | None = None, *, release: bool = False) -> dict[str, MetricSeries]:
+        """Full-resolution series, ordered by step, later writes winning, purges applied.
 
-    def _series(self, tag: str) -> MetricSeries:
+        With `release`, each tag's raw points are dropped once its series is built, so the raw
+        points and the finished series of a large run are never all in memory together.
+        """
+        wanted = self.series_tags() if keys is None else [k for k in keys if k in self.tags]
+        return {tag: self._series(tag, release) for tag in wanted}
+
+    def _series(self, tag: str, release: bool) -> MetricSeries:
         entry = self.tags[tag]
         parts = list(entry.chunks)
+        if release:
+            entry.chunks = []
         if entry.ordinals:
             parts.append(
                 (
@@ -118,11 +124,14 @@ class Columns:
                     np.array(entry.walls, dtype=np.float64),
                 )
             )
+        if release:
+            entry.ordinals, entry.steps, entry.values, entry.walls = [], [], [], []
         if not parts:
             return MetricSeries(tag, [], [], [])
         ordinals, steps, values, walls = (
             np.concatenate(column) if len(parts) > 1 else column[0] for column in zip(*parts)
         )
+        del parts  # the chunks are copied now; let them go before sorting makes more copies
         if ordinals.size > 1 and not bool(np.all(ordinals[1:] >= ordinals[:-1])):
             order = np.argsort(ordinals, kind="stable")
             ordinals, steps, values, walls = ordinals[order], steps[order], values[order], walls[order]

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from runwise.adapters.sources.tensorboard.columns import Columns
 from runwise.adapters.sources.tensorboard.crc32c import crc32c_rows, crc32c_spans, mask
 from runwise.adapters.sources.tensorboard.events import ParsedEvent, hparams_config, parse_event
-from runwise.adapters.sources.tensorboard.records import Frames
+from runwise.adapters.sources.tensorboard.records import Frames, gather_u32
 from runwise.adapters.sources.tensorboard.wire import WireError
 
 SMALL = 256  # records up to this many bytes are handled in same-length groups
@@ -173,7 +173,7 @@ def decode_frames(
     if not starts.size:
         return
     ordinals = first_ordinal + np.arange(starts.size, dtype=np.int64)
-    stored = _stored_checksums(data, starts + lengths)
+    stored = gather_u32(data, starts + lengths)
     large = np.flatnonzero(lengths > SMALL)
     if large.size:
         ok = mask(crc32c_spans(data, starts[large], lengths[large])) == stored[large]
@@ -198,13 +198,6 @@ def decode_frames(
                 report.bad_checksum(base + int(starts[i]) - 12)
             group, rows = group[ok], rows[ok]
         _decode_group(buf, rows, starts[group], ordinals[group], columns, report, base)
-
-
-def _stored_checksums(data: U8, at: I64) -> NDArray[np.uint32]:
-    out = data[at].astype(np.uint32)
-    for i in range(1, 4):
-        out |= data[at + i].astype(np.uint32) << np.uint32(8 * i)
-    return out
 
 
 def _parse(buf: bytes, start: int, length: int, report: DecodeReport, base: int) -> ParsedEvent | None:

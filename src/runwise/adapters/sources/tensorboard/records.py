@@ -61,11 +61,9 @@ def _header(buf: bytes, pos: int) -> int | None:
     return length if _masked(crc32c(buf[pos : pos + 8])) == stored else None
 
 
-def _gather_u32(data: NDArray[np.uint8], at: I64) -> NDArray[np.uint32]:
-    out = data[at].astype(np.uint32)
-    for i in range(1, 4):
-        out |= data[at + i].astype(np.uint32) << np.uint32(8 * i)
-    return out
+def gather_u32(data: NDArray[np.uint8], at: I64) -> NDArray[np.uint32]:
+    """The little-endian uint32 at each offset."""
+    return np.lib.stride_tricks.sliding_window_view(data, 4)[at].view("<u4").ravel()
 
 
 def candidates(data: NDArray[np.uint8]) -> tuple[I64, I64]:
@@ -73,16 +71,14 @@ def candidates(data: NDArray[np.uint8]) -> tuple[I64, I64]:
     if data.size <= HEADER:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    at = np.flatnonzero(data[HEADER:] == 0x09).astype(np.int64)
-    if at.size:
-        high = data[at + 4] | data[at + 5] | data[at + 6] | data[at + 7]
-        at = at[high == 0]  # payloads under 4 GiB
-    if not at.size:
-        return at, at
-    windows = np.lib.stride_tricks.sliding_window_view(data, 8)
-    ok = mask(crc32c_rows(windows[at])) == _gather_u32(data, at + 8)
-    at = at[ok]
-    return at, _gather_u32(data, at).astype(np.int64)
+    at = np.flatnonzero(data[HEADER:] == 0x09)
+    headers = np.lib.stride_tricks.sliding_window_view(data, 8)[at]  # (n, 8) length fields
+    lengths = headers.view("<u8").ravel()
+    small = lengths < (1 << 32)  # payloads under 4 GiB
+    if not small.all():
+        at, headers, lengths = at[small], headers[small], lengths[small]
+    ok = mask(crc32c_rows(headers)) == gather_u32(data, at + 8)
+    return at[ok].astype(np.int64), lengths[ok].astype(np.int64)
 
 
 def frame(buf: bytes, report: FrameReport, base: int = 0) -> Frames:

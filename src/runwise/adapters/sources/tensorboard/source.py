@@ -81,7 +81,7 @@ class TensorBoardRunSource:
             state="running" if running else "unknown",
             created_at=created,
             updated_at=updated,
-            runtime_s=(updated - created) if created is not None and updated is not None else None,
+            runtime_s=max(0.0, updated - created) if created is not None and updated is not None else None,
             path=str(folder.resolve()),
         )
 
@@ -140,7 +140,7 @@ class TensorBoardRunSource:
 
 def _merge(series: dict[str, MetricSeries], columns: Columns, prefix: str, *, keep_existing: bool) -> None:
     """Add a part's series under its prefix; an hparams side folder never replaces a key of the run itself."""
-    for tag, built in columns.build().items():
+    for tag, built in columns.build(release=True).items():
         key = prefix + tag
         if keep_existing and key in series:
             continue
