@@ -35,8 +35,12 @@ class Runwise:
 def local_sources(root: Path, settings: Settings) -> list[RunSource]:
     """Every local source over one discovery root; each finds its own runs without being told."""
     from runwise.adapters.sources.jsonl import JsonlRunSource
+    from runwise.adapters.sources.tensorboard import TensorBoardRunSource
 
-    return [JsonlRunSource(root, step_key=settings.step_key)]
+    return [
+        JsonlRunSource(root, step_key=settings.step_key),
+        TensorBoardRunSource(root, layout=settings.tensorboard_layout),
+    ]
 
 
 def bootstrap(
@@ -68,7 +72,11 @@ def bootstrap(
         path_resolver=RealPathResolver(),
     )
     if renderers is None:
-        renderers = {"text": TextRenderer(color=settings.color), "md": MarkdownRenderer()}
+        renderers = {
+            "text": TextRenderer(color=settings.color),
+            "md": MarkdownRenderer(),
+            "mcp": MarkdownRenderer(tool_hints=True),  # markdown whose pointers name MCP tools
+        }
     return Runwise(
         settings=settings,
         catalog=catalog,

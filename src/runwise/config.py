@@ -28,7 +28,7 @@ CONFIG_FILE = "runwise.toml"
 
 
 _FORMATS = ("text", "md", "json")
-_TB_LAYOUTS = ("folder", "merge-splits")
+_TB_LAYOUTS = ("auto", "splits", "folders")
 
 
 def _path(value: Any) -> Path:
@@ -65,7 +65,7 @@ class Settings:
     verbose: bool = attrs.field(default=False, converter=_bool)
     quiet: bool = attrs.field(default=False, converter=_bool)
     step_key: str | None = None
-    tensorboard_layout: Literal["folder", "merge-splits"] = "folder"
+    tensorboard_layout: Literal["auto", "splits", "folders"] = "auto"
     schema_file: Path | None = attrs.field(default=None, converter=_optional_path)
     schema_data: Mapping[str, Any] | None = None  # validated schema fields from a file or [schema] table
     roots: tuple[Path, ...] = attrs.field(default=(), converter=_roots)
@@ -120,7 +120,7 @@ def _validated(values: dict[str, Any], origin: Mapping[str, str]) -> Settings:
         raise fail(
             "format", f"'{values['format']}' is not one of {', '.join(_FORMATS)}", "use one of the allowed values"
         )
-    if values.get("tensorboard_layout", "folder") not in _TB_LAYOUTS:
+    if values.get("tensorboard_layout", "auto") not in _TB_LAYOUTS:
         raise fail(
             "tensorboard_layout",
             f"'{values['tensorboard_layout']}' is not one of {', '.join(_TB_LAYOUTS)}",

@@ -57,6 +57,8 @@ class RealPathResolver:
     """Path checks that follow the file system: `..` and symlinks are resolved before comparing."""
 
     def looks_like_path(self, ref: str) -> bool:
+        if "://" in ref:  # wandb://entity/project/id, http://tracking-server: remote, not a path
+            return False
         return "/" in ref or "\\" in ref or ref.startswith(".") or os.path.exists(ref)
 
     def resolve(self, ref: str) -> str:

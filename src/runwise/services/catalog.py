@@ -148,6 +148,8 @@ class PathResolver:
     """Pure path logic by default; bootstrap passes one that follows the real file system (symlinks)."""
 
     def looks_like_path(self, ref: str) -> bool:
+        if "://" in ref:
+            return False
         return "/" in ref or "\\" in ref or ref.startswith(".") or ref.endswith((".jsonl", ".wandb"))
 
     def resolve(self, ref: str) -> str:

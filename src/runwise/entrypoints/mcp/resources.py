@@ -56,7 +56,7 @@ def register_resources(server: MCPServer[ServerState], state: ServerState) -> No
         def work(app: Runwise) -> str:
             found = inspect_service.list_runs(app.catalog, limit=RUNS_SHOWN)
             return views.runs_text(
-                found, app.catalog.roots, renderer=app.renderer("md"), counter=app.tokens, budget=RUNS_BUDGET
+                found, app.catalog.roots, renderer=app.renderer("mcp"), counter=app.tokens, budget=RUNS_BUDGET
             )
 
         return await read(RUNS_URI, work)
@@ -73,7 +73,7 @@ def register_resources(server: MCPServer[ServerState], state: ServerState) -> No
             fitted = summarize(
                 app.catalog,
                 ref,
-                renderer=app.renderer("md"),
+                renderer=app.renderer("mcp"),
                 counter=app.tokens,
                 schema=app.schema,
                 analyzer=app.analyzer,

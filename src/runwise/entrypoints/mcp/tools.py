@@ -120,7 +120,7 @@ async def list_runs(
             runs,
             app.catalog.roots,
             total=len(found),
-            renderer=app.renderer("md"),
+            renderer=app.renderer("mcp"),
             counter=app.tokens,
             budget=token_budget,
             filters={k: v for k, v in filters.items() if v is not None},
@@ -153,7 +153,7 @@ async def list_keys(
                     f"run '{listing.run.name}' has no keys starting with '{prefix}'",
                     "call list_keys without prefix to see every key",
                 )
-        text = views.keys_text(listing, run, renderer=app.renderer("md"), counter=app.tokens, budget=token_budget)
+        text = views.keys_text(listing, run, renderer=app.renderer("mcp"), counter=app.tokens, budget=token_budget)
         return _reply(KeyListOut.of(listing), text)
 
     return await _answer(ctx, roots, "list_keys", work, run=run, args=(prefix, token_budget))
@@ -177,7 +177,7 @@ async def summarize_run(
         fitted = summarize(
             app.catalog,
             run,
-            renderer=app.renderer("md"),
+            renderer=app.renderer("mcp"),
             counter=app.tokens,
             schema=app.schema,
             analyzer=app.analyzer,
@@ -216,7 +216,7 @@ async def get_history(
             )
 
         history, text = views.fitted_history(
-            load, samples, renderer=app.renderer("md"), counter=app.tokens, budget=token_budget
+            load, samples, renderer=app.renderer("mcp"), counter=app.tokens, budget=token_budget
         )
         return _reply(HistoryOut.of(history), text)
 
@@ -238,7 +238,7 @@ async def get_stats(
 
     def work(app: Runwise) -> CallToolResult:
         table = inspect_service.get_stats(app.catalog, run, unique(keys or ()), app.schema)
-        text = views.stats_text(table, renderer=app.renderer("md"), counter=app.tokens, budget=token_budget)
+        text = views.stats_text(table, renderer=app.renderer("mcp"), counter=app.tokens, budget=token_budget)
         return _reply(StatsOut.of(table), text)
 
     return await _answer(ctx, roots, "get_stats", work, run=run, args=(tuple(keys or ()), token_budget))
@@ -254,7 +254,7 @@ async def get_config(
 
     def work(app: Runwise) -> CallToolResult:
         info, config = inspect_service.get_config(app.catalog, run)
-        text = views.config_text(info, config, renderer=app.renderer("md"), counter=app.tokens, budget=token_budget)
+        text = views.config_text(info, config, renderer=app.renderer("mcp"), counter=app.tokens, budget=token_budget)
         return _reply(ConfigOut.of(info, config), text)
 
     return await _answer(ctx, roots, "get_config", work, run=run, args=token_budget)

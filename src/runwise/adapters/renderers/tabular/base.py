@@ -20,8 +20,13 @@ class Tabular:
     format = "text"
     markdown = False
 
-    def __init__(self, *, color: bool = False) -> None:
+    def __init__(self, *, color: bool = False, tool_hints: bool = False) -> None:
         self.color = color and not self.markdown
+        self.tool_hints = tool_hints  # point at MCP tools instead of CLI commands in "+N more" notes
+
+    def hint(self, command: str, tool: str) -> str:
+        """Where to look next: a CLI command for people, an MCP tool call for assistants."""
+        return tool if self.tool_hints else command
 
     # drawing primitives ----------------------------------------------------------------------
     def table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -88,7 +93,7 @@ class Tabular:
                     header=head,
                     min_items=min(3, len(body)),
                     hidden_before=more_total,
-                    more=lambda n: f"+{n} more metrics: runwise keys {ref}",
+                    more=lambda n: f"+{n} more metrics: " + self.hint(f"runwise keys {ref}", f'list_keys(run="{ref}")'),
                 )
             )
         if summary.anomalies:
@@ -100,7 +105,9 @@ class Tabular:
                     header=f"Anomalies ({len(summary.anomalies)}):",
                     min_items=min(2, len(summary.anomalies)),
                     trim_priority=3.5,  # the two most severe stay; the rest go before the metrics table
-                    more=lambda n: f"+{n} more: runwise anomalies {ref}",
+                    more=lambda n: (
+                        f"+{n} more: " + self.hint(f"runwise anomalies {ref}", f'detect_anomalies(run="{ref}")')
+                    ),
                 )
             )
         if summary.recommendations:

@@ -45,7 +45,10 @@ class CompareViews(Tabular):
                     tuple(body),
                     header=top,
                     min_items=min(3, len(body)),
-                    more=lambda n: f"+{n} more keys: narrow with -f PATTERN or -t PCT",
+                    more=lambda n: (
+                        f"+{n} more keys: narrow with "
+                        + self.hint("-f PATTERN or -t PCT", "key_filter or threshold_pct")
+                    ),
                 )
             )
         else:
@@ -120,7 +123,9 @@ class CompareViews(Tabular):
             lines += self.table(["run", "state", "step", *names], rows)
         if result.unknown_metrics:
             lines.append(
-                "no run logs: " + ", ".join(result.unknown_metrics) + " (check the key names: runwise keys REF)"
+                "no run logs: "
+                + ", ".join(result.unknown_metrics)
+                + f" (check the key names: {self.hint('runwise keys REF', 'list_keys')})"
             )
         if result.errors:
             lines.append("unreadable: " + "; ".join(f"{n} ({e})" for n, e in result.errors[:3]))
