@@ -1,0 +1,206 @@
+"""History rows of a `.wandb` file accumulated as numpy columns, one set per metric key.
+
+Each `wandb.log` call writes one HistoryRecord: items `key`/`nested_key` + `value_json`, and a
+`step`. Per batch of records this module decodes every item at once (`wire`), groups them by key
+(`keys`), parses the numeric values in one numpy call and appends one array per key. `_step`
+gives the step (the record's `step` field first, the `_step` item next, the row count last),
+`_timestamp` the wall time, `_runtime` only the summary. Non-numeric values (media, tables,
+strings, booleans) are not series; the last value of every key still feeds the summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+import numpy as np
+from google.protobuf.message import DecodeError  # type: ignore[import-untyped,unused-ignore]
+from numpy.typing import NDArray
+
+from runwise.adapters.sources.wandb_local import proto
+from runwise.adapters.sources.wandb_local.framing import RecordBatch
+from runwise.adapters.sources.wandb_local.keys import KeyNames, groups
+from runwise.adapters.sources.wandb_local.summary import Candidates
+from runwise.adapters.sources.wandb_local.wire import I64, fields, items, numbers, varint, words
+from runwise.domain.model import MetricSeries, sorted_series
+
+NOT_SERIES = frozenset({"_step", "_timestamp", "_runtime"})
+
+
+def _is_series(name: str) -> bool:
+    return name not in NOT_SERIES and not name.startswith("_wandb")
+
+
+class HistoryBuilder:
+    """Accumulates history records batch by batch; `series()` builds the MetricSeries at the end."""
+
+    def __init__(self, candidates: Candidates, names: KeyNames, keys: Collection[str] | None = None) -> None:
+        self.keys = None if keys is None else frozenset(keys)
+        self.candidates = candidates
+        self.names = names
+        self.rows = 0
+        self.undecodable = 0
+        self.last_step: int | None = None
+        self._cols: dict[str, list[tuple[I64, NDArray[np.float64], NDArray[np.float64]]]] = {}
+
+    def _wanted(self, name: str) -> bool:
+        return _is_series(name) and (self.keys is None or name in self.keys)
+
+    # one batch ---------------------------------------------------------------------------------
+    def add(self, batch: RecordBatch, rec: I64, start: I64, end: I64) -> NDArray[np.int64]:
+        """Add the HistoryRecords `batch.buf[start:end]`; returns each record's item bytes (for echo checks)."""
+        u, w = batch.buf, words(batch.buf)
+        f = fields(u, start, end)
+        row0, self.rows = self.rows, self.rows + rec.size
+        steps = np.full(rec.size, -1, np.int64)
+        walls = np.full(rec.size, np.nan)
+        ok = ~f.broken
+        is_step = (f.number == 2) & (f.wire == 2) & ok[f.owner]
+        self._record_steps(u, f.owner[is_step], f.start[is_step], f.end[is_step], steps)
+        is_item = (f.number == 1) & (f.wire == 2) & ok[f.owner]
+        owner = f.owner[is_item]
+        it = items(u, f.start[is_item], f.end[is_item])
+        fast = np.nonzero(it.fast)[0]
+        found = list(groups(u, w, it.start[fast], it.key_end[fast], self.names))
+        slow = _slow_items(batch, it, owner, np.nonzero(~it.fast)[0])
+        for name, members in found:
+            idx = fast[members]
+            if name == "_step":
+                need = idx[steps[owner[idx]] < 0]
+                vals, good = numbers(u, w, it.value_start[need], it.value_end[need])
+                steps[owner[need[good]]] = vals[good].astype(np.int64)
+            elif name == "_timestamp":
+                vals, good = numbers(u, w, it.value_start[idx], it.value_end[idx])
+                walls[owner[idx[good]]] = vals[good]
+        for name, own, value in slow:
+            if name == "_step" and steps[own] < 0 and isinstance(value, float):
+                steps[own] = int(value)
+            elif name == "_timestamp" and isinstance(value, float):
+                walls[own] = value
+        missing = steps < 0
+        if missing.any():
+            steps[missing] = row0 + np.nonzero(missing)[0]  # rows without any step: count rows
+        if steps.size:
+            self.last_step = int(steps[-1])
+        self._columns(batch, rec, it, owner, fast, found, steps, walls)
+        self._slow_columns(batch, rec, slow, steps, walls)
+        for i in np.nonzero(f.broken)[0].tolist():
+            self._broken_record(batch, int(rec[i]), u[start[i] : end[i]].tobytes(), row0 + i)
+        item_bytes = np.bincount(f.owner[is_item], weights=f.end[is_item] - f.head[is_item], minlength=rec.size)
+        return item_bytes.astype(np.int64)
+
+    @staticmethod
+    def _record_steps(u: NDArray[np.uint8], owner: I64, start: I64, end: I64, steps: I64) -> None:
+        """HistoryStep{num=1}: an empty message is step 0."""
+        steps[owner] = 0
+        has_num = (end > start) & (u[start] == 0x08)
+        num, _, ok = varint(u, start[has_num] + 1)
+        steps[owner[has_num][ok]] = num[ok]
+
+    def _columns(
+        self,
+        batch: RecordBatch,
+        rec: I64,
+        it: Any,
+        owner: I64,
+        fast: I64,
+        found: list[tuple[str, I64]],
+        steps: I64,
+        walls: NDArray[np.float64],
+    ) -> None:
+        u, w = batch.buf, words(batch.buf)
+        wanted = [(name, fast[m]) for name, m in found if self._wanted(name)]
+        for name, members in found:
+            last = int(fast[members[-1]])
+            self.candidates.offer(
+                name, int(batch.offsets[rec[owner[last]]]), u[it.value_start[last] : it.value_end[last]]
+            )
+        if not wanted:
+            return
+        idx = np.concatenate([m for _, m in wanted])
+        values, good = numbers(u, w, it.value_start[idx], it.value_end[idx])
+        bounds = np.cumsum([0] + [m.size for _, m in wanted]).tolist()
+        for (name, _), lo, hi in zip(wanted, bounds[:-1], bounds[1:]):
+            keep = good[lo:hi]
+            own = owner[idx[lo:hi][keep]]
+            self._cols.setdefault(name, []).append((steps[own], values[lo:hi][keep], walls[own]))
+
+    def _slow_columns(
+        self, batch: RecordBatch, rec: I64, slow: list[tuple[str, int, Any]], steps: I64, walls: NDArray[np.float64]
+    ) -> None:
+        for name, own, value in slow:
+            self.candidates.offer_value(name, int(batch.offsets[rec[own]]), value)
+            if isinstance(value, float) and self._wanted(name):
+                one = np.array([own])
+                self._cols.setdefault(name, []).append((steps[one], np.array([value]), walls[one]))
+
+    def _broken_record(self, batch: RecordBatch, index: int, raw: bytes, row: int) -> None:
+        """A record the vectorised walk could not split: protobuf decodes it, or it is counted lost."""
+        try:
+            record = proto.parse("HistoryRecord", raw)
+        except DecodeError:
+            self.undecodable += 1
+            return
+        values = {proto.item_key(item): _item_value(item) for item in record.item}
+        step = record.step.num if record.HasField("step") else values.get("_step", row)
+        step = int(step) if isinstance(step, float | int) else row
+        wall = values.get("_timestamp")
+        wall = float(wall) if isinstance(wall, float) else np.nan
+        order = int(batch.offsets[index])
+        for name, value in values.items():
+            self.candidates.offer_value(name, order, value)
+            if isinstance(value, float) and self._wanted(name):
+                self._cols.setdefault(name, []).append(
+                    (np.array([step], np.int64), np.array([value]), np.array([wall]))
+                )
+
+    # result --------------------------------------------------------------------------------------
+    def series(self) -> dict[str, MetricSeries]:
+        """Every wanted key as a MetricSeries sorted by step (a re-logged step keeps its last value)."""
+        out: dict[str, MetricSeries] = {}
+        for name in sorted(self._cols):
+            parts = self._cols[name]
+            if not any(p[0].size for p in parts):
+                continue  # logged, but never as a number (text, media, booleans)
+            steps = np.concatenate([p[0] for p in parts])
+            values = np.concatenate([p[1] for p in parts])
+            walls = np.concatenate([p[2] for p in parts])
+            wall = None if np.isnan(walls).all() else walls
+            out[name] = sorted_series(name, steps, values, wall)
+        self._cols.clear()
+        return out
+
+
+def _slow_items(batch: RecordBatch, it: Any, owner: I64, slow: I64) -> list[tuple[str, int, Any]]:
+    """Items outside the usual layout (typed values, long keys), decoded by protobuf one by one."""
+    out: list[tuple[str, int, Any]] = []
+    for i in slow.tolist():
+        raw = batch.buf[it.start[i] : it.end[i]].tobytes()
+        try:
+            item = proto.parse("Item", raw)
+        except DecodeError:
+            continue
+        out.append((proto.item_key(item), int(owner[i]), _item_value(item)))
+    return out
+
+
+def _item_value(item: Any) -> Any:
+    """A float for numbers (NaN/Inf kept), the decoded JSON otherwise, None when undecodable."""
+    from runwise.adapters.sources.wandb_local.summary import decode_json
+
+    present = {f.name for f, _ in item.ListFields()}
+    if "value_json" in present:
+        value = decode_json(item.value_json.encode())
+    elif "number" in present:
+        value = item.number
+    elif "integer" in present:
+        value = item.integer
+    elif "boolean" in present:
+        value = item.boolean
+    else:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    return value

@@ -1,0 +1,167 @@
+"""Read a whole `.wandb` file without the `wandb` package: series, summary, config, exit, console tail.
+
+Per 32 MiB segment: frame the records (`framing`), tell their types apart (`records.classify`),
+CRC-check and decode the history rows as columns (`history`), skip the summary records that only
+echo a history row, decode the other summary records (`summary`) and the handful of run, config,
+environment, exit and console records (protobuf). Memory stays bounded by the segment size plus
+the columns themselves.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from runwise.adapters.sources.wandb_local.framing import FrameReport, RecordBatch, check_header, read_batches
+from runwise.adapters.sources.wandb_local.history import HistoryBuilder
+from runwise.adapters.sources.wandb_local.keys import KeyNames
+from runwise.adapters.sources.wandb_local.records import (
+    CONSOLE,
+    DECODED,
+    HISTORY,
+    SUMMARY,
+    Kinds,
+    RunMeta,
+    classify,
+    console_text,
+    decode_record,
+)
+from runwise.adapters.sources.wandb_local.summary import Candidates, add_summary_records
+from runwise.adapters.sources.wandb_local.wire import starts_with, words
+from runwise.domain.model import MetricSeries
+
+CONSOLE_RECORDS = 400  # output fragments kept while reading (a print is often two records)
+CONSOLE_LINES = 20
+CONSOLE_CHARS = 2000
+
+
+@attrs.frozen
+class WandbFile:
+    """Everything Runwise reads from one `.wandb` file."""
+
+    meta: RunMeta
+    series: dict[str, MetricSeries]
+    summary: dict[str, Any]
+    rows: int
+    last_step: int | None
+    runtime_s: float | None
+    console_tail: str
+    warnings: tuple[str, ...]
+
+
+def read_wandb_file(path: Path | str, keys: Collection[str] | None = None) -> WandbFile:
+    """Read `path` up to its last whole record. Raises OSError, or NotAWandbFile for other files.
+
+    `keys` limits the series built (every key still feeds the summary).
+    """
+    with open(path, "rb") as stream:
+        size = os.fstat(stream.fileno()).st_size
+        check_header(stream.read(7))
+        reader = _FileReader(keys)
+        for batch in read_batches(stream, size, reader.report):
+            reader.add(batch)
+    return reader.result()
+
+
+class _FileReader:
+    def __init__(self, keys: Collection[str] | None) -> None:
+        self.report = FrameReport()
+        self.names = KeyNames()
+        self.candidates = Candidates()
+        self.history = HistoryBuilder(self.candidates, self.names, keys)
+        self.meta = RunMeta()
+        self.console: deque[bytes] = deque(maxlen=CONSOLE_RECORDS)
+        self.lost = 0
+
+    def add(self, batch: RecordBatch) -> None:
+        kinds = classify(batch.buf, batch.starts, batch.ends)
+        hist = kinds.of(HISTORY)
+        hist = hist[batch.verified(hist)]
+        item_bytes = np.full(len(batch), -1, np.int64)
+        if hist.size:
+            item_bytes[hist] = self.history.add(batch, hist, kinds.start[hist], kinds.end[hist])
+        summ = kinds.of(SUMMARY)
+        if summ.size:
+            summ = summ[~_echoes(summ, kinds, item_bytes) & ~_runtime_ticks(batch, summ, kinds)]
+            summ = summ[batch.verified(summ)]
+            self.lost += add_summary_records(
+                batch, summ, kinds.start[summ], kinds.end[summ], self.candidates, self.names
+            )
+        other = kinds.of(*DECODED)
+        for i in other[batch.verified(other)].tolist():
+            record = decode_record(batch.payload(i))
+            if record is None:
+                self.lost += 1
+            else:
+                self.meta.apply(record)
+        console = kinds.of(*CONSOLE)[-CONSOLE_RECORDS:]
+        console = console[batch.verified(console)]
+        self.console.extend(batch.payload(i) for i in console.tolist())
+        unknown = np.count_nonzero(kinds.field < 0)
+        if unknown:
+            bad = np.nonzero(kinds.field < 0)[0]
+            self.lost += int(np.count_nonzero(batch.verified(bad)))  # CRC-valid but not a Record
+
+    def result(self) -> WandbFile:
+        series = self.history.series()
+        summary = self.candidates.values()
+        runtime = summary.get("_runtime")
+        runtime_s = float(runtime) if isinstance(runtime, int | float) else self.meta.exit_runtime
+        warnings = self.report.warnings()
+        if self.lost or self.history.undecodable:
+            warnings.append(f"skipped {self.lost + self.history.undecodable} record(s) that do not decode")
+        records = [r for r in map(decode_record, self.console) if r is not None]
+        last = max((s.last_step for s in series.values() if s.last_step is not None), default=None)
+        return WandbFile(
+            meta=self.meta,
+            series=series,
+            summary=summary,
+            rows=self.history.rows,
+            last_step=last if last is not None else self.history.last_step,
+            runtime_s=runtime_s,
+            console_tail=console_text(records, CONSOLE_LINES, CONSOLE_CHARS),
+            warnings=tuple(warnings),
+        )
+
+
+_TICK_HEAD = b"\x12\x06_wandb\x12\x07runtime\x82\x01"
+_TICK_TAIL = b"\x0a\x08_runtime\x82\x01"
+
+
+def _runtime_ticks(batch: RecordBatch, summ: np.ndarray, kinds: Kinds) -> NDArray[np.bool_]:
+    """W&B's own `{_wandb.runtime, _runtime}` summary updates, one per log call: all but the batch's last.
+
+    The history rows carry `_runtime` too, so these add nothing but decoding time.
+    """
+    u, w = batch.buf, words(batch.buf)
+    start, end = kinds.start[summ], kinds.end[summ]
+    first = u[start + 1].astype(np.int64)
+    second_at = start + 2 + first
+    tick: NDArray[np.bool_] = (u[start] == 0x0A) & (first < 0x80) & starts_with(w, start + 2, _TICK_HEAD)
+    tick &= (u[second_at] == 0x0A) & starts_with(w, second_at + 2, _TICK_TAIL)
+    tick &= second_at + 2 + u[second_at + 1].astype(np.int64) == end
+    last = np.nonzero(tick)[0]
+    if last.size:
+        tick[last[-1]] = False
+    return tick
+
+
+def _echoes(summ: np.ndarray, kinds: Kinds, item_bytes: np.ndarray) -> NDArray[np.bool_]:
+    """Summary records that repeat the history row right after them, byte for byte in length.
+
+    `wandb.log` writes the row's items as a summary update and then as the history record; the
+    two hold the same items (in another order), so equal sizes next to each other mark an echo.
+    """
+    nxt = summ + 1
+    inside = nxt < item_bytes.size
+    echo = np.zeros(summ.size, bool)
+    follow = item_bytes[nxt[inside]]
+    echo[inside] = (follow >= 0) & (kinds.end[summ[inside]] - kinds.start[summ[inside]] == follow)
+    return echo

@@ -1,0 +1,173 @@
+"""Record types of a `.wandb` file, told apart for a whole batch at once, and the few decoded one by one.
+
+A Record is `num` (field 1), one field of its `record_type` oneof (history=2, summary=3,
+output=4, config=5, output_raw=13, run=17, exit=18, environment=26, ...) and bookkeeping fields
+(`control`=16, `uuid`=19, `_info`=200). The service writes the oneof right after `num`; records that
+come from the training process may put the bookkeeping first, so those few are walked field by field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import numpy as np
+
+from runwise.adapters.sources.wandb_local import proto
+from runwise.adapters.sources.wandb_local.summary import decode_json
+from runwise.adapters.sources.wandb_local.wire import I64, Mask, fields, varint
+
+HISTORY, SUMMARY, OUTPUT, CONFIG, OUTPUT_RAW, RUN, EXIT, ENVIRONMENT = 2, 3, 4, 5, 13, 17, 18, 26
+BOOKKEEPING = (1, 16, 19, 200)  # num, control, uuid, _info
+DECODED = (CONFIG, RUN, EXIT, ENVIRONMENT)  # decoded whole with protobuf (few per file)
+CONSOLE = (OUTPUT, OUTPUT_RAW)
+
+
+@attrs.frozen
+class Kinds:
+    """Per record: the number of its first field after `num`, and that field's payload span."""
+
+    field: I64  # -1 when the record does not parse, 0 when it is empty
+    start: I64
+    end: I64
+
+    def of(self, *numbers: int) -> I64:
+        return np.nonzero(np.isin(self.field, numbers))[0]
+
+
+def classify(u: np.ndarray, starts: I64, ends: I64) -> Kinds:
+    """Read `num` (if present), then the next tag and length, for every record at once."""
+    pos = starts.copy()
+    has_num = (u[starts] == 0x08) & (starts < ends)
+    _, size, ok_num = varint(u, starts[has_num] + 1)
+    pos[has_num] += 1 + size
+    tag, tag_size, ok_tag = varint(u, pos)
+    length, len_size, ok_len = varint(u, pos + tag_size)
+    start = pos + tag_size + len_size
+    end = start + length
+    valid: Mask = ok_tag & ok_len & ((tag & 7) == 2) & (end <= ends) & (pos < ends)
+    valid[np.nonzero(has_num)[0][~ok_num]] = False
+    field = np.where(valid, tag >> 3, -1)
+    field[pos >= ends] = 0  # nothing after `num`: an empty record, not a damaged one
+    later = np.nonzero(np.isin(field, BOOKKEEPING))[0]
+    if later.size:
+        _find_oneof(u, starts[later], ends[later], later, field, start, end)
+    return Kinds(field, start, end)
+
+
+def _find_oneof(u: np.ndarray, starts: I64, ends: I64, which: I64, field: I64, start: I64, end: I64) -> None:
+    """For records with bookkeeping fields first: the first field that is not bookkeeping."""
+    f = fields(u, starts, ends, stop_after=8)
+    field[which] = np.where(f.broken, -1, 0)
+    pick = (~np.isin(f.number, BOOKKEEPING)) & (f.wire == 2) & ~f.broken[f.owner]
+    owner = f.owner[pick]
+    first = np.unique(owner, return_index=True)[1]  # fields are in file order: first hit per record
+    rows = np.nonzero(pick)[0][first]
+    at = which[f.owner[rows]]
+    field[at] = f.number[rows]
+    start[at] = f.start[rows]
+    end[at] = f.end[rows]
+
+
+@attrs.define
+class RunMeta:
+    """What the run, environment and exit records say about a run."""
+
+    run_id: str | None = None
+    entity: str | None = None
+    project: str | None = None
+    name: str | None = None
+    notes: str | None = None
+    tags: tuple[str, ...] = ()
+    group: str | None = None
+    job_type: str | None = None
+    host: str | None = None
+    program: str | None = None
+    start_time: float | None = None
+    git_commit: str | None = None
+    git_remote: str | None = None
+    exit_code: int | None = None
+    exit_runtime: float | None = None
+    config: dict[str, Any] = attrs.field(factory=dict)
+
+    def apply(self, record: Any) -> None:
+        """Fold one decoded Record into what is known."""
+        if record.HasField("run"):
+            self._run(record.run)
+        elif record.HasField("config"):
+            apply_config(self.config, record.config)
+        elif record.HasField("exit"):
+            self.exit_code = int(record.exit.exit_code)
+            self.exit_runtime = float(record.exit.runtime) if record.exit.runtime else None
+        elif record.HasField("environment"):
+            env = record.environment
+            self.program = self.program or env.program or None
+            self.host = self.host or env.host or None
+            if env.HasField("started_at") and self.start_time is None:
+                self.start_time = env.started_at.seconds + env.started_at.nanos / 1e9
+            self._git(env.git if env.HasField("git") else None)
+
+    def _run(self, run: Any) -> None:
+        self.run_id = run.run_id or self.run_id
+        self.entity = run.entity or self.entity
+        self.project = run.project or self.project
+        self.name = run.display_name or self.name
+        self.notes = run.notes or self.notes
+        self.tags = tuple(run.tags) or self.tags
+        self.group = run.run_group or self.group
+        self.job_type = run.job_type or self.job_type
+        self.host = run.host or self.host
+        if run.HasField("start_time"):
+            self.start_time = run.start_time.seconds + run.start_time.nanos / 1e9
+        self._git(run.git if run.HasField("git") else None)
+        if run.HasField("config"):
+            apply_config(self.config, run.config)
+
+    def _git(self, git: Any) -> None:
+        if git is not None:
+            self.git_commit = git.commit or self.git_commit
+            self.git_remote = git.remote_url or self.git_remote
+
+
+def apply_config(config: dict[str, Any], record: Any) -> None:
+    """Apply a ConfigRecord's updates and removals; nested keys make nested dicts, as in W&B."""
+    for item in record.update:
+        path = list(item.nested_key) or [item.key]
+        node = config
+        for part in path[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node[path[-1]] = decode_json(item.value_json.encode())
+    for item in record.remove:
+        path = list(item.nested_key) or [item.key]
+        node = config
+        for part in path[:-1]:
+            child = node.get(part)
+            node = child if isinstance(child, dict) else {}
+        node.pop(path[-1], None)
+
+
+def decode_record(payload: bytes) -> Any | None:
+    """A whole Record with the minimal message set; None when it does not parse."""
+    from google.protobuf.message import DecodeError  # type: ignore[import-untyped,unused-ignore]
+
+    try:
+        return proto.parse("Record", payload)
+    except DecodeError:
+        return None
+
+
+def console_text(records: list[Any], max_lines: int, max_chars: int) -> str:
+    """The last lines of console output from output/output_raw records (fragments joined in order)."""
+    parts = []
+    for record in records:
+        out = record.output_raw if record.HasField("output_raw") else record.output
+        parts.append(out.line)
+    text = "".join(parts).replace("\r\n", "\n")
+    lines = [line.rsplit("\r", 1)[-1] for line in text.split("\n")]  # progress bars: keep the last redraw
+    while lines and not lines[-1].strip():
+        lines.pop()
+    tail = "\n".join(lines[-max_lines:])
+    return tail[-max_chars:]

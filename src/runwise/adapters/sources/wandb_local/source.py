@@ -1,0 +1,237 @@
+"""WandbLocalRunSource: W&B run folders on disk, read without the `wandb` package and without syncing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from runwise.adapters.fs import file_identity
+from runwise.adapters.sources.wandb_local import sidecar
+from runwise.adapters.sources.wandb_local.discovery import RunFolder, by_run_id, find_run_folders
+from runwise.adapters.sources.wandb_local.framing import NotAWandbFile
+from runwise.adapters.sources.wandb_local.merge import Part, merge_parts
+from runwise.adapters.sources.wandb_local.peek import Peek, peek_wandb_file
+from runwise.adapters.sources.wandb_local.reader import read_wandb_file
+from runwise.adapters.sources.wandb_local.records import RunMeta
+from runwise.domain.errors import InvalidInput, MetricNotFound, RunNotFound
+from runwise.domain.model import GitInfo, MetricSeries, Run, RunInfo, RunState
+
+RUNNING_WINDOW_S = 120.0  # no exit record and written this recently: the run is still going
+CONSOLE_TAIL_KEY = "_console_tail"  # Run.summary entry holding the last lines of console output
+
+
+class WandbLocalRunSource:
+    """A RunSource over W&B run folders (offline runs, or synced ones) found under `root`.
+
+    Run ids are W&B's own run ids (the 8-character id, or the `id=` given to `wandb.init`); a run
+    resumed under the same id in several folders is read as one run. `Run.summary` holds W&B's
+    final summary (flat `/` keys) plus `_console_tail`, the last lines printed by the run.
+    """
+
+    name = "wandb"
+
+    def __init__(
+        self,
+        root: Path | str,
+        *,
+        running_window_s: float = RUNNING_WINDOW_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.root = Path(root)
+        self.running_window_s = running_window_s
+        self.clock = clock
+        self._peeks: dict[Path, tuple[Hashable, Peek | None]] = {}
+
+    # discovery -------------------------------------------------------------------------------
+    def _groups(self) -> dict[str, list[RunFolder]]:
+        return by_run_id(find_run_folders(self.root))
+
+    def _folders(self, run_id: str) -> list[RunFolder]:
+        folders = self._groups().get(run_id)
+        if not folders:
+            raise RunNotFound(f"no W&B run '{run_id}' under {self.root}", "list runs with: runwise list")
+        return folders
+
+    def list_runs(self, *, project: str | None = None, limit: int | None = None) -> Sequence[RunInfo]:
+        infos = []
+        for run_id, folders in self._groups().items():
+            try:
+                info = self._info(run_id, folders)
+            except OSError:
+                continue
+            if project is None or info.project == project:
+                infos.append(info)
+        infos.sort(key=lambda i: i.updated_at or i.created_at or 0.0, reverse=True)
+        return infos[:limit] if limit is not None else infos
+
+    def _peek(self, folder: RunFolder) -> Peek | None:
+        """Head/tail facts of a folder's `.wandb` file, cached until the file changes."""
+        if folder.wandb_file is None:
+            return None
+        identity = file_identity([folder.wandb_file])
+        cached = self._peeks.get(folder.wandb_file)
+        if cached is not None and cached[0] == identity:
+            return cached[1]
+        try:
+            peek: Peek | None = peek_wandb_file(folder.wandb_file)
+        except NotAWandbFile:
+            peek = None
+        self._peeks[folder.wandb_file] = (identity, peek)
+        return peek
+
+    def _info(self, run_id: str, folders: list[RunFolder]) -> RunInfo:
+        peeks = [self._peek(f) for f in folders]
+        metas = [p.meta for p in peeks if p is not None]
+        last_peek = peeks[-1]
+        last_step = last_peek.last_step if last_peek else None
+        runtime = last_peek.runtime_s if last_peek else None
+        exit_code = last_peek.meta.exit_code if last_peek else None
+        return self._run_info(run_id, folders, metas, last_step, runtime, exit_code)
+
+    def _run_info(
+        self,
+        run_id: str,
+        folders: list[RunFolder],
+        metas: list[RunMeta],
+        last_step: int | None,
+        runtime_s: float | None,
+        exit_code: int | None,
+    ) -> RunInfo:
+        newest = folders[-1]
+        updated = max(p.stat().st_mtime for f in folders for p in f.files) if any(f.files for f in folders) else None
+        meta = _latest_meta(metas)
+        side = sidecar.metadata(newest.path)
+        return RunInfo(
+            id=run_id,
+            name=meta.name or run_id,
+            source=self.name,
+            project=meta.project or None,
+            state=self._state(exit_code, updated, newest),
+            created_at=_first(m.start_time for m in metas) or _started_at(side) or _mtime(folders[0].path),
+            updated_at=updated,
+            last_step=last_step,
+            runtime_s=runtime_s,
+            tags=meta.tags,
+            notes=meta.notes,
+            git=_git(meta, side, newest.path),
+            path=str(newest.path.resolve()),
+        )
+
+    def _state(self, exit_code: int | None, updated: float | None, folder: RunFolder) -> RunState:
+        if exit_code is not None:
+            return "finished" if exit_code == 0 else "crashed"
+        if folder.wandb_file is None or updated is None:
+            return "unknown"  # side files alone do not say how the run ended
+        return "running" if self.clock() - updated < self.running_window_s else "crashed"
+
+    # loading ---------------------------------------------------------------------------------
+    def load_run(self, run_id: str) -> Run:
+        return self._load(run_id, None)
+
+    def _load(self, run_id: str, keys: Collection[str] | None) -> Run:
+        folders = self._folders(run_id)
+        parts = [self._read(folder, keys, len(folders) > 1) for folder in folders]
+        if all(p.file is None for p in parts) and all(p.side_series is None for p in parts):
+            reasons = "; ".join(w for p in parts for w in p.warnings)
+            raise InvalidInput(f"cannot read W&B run '{run_id}': {reasons}", "check the run folder's files")
+        merged = merge_parts(parts)
+        metas = [p.file.meta for p in parts if p.file is not None]
+        last_file = parts[-1].file
+        info = self._run_info(
+            run_id,
+            folders,
+            metas,
+            merged.last_step,
+            merged.runtime_s,
+            last_file.meta.exit_code if last_file is not None else None,
+        )
+        summary = dict(merged.summary)
+        if merged.console_tail:
+            summary[CONSOLE_TAIL_KEY] = merged.console_tail
+        return Run(info=info, config=merged.config, summary=summary, series=merged.series, warnings=merged.warnings)
+
+    def _read(self, folder: RunFolder, keys: Collection[str] | None, label: bool) -> Part:
+        prefix = f"{folder.path.name}: " if label else ""
+        warnings: list[str] = []
+        file = None
+        if folder.wandb_file is not None:
+            try:
+                file = read_wandb_file(folder.wandb_file, keys)
+            except (OSError, NotAWandbFile) as exc:
+                warnings.append(
+                    f"{prefix}cannot read {folder.wandb_file.name}: {getattr(exc, 'strerror', None) or exc}"
+                )
+            else:
+                warnings.extend(prefix + w for w in file.warnings)
+        side_series = sidecar.history(folder.path) if file is None else None
+        if side_series is not None and keys is not None:
+            side_series = {k: v for k, v in side_series.items() if k in keys}
+        return Part(
+            file=file,
+            side_series=side_series or None,
+            side_summary=sidecar.summary(folder.path),
+            side_config=sidecar.config(folder.path),
+            warnings=tuple(warnings),
+        )
+
+    def load_series(self, run_id: str, keys: Collection[str] | None = None) -> Mapping[str, MetricSeries]:
+        if keys is None:
+            return self.load_run(run_id).series
+        series = self._load(run_id, list(keys)).series
+        for key in keys:
+            if key not in series:
+                raise MetricNotFound(f"run '{run_id}' has no metric '{key}'", "list keys with: runwise keys REF")
+        return {k: series[k] for k in keys}
+
+    def fingerprint(self, run_id: str) -> Hashable:
+        return file_identity([p for folder in self._folders(run_id) for p in folder.files])
+
+
+def _latest_meta(metas: list[RunMeta]) -> RunMeta:
+    """Fields of the newest session win; older sessions fill what it leaves empty."""
+    out = RunMeta()
+    for meta in metas:
+        for field in attrs.fields(RunMeta):
+            value = getattr(meta, field.name)
+            if value not in (None, (), {}):
+                setattr(out, field.name, value)
+    return out
+
+
+def _first(values: Any) -> float | None:
+    return next((v for v in values if v is not None), None)
+
+
+def _started_at(side: dict[str, Any]) -> float | None:
+    from datetime import datetime
+
+    text = side.get("startedAt")
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
+
+
+def _git(meta: RunMeta, side: dict[str, Any], folder: Path) -> GitInfo | None:
+    found = side.get("git")
+    side_git: dict[str, Any] = found if isinstance(found, dict) else {}
+    commit = meta.git_commit or side_git.get("commit")
+    remote = meta.git_remote or side_git.get("remote")
+    if not commit and not remote:
+        return None
+    patch = folder / "files" / "diff.patch"
+    dirty = True if patch.is_file() and patch.stat().st_size > 0 else None
+    return GitInfo(commit=commit, remote=remote, dirty=dirty)

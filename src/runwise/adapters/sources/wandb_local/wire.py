@@ -1,0 +1,266 @@
+"""Protobuf wire format decoded with numpy, many messages at a time.
+
+A 100k-step run holds a million history items; decoding them one by one in Python costs seconds.
+Here every step of the decoder (read a tag, read a length, skip a field) runs once for all
+messages in a batch, so Python work grows with the number of fields per message, not with the
+number of messages. Anything unusual (long varints, unexpected fields) is flagged for the
+protobuf slow path rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+MAX_VARINT = 5  # enough for lengths, tags and record numbers below 2**35
+
+I64 = NDArray[np.int64]
+Mask = NDArray[np.bool_]
+
+
+def words(buf: NDArray[np.uint8]) -> NDArray[np.uint64]:
+    """Unaligned little-endian uint64 at every byte offset (a strided view, no copy)."""
+    return np.ndarray(shape=(max(buf.size - 7, 0),), dtype="<u8", buffer=buf, strides=(1,))
+
+
+def varint(u: NDArray[np.uint8], pos: I64) -> tuple[I64, I64, Mask]:
+    """Value, byte length and validity of the varint at each position."""
+    byte = u[pos].astype(np.int64)
+    value = byte & 0x7F
+    size = np.ones(pos.size, np.int64)
+    more = np.nonzero(byte >= 0x80)[0]
+    shift = 7
+    while more.size and shift < 7 * MAX_VARINT:
+        byte = u[pos[more] + size[more]].astype(np.int64)
+        value[more] |= (byte & 0x7F) << shift
+        size[more] += 1
+        more = more[byte >= 0x80]
+        shift += 7
+    ok = np.ones(pos.size, bool)
+    ok[more] = False
+    return value, size, ok
+
+
+@attrs.frozen
+class Fields:
+    """One row per field found: which message it belongs to, its number and its value span.
+
+    For varint fields `start` is the varint's position and `value` its value; for
+    length-delimited fields `start:end` is the payload.
+    """
+
+    owner: I64
+    number: I64
+    wire: I64
+    head: I64  # position of the field's tag: `end - head` is the field's whole size
+    start: I64
+    end: I64
+    value: I64
+    broken: Mask  # per message: its bytes do not parse as protobuf fields
+
+
+def fields(u: NDArray[np.uint8], starts: I64, ends: I64, *, stop_after: int | None = None) -> Fields:
+    """Walk the fields of every message `u[starts[i]:ends[i]]`, one field of each message per round.
+
+    Fields come back in file order. `stop_after` ends each walk after that many fields.
+    """
+    count = starts.size
+    pos = starts.copy()
+    broken = np.zeros(count, bool)
+    alive = np.nonzero(pos < ends)[0]
+    out: list[tuple[I64, ...]] = []
+    while alive.size and (stop_after is None or len(out) < stop_after):
+        p = pos[alive]
+        number, wire, start, end, value, ok = _one_field(u, p)
+        ok &= end <= ends[alive]
+        if not ok.all():
+            broken[alive[~ok]] = True
+        keep = alive[ok]
+        out.append((keep, number[ok], wire[ok], p[ok], start[ok], end[ok], value[ok]))
+        pos[keep] = end[ok]
+        alive = keep[end[ok] < ends[keep]]
+    if not out:
+        empty = np.zeros(0, np.int64)
+        return Fields(empty, empty, empty, empty, empty, empty, empty, broken)
+    # Round r holds the r-th field of every message: a field's rank within its message is its
+    # round, which puts the rows back in file order without sorting.
+    owner = np.concatenate([o[0] for o in out])
+    counts = np.bincount(owner, minlength=count)
+    target = (np.cumsum(counts) - counts)[owner] + np.repeat(np.arange(len(out)), [o[0].size for o in out])
+    cols = []
+    for k in range(7):
+        col = np.empty(owner.size, np.int64)
+        col[target] = np.concatenate([o[k] for o in out])
+        cols.append(col)
+    return Fields(cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], broken)
+
+
+def _one_field(u: NDArray[np.uint8], p: I64) -> tuple[I64, I64, I64, I64, I64, Mask]:
+    """Number, wire type, value span, varint value and validity of the field at each position.
+
+    The common cases (one-byte tag; one- or two-byte length or varint) cost a few vector
+    operations; anything longer goes through the general varint decoder.
+    """
+    tag = u[p].astype(np.int64)
+    second = u[p + 1].astype(np.int64)
+    third = u[p + 2].astype(np.int64)
+    wire = tag & 7
+    number = tag >> 3
+    two = second >= 0x80
+    value = np.where(two, (second & 0x7F) | (third << 7), second)
+    head = p + 1
+    size = 1 + two
+    start = np.where(wire == 2, head + size, head)
+    end = np.where(wire == 2, head + size + value, head + size)
+    end = np.where(wire == 1, head + 8, np.where(wire == 5, head + 4, end))
+    ok = ((wire <= 2) | (wire == 5)) & (number > 0)
+    long = np.nonzero((tag >= 0x80) | (two & (third >= 0x80) & ((wire == 0) | (wire == 2))))[0]
+    if long.size:
+        q = p[long]
+        t, t_size, ok_t = varint(u, q)
+        head = q + t_size
+        v, v_size, ok_v = varint(u, head)
+        w = t & 7
+        wire[long], number[long], value[long] = w, t >> 3, v
+        start[long] = np.where(w == 2, head + v_size, head)
+        e = np.where(w == 2, head + v_size + v, head + v_size)
+        end[long] = np.where(w == 1, head + 8, np.where(w == 5, head + 4, e))
+        ok[long] = ok_t & (ok_v | (w == 1) | (w == 5)) & ((w <= 2) | (w == 5)) & ((t >> 3) > 0)
+    return number, wire, start, end, value, ok
+
+
+@attrs.frozen
+class Items:
+    """History, summary and config items (`key`=1 / `nested_key`=2 ..., `value_json`=16).
+
+    `key_end` closes the item's key fields: the bytes `start:key_end` identify the key exactly.
+    `fast` is False for items laid out otherwise (typed values, long keys); they take the slow path.
+    """
+
+    start: I64
+    end: I64
+    key_end: I64
+    value_start: I64
+    value_end: I64
+    fast: Mask
+
+
+def items(u: NDArray[np.uint8], starts: I64, ends: I64) -> Items:
+    """Split every item into key bytes and value_json bytes, assuming W&B's usual layout.
+
+    Writers serialise fields in number order, so an item is its key field(s) (tags 0x0a or 0x12,
+    one-byte lengths) followed by value_json (tag 0x82 0x01, one-byte length) ending the item.
+    """
+    pos = starts.copy()
+    active = np.arange(starts.size)
+    while active.size:
+        p = pos[active]
+        tag = u[p]
+        is_key = ((tag == 0x12) | (tag == 0x0A)) & (p < ends[active])
+        active, p = active[is_key], p[is_key]
+        pos[active] = p + 2 + (u[p + 1] & 0x7F)
+        long_len = u[p + 1] >= 0x80
+        if long_len.any():
+            pos[active[long_len]] = ends[active[long_len]] + 1  # poisons the item: slow path
+    length = u[pos + 2].astype(np.int64)
+    value_start = pos + 3
+    value_end = value_start + length
+    fast = (u[pos] == 0x82) & (u[pos + 1] == 0x01) & (length < 0x80) & (value_end == ends) & (pos > starts)
+    return Items(starts, ends, pos, value_start, value_end, fast)
+
+
+_MIX1 = np.uint64(0x9E3779B97F4A7C15)
+_MIX2 = np.uint64(0xC2B2AE3D27D4EB4F)
+_MIX3 = np.uint64(0x165667B19E3779F9)
+_BYTE_MASKS = np.array([0] + [(1 << (8 * k)) - 1 for k in range(1, 8)] + [(1 << 64) - 1], dtype=np.uint64)
+
+
+def key_hash(w: NDArray[np.uint64], start: I64, end: I64) -> tuple[NDArray[np.uint64], Mask]:
+    """A 64-bit identity of the bytes `start:end` of each item, and whether it is exact.
+
+    Exact (three 8-byte words plus the length cover every byte) for spans up to 24 bytes, i.e.
+    keys up to 22 characters; longer spans are checked byte for byte by `same_bytes`.
+    """
+    size = end - start
+    first = w[start] & _BYTE_MASKS[np.minimum(size, 8)]
+    middle = w[start + 8] & _BYTE_MASKS[np.clip(size - 8, 0, 8)]
+    last = np.where(size > 16, w[np.maximum(end - 8, start)], np.uint64(0))
+    h = (first * _MIX1) ^ (middle * _MIX2) ^ (last * _MIX3) ^ size.astype(np.uint64)
+    return h, size <= 24
+
+
+def starts_with(w: NDArray[np.uint64], pos: I64, pattern: bytes) -> Mask:
+    """Whether the bytes at each position begin with `pattern`, compared 8 bytes at a time."""
+    same = np.ones(pos.size, bool)
+    for at in range(0, len(pattern), 8):
+        piece = pattern[at : at + 8]
+        mask = np.uint64(_BYTE_MASKS[len(piece)])
+        same &= (w[pos + at] & mask) == np.uint64(int.from_bytes(piece, "little"))
+    return same
+
+
+def same_bytes(w: NDArray[np.uint64], a: I64, b: I64, size: I64) -> Mask:
+    """Whether `size` bytes at `a` equal those at `b`, compared 8 bytes at a time."""
+    same = np.ones(a.size, bool)
+    offset = 0
+    todo = np.arange(a.size)
+    while todo.size:
+        left = size[todo] - offset
+        mask = _BYTE_MASKS[np.minimum(left, 8)]
+        same[todo] &= (w[a[todo] + offset] & mask) == (w[b[todo] + offset] & mask)
+        offset += 8
+        todo = todo[left > 8]
+    return same
+
+
+_NUMERIC_FIRST = np.zeros(256, bool)
+_NUMERIC_FIRST[list(b"-0123456789NI")] = True  # JSON numbers, NaN, Infinity, -Infinity
+_NUMBER_WIDTH = 24  # longer than any float or int64 that json/Go writes
+_WORD_MASKS = np.array(
+    [[_BYTE_MASKS[min(max(size - 8 * k, 0), 8)] for k in range(3)] for size in range(_NUMBER_WIDTH + 1)],
+    dtype="<u8",
+)
+
+
+def numbers(u: NDArray[np.uint8], w: NDArray[np.uint64], start: I64, end: I64) -> tuple[NDArray[np.float64], Mask]:
+    """Parse value_json spans as float64; the mask is False for non-numbers (strings, media, bools).
+
+    The spans are copied eight bytes at a time into a fixed-width bytes array and parsed by
+    numpy in one call (NaN, Infinity and -Infinity included), with a per-value fallback.
+    """
+    size = end - start
+    out = np.full(start.size, np.nan)
+    numeric = _NUMERIC_FIRST[u[start]] & (size >= 1)
+    short = np.nonzero(numeric & (size <= _NUMBER_WIDTH))[0]
+    if short.size:
+        at, width = start[short], size[short]
+        cols = [w[at + 8 * k] & _WORD_MASKS[width, k] for k in range(3)]
+        # Metrics such as lr, epoch or memory repeat their last value for long stretches: parse
+        # each run of identical texts once.
+        fresh = np.ones(short.size, bool)
+        fresh[1:] = (cols[0][1:] != cols[0][:-1]) | (cols[1][1:] != cols[1][:-1]) | (cols[2][1:] != cols[2][:-1])
+        distinct = np.nonzero(fresh)[0]
+        packed = np.empty((distinct.size, 3), dtype="<u8")
+        for k in range(3):
+            packed[:, k] = cols[k][distinct]
+        text = packed.view(f"S{_NUMBER_WIDTH}").reshape(-1)
+        try:
+            parsed = text.astype(np.float64)
+        except ValueError:
+            parsed = np.array([_number(t) for t in text.tolist()])
+        out[short] = parsed if distinct.size == short.size else parsed[np.cumsum(fresh) - 1]
+    for i in np.nonzero(numeric & (size > _NUMBER_WIDTH))[0].tolist():
+        out[i] = _number(u[start[i] : end[i]].tobytes())
+    ok = numeric.copy()
+    bad = np.isnan(out) & numeric
+    if bad.any():  # a parsed NaN is only a failure when the text was not "NaN"
+        ok[bad] = u[start[bad]] == ord("N")
+    return out, ok
+
+
+def _number(text: bytes) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")
