@@ -1,9 +1,15 @@
 """Write the TensorBoard example run shipped in examples/tensorboard/ by training a tiny real model.
 
-The model is scripts/train_tiny.py's numpy MLP; the run is logged with tensorboardX's SummaryWriter
-the way a PyTorch Lightning loop logs it: loss and accuracy every step, learning rate and gradient
-norm every 10 steps, validation every 50, hyperparameters in the same event file (as Lightning's
-TensorBoardLogger writes them), a text note and weight-norm histograms. About 200 KB.
+The model is scripts/train_tiny.py's numpy MLP, made wide (256 units) and given only 240 training
+samples, so it overfits for real: validation loss is best early and then climbs while training loss
+keeps falling. It is logged with tensorboardX's SummaryWriter under the key names of PyTorch's
+TensorBoard tutorial (`Loss/train`, `Loss/val`, ...): loss and accuracy every step, learning rate and
+gradient norm every 10 steps, validation every 50, hyperparameters in the same event file (as
+Lightning's TensorBoardLogger writes them), a text note and a gradient-norm histogram. About 200 KB.
+
+The writer's clock is set to a fixed start (2025-12-31 23:00 UTC, an hour before the JSONL examples)
+and its host name to "runwise-example", so that regenerating gives the same file name and wall
+times; tensorboardX otherwise stamps its first record and the file name with the real clock.
 
 Usage: python scripts/make_examples_tensorboard.py [OUT_DIR]   (default: examples/tensorboard)
 """
@@ -14,6 +20,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 from tensorboardX import SummaryWriter
@@ -22,23 +29,33 @@ from tensorboardX.summary import hparams
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_tiny import train
 
-CONFIG = {"lr": 0.05, "warmup": 100, "train_size": 2000, "hidden": 64, "seed": 0, "batch_size": 32}
+CONFIG = {"lr": 0.05, "warmup_steps": 100, "n_train": 240, "hidden_units": 256, "batch_size": 32, "seed": 1}
 STEPS = 2000
 
 
-def write_tensorboard_example(out: Path, name: str = "tiny-mlp", start_time: float | None = None) -> Path:
+START_TIME = 1_767_222_000.0
+
+
+def write_tensorboard_example(out: Path, name: str = "wide-mlp", start_time: float = START_TIME) -> Path:
     """Train the tiny MLP and log it to `out/<name>/`; returns the run folder (replaced if it existed).
 
-    Wall times start at `start_time` (default: now) and advance 50 ms a step. They must not precede
-    the real clock: the writer stamps its first record (file_version) with the time it opens the file.
+    Wall times start at `start_time` and advance 50 ms a step.
     """
-    start_time = time.time() if start_time is None else start_time
     folder = out / name
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
+    with (
+        mock.patch("time.time", return_value=start_time),
+        mock.patch("socket.gethostname", return_value="runwise-example"),
+    ):
+        _log(folder, start_time)
+    return folder
+
+
+def _log(folder: Path, start_time: float) -> None:
     with SummaryWriter(str(folder), flush_secs=3600) as writer:
-        exp, ssi, sei = hparams(dict(CONFIG), {"val/loss": 0.0})  # declares val/loss as the hparams metric
+        exp, ssi, sei = hparams(dict(CONFIG), {"Loss/val": 0.0})  # declares Loss/val as the hparams metric
         for summary in (exp, ssi, sei):
             writer.file_writer.add_summary(summary, walltime=start_time)
         writer.add_text(
@@ -47,9 +64,9 @@ def write_tensorboard_example(out: Path, name: str = "tiny-mlp", start_time: flo
         rows = train(
             steps=STEPS,
             peak_lr=CONFIG["lr"],
-            warmup=CONFIG["warmup"],
-            train_size=CONFIG["train_size"],
-            hidden=CONFIG["hidden"],
+            warmup=CONFIG["warmup_steps"],
+            train_size=CONFIG["n_train"],
+            hidden=CONFIG["hidden_units"],
             batch=CONFIG["batch_size"],
             seed=CONFIG["seed"],
         )
@@ -57,18 +74,17 @@ def write_tensorboard_example(out: Path, name: str = "tiny-mlp", start_time: flo
         for row in rows:
             step = row["step"]
             wall = round(start_time + 1 + step * 0.05, 3)
-            writer.add_scalar("train/loss", row["train/loss"], step, walltime=wall)
-            writer.add_scalar("train/acc", row["train/acc"], step, walltime=wall)
+            writer.add_scalar("Loss/train", row["train/loss"], step, walltime=wall)
+            writer.add_scalar("Accuracy/train", row["train/acc"], step, walltime=wall)
             grad_norms.append(row["grad_norm"])
             if step % 10 == 0:
-                writer.add_scalar("lr", row["lr"], step, walltime=wall)
-                writer.add_scalar("grad_norm", row["grad_norm"], step, walltime=wall)
+                writer.add_scalar("LearningRate", row["lr"], step, walltime=wall)
+                writer.add_scalar("GradNorm", row["grad_norm"], step, walltime=wall)
             if "val/loss" in row:
-                writer.add_scalar("val/loss", row["val/loss"], step, walltime=wall)
-                writer.add_scalar("val/acc", row["val/acc"], step, walltime=wall)
+                writer.add_scalar("Loss/val", row["val/loss"], step, walltime=wall)
+                writer.add_scalar("Accuracy/val", row["val/acc"], step, walltime=wall)
             if step % 500 == 0 or step == STEPS - 1:
-                writer.add_histogram("grad_norm/window", np.array(grad_norms[-500:]), step, walltime=wall)
-    return folder
+                writer.add_histogram("GradNorm/window", np.array(grad_norms[-500:]), step, walltime=wall)
 
 
 if __name__ == "__main__":

@@ -464,6 +464,21 @@ def test_many_tags_of_one_length_equal_tbparse(tmp_path: Path) -> None:
     assert_matches(run.series, tbparse_series(run_dir))
 
 
+def test_long_records_of_tensor_scalars_equal_tbparse(tmp_path: Path) -> None:
+    """Long tags and descriptions make records longer than the small-record path takes."""
+    writer = TensorBoardWriter(str(tmp_path / "verbose"))
+    long_tag = "eval/" + "very_long_metric_name_" * 12
+    for step in range(0, 3000, 7):
+        writer.add_scalar(long_tag, step / 3000, step, description="fraction of the eval set " * 8)
+        writer.add_scalar("short", -step, step)
+    writer.close()
+    path = _only_file(tmp_path / "verbose")
+    assert max(length for _start, length in _events(path)) > 256
+    run = TensorBoardRunSource(tmp_path).load_run("verbose")
+    assert_matches(run.series, tbparse_series(tmp_path / "verbose"))
+    assert len(run.series[long_tag]) == len(range(0, 3000, 7))
+
+
 @pytest.mark.parametrize("block_bytes", [700, 4096, 65_536])
 def test_reading_in_small_blocks_gives_the_same_run(logs: Path, block_bytes: int) -> None:
     files = sorted((logs / "tbx").glob("*tfevents*"))

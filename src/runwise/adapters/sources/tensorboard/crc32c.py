@@ -58,9 +58,16 @@ def raw_rows(matrix: NDArray[np.uint8]) -> U32:
     words = np.ascontiguousarray(matrix).view("<u4").T.copy()  # one contiguous row per word position
     low, high = _word_tables()
     crc = np.zeros(rows, dtype=np.uint32)
+    index = np.empty(rows, dtype=np.intp)  # buffers reused across words: no allocation per step
+    part_low = np.empty(rows, dtype=np.uint32)
+    part_high = np.empty(rows, dtype=np.uint32)
     for column in words:
         crc ^= column
-        crc = low[crc & 0xFFFF] ^ high[crc >> 16]
+        np.bitwise_and(crc, 0xFFFF, out=index, casting="unsafe")
+        np.take(low, index, out=part_low)
+        np.right_shift(crc, 16, out=index, casting="unsafe")
+        np.take(high, index, out=part_high)
+        np.bitwise_xor(part_low, part_high, out=crc)
     return crc
 
 
@@ -80,7 +87,8 @@ def crc32c_blocks(raw: U32, lengths: NDArray[np.int64]) -> U32:
 def mask(crc: U32) -> U32:
     """TFRecord's masked checksum: rotate right by 15 bits and add a constant (mod 2**32)."""
     crc = crc.astype(np.uint32)
-    return ((crc >> 15) | (crc << 17)) + np.uint32(_MASK_DELTA)
+    rotated: U32 = (crc >> np.uint32(15)) | (crc << np.uint32(17))
+    return rotated + np.uint32(_MASK_DELTA)
 
 
 def crc32c(data: bytes) -> int:
@@ -164,7 +172,10 @@ def shift_tables(nbytes: int) -> U32:
 
 def apply_shift(tables: U32, crc: U32) -> U32:
     """`shift(n)` applied to many registers at once."""
-    return tables[0][crc & 0xFF] ^ tables[1][(crc >> 8) & 0xFF] ^ tables[2][(crc >> 16) & 0xFF] ^ tables[3][crc >> 24]
+    out: U32 = (
+        tables[0][crc & 0xFF] ^ tables[1][(crc >> 8) & 0xFF] ^ tables[2][(crc >> 16) & 0xFF] ^ tables[3][crc >> 24]
+    )
+    return out
 
 
 BLOCK = 64  # bytes per block when long records are split to be checksummed side by side

@@ -86,13 +86,15 @@ def template_of(event: ParsedEvent, payload: U8) -> Template | None:
     """A template when the event holds only scalars whose bytes have a fixed width."""
     if not event.summary_only or not event.values:
         return None
-    variable = np.zeros(payload.size, dtype=bool)
-    slots = []
     for value in event.values:
         if value.kind not in ("simple", "tensor") or value.at is None or value.fmt is None:
             return None
         if value.plugin not in (None, "", "scalars"):
             return None
+    variable = np.zeros(payload.size, dtype=bool)
+    slots = []
+    for value in event.values:
+        assert value.at is not None and value.fmt is not None
         width = _WIDTH[value.fmt]
         variable[value.at : value.at + width] = True
         slots.append(_Slot(value.tag, value.kind, value.plugin, value.at, value.fmt))
@@ -167,24 +169,23 @@ def emit(event: ParsedEvent, ordinal: int, columns: Columns) -> None:
 def decode_frames(
     buf: bytes, frames: Frames, first_ordinal: int, columns: Columns, report: DecodeReport, base: int = 0
 ) -> None:
-    """Checksum and decode every framed record of `buf` into `columns`; damaged records are reported."""
+    """Checksum and decode every framed record of `buf` into `columns`; damaged records are reported.
+
+    Records up to SMALL bytes are checksummed per length group (no padding wasted); longer ones
+    (histograms, images, events with long tags) all at once in 64-byte blocks. Decoding is per
+    length group either way, so long scalar events still go through templates.
+    """
     data = np.frombuffer(buf, dtype=np.uint8)
     starts, lengths = frames.starts, frames.lengths
     if not starts.size:
         return
     ordinals = first_ordinal + np.arange(starts.size, dtype=np.int64)
     stored = gather_u32(data, starts + lengths)
+    valid = np.ones(starts.size, dtype=bool)
     large = np.flatnonzero(lengths > SMALL)
     if large.size:
-        ok = mask(crc32c_spans(data, starts[large], lengths[large])) == stored[large]
-        for i in large[~ok]:
-            report.bad_checksum(base + int(starts[i]) - 12)
-        for i in large[ok]:
-            _decode_one(buf, int(starts[i]), int(lengths[i]), int(ordinals[i]), columns, report, base)
-    small = np.flatnonzero(lengths <= SMALL)
-    if not small.size:
-        return
-    order = small[np.argsort(lengths[small], kind="stable")]
+        valid[large] = mask(crc32c_spans(data, starts[large], lengths[large])) == stored[large]
+    order = np.argsort(lengths, kind="stable")
     sizes, first = np.unique(lengths[order], return_index=True)
     bounds = [*first.tolist(), order.size]
     for size, lo, hi in zip(sizes.tolist(), bounds[:-1], bounds[1:]):
@@ -192,7 +193,9 @@ def decode_frames(
             continue  # an empty Event carries nothing
         group = order[lo:hi]
         rows = np.lib.stride_tricks.sliding_window_view(data, size)[starts[group]]
-        ok = mask(crc32c_rows(rows)) == stored[group]
+        if size <= SMALL:
+            valid[group] = mask(crc32c_rows(rows)) == stored[group]
+        ok = valid[group]
         if not ok.all():
             for i in group[~ok]:
                 report.bad_checksum(base + int(starts[i]) - 12)
@@ -206,14 +209,6 @@ def _parse(buf: bytes, start: int, length: int, report: DecodeReport, base: int)
     except (WireError, ValueError, IndexError):
         report.failed(base + start - 12)
         return None
-
-
-def _decode_one(
-    buf: bytes, start: int, length: int, ordinal: int, columns: Columns, report: DecodeReport, base: int
-) -> None:
-    event = _parse(buf, start, length, report, base)
-    if event is not None:
-        emit(event, ordinal, columns)
 
 
 def _decode_group(

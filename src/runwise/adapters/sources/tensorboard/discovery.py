@@ -88,9 +88,13 @@ def discover(root: Path, layout: str = "auto") -> list[RunFolder]:
         folder = root.parent
         return [RunFolder(relative_id(folder, folder), folder, (Part(folder, "", (root,), "main"),))]
     folders = _event_folders(root)
+    splits: dict[Path, int] = {}  # parent -> how many split folders with event files it holds
+    for folder in folders:
+        if folder.name.lower() in SPLIT_NAMES:
+            splits[folder.parent] = splits.get(folder.parent, 0) + 1
     owners: dict[Path, list[Part]] = {}
     for folder, files in folders.items():
-        owner, prefix, role = _owner(folder, root, folders, layout)
+        owner, prefix, role = _owner(folder, root, folders, splits, layout)
         owners.setdefault(owner, []).append(Part(folder, prefix, files, role))
     rank = {"main": 0, "split": 1, "hparams": 2}
     runs = []
@@ -100,23 +104,20 @@ def discover(root: Path, layout: str = "auto") -> list[RunFolder]:
     return sorted(runs, key=lambda r: r.id)
 
 
-def _owner(folder: Path, root: Path, folders: dict[Path, tuple[Path, ...]], layout: str) -> tuple[Path, str, str]:
+def _owner(
+    folder: Path, root: Path, folders: dict[Path, tuple[Path, ...]], splits: dict[Path, int], layout: str
+) -> tuple[Path, str, str]:
     """(run folder, key prefix, role) for an event folder."""
     if layout == "folders" or folder == root:
         return folder, "", "main"
     parent = folder.parent
     if _HPARAMS_FOLDER.match(folder.name) and parent in folders:
-        owner, prefix, _role = _owner(parent, root, folders, layout)
+        owner, prefix, _role = _owner(parent, root, folders, splits, layout)
         return owner, prefix, "hparams"
-    if folder.name.lower() in SPLIT_NAMES and _merges_splits(parent, folders, layout):
+    if folder.name.lower() in SPLIT_NAMES and (
+        layout == "splits"
+        or parent in folders  # e.g. an Estimator model_dir with its eval/ folder
+        or splits.get(parent, 0) >= 2  # e.g. Keras: logs/train + logs/validation
+    ):
         return parent, f"{folder.name}/", "split"
     return folder, "", "main"
-
-
-def _merges_splits(parent: Path, folders: dict[Path, tuple[Path, ...]], layout: str) -> bool:
-    if layout == "splits":
-        return True
-    if parent in folders:  # e.g. an Estimator model_dir with its eval/ folder
-        return True
-    siblings = [f for f in folders if f.parent == parent and f.name.lower() in SPLIT_NAMES]
-    return len(siblings) >= 2  # e.g. Keras: logs/train + logs/validation
