@@ -17,7 +17,7 @@ import struct
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -46,12 +46,11 @@ def _file_rank(dir_name: str, file_name: str) -> tuple[str, int, str]:
     return (dir_name, int(found.group(1)) if found else 0, file_name)
 
 
-def tbparse_series(folder: Path, prefix: Callable[[str], str] = lambda _d: "", purge: bool = False) -> Oracle:
+def tbparse_series(folder: Path, prefix: Callable[[str], str] = lambda _d: "") -> Oracle:
     """Every scalar tbparse reads under `folder` (simple values and rank-0 tensors), merged by step.
 
     tbparse reads each file on its own, so the merge across files is applied here: a step written in
-    several files keeps the value from the later file; with `purge`, a restart's SessionLog.START
-    (purge_step) also drops earlier files' points at or after its step (given by the caller's files).
+    several files keeps the value from the later file. `prefix` maps a sub-folder to a key prefix.
     """
     reader = SummaryReader(str(folder), extra_columns={"dir_name", "file_name", "wall_time"})
     frames = []
@@ -74,8 +73,8 @@ def tbparse_series(folder: Path, prefix: Callable[[str], str] = lambda _d: "", p
     return out
 
 
-def assert_matches(series: dict[str, MetricSeries] | object, oracle: Oracle) -> None:
-    got = dict(series)  # type: ignore[call-overload]
+def assert_matches(series: Mapping[str, MetricSeries], oracle: Oracle) -> None:
+    got = dict(series)
     assert sorted(got) == sorted(oracle)
     for key, (steps, values) in oracle.items():
         np.testing.assert_array_equal(got[key].steps, steps, err_msg=key)
@@ -236,6 +235,37 @@ def test_tf2_metadata_on_first_value_only_equal_tbparse(logs: Path, source: Tens
     assert_matches(run.series, oracle)
     assert np.isnan(run.series["epoch_loss"].values[90])
     assert run.summary["_non_series"] == ("notes", "weights")
+
+
+def test_integer_tensor_scalars_equal_tensorboards_own_decoding(tmp_path: Path) -> None:
+    """tbparse cannot decode integer tensors (its make_ndarray stub fails), so TensorBoard itself is the oracle."""
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+    from tensorboard.util import tensor_util
+
+    writer = EventFileWriter(str(tmp_path / "ints"))
+    for step in range(60):
+        values = [
+            _scalar_value(
+                "tokens_seen",
+                _rank0(types_pb2.DT_INT64, int64_val=[step * 4096 - 10]),
+                "scalars" if step == 0 else None,
+            ),
+            _scalar_value(
+                "epoch", _rank0(types_pb2.DT_INT32, int_val=[step // 20 - 1]), "scalars" if step == 0 else None
+            ),
+        ]
+        writer.add_event(event_pb2.Event(wall_time=time.time(), step=step, summary=summary_pb2.Summary(value=values)))
+    writer.close()
+    expected: dict[str, list[tuple[int, float]]] = {}
+    for event in EventFileLoader(str(_only_file(tmp_path / "ints"))).Load():
+        for value in event.summary.value:
+            expected.setdefault(value.tag, []).append(
+                (event.step, float(tensor_util.make_ndarray(value.tensor).item()))
+            )
+    run = TensorBoardRunSource(tmp_path).load_run("ints")
+    assert sorted(run.series) == sorted(expected) == ["epoch", "tokens_seen"]
+    for tag, points in expected.items():
+        assert list(zip(run.series[tag].steps.tolist(), run.series[tag].values.tolist())) == points
 
 
 def test_wall_times_are_kept(source: TensorBoardRunSource, logs: Path) -> None:
