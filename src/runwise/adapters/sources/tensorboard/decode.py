@@ -2,12 +2,9 @@
 
 Scalar events of one tag differ only in their wall time, step and value bytes; everything else — the
 field keys, lengths, the tag, the plugin metadata — repeats byte for byte. So records are grouped by
-length, one record of a group is decoded by hand (events.py), and its bytes become a template: the
-variable spans are cut out and every other record of the group that equals the template on all the
-remaining bytes (and whose step varint is well formed) is the same kind of event, whose numbers are
-read as whole columns. A template is exact, not a heuristic: a record matches only if decoding it
-by hand would give the same structure. Records no template covers (hparams, text, histograms, events
-with several kinds of values) are decoded by hand one at a time.
+length, one record of a group is decoded by hand (events.py), and its bytes become a template
+(templates.py) that reads every other record of its kind in the group as whole columns. Records no
+template covers (hparams, text, histograms, events mixing kinds of values) are decoded by hand.
 """
 
 from __future__ import annotations
@@ -18,11 +15,13 @@ from numpy.typing import NDArray
 
 from runwise.adapters.sources.tensorboard.columns import Columns
 from runwise.adapters.sources.tensorboard.crc32c import crc32c_rows, crc32c_spans, mask
-from runwise.adapters.sources.tensorboard.events import ParsedEvent, hparams_config, parse_event
+from runwise.adapters.sources.tensorboard.events import ParsedEvent, parse_event
+from runwise.adapters.sources.tensorboard.hparams import hparams_config
 from runwise.adapters.sources.tensorboard.records import Frames, gather_u32
+from runwise.adapters.sources.tensorboard.templates import Template, extract, template_of
 from runwise.adapters.sources.tensorboard.wire import WireError
 
-SMALL = 256  # records up to this many bytes are handled in same-length groups
+SMALL = 256  # records up to this many bytes are checksummed per length group, longer ones in blocks
 DIRECT_TEMPLATES = 4  # templates matched against a whole group before switching to hashing by layout
 U8 = NDArray[np.uint8]
 I64 = NDArray[np.int64]
@@ -46,109 +45,6 @@ class DecodeReport:
         self.undecodable += 1
         if self.first_undecodable is None or offset < self.first_undecodable:
             self.first_undecodable = offset
-
-
-@attrs.frozen
-class _Slot:
-    tag: str
-    kind: str
-    plugin: str | None
-    at: int
-    fmt: str
-
-
-@attrs.frozen
-class Template:
-    """The fixed bytes of one kind of scalar event, and where its variable fields lie."""
-
-    exemplar: U8
-    fixed: NDArray[np.intp]
-    wall_at: int | None
-    step_at: int | None
-    step_len: int
-    slots: tuple[_Slot, ...]
-
-    @property
-    def layout(self) -> tuple[object, ...]:
-        return (self.exemplar.size, self.wall_at, self.step_at, self.step_len, tuple((s.at, s.fmt) for s in self.slots))
-
-    def match(self, rows: U8) -> NDArray[np.bool_]:
-        """Which rows are this kind of event."""
-        hit: NDArray[np.bool_] = (rows[:, self.fixed] == self.exemplar[self.fixed]).all(axis=1)
-        if self.step_at is not None:
-            for j in range(self.step_len - 1):
-                hit &= rows[:, self.step_at + j] >= 0x80
-            hit &= rows[:, self.step_at + self.step_len - 1] < 0x80
-        return hit
-
-
-def template_of(event: ParsedEvent, payload: U8) -> Template | None:
-    """A template when the event holds only scalars whose bytes have a fixed width."""
-    if not event.summary_only or not event.values:
-        return None
-    for value in event.values:
-        if value.kind not in ("simple", "tensor") or value.at is None or value.fmt is None:
-            return None
-        if value.plugin not in (None, "", "scalars"):
-            return None
-    variable = np.zeros(payload.size, dtype=bool)
-    slots = []
-    for value in event.values:
-        assert value.at is not None and value.fmt is not None
-        width = _WIDTH[value.fmt]
-        variable[value.at : value.at + width] = True
-        slots.append(_Slot(value.tag, value.kind, value.plugin, value.at, value.fmt))
-    if event.wall_at is not None:
-        variable[event.wall_at : event.wall_at + 8] = True
-    if event.step_at is not None:
-        variable[event.step_at : event.step_at + event.step_len] = True
-    return Template(
-        payload.copy(), np.flatnonzero(~variable), event.wall_at, event.step_at, event.step_len, tuple(slots)
-    )
-
-
-_WIDTH = {
-    "<f4": 4,
-    "<f8": 8,
-    "<i4": 4,
-    "u1": 1,
-    "<i2": 2,
-    "i1": 1,
-    "<i8": 8,
-    "bf16": 2,
-    "<u2": 2,
-    "<f2": 2,
-    "<u4": 4,
-    "<u8": 8,
-}
-
-
-def _column(rows: U8, at: int, fmt: str) -> NDArray[np.float64]:
-    width = _WIDTH[fmt]
-    raw = np.ascontiguousarray(rows[:, at : at + width])
-    if fmt == "bf16":
-        return (raw.view("<u2").astype(np.uint32) << 16).view("<f4").ravel().astype(np.float64)
-    return raw.view(fmt).ravel().astype(np.float64)
-
-
-def _steps(rows: U8, template: Template) -> I64:
-    if template.step_at is None:
-        return np.zeros(rows.shape[0], dtype=np.int64)
-    out = np.zeros(rows.shape[0], dtype=np.uint64)
-    for j in range(template.step_len):
-        out |= (rows[:, template.step_at + j] & 0x7F).astype(np.uint64) << np.uint64(7 * j)
-    return out.view(np.int64)
-
-
-def _extract(template: Template, rows: U8, ordinals: I64, columns: Columns) -> None:
-    if template.wall_at is None:
-        walls = np.zeros(rows.shape[0], dtype=np.float64)
-    else:
-        walls = np.ascontiguousarray(rows[:, template.wall_at : template.wall_at + 8]).view("<f8").ravel()
-        columns.saw_walls(float(walls.min()), float(walls.max()))
-    steps = _steps(rows, template)
-    for slot in template.slots:
-        columns.add_points(slot.tag, slot.kind, slot.plugin, ordinals, steps, _column(rows, slot.at, slot.fmt), walls)
 
 
 def emit(event: ParsedEvent, ordinal: int, columns: Columns) -> None:
@@ -236,7 +132,7 @@ def _decode_group(
             direct += 1
             hit = np.flatnonzero(pending & template.match(rows))
             if hit.size:
-                _extract(template, rows[hit], ordinals[hit], columns)
+                extract(template, rows[hit], ordinals[hit], columns)
                 pending[hit] = False
         elif wait > 0:
             wait -= 1
@@ -287,7 +183,7 @@ def _by_layout(
         members = bucket[1:]
         hit = members[own.match(rows[members])]
         if hit.size:
-            _extract(own, rows[hit], ordinals[hit], columns)
+            extract(own, rows[hit], ordinals[hit], columns)
             pending[hit] = False
 
 

@@ -9,9 +9,7 @@ tag, so whether a tensor tag is a metric is decided per tag once the whole run i
 
 from __future__ import annotations
 
-import math
 import struct
-from typing import Any
 
 import attrs
 
@@ -220,44 +218,3 @@ def _from_int(value: int, dtype: int) -> float:
     if dtype in (17, 22, 23, 4):  # unsigned
         return float(value)
     return float(signed64(value))
-
-
-def hparams_config(content: bytes) -> dict[str, Any]:
-    """The hyperparameter values of an hparams plugin `session_start_info` (empty for other records)."""
-    out: dict[str, Any] = {}
-    for field, wire, a, b in fields(content, 0, len(content)):
-        if field == 3 and wire == LENGTH:  # HParamsPluginData.session_start_info
-            for inner, inner_wire, c, d in fields(content, a, b):
-                if inner == 1 and inner_wire == LENGTH:  # map<string, google.protobuf.Value> entry
-                    key, value = _map_entry(content, c, d)
-                    out[key] = value
-    return out
-
-
-def _map_entry(buf: bytes, start: int, end: int) -> tuple[str, Any]:
-    key = ""
-    value: Any = None
-    for field, wire, a, b in fields(buf, start, end):
-        if field == 1 and wire == LENGTH:
-            key = buf[a:b].decode("utf-8", "replace")
-        elif field == 2 and wire == LENGTH:
-            value = _struct_value(buf, a, b)
-    return key, value
-
-
-def _struct_value(buf: bytes, start: int, end: int) -> Any:
-    """google.protobuf.Value; whole numbers come back as int (hparams store every number as a double)."""
-    value: Any = None
-    for field, wire, a, b in fields(buf, start, end):
-        if field == 2 and wire == FIXED64:
-            number = struct.unpack_from("<d", buf, a)[0]
-            value = int(number) if math.isfinite(number) and number.is_integer() and abs(number) < 2**53 else number
-        elif field == 3 and wire == LENGTH:
-            value = buf[a:b].decode("utf-8", "replace")
-        elif field == 4 and wire == VARINT:
-            value = bool(a)
-        elif field == 5 and wire == LENGTH:
-            value = dict(_map_entry(buf, c, d) for f, w, c, d in fields(buf, a, b) if f == 1 and w == LENGTH)
-        elif field == 6 and wire == LENGTH:
-            value = [_struct_value(buf, c, d) for f, w, c, d in fields(buf, a, b) if f == 1 and w == LENGTH]
-    return value
