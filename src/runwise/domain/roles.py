@@ -1,4 +1,10 @@
-"""Metric roles inferred from key names across common logging conventions."""
+"""Metric roles inferred from key names across common logging conventions.
+
+Names are split into tokens (path separators, `_`, `-`, `.`, camelCase, letter/digit boundaries) and matched as
+whole tokens, so `acc` matches `val_acc` and `top1_acc` but not `grad_accum_steps`, and `lr` matches `lr-AdamW` and
+`lr/pg0` but not `clr_scale`. Conventions covered: PyTorch Lightning, Hugging Face Trainer, Keras, W&B system
+metrics, TensorBoard tag paths (`Loss/train`), fairseq, nanoGPT, Ultralytics, Stable-Baselines3, CleanRL and TRL.
+"""
 
 from __future__ import annotations
 
@@ -21,39 +27,100 @@ class Role(str, Enum):
     OTHER = "other"
 
 
-_VAL = re.compile(r"(^|[/_.\-])(val|valid|validation|eval|evaluation|test|dev|holdout)([/_.\-]|$)", re.I)
-_LOSS = re.compile(r"(loss|nll|perplexity|ppl|error|err|mse|mae|rmse|cross_?entropy|^ce$|(^|[/_])ce($|[/_]))", re.I)
-_HIGHER = re.compile(
-    r"(acc|accuracy|f1|bleu|rouge|reward|return|auc|auroc|map|mAP|precision|recall|iou|dice|score|r2|"
-    r"top[_-]?[0-9]|exact_match|em$|meteor|spearman|pearson|mcc|win_rate)",
-    re.I,
-)
-_LR = re.compile(r"(^|[/_.\-])(lr|learning_rate|learning-rate|learningrate)([/_.\-]|$|[0-9])|^lr[-_]|lr-", re.I)
-_GRAD = re.compile(r"(grad(ient)?_?norm|total_norm|grad/norm|gradnorm|grad_l2)", re.I)
-_THROUGHPUT = re.compile(
-    r"(per_?sec|/s$|_per_second|samples_per|tokens_per|it/s|its_per|throughput|steps_per|mfu|tps$)", re.I
-)
-_PROGRESS = re.compile(r"(^|/)(epoch|_?step|global_step|iter|iteration|_runtime|_timestamp|runtime|time|elapsed)$", re.I)
-_SYSTEM = re.compile(r"^(system|sys)/|gpu|cpu|memory|mem_|disk|network|power|temp", re.I)
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SPLIT = re.compile(r"[^a-z0-9]+")
+_LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=[0-9])|(?<=[0-9])(?=[a-z])")
+
+_VAL = {"val", "valid", "validation", "eval", "evaluation", "test", "testing", "dev", "holdout", "heldout"}
+_LOSS = {
+    "loss", "losses", "nll", "perplexity", "ppl", "error", "err", "mse", "mae", "rmse", "mape", "smape", "ce",
+    "xent", "crossentropy", "bpb", "bpc", "bpd", "wer", "cer", "ter", "fid", "lpips", "huber", "objective",
+}  # fmt: skip
+_HIGHER = {
+    "acc", "accuracy", "accuracies", "f1", "bleu", "sacrebleu", "chrf", "rouge", "rouge1", "rouge2", "rougel",
+    "rougelsum", "reward", "rewards", "return", "returns", "rew", "auc", "auroc", "auprc", "map", "ap", "precision",
+    "recall", "iou", "miou", "dice", "score", "r2", "top1", "top5", "exact", "em", "meteor", "spearman", "pearson",
+    "mcc", "winrate", "success", "ndcg", "mrr", "hit", "hits", "psnr", "ssim", "kappa",
+}  # fmt: skip
+_NOT_DIRECTIONAL = {"std", "stddev", "var", "variance", "rejected"}  # spread of a reward is not a reward
+_LR = {"lr", "learning_rate", "learningrate"}
+_GRAD = {"grad", "grads", "gradient", "gradients"}
+_NORM = {"norm", "l2", "l2norm"}
+_GRAD_WHOLE = {"gnorm", "gradnorm", "grad_norm", "total_norm", "global_norm", "grad_l2"}
+_THROUGHPUT = {
+    "throughput", "sps", "fps", "wps", "ups", "tps", "mfu", "tflops", "samples_per_sec", "samples_per_second",
+    "tokens_per_sec", "tokens_per_second", "steps_per_sec", "steps_per_second", "examples_per_sec",
+    "it_per_sec", "its", "speed",
+}  # fmt: skip
+_RATE_UNITS = {"samples", "sample", "tokens", "token", "it", "iter", "iters", "steps", "examples", "images", "img",
+               "seq", "sequences", "batches", "tok", "words", "frames"}  # fmt: skip
+_PER_SECOND = {"sec", "second", "s", "seconds"}
+_PROGRESS = {
+    "epoch", "epochs", "step", "steps", "global_step", "iter", "iters", "iteration", "iterations", "runtime",
+    "timestamp", "time", "elapsed", "time_elapsed", "n_updates", "num_updates", "total_timesteps", "timesteps",
+    "num_timesteps", "train_runtime", "eval_runtime", "epoch_time", "total_flos", "flos", "tokens_seen",
+    "samples_seen", "examples_seen", "consumed_samples", "consumed_tokens", "num_input_tokens_seen", "wall",
+    "train_wall", "wall_time", "walltime",
+}  # fmt: skip
+_SYSTEM_PREFIX = re.compile(r"^(system|sys|hardware|gpu\d*|cpu|memory|proc)[/.]", re.I)
+_SYSTEM = {"gpu", "cpu", "memory", "mem", "disk", "network", "net", "power", "temp", "temperature", "vram",
+           "rss", "swap", "util", "utilization"}  # fmt: skip
+
+
+def tokens(key: str) -> list[str]:
+    """Lower-case name tokens; a token with letters and digits also yields its parts (`top1` → top1, top, 1)."""
+    out: list[str] = []
+    for raw in _SPLIT.split(_CAMEL.sub("_", key).lower()):
+        if not raw:
+            continue
+        out.append(raw)
+        parts = _LETTER_DIGIT.split(raw)
+        if len(parts) > 1:
+            out.extend(parts)
+    return out
+
+
+def _leaf(key: str) -> str:
+    return re.split(r"[/.]", key.strip("/"))[-1].lower()
+
+
+def _is_progress(key: str, leaf: str) -> bool:
+    if leaf.startswith("_") and leaf.strip("_") in {"step", "runtime", "timestamp", "time"}:
+        return True
+    return leaf in _PROGRESS or _CAMEL.sub("_", _leaf(key)).lower() in _PROGRESS
+
+
+def _is_throughput(toks: list[str], leaf: str) -> bool:
+    if leaf in _THROUGHPUT or any(t in _THROUGHPUT for t in toks):
+        return True
+    if "per" in toks and any(t in _PER_SECOND for t in toks):
+        return True
+    # samples/s, tokens/sec, it/s
+    return len(toks) >= 2 and toks[-1] in _PER_SECOND and toks[-2] in _RATE_UNITS
 
 
 def infer_role(key: str) -> Role:
     """Guess a metric's role from its name alone."""
-    if _PROGRESS.search(key):
+    leaf = _leaf(key)
+    toks = tokens(key)
+    tokset = set(toks)
+    if _is_progress(key, leaf):
         return Role.PROGRESS
-    if _SYSTEM.search(key):
+    if _SYSTEM_PREFIX.search(key) or tokset & _SYSTEM:
         return Role.SYSTEM
-    if _LR.search(key):
+    if tokset & _LR or ("learning" in tokset and "rate" in tokset):
         return Role.LR
-    if _GRAD.search(key):
+    if tokset & _GRAD_WHOLE or (tokset & _GRAD and tokset & _NORM) or leaf in _GRAD_WHOLE:
         return Role.GRAD_NORM
-    if _THROUGHPUT.search(key):
+    if _is_throughput(toks, leaf):
         return Role.THROUGHPUT
-    is_val = bool(_VAL.search(key))
-    leaf = key.rsplit("/", 1)[-1]
-    if _LOSS.search(leaf) or _LOSS.search(key):
+    is_val = bool(tokset & _VAL)
+    if tokset & _LOSS:
         return Role.VAL_LOSS if is_val else Role.LOSS
-    if _HIGHER.search(leaf):
+    if tokset & _NOT_DIRECTIONAL:
+        return Role.OTHER
+    ranked_at_k = bool(tokset & {"top", "pass", "recall", "hit"}) and any(t.isdigit() for t in toks)
+    if tokset & _HIGHER or ranked_at_k:
         return Role.VAL_ACCURACY if is_val else Role.ACCURACY
     return Role.OTHER
 

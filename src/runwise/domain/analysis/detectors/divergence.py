@@ -1,0 +1,141 @@
+"""divergence: a sustained rise far above the best level reached so far, usually on the way to NaN.
+
+The best level is the running minimum of the medians of earlier twentieths of the run, so a lucky noisy batch
+does not set an unreachable bar. A rise counts when the level (medians of short blocks) stays above
+best + `divergence_rise` × max(|best|, 10% of the progress made) for `divergence_min_fraction` of the points, or
+when the last points before a NaN ending are already that high. The onset is walked back to the last point that
+was still below that bar: the step from which the loss stayed far above its best.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from runwise.domain.analysis.detectors.common import fmt, percent, step
+from runwise.domain.analysis.thresholds import Thresholds
+from runwise.domain.analysis.windows import block_medians, block_size, diff_noise, finite_points, per_point, runs
+from runwise.domain.anomaly import Anomaly, Severity
+from runwise.domain.model import MetricSeries
+from runwise.domain.roles import Role
+from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
+
+_ONSET_FRACTION = 0.1
+_RECOVERED_MIN_FACTOR = 5  # a rise that recovers must last 5× the minimum length to count as divergence  # "near the best": within this fraction of the divergence scale
+
+
+def _sustained(
+    x: np.ndarray, best: np.ndarray, scale: np.ndarray, min_len: int, rise_fraction: float
+) -> list[tuple[int, int]]:
+    """Stretches of at least `min_len` points whose short-block medians sit far above the best level.
+
+    Medians of blocks of a quarter of `min_len` points, so batch noise does not make or break a stretch; the rise
+    must also exceed three times the noise of such a median, so a noisy loss needs a rise well beyond its noise.
+    """
+    n = x.size
+    fine = max(1, min_len // 4)
+    levels = block_medians(x, fine)
+    starts = np.arange(0, n, fine)
+    noise = diff_noise(x) * (1.25 / math.sqrt(fine) if fine > 1 else 1.0)
+    rise = levels - best[starts]
+    with np.errstate(invalid="ignore"):
+        high = (rise > 0) & (rise >= rise_fraction * scale[starts]) & (rise >= 3 * noise)
+    first, last = runs(high, max_gap=1)
+    out = []
+    for b0, b1 in zip(first.tolist(), last.tolist(), strict=True):
+        s, e = b0 * fine, min(n, (b1 + 1) * fine) - 1
+        if e - s + 1 >= min_len:
+            out.append((s, e))
+    return out
+
+
+def _into_nan(
+    episodes: list[tuple[int, int]], rise: np.ndarray, scale: np.ndarray, rise_fraction: float
+) -> list[tuple[int, int]]:
+    """The last finite points before a NaN ending, when they are already far above the best: a blow-up."""
+    n = rise.size
+    with np.errstate(invalid="ignore"):
+        calm = np.flatnonzero(rise < rise_fraction * scale)
+    tail_start = int(calm[-1]) + 1 if calm.size else 0
+    if tail_start >= n:
+        return episodes
+    if episodes and episodes[-1][1] >= tail_start - 1:
+        return [*episodes[:-1], (min(episodes[-1][0], tail_start), n - 1)]
+    if episodes and episodes[-1][1] < tail_start:
+        merged_end = episodes[-1][1]
+        if tail_start - merged_end <= max(3, n // 50):
+            return [*episodes[:-1], (episodes[-1][0], n - 1)]
+    return [*episodes, (tail_start, n - 1)]
+
+
+def detect_divergence(
+    series: MetricSeries,
+    schema: MetricSchema = DEFAULT_SCHEMA,
+    *,
+    role: Role = Role.LOSS,
+    higher_is_better: bool = False,
+) -> list[Anomaly]:
+    """Divergence episodes of an objective that should improve (rises for a loss, falls for accuracy)."""
+    th = Thresholds.from_schema(schema)
+    steps, values = finite_points(series)
+    n = values.size
+    if n < th.min_points:
+        return []
+    ends_nonfinite = bool(series.values.size) and not np.isfinite(series.values[-1])
+    x = -values if higher_is_better else values
+    coarse = block_size(n, 20, 3, n)
+    med = block_medians(x, coarse)
+    start = float(np.median(x[:3]))  # the initial level: the first block is often already far below it
+    # the best level of the blocks before: a block's own median would include points after the one judged
+    best = per_point(np.concatenate([[np.nan], np.minimum.accumulate(med)[:-1]]), coarse, n)
+    with np.errstate(invalid="ignore"):
+        progress = np.maximum(start - best, 0.0)
+    # guards a best level of exactly 0; tied to the start, since a blow-up to 1e200 must not set the scale
+    floor = 1e-9 * abs(start)
+    scale = np.maximum(np.maximum(np.abs(best), 0.1 * progress), floor)
+    rise = x - best
+    min_len = max(3, math.ceil(th.divergence_min_fraction * n))
+    episodes = _sustained(x, best, scale, min_len, th.divergence_rise)
+    if ends_nonfinite:
+        episodes = _into_nan(episodes, rise, scale, th.divergence_rise)
+    out: list[Anomaly] = []
+    for s, e in episodes:
+        into_nan = e == n - 1 and ends_nonfinite
+        if e < n - 1 and e - s + 1 < _RECOVERED_MIN_FACTOR * min_len:
+            continue  # a short excursion that came back is a spike (or a bump), not a divergence
+        with np.errstate(invalid="ignore"):
+            above = rise[: e + 1] >= th.divergence_rise * scale[: e + 1]
+        first_high = s + int(np.argmax(above[s:])) if above[s:].any() else s
+        calm = np.flatnonzero(~above[:first_high])
+        onset = int(calm[-1]) + 1 if calm.size else first_high
+        p = s + int(np.argmax(x[s : e + 1]))
+        best_before = float(-best[s] if higher_is_better else best[s])
+        recovered = e < n - 1
+        severity: Severity
+        if into_nan:
+            tail, severity = "then NaN/Inf", "critical"
+        elif recovered:
+            tail, severity = f"back down by step {step(steps[e + 1])}", "warning"
+        else:
+            tail, severity = "never recovered", "critical"
+        change = (values[p] - best_before) / abs(best_before) if best_before else None
+        amount = f" ({percent(change)})" if change is not None else ""
+        verb = "fell" if higher_is_better else "rose"
+        message = (
+            f"{series.key} diverged from step {step(steps[onset])}: {verb} from its best {fmt(best_before, role)} "
+            f"to {fmt(values[p], role)}{amount} by step {step(steps[p])}, {tail}"
+        )
+        out.append(
+            Anomaly(
+                kind="divergence",
+                metric=series.key,
+                start_step=int(steps[onset]),
+                end_step=int(series.steps[-1]) if into_nan else int(steps[e]),
+                peak_step=int(steps[p]),
+                severity=severity,
+                message=message,
+                value=float(values[p]),
+            )
+        )
+    return out

@@ -1,0 +1,199 @@
+"""gradient_explosion and gradient_vanishing: a grad norm leaving its own baseline by orders of magnitude.
+
+The baseline is the lowest block median of the few blocks before: recent enough to follow the slow drift of grad
+norms over a run, low enough that an explosion spanning several blocks does not lift its own bar. Grad norms at
+initialisation are often far above their later level, so the first block is never judged, and a collapse is
+measured against the median level of all blocks before it, not the initial peak. A collapse is a problem only
+while the loss is not converged (it stopped improving at a level well above the progress it made).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from runwise.domain.analysis.detectors.common import fmt, step, times
+from runwise.domain.analysis.thresholds import Thresholds
+from runwise.domain.analysis.windows import block_medians, block_size, finite_points, per_point, runs
+from runwise.domain.anomaly import Anomaly, Severity
+from runwise.domain.model import MetricSeries
+from runwise.domain.roles import Role
+from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
+
+_LOOKBACK_BLOCKS = 4
+
+
+def _trailing_baseline(med: np.ndarray) -> np.ndarray:
+    """Per block: the minimum of the previous `_LOOKBACK_BLOCKS` block medians (NaN for the first block)."""
+    k = med.size
+    out = np.full(k, np.nan)
+    for lag in range(1, _LOOKBACK_BLOCKS + 1):
+        if lag < k:
+            shifted = np.full(k, np.nan)
+            shifted[lag:] = med[:-lag]
+            out = np.fmin(out, shifted)
+    return out
+
+
+def detect_gradient_explosion(
+    series: MetricSeries, schema: MetricSchema = DEFAULT_SCHEMA, *, loss: MetricSeries | None = None
+) -> list[Anomaly]:
+    """Episodes where the grad norm exceeds `grad_explosion_factor` × its trailing baseline."""
+    th = Thresholds.from_schema(schema)
+    steps, values = finite_points(series)
+    n = values.size
+    if n < th.min_points:
+        return []
+    size = block_size(n, 32, 5, 2048)
+    med = block_medians(np.abs(values), size)
+    base = per_point(_trailing_baseline(med), size, n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(base > 0, np.abs(values) / base, np.nan)
+        high = ratio >= th.grad_explosion_factor
+    starts, ends = runs(high, max_gap=2)
+    series_ends_bad = bool(series.values.size) and not np.isfinite(series.values[-1])
+    loss_ends_bad = loss is not None and bool(loss.values.size) and not np.isfinite(loss.values[-1])
+    mags = np.abs(values)
+    out: list[Anomaly] = []
+    covered = -1
+    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+        if s <= covered:
+            continue
+        frozen = float(base[s])  # the episode is judged against the baseline at its onset, not a lifted one
+        e = _extend(mags, e, th.grad_explosion_factor * frozen)
+        covered = e
+        p = s + int(np.argmax(mags[s : e + 1]))
+        peak = float(mags[p]) / frozen
+        sustained = e - s + 1 >= 3
+        unrecovered = e == n - 1
+        broke = unrecovered and (series_ends_bad or loss_ends_bad)
+        severity: Severity
+        if broke or (peak >= th.grad_explosion_critical and (sustained or unrecovered)):
+            severity = "critical"
+        elif sustained or unrecovered or peak >= th.grad_explosion_critical:
+            severity = "warning"
+        else:
+            severity = "info"  # one step's gradient far above baseline (a hard batch) that came straight back
+        if broke:
+            tail = "then NaN/Inf"
+        elif unrecovered:
+            tail = "never came back"
+        else:
+            tail = f"back under {times(th.grad_explosion_factor)} by step {step(steps[e + 1])}"
+        message = (
+            f"{series.key} exploded from step {step(steps[s])}: {fmt(values[p], Role.GRAD_NORM)} at step "
+            f"{step(steps[p])}, {times(peak)} its baseline {fmt(frozen, Role.GRAD_NORM)}; {tail}"
+        )
+        out.append(
+            Anomaly(
+                kind="gradient_explosion",
+                metric=series.key,
+                start_step=int(steps[s]),
+                end_step=int(steps[e]),
+                peak_step=int(steps[p]),
+                severity=severity,
+                message=message,
+                value=float(values[p]),
+            )
+        )
+    return out
+
+
+def _extend(mags: np.ndarray, end: int, threshold: float, gap: int = 2) -> int:
+    """Last index of the stretch from `end` on that stays above `threshold` (gaps of `gap` points allowed).
+
+    Searched in doubling chunks so each episode costs about its own length, never the rest of the series.
+    """
+    n = mags.size
+    last_high = end
+    i, chunk = end + 1, 64
+    while i < n:
+        part = mags[i : i + chunk] >= threshold
+        positions = i + np.flatnonzero(part)
+        previous = np.concatenate([[last_high], positions[:-1]])
+        broken = np.flatnonzero(positions - previous > gap + 1)
+        if broken.size:
+            return int(previous[broken[0]])
+        if positions.size:
+            last_high = int(positions[-1])
+        if i + part.size - 1 - last_high > gap:
+            return last_high
+        i += part.size
+        chunk *= 2
+    return last_high
+
+
+def _loss_stuck(loss: MetricSeries, from_step: int, th: Thresholds) -> tuple[bool, float | None]:
+    """Whether the loss stopped improving after `from_step` while still far from the progress it made.
+
+    Returns (stuck, level at from_step). Converged losses also stop improving, but they do so after a large
+    relative drop; a loss whose gradients vanished usually stalls close to where it started.
+    """
+    steps, values = finite_points(loss)
+    if values.size < 6:
+        return False, None
+    cut = int(np.searchsorted(steps, from_step))
+    before, after = values[:cut], values[cut:]
+    if before.size < 3 or after.size < 3:
+        return False, None
+    start = float(np.median(values[: max(2, values.size // 10)]))
+    level = float(np.median(before[-max(2, before.size // 10) :]))
+    end = float(np.median(after[-max(2, after.size // 5) :]))
+    if start == 0 or level == 0:
+        return False, level
+    still_improving = (level - end) / abs(level) > th.plateau_min_improvement * 5
+    made_progress = (start - level) / abs(start) > 0.5
+    return not still_improving and not made_progress, level
+
+
+def detect_gradient_vanishing(
+    series: MetricSeries, schema: MetricSchema = DEFAULT_SCHEMA, *, loss: MetricSeries | None = None
+) -> list[Anomaly]:
+    """A grad norm collapsing below its earlier median level / `grad_vanishing_factor`, while the loss is stuck."""
+    th = Thresholds.from_schema(schema)
+    steps, values = finite_points(series)
+    n = values.size
+    if n < th.min_points:
+        return []
+    size = block_size(n, 32, 5, 2048)
+    med = block_medians(np.abs(values), size)
+    if med.size < 4:
+        return []
+    # median of the blocks before each block (cumulative, via a sort per prefix is quadratic; blocks are few)
+    ref = np.array([np.median(med[:k]) if k else np.nan for k in range(med.size)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low = med * th.grad_vanishing_factor <= ref
+    low[:2] = False
+    starts, ends = runs(low)
+    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+        if e - s + 1 < 2 and e != med.size - 1:
+            continue
+        first = s * size
+        hits = np.flatnonzero(np.abs(values[first : first + size]) * th.grad_vanishing_factor <= ref[s])
+        onset = first + (int(hits[0]) if hits.size else 0)
+        stuck, level = _loss_stuck(loss, int(steps[onset]), th) if loss is not None else (False, None)
+        if loss is not None and not stuck:
+            continue  # converging: small gradients are expected
+        floor = float(med[e])
+        how_far = f"{times(ref[s] / floor)} below" if floor > 0 else "to 0 from"
+        loss_text = (
+            f" while {loss.key} stayed near {fmt(level, Role.LOSS)}"
+            if loss is not None and level is not None
+            else " (no loss to tell convergence from a stall)"
+        )
+        end_i = min(n - 1, (e + 1) * size - 1)
+        return [
+            Anomaly(
+                kind="gradient_vanishing",
+                metric=series.key,
+                start_step=int(steps[onset]),
+                end_step=int(steps[end_i]),
+                peak_step=int(steps[min(n - 1, e * size)]),
+                severity="warning" if loss is not None else "info",
+                message=(
+                    f"{series.key} collapsed from step {step(steps[onset])}: {how_far} its earlier level "
+                    f"{fmt(ref[s], Role.GRAD_NORM)}{loss_text}"
+                ),
+                value=float(med[e]),
+            )
+        ]
+    return []

@@ -1,0 +1,102 @@
+"""overfitting: the validation metric's best step, then sustained worsening while the training loss improves.
+
+The best checkpoint is the raw best validation point (what a user would restore). "Sustained" means the median
+of the last tenth of the validation points is still clearly worse than the level around the best (the median of
+the best point and its neighbours, as the raw minimum of a noisy curve is biased low): by `overfit_rise` of the
+best (losses) or of the progress made (accuracy-like metrics), and by more than three times the validation noise.
+Without a training loss to confirm, the rise is reported as info only: it could as well be divergence.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from runwise.domain.analysis.detectors.common import fmt, percent, step
+from runwise.domain.analysis.thresholds import Thresholds
+from runwise.domain.analysis.windows import diff_noise, finite_points, median_between
+from runwise.domain.anomaly import Anomaly, Severity
+from runwise.domain.model import MetricSeries
+from runwise.domain.roles import Role
+from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
+
+
+def _train_levels(train: MetricSeries, vsteps: np.ndarray, best_i: int, tail: int) -> tuple[float, float] | None:
+    """Training loss around the validation best and over the validation's final stretch."""
+    ts, tv = finite_points(train)
+    if tv.size < 3:
+        return None
+    span = float(vsteps[-1] - vsteps[0])
+    spacing = float(np.median(np.diff(vsteps))) if vsteps.size > 1 else 0.0
+    half = max(0.02 * span, spacing / 2)
+    at_best = median_between(ts, tv, vsteps[best_i] - half, vsteps[best_i] + half)
+    at_end = median_between(ts, tv, vsteps[-tail] - half, vsteps[-1] + half)
+    if at_best is None or at_end is None:
+        return None
+    return at_best, at_end
+
+
+def detect_overfitting(
+    val: MetricSeries,
+    train: MetricSeries | None = None,
+    schema: MetricSchema = DEFAULT_SCHEMA,
+    *,
+    val_role: Role = Role.VAL_LOSS,
+    higher_is_better: bool = False,
+) -> list[Anomaly]:
+    """At most one overfitting episode: from the validation best to the end of the run."""
+    th = Thresholds.from_schema(schema)
+    vsteps, vvalues = finite_points(val)
+    nv = vvalues.size
+    if nv < th.overfit_min_points:
+        return []
+    x = -vvalues if higher_is_better else vvalues
+    best_i = int(np.argmin(x))
+    after = nv - best_i - 1
+    if after < max(3, math.ceil(0.1 * nv)):
+        return []
+    tail = min(max(3, nv // 10), after)
+    end_level = float(np.median(x[-tail:]))
+    # significance is judged on the median around the best, not the raw minimum, which noise biases low
+    best = float(np.median(x[max(0, best_i - 1) : best_i + 2]))
+    progress = max(float(x[0]) - best, 0.0)
+    scale = progress if higher_is_better else max(abs(best), 0.1 * progress)
+    if scale <= 0:
+        return []
+    rise = end_level - best
+    if rise <= 0 or rise < th.overfit_rise * scale or rise <= 3 * diff_noise(x):
+        return []
+    levels = _train_levels(train, vsteps, best_i, tail) if train is not None else None
+    if levels is not None and levels[1] > levels[0]:
+        return []  # training got worse too: not overfitting
+    worst_i = best_i + 1 + int(np.argmax(x[best_i + 1 :]))
+    best_value, end_value = float(vvalues[best_i]), (-end_level if higher_is_better else end_level)
+    verb = "fell" if higher_is_better else "rose"
+    change = f" ({percent((end_value - best_value) / abs(best_value))})" if best_value else ""
+    message = (
+        f"{val.key} best {fmt(best_value, val_role)} at step {step(vsteps[best_i])}, then {verb} to "
+        f"{fmt(end_value, val_role)}{change} by step {step(vsteps[-1])}"
+    )
+    severity: Severity = "info"
+    if train is not None and levels is not None:
+        message += f" while {train.key} kept falling ({fmt(levels[0], Role.LOSS)}→{fmt(levels[1], Role.LOSS)})"
+        if not higher_is_better:
+            gap_best, gap_end = best_value - levels[0], end_value - levels[1]
+            message += f"; gap {fmt(gap_best, Role.LOSS)}→{fmt(gap_end, Role.LOSS)}"
+        if rise >= th.overfit_warn_rise * scale:
+            severity = "warning"
+    else:
+        message += " (no training loss to confirm)"
+    return [
+        Anomaly(
+            kind="overfitting",
+            metric=val.key,
+            start_step=int(vsteps[best_i]),
+            end_step=int(vsteps[-1]),
+            peak_step=int(vsteps[worst_i]),
+            severity=severity,
+            message=message,
+            value=float(vvalues[-1]),
+        )
+    ]

@@ -1,0 +1,103 @@
+"""plateau: no meaningful improvement over a long stretch; "stalled early" versus "converged".
+
+Stalled early (warning): the level over the last tenth of the run is within `stall_max_improvement` of the level
+over the first tenth, relative to it. Tenths, not single points or a running minimum, so batch noise cannot fake
+progress. Converged (info): from some block on, no later block improves on it by more than
+`plateau_min_improvement`, that block is at the best level, and the flat stretch covers at least
+`plateau_min_fraction` of the run: the remaining steps bought nothing. A plateau that training later leaves (as
+under a step decay) is not reported.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from runwise.domain.analysis.detectors.common import fmt, percent, step
+from runwise.domain.analysis.thresholds import Thresholds
+from runwise.domain.analysis.windows import block_medians, finite_points
+from runwise.domain.anomaly import Anomaly
+from runwise.domain.model import MetricSeries
+from runwise.domain.roles import Role
+from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
+
+
+def _stalled(key: str, steps: np.ndarray, x: np.ndarray, sign: float, th: Thresholds, role: Role) -> Anomaly | None:
+    tenth = max(2, x.size // 10)
+    start, end = float(np.median(x[:tenth])), float(np.median(x[-tenth:]))
+    if start == 0:
+        return None
+    gained = (start - end) / abs(start)
+    if gained >= th.stall_max_improvement or gained < -th.stall_max_improvement:
+        return None  # real progress, or a rise (divergence's business)
+    first, last = sign * start, sign * end
+    return Anomaly(
+        kind="plateau",
+        metric=key,
+        start_step=int(steps[0]),
+        end_step=int(steps[-1]),
+        peak_step=int(steps[0]),
+        severity="warning",
+        message=(
+            f"{key} stalled early: barely moved from step {step(steps[0])} ({fmt(first, role)}) to step "
+            f"{step(steps[-1])} ({fmt(last, role)}, {percent((last - first) / abs(first))})"
+        ),
+        value=last,
+    )
+
+
+def _converged(key: str, steps: np.ndarray, x: np.ndarray, sign: float, th: Thresholds, role: Role) -> Anomaly | None:
+    n = x.size
+    size = max(2, math.ceil(n / 20))
+    med = block_medians(x, size)
+    if med.size < 4:
+        return None
+    later_best = np.minimum.accumulate(med[::-1])[::-1]
+    later_best = np.append(later_best[1:], np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        flat = (med - later_best) <= th.plateau_min_improvement * np.abs(med)
+    p = int(np.argmax(flat))
+    best = float(med.min())
+    if med[p] - best > th.plateau_min_improvement * abs(med[p]):
+        return None  # flat, but above the best reached earlier: not convergence
+    if float(np.median(med[-3:])) - med[p] > 10 * th.plateau_min_improvement * abs(med[p]):
+        return None  # it rose again later: whatever this is, it is not a converged run
+    start_i = p * size
+    span = float(steps[-1] - steps[0])
+    covered = float(steps[-1] - steps[start_i]) / span if span > 0 else 0.0
+    if covered < th.plateau_min_fraction or med.size - p < 3:
+        return None
+    level = sign * float(med[p])
+    return Anomaly(
+        kind="plateau",
+        metric=key,
+        start_step=int(steps[start_i]),
+        end_step=int(steps[-1]),
+        peak_step=int(steps[start_i]),
+        severity="info",
+        message=(
+            f"{key} converged by step {step(steps[start_i])} at ~{fmt(level, role)}: under "
+            f"{th.plateau_min_improvement:.0%} further gain over the last {step(steps[-1] - steps[start_i])} steps "
+            f"({covered:.0%} of the run)"
+        ),
+        value=level,
+    )
+
+
+def detect_plateau(
+    series: MetricSeries,
+    schema: MetricSchema = DEFAULT_SCHEMA,
+    *,
+    role: Role = Role.LOSS,
+    higher_is_better: bool = False,
+) -> list[Anomaly]:
+    """At most one plateau for an objective: stalled early, or converged well before the end."""
+    th = Thresholds.from_schema(schema)
+    steps, values = finite_points(series)
+    if values.size < th.min_points:
+        return []
+    sign = -1.0 if higher_is_better else 1.0
+    x = sign * values
+    found = _stalled(series.key, steps, x, sign, th, role) or _converged(series.key, steps, x, sign, th, role)
+    return [found] if found else []

@@ -1,0 +1,141 @@
+"""loss_spike: short excursions far above the local level that recover.
+
+A point is a spike when it is far above the median of the block before it both in robust z (MAD units, so noisy
+losses need big excursions; and `spike_tail_factor` times the series' own largest ordinary excursions, so
+heavy-tailed batch noise does not fire) and relative to the level itself (so smooth losses do not fire on tiny wiggles).
+The baseline is trailing: a loss that starts high and falls fast never looks like a spike of its first points.
+Consecutive outliers are one episode. A rise that never comes back is divergence, not a spike.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from runwise.domain.analysis.detectors.common import cap, fmt, step, times
+from runwise.domain.analysis.thresholds import Thresholds
+from runwise.domain.analysis.windows import block_mads, block_medians, block_size, finite_points, per_point, runs
+from runwise.domain.anomaly import Anomaly, Severity
+from runwise.domain.model import MetricSeries
+from runwise.domain.roles import Role
+from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
+
+_MAX_REPORTED_WHEN_FREQUENT = 3
+_EXCURSION_Z = 2.0
+
+
+def spike_scores(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per point: the previous block's median, the rise above it in MAD units and relative to the scale, the scale.
+
+    The scale is the level itself, but at least a fifth of the range the loss covered: a loss heading to zero has a
+    tiny level, and a rise that is large against it can be invisible against the progress made.
+    """
+    n = values.size
+    med = block_medians(values, size)
+    spread = 1.4826 * block_mads(values, size, med)
+    # a short block can look quiet by chance: its noise is at least half the run's typical block noise
+    spread = np.maximum(spread, 0.5 * float(np.median(spread)))
+    base = per_point(np.concatenate([[np.nan], med[:-1]]), size, n)
+    sigma = per_point(np.concatenate([[np.nan], spread[:-1]]), size, n)
+    scale = np.maximum(np.abs(base), 0.2 * float(np.ptp(med)))
+    dev = values - base
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(sigma > 0, dev / sigma, np.where(dev > 0, np.inf, 0.0))
+        rel = np.where(scale > 0, dev / scale, np.where(dev > 0, np.inf, 0.0))
+    return base, z, rel, scale
+
+
+def _recovery(x: np.ndarray, end: int, level: float) -> int | None:
+    """First index after `end` where the value is back at or below `level` (searched in doubling chunks)."""
+    i, chunk = end + 1, 64
+    while i < x.size:
+        hits = np.flatnonzero(x[i : i + chunk] <= level)
+        if hits.size:
+            return i + int(hits[0])
+        i += chunk
+        chunk *= 2
+    return None
+
+
+def tail_z(z: np.ndarray) -> float:
+    """The z-score of the series' own largest ordinary excursions: the k-th largest excursion peak, k = max(5, n/1000).
+
+    Batch losses are often heavy-tailed: near zero one misclassified example makes a 6× "spike", and diffusion or
+    small-batch losses are roughly log-normal. A real spike must stand out from the series' own extremes, not only
+    from the bulk of the noise. Excursions (runs of z ≥ 2) count once each, so a real spike lasting many points
+    cannot raise this bar itself, nor can a handful of real spikes: the fifth largest excursion is an ordinary one.
+    """
+    clean = np.where(np.isnan(z), -np.inf, z)
+    above = clean >= _EXCURSION_Z
+    starts, _ = runs(above, max_gap=2)
+    k = max(5, z.size // 1000)
+    if starts.size < k:
+        return 0.0
+    peaks = np.maximum.reduceat(np.where(above, clean, -np.inf), starts)
+    return float(np.partition(peaks, peaks.size - k)[peaks.size - k])
+
+
+def detect_loss_spikes(
+    series: MetricSeries,
+    schema: MetricSchema = DEFAULT_SCHEMA,
+    *,
+    role: Role = Role.LOSS,
+    higher_is_better: bool = False,
+    max_severity: Severity = "warning",
+) -> list[Anomaly]:
+    """Spike episodes of a loss-like metric (drops, for a higher-is-better metric)."""
+    th = Thresholds.from_schema(schema)
+    steps, values = finite_points(series)
+    n = values.size
+    if n < th.min_points:
+        return []
+    x = -values if higher_is_better else values
+    size = block_size(n, 32, 5, 2048)
+    base, z, rel, scale = spike_scores(x, size)
+    z_needed = max(th.spike_z, th.spike_tail_factor * tail_z(z[size:]))
+    with np.errstate(invalid="ignore"):
+        mask = (z >= z_needed) & (rel >= th.spike_min_rise)
+    mask[:size] = False
+    starts, ends = runs(mask, max_gap=2)
+    recovered = ends < n - 1  # an excursion still up at the last point is divergence's business
+    starts, ends = starts[recovered], ends[recovered]
+    if starts.size == 0:
+        return []
+    peak_rel = np.maximum.reduceat(np.where(mask, rel, -np.inf), starts)
+    frequent = starts.size > max(5, n // 500)
+    order = np.argsort(-peak_rel, kind="stable")
+    if frequent:
+        order = order[:_MAX_REPORTED_WHEN_FREQUENT]
+    out: list[Anomaly] = []
+    for i in sorted(order.tolist()):
+        s, e = int(starts[i]), int(ends[i])
+        p = s + int(np.argmax(np.where(mask[s : e + 1], rel[s : e + 1], -np.inf)))
+        level = -base[p] if higher_is_better else base[p]
+        verb = "dropped" if higher_is_better else "spiked"
+        if level > 0 and not higher_is_better:
+            size_text = f"{times(values[p] / level)} the level {fmt(level, role)} before it"
+        else:
+            size_text = f"level before it {fmt(level, role)}"
+        lasting = f", {e - s + 1} points long" if e > s else ""
+        back = _recovery(x, e, float(base[p]) + th.spike_min_rise * float(scale[p]))
+        recovered_text = f"back near its level by step {step(steps[back])}" if back is not None else "still elevated"
+        message = (
+            f"{series.key} {verb} to {fmt(values[p], role)} at step {step(steps[p])} ({size_text}){lasting}; "
+            f"{recovered_text}"
+        )
+        if frequent:
+            message += f" (largest of {starts.size} spikes: this metric's noise is heavy-tailed)"
+        big = rel[p] >= th.spike_warn_rise or (rel[p] >= th.spike_warn_rise / 2 and e - s + 1 >= 3)
+        severity: Severity = "warning" if big and not frequent else "info"
+        out.append(
+            Anomaly(
+                kind="loss_spike",
+                metric=series.key,
+                start_step=int(steps[s]),
+                end_step=int(steps[e]),
+                peak_step=int(steps[p]),
+                severity=cap(severity, max_severity),
+                message=message,
+                value=float(values[p]),
+            )
+        )
+    return out
