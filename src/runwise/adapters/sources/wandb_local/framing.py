@@ -144,29 +144,29 @@ def _walk(u: NDArray[np.uint8], n: int, first: int, at_eof: bool, base: int, rep
     pos = np.arange(nblocks, dtype=np.int64) * BLOCK
     limit = np.minimum(pos + BLOCK, n)
     pos[0] = max(int(pos[0]), first)
+    u16 = np.ndarray(shape=(n + PAD - 1,), dtype="<u2", buffer=u, strides=(1,))
     u32 = _u32(u, n + PAD)
     alive = np.nonzero(limit - pos >= CHUNK_HEADER)[0]
-    found: list[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.uint8], NDArray[np.int64], int]] = []
-    round_no = 0
+    found: list[tuple[NDArray[np.int64], NDArray[np.int64]]] = []
     while alive.size:
         p = pos[alive]
         lim = limit[alive]
-        length = u[p + 4].astype(np.int64) | (u[p + 5].astype(np.int64) << 8)
         kind = u[p + 6]
-        end = p + CHUNK_HEADER + length
+        end = p + CHUNK_HEADER + u16[p + 4]
         ok = (end <= lim) & (kind >= FULL) & (kind <= LAST)
         if not ok.all():
+            length = end - p - CHUNK_HEADER
             _classify_stops(~ok, p, lim, length, kind, u32, n, at_eof, base, report)
-        keep = alive[ok]
-        found.append((p[ok], length[ok], kind[ok], keep, round_no))
-        pos[keep] = end[ok]
-        alive = keep[limit[keep] - end[ok] >= CHUNK_HEADER]
-        round_no += 1
+            alive, p, end = alive[ok], p[ok], end[ok]
+        found.append((p, alive))
+        pos[alive] = end
+        alive = alive[limit[alive] - end >= CHUNK_HEADER]
     if at_eof and n % BLOCK:
         last_pos = int(pos[-1])
         if 0 < n - last_pos < CHUNK_HEADER and u[last_pos:n].any():
             report.partial_tail = True  # a chunk header cut short by the end of the file
-    return _in_file_order(found, nblocks)
+    ordered = _in_file_order(found, nblocks)
+    return _Chunks(ordered, u16[ordered + 4].astype(np.int64), u[ordered + 6])
 
 
 def _classify_stops(
@@ -191,23 +191,21 @@ def _classify_stops(
         report.corrupt(int(damaged.sum()), base + int(p[damaged].min()))
 
 
-def _in_file_order(found: list, nblocks: int) -> _Chunks:  # type: ignore[type-arg]
-    """Chunks collected round by round, reordered block-major (file order) without sorting."""
+def _in_file_order(found: list[tuple[NDArray[np.int64], NDArray[np.int64]]], nblocks: int) -> NDArray[np.int64]:
+    """Chunk positions collected round by round, reordered block-major (file order) without sorting.
+
+    Round r found the r-th chunk of every block still being walked, so a chunk's rank within its
+    block is its round.
+    """
     if not found:
-        empty = np.zeros(0, np.int64)
-        return _Chunks(empty, empty, np.zeros(0, np.uint8))
-    blocks = np.concatenate([f[3] for f in found])
-    rounds = np.concatenate([np.full(f[3].size, f[4], np.int64) for f in found])
+        return np.zeros(0, np.int64)
+    blocks = np.concatenate([f[1] for f in found])
+    rounds = np.repeat(np.arange(len(found)), [f[1].size for f in found])
     counts = np.bincount(blocks, minlength=nblocks)
-    first_of_block = np.cumsum(counts) - counts
-    target = first_of_block[blocks] + rounds
-    out_pos = np.empty(blocks.size, np.int64)
-    out_len = np.empty(blocks.size, np.int64)
-    out_kind = np.empty(blocks.size, np.uint8)
-    out_pos[target] = np.concatenate([f[0] for f in found])
-    out_len[target] = np.concatenate([f[1] for f in found])
-    out_kind[target] = np.concatenate([f[2] for f in found])
-    return _Chunks(out_pos, out_len, out_kind)
+    target = (np.cumsum(counts) - counts)[blocks] + rounds
+    out = np.empty(blocks.size, np.int64)
+    out[target] = np.concatenate([f[0] for f in found])
+    return out
 
 
 class _Assembler:

@@ -61,7 +61,7 @@ class HistoryBuilder:
         owner = f.owner[is_item]
         it = items(u, f.start[is_item], f.end[is_item])
         fast = np.nonzero(it.fast)[0]
-        found = list(groups(u, w, it.start[fast], it.key_end[fast], self.names))
+        found = list(groups(u, w, it.start[fast], it.key_end[fast], self.names, it.key_id[fast], it.exact[fast]))
         slow = _slow_items(batch, it, owner, np.nonzero(~it.fast)[0])
         for name, members in found:
             idx = fast[members]

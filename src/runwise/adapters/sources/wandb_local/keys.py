@@ -47,12 +47,20 @@ class KeyNames:
 
 
 def groups(
-    u: NDArray[np.uint8], w: NDArray[np.uint64], start: I64, key_end: I64, names: KeyNames
+    u: NDArray[np.uint8],
+    w: NDArray[np.uint64],
+    start: I64,
+    key_end: I64,
+    names: KeyNames,
+    key_id: NDArray[np.uint64] | None = None,
+    exact: NDArray[np.bool_] | None = None,
 ) -> Iterator[tuple[str, I64]]:
     """(key, item indices in file order) for every distinct key among the items."""
     if start.size == 0:
         return
-    h, exact = key_hash(w, start, key_end)
+    if key_id is None or exact is None:
+        key_id, exact = key_hash(u, start, key_end)
+    h = key_id
     order, sorted_h = _sort_by_hash(h)
     cuts = np.flatnonzero(sorted_h[1:] != sorted_h[:-1]) + 1
     bounds = np.concatenate(([0], cuts, [order.size])).tolist()

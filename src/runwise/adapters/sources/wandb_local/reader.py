@@ -89,7 +89,8 @@ class _FileReader:
             item_bytes[hist] = self.history.add(batch, hist, kinds.start[hist], kinds.end[hist])
         summ = kinds.of(SUMMARY)
         if summ.size:
-            summ = summ[~_echoes(summ, kinds, item_bytes) & ~_runtime_ticks(batch, summ, kinds)]
+            summ = summ[~_echoes(summ, kinds, item_bytes)]
+            summ = summ[~_runtime_ticks(batch, summ, kinds)]
             summ = summ[batch.verified(summ)]
             self.lost += add_summary_records(
                 batch, summ, kinds.start[summ], kinds.end[summ], self.candidates, self.names
@@ -145,8 +146,9 @@ def _runtime_ticks(batch: RecordBatch, summ: np.ndarray, kinds: Kinds) -> NDArra
     first = u[start + 1].astype(np.int64)
     second_at = start + 2 + first
     tick: NDArray[np.bool_] = (u[start] == 0x0A) & (first < 0x80) & starts_with(w, start + 2, _TICK_HEAD)
-    tick &= (u[second_at] == 0x0A) & starts_with(w, second_at + 2, _TICK_TAIL)
-    tick &= second_at + 2 + u[second_at + 1].astype(np.int64) == end
+    maybe = np.nonzero(tick)[0]
+    at = second_at[maybe]
+    tick[maybe] = (u[at] == 0x0A) & starts_with(w, at + 2, _TICK_TAIL) & (at + 2 + u[at + 1] == end[maybe])
     last = np.nonzero(tick)[0]
     if last.size:
         tick[last[-1]] = False

@@ -15,7 +15,7 @@ import numpy as np
 
 from runwise.adapters.sources.wandb_local import proto
 from runwise.adapters.sources.wandb_local.summary import decode_json
-from runwise.adapters.sources.wandb_local.wire import I64, Mask, fields, varint
+from runwise.adapters.sources.wandb_local.wire import I64, Mask, fields, one_field, varint
 
 HISTORY, SUMMARY, OUTPUT, CONFIG, OUTPUT_RAW, RUN, EXIT, ENVIRONMENT = 2, 3, 4, 5, 13, 17, 18, 26
 BOOKKEEPING = (1, 16, 19, 200)  # num, control, uuid, _info
@@ -41,13 +41,10 @@ def classify(u: np.ndarray, starts: I64, ends: I64) -> Kinds:
     has_num = (u[starts] == 0x08) & (starts < ends)
     _, size, ok_num = varint(u, starts[has_num] + 1)
     pos[has_num] += 1 + size
-    tag, tag_size, ok_tag = varint(u, pos)
-    length, len_size, ok_len = varint(u, pos + tag_size)
-    start = pos + tag_size + len_size
-    end = start + length
-    valid: Mask = ok_tag & ok_len & ((tag & 7) == 2) & (end <= ends) & (pos < ends)
+    number, wire, start, end, _, ok = one_field(u, pos)
+    valid: Mask = ok & (wire == 2) & (end <= ends) & (pos < ends)
     valid[np.nonzero(has_num)[0][~ok_num]] = False
-    field = np.where(valid, tag >> 3, -1)
+    field = np.where(valid, number, -1)
     field[pos >= ends] = 0  # nothing after `num`: an empty record, not a damaged one
     later = np.nonzero(np.isin(field, BOOKKEEPING))[0]
     if later.size:

@@ -87,7 +87,7 @@ def add_summary_records(
         owner = f.owner[sel]
         it = items(u, f.start[sel], f.end[sel])
         fast = np.nonzero(it.fast)[0]
-        for name, members in groups(u, w, it.start[fast], it.key_end[fast], names):
+        for name, members in groups(u, w, it.start[fast], it.key_end[fast], names, it.key_id[fast], it.exact[fast]):
             last = int(fast[members[-1]])
             order = int(batch.offsets[rec[owner[last]]])
             if number == 1:

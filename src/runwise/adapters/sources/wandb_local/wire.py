@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import attrs
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
 MAX_VARINT = 5  # enough for lengths, tags and record numbers below 2**35
@@ -72,14 +73,18 @@ def fields(u: NDArray[np.uint8], starts: I64, ends: I64, *, stop_after: int | No
     out: list[tuple[I64, ...]] = []
     while alive.size and (stop_after is None or len(out) < stop_after):
         p = pos[alive]
-        number, wire, start, end, value, ok = _one_field(u, p)
+        number, wire, start, end, value, ok = one_field(u, p)
         ok &= end <= ends[alive]
         if not ok.all():
             broken[alive[~ok]] = True
-        keep = alive[ok]
-        out.append((keep, number[ok], wire[ok], p[ok], start[ok], end[ok], value[ok]))
-        pos[keep] = end[ok]
-        alive = keep[end[ok] < ends[keep]]
+        if ok.all():
+            keep = alive
+        else:
+            keep = alive[ok]
+            number, wire, p, start, end, value = number[ok], wire[ok], p[ok], start[ok], end[ok], value[ok]
+        out.append((keep, number, wire, p, start, end, value))
+        pos[keep] = end
+        alive = keep[end < ends[keep]]
     if not out:
         empty = np.zeros(0, np.int64)
         return Fields(empty, empty, empty, empty, empty, empty, empty, broken)
@@ -96,14 +101,20 @@ def fields(u: NDArray[np.uint8], starts: I64, ends: I64, *, stop_after: int | No
     return Fields(cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], broken)
 
 
-def _one_field(u: NDArray[np.uint8], p: I64) -> tuple[I64, I64, I64, I64, I64, Mask]:
+def one_field(u: NDArray[np.uint8], p: I64) -> tuple[I64, I64, I64, I64, I64, Mask]:
     """Number, wire type, value span, varint value and validity of the field at each position.
 
     The common cases (one-byte tag; one- or two-byte length or varint) cost a few vector
     operations; anything longer goes through the general varint decoder.
     """
-    tag = u[p].astype(np.int64)
-    second = u[p + 1].astype(np.int64)
+    tag8, second8 = u[p], u[p + 1]
+    if bool(np.all(((tag8 & 0x87) == 2) & (second8 < 0x80))):  # one-byte tags and lengths only
+        number = (tag8 >> 3).astype(np.int64)
+        start = p + 2
+        value = second8.astype(np.int64)
+        return number, np.full(p.size, 2, np.int64), start, start + value, value, number > 0
+    tag = tag8.astype(np.int64)
+    second = second8.astype(np.int64)
     third = u[p + 2].astype(np.int64)
     wire = tag & 7
     number = tag >> 3
@@ -134,8 +145,9 @@ def _one_field(u: NDArray[np.uint8], p: I64) -> tuple[I64, I64, I64, I64, I64, M
 class Items:
     """History, summary and config items (`key`=1 / `nested_key`=2 ..., `value_json`=16).
 
-    `key_end` closes the item's key fields: the bytes `start:key_end` identify the key exactly.
-    `fast` is False for items laid out otherwise (typed values, long keys); they take the slow path.
+    `key_end` closes the item's key fields: the bytes `start:key_end` identify the key exactly, and
+    `key_id` is their 64-bit hash (`exact` when the hash covers every byte). `fast` is False for
+    items laid out otherwise (typed values, long values); they take the slow path.
     """
 
     start: I64
@@ -144,6 +156,8 @@ class Items:
     value_start: I64
     value_end: I64
     fast: Mask
+    key_id: NDArray[np.uint64]
+    exact: Mask
 
 
 def items(u: NDArray[np.uint8], starts: I64, ends: I64) -> Items:
@@ -151,7 +165,33 @@ def items(u: NDArray[np.uint8], starts: I64, ends: I64) -> Items:
 
     Writers serialise fields in number order, so an item is its key field(s) (tags 0x0a or 0x12,
     one-byte lengths) followed by value_json (tag 0x82 0x01, one-byte length) ending the item.
+    The common item, one key field of up to 19 bytes, is read from a single 24-byte copy of its
+    head, which also gives the key's hash; the others walk their key fields one at a time.
     """
+    head = rows(u, starts, 24)
+    tag, size = head[:, 0], head[:, 1].astype(np.int64)
+    simple = ((tag == 0x12) | (tag == 0x0A)) & (size <= 19)
+    key_size = 2 + np.where(simple, size, 0)
+    value_head = np.take_along_axis(head, key_size[:, None] + np.arange(3), axis=1)
+    length = value_head[:, 2].astype(np.int64)
+    value_start = starts + key_size + 3
+    value_end = value_start + length
+    fast = simple & (value_head[:, 0] == 0x82) & (value_head[:, 1] == 0x01) & (length < 0x80) & (value_end == ends)
+    words = head.view("<u8")
+    words &= _ROW_MASKS[key_size]
+    key_id = _mix(words, key_size)
+    key_end = starts + key_size
+    exact = np.ones(starts.size, bool)
+    other = np.nonzero(~fast)[0]
+    if other.size:
+        k_end, v_start, v_end, ok = _walk_items(u, starts[other], ends[other])
+        key_end[other], value_start[other], value_end[other], fast[other] = k_end, v_start, v_end, ok
+        key_id[other], exact[other] = key_hash(u, starts[other], k_end)
+    return Items(starts, ends, key_end, value_start, value_end, fast, key_id, exact)
+
+
+def _walk_items(u: NDArray[np.uint8], starts: I64, ends: I64) -> tuple[I64, I64, I64, Mask]:
+    """The general layout: any number of key fields (nested keys), then value_json."""
     pos = starts.copy()
     active = np.arange(starts.size)
     while active.size:
@@ -167,7 +207,7 @@ def items(u: NDArray[np.uint8], starts: I64, ends: I64) -> Items:
     value_start = pos + 3
     value_end = value_start + length
     fast = (u[pos] == 0x82) & (u[pos + 1] == 0x01) & (length < 0x80) & (value_end == ends) & (pos > starts)
-    return Items(starts, ends, pos, value_start, value_end, fast)
+    return pos, value_start, value_end, fast
 
 
 _MIX1 = np.uint64(0x9E3779B97F4A7C15)
@@ -176,18 +216,20 @@ _MIX3 = np.uint64(0x165667B19E3779F9)
 _BYTE_MASKS = np.array([0] + [(1 << (8 * k)) - 1 for k in range(1, 8)] + [(1 << 64) - 1], dtype=np.uint64)
 
 
-def key_hash(w: NDArray[np.uint64], start: I64, end: I64) -> tuple[NDArray[np.uint64], Mask]:
+def key_hash(u: NDArray[np.uint8], start: I64, end: I64) -> tuple[NDArray[np.uint64], Mask]:
     """A 64-bit identity of the bytes `start:end` of each item, and whether it is exact.
 
-    Exact (three 8-byte words plus the length cover every byte) for spans up to 24 bytes, i.e.
-    keys up to 22 characters; longer spans are checked byte for byte by `same_bytes`.
+    Exact (24 bytes plus the length cover every byte) for spans up to 24 bytes, i.e. keys up to
+    22 characters; longer spans are checked byte for byte by `same_bytes`.
     """
     size = end - start
-    first = w[start] & _BYTE_MASKS[np.minimum(size, 8)]
-    middle = w[start + 8] & _BYTE_MASKS[np.clip(size - 8, 0, 8)]
-    last = np.where(size > 16, w[np.maximum(end - 8, start)], np.uint64(0))
-    h = (first * _MIX1) ^ (middle * _MIX2) ^ (last * _MIX3) ^ size.astype(np.uint64)
-    return h, size <= 24
+    key = rows(u, start, 24).view("<u8")
+    key &= _ROW_MASKS[np.minimum(size, 24)]
+    return _mix(key, size), size <= 24
+
+
+def _mix(key: NDArray[np.uint64], size: I64) -> NDArray[np.uint64]:
+    return (key[:, 0] * _MIX1) ^ (key[:, 1] * _MIX2) ^ (key[:, 2] * _MIX3) ^ size.astype(np.uint64)  # type: ignore[no-any-return]
 
 
 def starts_with(w: NDArray[np.uint64], pos: I64, pattern: bytes) -> Mask:
@@ -214,37 +256,35 @@ def same_bytes(w: NDArray[np.uint64], a: I64, b: I64, size: I64) -> Mask:
     return same
 
 
+_ROW_MASKS = np.array(
+    [[_BYTE_MASKS[min(max(size - 8 * k, 0), 8)] for k in range(3)] for size in range(25)], dtype="<u8"
+)
 _NUMERIC_FIRST = np.zeros(256, bool)
 _NUMERIC_FIRST[list(b"-0123456789NI")] = True  # JSON numbers, NaN, Infinity, -Infinity
 _NUMBER_WIDTH = 24  # longer than any float or int64 that json/Go writes
-_WORD_MASKS = np.array(
-    [[_BYTE_MASKS[min(max(size - 8 * k, 0), 8)] for k in range(3)] for size in range(_NUMBER_WIDTH + 1)],
-    dtype="<u8",
-)
+_WORD_MASKS = _ROW_MASKS[: _NUMBER_WIDTH + 1]
 
 
 def numbers(u: NDArray[np.uint8], w: NDArray[np.uint64], start: I64, end: I64) -> tuple[NDArray[np.float64], Mask]:
     """Parse value_json spans as float64; the mask is False for non-numbers (strings, media, bools).
 
-    The spans are copied eight bytes at a time into a fixed-width bytes array and parsed by
-    numpy in one call (NaN, Infinity and -Infinity included), with a per-value fallback.
+    The spans are copied into a fixed-width bytes array and parsed by numpy in one call (NaN,
+    Infinity and -Infinity included), with a per-value fallback.
     """
     size = end - start
     out = np.full(start.size, np.nan)
     numeric = _NUMERIC_FIRST[u[start]] & (size >= 1)
     short = np.nonzero(numeric & (size <= _NUMBER_WIDTH))[0]
     if short.size:
-        at, width = start[short], size[short]
-        cols = [w[at + 8 * k] & _WORD_MASKS[width, k] for k in range(3)]
+        packed = rows(u, start[short], _NUMBER_WIDTH).view("<u8")
+        packed &= _WORD_MASKS[size[short]]
         # Metrics such as lr, epoch or memory repeat their last value for long stretches: parse
         # each run of identical texts once.
         fresh = np.ones(short.size, bool)
-        fresh[1:] = (cols[0][1:] != cols[0][:-1]) | (cols[1][1:] != cols[1][:-1]) | (cols[2][1:] != cols[2][:-1])
+        changed = packed[1:] != packed[:-1]
+        fresh[1:] = changed[:, 0] | changed[:, 1] | changed[:, 2]
         distinct = np.nonzero(fresh)[0]
-        packed = np.empty((distinct.size, 3), dtype="<u8")
-        for k in range(3):
-            packed[:, k] = cols[k][distinct]
-        text = packed.view(f"S{_NUMBER_WIDTH}").reshape(-1)
+        text = (packed if distinct.size == short.size else packed[distinct]).view(f"S{_NUMBER_WIDTH}").reshape(-1)
         try:
             parsed = text.astype(np.float64)
         except ValueError:
@@ -257,6 +297,11 @@ def numbers(u: NDArray[np.uint8], w: NDArray[np.uint64], start: I64, end: I64) -
     if bad.any():  # a parsed NaN is only a failure when the text was not "NaN"
         ok[bad] = u[start[bad]] == ord("N")
     return out, ok
+
+
+def rows(u: NDArray[np.uint8], start: I64, width: int) -> NDArray[np.uint8]:
+    """`width` bytes from each position, one row each (a copy); faster than gathering words."""
+    return sliding_window_view(u, width)[start]
 
 
 def _number(text: bytes) -> float:
