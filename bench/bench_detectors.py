@@ -73,9 +73,8 @@ def main() -> None:
     for label, fn, budget in rows:
         best, median = timed(fn, args.repeat)
         verdict = "ok" if best <= budget * n / 1_000_000 else "SLOW"
-        print(
-            f"{label:<50} best {best * 1000:7.1f} ms   median {median * 1000:7.1f} ms   budget {budget * 1000:.0f} ms  {verdict}"
-        )
+        figures = f"best {best * 1000:7.1f} ms   median {median * 1000:7.1f} ms   budget {budget * 1000:.0f} ms"
+        print(f"{label:<50} {figures}  {verdict}")
 
 
 if __name__ == "__main__":

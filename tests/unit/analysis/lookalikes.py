@@ -1,6 +1,6 @@
 """Synthetic runs shaped like common real logs the corpus cannot train cheaply: LLM pretraining, small-batch
-fine-tuning, Keras epoch logs, PPO, a GAN, a diffusion model. Each is healthy by construction; they guard the
-detectors' generality (zero warnings) across scales, lengths, noise levels and key conventions.
+fine-tuning, Keras epoch logs, PPO, a GAN, a diffusion model, warm restarts. Each is healthy by construction; they
+guard the detectors' generality (zero warnings) across scales, lengths, noise levels and key conventions.
 """
 
 from __future__ import annotations
@@ -145,6 +145,16 @@ def diffusion(seed: int = 0, n: int = 50_000) -> Run:
     return _run("diffusion", {"train/loss": (steps, loss), "lr": (steps, lr)})
 
 
+def warm_restarts(seed: int = 0, n: int = 3000) -> Run:
+    """SGDR: cosine with warm restarts every 750 steps; the loss jumps up after each restart, by design."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    phase = (t % 750) / 750
+    lr = 1e-4 + 0.1 * 0.5 * (1 + np.cos(np.pi * phase))
+    loss = (0.3 + 1.5 * np.exp(-t / 500) + 0.25 * (1 - phase) ** 3 * (t >= 750)) * (1 + 0.05 * rng.normal(0, 1, n))
+    return _run("sgdr", {"train/loss": (t, loss), "lr": (t, lr)})
+
+
 ALL = {
     "llm": llm_pretraining,
     "fine_tune": fine_tune,
@@ -152,4 +162,5 @@ ALL = {
     "ppo": ppo,
     "gan": gan,
     "diffusion": diffusion,
+    "warm_restarts": warm_restarts,
 }

@@ -69,7 +69,11 @@ def _overlaps(a: Anomaly, b: Anomaly) -> bool:
 
 
 def _reconcile(found: list[Anomaly], lr: LrAnalysis | None, window: float) -> list[Anomaly]:
-    """A spike inside a divergence is the divergence; a jump right after a warm restart is the schedule's doing."""
+    """A spike inside a divergence is the divergence; a jump right after a warm restart is the schedule's doing.
+
+    Under a cyclic schedule the loss rises after each restart by design: such spikes are dropped, and a rise that
+    recovered is kept as info only. A rise that never recovers stays what it is.
+    """
     divergences = [a for a in found if a.kind == "divergence"]
     diverged = {d.metric for d in divergences}
     kept = [
@@ -83,7 +87,10 @@ def _reconcile(found: list[Anomaly], lr: LrAnalysis | None, window: float) -> li
         return kept
     out = []
     for a in kept:
-        if a.kind in ("loss_spike", "divergence") and any(r <= a.start_step <= r + window for r in restarts):
+        after_restart = any(r <= a.start_step <= r + window for r in restarts)
+        if after_restart and a.kind == "loss_spike":
+            continue
+        if after_restart and a.kind == "divergence" and a.severity == "warning":
             a = attrs.evolve(a, severity="info", message=f"{a.message} (right after an lr restart)")
         out.append(a)
     return out
@@ -108,10 +115,12 @@ def detect(run: Run, schema: MetricSchema = DEFAULT_SCHEMA) -> Detection:
     objective = keys.train_loss or keys.val_loss
     if objective is not None:
         s, role = series[objective], keys.roles[objective]
-        found += detect_loss_spikes(s, schema, role=role)
-        found += detect_divergence(s, schema, role=role)
-        found += detect_plateau(s, schema, role=role)
-        found += detect_instability(s, schema, role=role)
+        hib = schema.direction(objective) is True  # a schema may declare an objective to maximise
+        found += detect_loss_spikes(s, schema, role=role, higher_is_better=hib)
+        found += detect_divergence(s, schema, role=role, higher_is_better=hib)
+        found += detect_plateau(s, schema, role=role, higher_is_better=hib)
+        if not hib:
+            found += detect_instability(s, schema, role=role)
     if keys.val_loss is not None and keys.val_loss != objective:
         found += detect_loss_spikes(series[keys.val_loss], schema, role=Role.VAL_LOSS)
     for key in keys.secondary_losses:
@@ -131,12 +140,13 @@ def detect(run: Run, schema: MetricSchema = DEFAULT_SCHEMA) -> Detection:
     start, end = run_span(run)
     window = th.lr_window * max(end - start, 1)
     lr_info = lr_analysis(series[keys.lr], loss_series) if keys.lr is not None else None
+    found = _reconcile(found, lr_info, window)
     if lr_info is not None and keys.lr is not None:
         watched = [k for k in (objective, keys.val_loss, *keys.grad_norms) if k]
         found += detect_lr_issues(
             series[keys.lr], lr_info, found, schema, loss_key=objective, watched=watched, run_start=start, run_end=end
         )
-    return Detection(order(_reconcile(found, lr_info, window)), keys, lr_info)
+    return Detection(order(found), keys, lr_info)
 
 
 def detect_anomalies(run: Run, schema: MetricSchema = DEFAULT_SCHEMA) -> tuple[Anomaly, ...]:

@@ -62,16 +62,17 @@ def _value(v: float, role: Role, schema: MetricSchema, key: str) -> str:
 
 
 def _level(values: np.ndarray, at_end: bool) -> float:
-    """The value at one end of a series: the median of its first/last 5% when noisy batches make one point lie."""
+    """The value at one end of a series: the median of its first 3 points or of its last 5%, so one noisy batch
+    does not stand for the level (only the very first points are "the start": a loss falls fast at first)."""
     if values.size < 20:
         return float(values[-1] if at_end else values[0])
     if not at_end:
-        return float(np.median(values[:3]))  # a loss falls fast at first: only the very first points are "the start"
+        return float(np.median(values[:3]))
     return float(np.median(values[-max(1, values.size // 20) :]))
 
 
 def metric_phrase(series: MetricSeries, role: Role, schema: MetricSchema) -> str | None:
-    """'train/loss 2.3→0.21 (now flat)' or 'val/loss best 0.12 at step 900, now 0.13 (rising)'."""
+    """'train/loss 2.3→0.21 (flat lately)' or 'val/loss best 0.12 at step 900, now 0.13 and rising'."""
     finite = np.isfinite(series.values)
     if not finite.any():
         return None

@@ -1,5 +1,8 @@
 """Health check: a status and the single most important finding, short enough for an 80-token answer.
 
+The finding stays under MAX_FINDING_CHARS: context is dropped before the fact, the fact's detail clause before
+the fact itself.
+
 The most important problem is the most severe, then the most fundamental kind (NaN before divergence before a
 spike), then the one on the objective rather than a side metric. Its precursors (a divergence or a gradient
 explosion shortly before a NaN, the lr peak it followed) are added as context because they are the cause a user
@@ -21,7 +24,7 @@ from runwise.domain.numbers import format_step, format_value
 from runwise.domain.roles import Role
 
 HealthStatus = Literal["healthy", "warning", "critical"]
-MAX_FINDING_CHARS = 280
+MAX_FINDING_CHARS = 230  # about 70 tokens of this dense text, leaving room for the run name within 80
 
 
 @attrs.frozen
@@ -96,12 +99,13 @@ def health(anomalies: Sequence[Anomaly], keys: KeyRoles, healthy_facts: Sequence
     status: HealthStatus = "critical" if main.severity == "critical" else "warning"
     context = precursors(main, anomalies)
     lr_text = lr_context(main, anomalies)
-    candidates = []
+    short = main.message.split("; ")[0]  # the fact itself, without its detail clause
+    candidates = [main.message] if not (context or lr_text) else []
     for lr_part in ([lr_text] if lr_text else []), []:
         for count in range(len(context), -1, -1):
             after = [f"after {', '.join(context[:count])}"] if count else []
-            candidates.append("; ".join([main.message, *after, *lr_part]))
-    finding = next((c for c in candidates if len(c) <= MAX_FINDING_CHARS), main.message)
+            candidates += ["; ".join([head, *after, *lr_part]) for head in (main.message, short)]
+    finding = next((c for c in candidates if len(c) <= MAX_FINDING_CHARS), short)
     others = sum(1 for a in anomalies if a.severity != "info") - 1
     if others > 0 and len(finding) + 20 <= MAX_FINDING_CHARS:
         finding += f" (+{others} more)"

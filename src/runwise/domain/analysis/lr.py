@@ -128,7 +128,7 @@ def _shape(steps: IntArray, lr: FloatArray) -> tuple[str, int | None, int | None
         return "constant", None, None
     if _sign_changes(lr, 1e-3 * peak) >= 2:
         return "cyclic", None, None
-    top = np.flatnonzero(lr >= 0.98 * peak)
+    top = np.flatnonzero(lr >= 0.999 * peak)
     warm_end = int(top[0])
     climb = lr[: warm_end + 1]
     if warm_end > 0 and lr[0] < 0.9 * peak and np.any(climb < 0.8 * np.maximum.accumulate(climb)):

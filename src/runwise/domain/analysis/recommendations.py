@@ -61,6 +61,11 @@ def _one(a: Anomaly, run: Run, keys: KeyRoles, lr: LrAnalysis | None, anomalies:
         ),
         None,
     )
+    if a.kind == "nan_inf" and "no finite value" in a.message:
+        return f"Check how {a.metric} is computed and logged: it was never finite (from step {s})."
+    if a.kind == "nan_inf" and a.severity == "warning":
+        span = s if a.end_step == a.start_step else f"{s}–{format_step(a.end_step)}"
+        return f"Check the batches and inputs at steps {span}: {a.metric} was non-finite there, then finite again."
     if a.kind in ("nan_inf", "divergence") and a.metric in (keys.train_loss, keys.val_loss) and a.severity != "info":
         what = "NaN began" if a.kind == "nan_inf" else "the rise began"
         if explosion is not None:
@@ -97,13 +102,14 @@ def _one(a: Anomaly, run: Run, keys: KeyRoles, lr: LrAnalysis | None, anomalies:
     if a.kind == "plateau":
         return f"Training could stop around step {s}: {a.metric} improved under 1% after it."
     if a.kind == "gradient_vanishing":
-        return f"Check initialisation, normalisation and activations: {a.metric} collapsed at step {s} while the loss stalled."
+        return f"Check initialisation, normalisation, activations: {a.metric} collapsed at step {s}, the loss stalled."
     if a.kind == "instability":
         return f"Lower the lr or raise the batch size: {a.metric} is erratic from step {s}."
     if a.kind == "loss_spike" and a.severity != "info":
         peaks = sorted({x.peak_step for x in anomalies if x.kind == "loss_spike" and x.metric == a.metric})[:3]
         where = ", ".join(format_step(p) for p in peaks)
-        return f"Inspect the batches at step{'s' if len(peaks) > 1 else ''} {where}: {a.metric} spiked there, then recovered."
+        plural = "s" if len(peaks) > 1 else ""
+        return f"Inspect the batches at step{plural} {where}: {a.metric} spiked there, then recovered."
     if a.kind == "throughput_drop" and a.severity != "info":
         return f"Check data loading, I/O and other jobs on the machine from step {s}: {a.metric} dropped there."
     return None
@@ -111,6 +117,10 @@ def _one(a: Anomaly, run: Run, keys: KeyRoles, lr: LrAnalysis | None, anomalies:
 
 def _family(a: Anomaly, keys: KeyRoles) -> str:
     """Anomalies whose remedy is the same action share a family, so the action is said once."""
+    if a.kind == "nan_inf" and "no finite value" in a.message:
+        return f"never-finite:{a.metric}"
+    if a.kind == "nan_inf" and a.severity == "warning":
+        return "intermittent-nan"
     if a.kind in ("nan_inf", "divergence") and a.metric in (keys.train_loss, keys.val_loss):
         return "blow-up"
     if a.kind == "nan_inf" and a.severity == "critical":

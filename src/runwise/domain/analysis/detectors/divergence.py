@@ -21,8 +21,7 @@ from runwise.domain.model import MetricSeries
 from runwise.domain.roles import Role
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
 
-_ONSET_FRACTION = 0.1
-_RECOVERED_MIN_FACTOR = 5  # a rise that recovers must last 5× the minimum length to count as divergence  # "near the best": within this fraction of the divergence scale
+_RECOVERED_MIN_FACTOR = 5  # a rise that recovers must last 5× the minimum length to count as divergence
 
 
 def _sustained(

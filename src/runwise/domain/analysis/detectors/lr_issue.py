@@ -53,14 +53,16 @@ def _blow_up(
             now = _lr_at(lr, a.start_step)
             share = f" ({now / info.peak:.0%} of the peak {fmt(info.peak, Role.LR)})" if now and info.peak else ""
             when = f"while the lr was still warming up{share}"
-        elif info.has_warmup and info.peak_step < a.start_step <= info.peak_step + window:
+        elif info.has_warmup and info.peak_step < a.start_step <= info.peak_step + window and info.shape != "cyclic":
             when = (
                 f"{steps_word(a.start_step - info.peak_step)} after the lr peaked at {fmt(info.peak, Role.LR)} "
                 f"(step {step(info.peak_step)})"
             )
         else:
             after = [r for r in rises if r <= a.start_step <= r + window]
-            if after:
+            if after and a.start_step == after[-1]:
+                when = f"as the lr jumped up at step {step(after[-1])}"
+            elif after:
                 when = f"{steps_word(a.start_step - after[-1])} after the lr jumped up at step {step(after[-1])}"
         if not when:
             continue
