@@ -36,11 +36,27 @@ def local_sources(root: Path, settings: Settings) -> list[RunSource]:
     """Every local source over one discovery root; each finds its own runs without being told."""
     from runwise.adapters.sources.jsonl import JsonlRunSource
     from runwise.adapters.sources.tensorboard import TensorBoardRunSource
+    from runwise.adapters.sources.wandb_local import WandbLocalRunSource
 
     return [
         JsonlRunSource(root, step_key=settings.step_key),
         TensorBoardRunSource(root, layout=settings.tensorboard_layout),
+        WandbLocalRunSource(root),
     ]
+
+
+def remote_source(uri: str) -> tuple[RunSource, str] | None:
+    """The source and run id behind a remote REF (`wandb://entity/project/run_id`); None if unknown."""
+    if uri.startswith("wandb://"):
+        from runwise.adapters.sources.wandb_api import WandbApiRunSource, parse_uri
+
+        parsed = parse_uri(uri)
+        if not parsed.run_id:
+            from runwise.domain.errors import InvalidInput
+
+            raise InvalidInput(f"'{uri}' names a project, not a run", "add the run id: wandb://entity/project/RUN_ID")
+        return WandbApiRunSource(parsed), parsed.run_id
+    return None
 
 
 def bootstrap(
@@ -58,7 +74,11 @@ def bootstrap(
 
     settings = settings or Settings.load()
     roots = list(settings.roots)
-    if sources is None:
+    if sources is None and str(settings.dir).startswith("wandb://"):
+        from runwise.adapters.sources.wandb_api import WandbApiRunSource
+
+        source_list: list[RunSource] = [WandbApiRunSource(str(settings.dir))]  # --dir wandb://entity/project
+    elif sources is None:
         found: list[RunSource] = []
         for root in roots or [settings.dir]:
             found.extend(local_sources(Path(root), settings))
@@ -70,6 +90,7 @@ def bootstrap(
         cache=RunCache(settings.cache_size),
         roots=[str(r) for r in roots] or None,
         path_resolver=RealPathResolver(),
+        remote=remote_source,
     )
     if renderers is None:
         renderers = {

@@ -35,6 +35,12 @@ def _path(value: Any) -> Path:
     return value if isinstance(value, Path) else Path(str(value))
 
 
+def _dir(value: Any) -> Path | str:
+    """A folder, or a remote project URI (`wandb://entity/project`) kept as text: Path would fold its `//`."""
+    text = str(value)
+    return text if "://" in text else _path(value)
+
+
 def _optional_path(value: Any) -> Path | None:
     return None if value in (None, "") else _path(value)
 
@@ -58,7 +64,7 @@ class Settings:
     """Everything configurable, validated once. attrs rather than pydantic: every CLI call builds one,
     and pydantic's model machinery costs ~80 ms of start-up; schema files still go through pydantic."""
 
-    dir: Path = attrs.field(default=Path("."), converter=_path)
+    dir: Path | str = attrs.field(default=Path("."), converter=_dir)
     format: OutputFormat = "text"
     budget: int | None = None
     color: bool = attrs.field(default=True, converter=_bool)

@@ -11,7 +11,7 @@ import pytest
 from runwise.adapters.tokens import EstimatingTokenCounter
 from runwise.entrypoints.cli import main
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "jsonl"
 COUNT = EstimatingTokenCounter().count
 
 
@@ -44,7 +44,7 @@ def test_anomalies_lists_kinds_with_onsets() -> None:
     kinds = {a["kind"] for a in data["anomalies"]}
     assert code == 0 and {"nan_inf", "divergence", "gradient_explosion"} <= kinds
     nan = next(a for a in data["anomalies"] if a["kind"] == "nan_inf" and a["metric"] == "train/loss")
-    loss = [json.loads(line) for line in (EXAMPLES / "jsonl" / "lr-too-high.jsonl").read_text().splitlines()[1:]]
+    loss = [json.loads(line) for line in (EXAMPLES / "lr-too-high.jsonl").read_text().splitlines()[1:]]
     first_nan = next(r["step"] for r in loss if r["train/loss"] != r["train/loss"])
     assert nan["start_step"] == first_nan
     assert data["recommendations"] and data["lr"]["shape"].startswith("warmup")

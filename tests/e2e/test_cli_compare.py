@@ -11,7 +11,7 @@ import pytest
 from runwise.adapters.tokens import EstimatingTokenCounter
 from runwise.entrypoints.cli import main
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "jsonl"
 
 
 def _cli(*argv: str) -> tuple[int, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import PurePath
 
 import attrs
@@ -36,11 +36,13 @@ class Catalog:
         cache: RunCache | None = None,
         roots: Sequence[str] | None = None,
         path_resolver: PathResolver | None = None,
+        remote: Callable[[str], tuple[RunSource, str] | None] | None = None,
     ) -> None:
         self.sources = list(sources)
         self.cache = cache or RunCache()
         self.roots = [PurePath(r) for r in roots] if roots else None
         self.paths = path_resolver or PathResolver()
+        self.remote = remote  # builds a source for remote REFs such as wandb://entity/project/id
 
     # listing ---------------------------------------------------------------------------------
     def list_runs(
@@ -69,6 +71,8 @@ class Catalog:
     def resolve(self, ref: RunRef | str) -> tuple[RunSource, RunInfo]:
         """The one run a REF names. Raises RunNotFound, AmbiguousRun or AccessDenied."""
         parsed = parse_ref(ref) if isinstance(ref, str) else ref
+        if parsed.is_uri:
+            return self._resolve_remote(parsed)
         self._check_path_ref(parsed)
         candidates = self.list_runs(source=parsed.source)
         if not candidates:
@@ -97,6 +101,15 @@ class Catalog:
             return LoadedRun(run, source)
         cut, used = run.at_step(parsed.step)
         return LoadedRun(cut, source, parsed.step, used)
+
+    def _resolve_remote(self, ref: RunRef) -> tuple[RunSource, RunInfo]:
+        found = self.remote(ref.ref) if self.remote else None
+        if found is None:
+            raise RunNotFound(
+                f"no source reads '{ref.ref}'", "remote runs are addressed as wandb://entity/project/RUN_ID"
+            )
+        source, run_id = found
+        return source, RunInfo(id=run_id, name=run_id, source=source.name)
 
     def load_info(self, source: RunSource, info: RunInfo) -> Run:
         """Load a run already listed, from cache when its files have not changed since."""

@@ -32,7 +32,7 @@ def _global_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     """Global flags, accepted before or after the command."""
     default = argparse.SUPPRESS if suppress else None
     g = parser.add_argument_group("global options")
-    g.add_argument("--dir", type=Path, default=default, help="where to look for runs (default: . or RUNWISE_DIR)")
+    g.add_argument("--dir", default=default, help="where to look for runs (default: . or RUNWISE_DIR)")
     g.add_argument("--format", choices=["text", "md", "json"], default=default, help="output format (default: text)")
     g.add_argument("--budget", type=int, default=default, metavar="TOKENS", help="token budget for summaries")
     g.add_argument("--schema", dest="schema_file", type=Path, default=default, help="metric schema file (TOML/JSON)")
