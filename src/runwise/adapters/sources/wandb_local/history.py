@@ -159,15 +159,15 @@ class HistoryBuilder:
         """Every wanted key as a MetricSeries sorted by step (a re-logged step keeps its last value)."""
         out: dict[str, MetricSeries] = {}
         for name in sorted(self._cols):
-            parts = self._cols[name]
+            parts = self._cols.pop(name)  # free each key's chunks as soon as it is built
             if not any(p[0].size for p in parts):
                 continue  # logged, but never as a number (text, media, booleans)
             steps = np.concatenate([p[0] for p in parts])
             values = np.concatenate([p[1] for p in parts])
             walls = np.concatenate([p[2] for p in parts])
             wall = None if np.isnan(walls).all() else walls
+            del parts
             out[name] = sorted_series(name, steps, values, wall)
-        self._cols.clear()
         return out
 
 
