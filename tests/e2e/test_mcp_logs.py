@@ -18,6 +18,21 @@ from runwise.bootstrap import Runwise, bootstrap
 from runwise.config import Settings
 
 BASE_TIME = 1_700_000_000.0
+TOOL_NAMES = [
+    "list_runs",
+    "list_keys",
+    "summarize_run",
+    "health_check",
+    "get_history",
+    "get_stats",
+    "detect_anomalies",
+    "analyze_stability",
+    "compare_runs",
+    "find_best_run",
+    "query_runs",
+    "get_config",
+    "generate_schema",
+]  # fmt: skip  (the order tools/list returns them in)
 
 
 def write_jsonl(path: Path, rows: list[dict[str, object]], *, config: dict[str, object] | None = None) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
 import subprocess
 import sys
 import threading
@@ -17,9 +18,12 @@ from mcp import Client, StdioServerParameters
 
 from runwise.adapters.tokens import EstimatingTokenCounter
 from runwise.entrypoints.schemas import RunSummaryOut
-from tests.e2e.test_mcp_logs import make_logs, make_outside
+from runwise.entrypoints.schemas_analysis import HealthOut
+from runwise.entrypoints.schemas_compare import ComparisonOut
+from tests.e2e.test_mcp_logs import TOOL_NAMES, make_logs, make_outside
 
 pytestmark = pytest.mark.anyio
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "jsonl"
 COMMANDS = {
     "runwise mcp": [sys.executable, "-m", "runwise", "mcp"],
     "python -m runwise.entrypoints.mcp": [sys.executable, "-m", "runwise.entrypoints.mcp"],
@@ -39,17 +43,23 @@ async def test_every_tool_over_stdio_with_the_sdk_client(command: str, logs: Pat
     exe, *args = COMMANDS[command]
     params = StdioServerParameters(command=exe, args=[*args, "--root", str(logs)], cwd=str(tmp_path))
     async with Client(params) as client:
-        assert {t.name for t in (await client.list_tools()).tools} == {
-            "list_runs", "list_keys", "summarize_run", "get_history", "get_stats", "get_config",
-        }  # fmt: skip
+        assert [t.name for t in (await client.list_tools()).tools] == TOOL_NAMES
         calls: list[tuple[str, dict[str, Any]]] = [
             ("list_runs", {}),
             ("list_keys", {"run": "wide"}),
             ("summarize_run", {"run": "nan-run"}),
+            ("health_check", {"run": "nan-run"}),
             ("get_history", {"run": "healthy", "keys": ["val/loss"], "samples": 10}),
             ("get_stats", {"run": "healthy", "keys": ["train/loss"]}),
+            ("detect_anomalies", {"run": "nan-run", "severity": "warning"}),
+            ("analyze_stability", {"run": "healthy", "keys": ["train/loss"]}),
+            ("compare_runs", {"runs": ["healthy", "nan-run"], "config_diff": True}),
+            ("find_best_run", {"metric": "train/loss", "mode": "best"}),
+            ("query_runs", {"expr": "train/loss < 1", "sort": "-train/loss"}),
             ("get_config", {"run": "healthy"}),
+            ("generate_schema", {"run": "wide"}),
         ]
+        assert [tool for tool, _ in calls] == TOOL_NAMES
         for tool, arguments in calls:
             result = await client.call_tool(tool, arguments)
             assert not result.is_error, (tool, result.content)
@@ -60,6 +70,26 @@ async def test_every_tool_over_stdio_with_the_sdk_client(command: str, logs: Pat
             assert (await client.call_tool("summarize_run", bad)).is_error
         again = await client.call_tool("summarize_run", {"run": "healthy"})
         assert RunSummaryOut.model_validate(again.structured_content).run.id == "healthy"
+
+
+async def test_health_check_and_compare_runs_through_a_runwise_mcp_process(tmp_path: Path) -> None:
+    root = tmp_path / "examples"
+    shutil.copytree(EXAMPLES, root)
+    params = StdioServerParameters(command=sys.executable, args=["-m", "runwise", "mcp", "--root", str(root)])
+    tokens = EstimatingTokenCounter()
+    async with Client(params) as client:
+        for run, status in [("baseline", "healthy"), ("small-data", "warning"), ("lr-too-high", "critical")]:
+            health = await client.call_tool("health_check", {"run": run})
+            assert HealthOut.model_validate(health.structured_content).status == status
+            assert tokens.count(health.content[0].text) <= 80  # type: ignore[union-attr]
+        compared = await client.call_tool("compare_runs", {"runs": ["baseline", "small-data"], "config_diff": True})
+        out = ComparisonOut.model_validate(compared.structured_content)
+        assert next(k for k in out.keys if k.key == "val/loss").verdicts == [None, "worse"]
+        assert out.tokens == tokens.count(compared.content[0].text) <= 500  # type: ignore[union-attr]
+        alone = await client.call_tool("compare_runs", {"runs": ["baseline"]})
+        assert alone.is_error and "at least 2" in alone.content[0].text  # type: ignore[union-attr]
+        outside = await client.call_tool("compare_runs", {"runs": ["baseline", "../../etc/passwd"]})
+        assert outside.is_error and "outside the allowed roots" in outside.content[0].text  # type: ignore[union-attr]
 
 
 class RawServer:
@@ -124,7 +154,7 @@ def test_stdout_carries_only_protocol_messages(logs: Path, tmp_path: Path) -> No
         assert "list_runs" in init["result"]["instructions"]
         server.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
         assert server.request(2, "ping") == {"jsonrpc": "2.0", "id": 2, "result": {}}
-        assert len(server.request(3, "tools/list")["result"]["tools"]) == 6
+        assert len(server.request(3, "tools/list")["result"]["tools"]) == len(TOOL_NAMES)
         calls = [
             ({"name": "summarize_run", "arguments": {"run": "nan-run"}}, False),
             ({"name": "summarize_run", "arguments": {"run": "../../etc/passwd"}}, True),

@@ -19,7 +19,7 @@ from runwise.config import Settings
 from runwise.domain.model import MetricSeries, Run, RunInfo
 from runwise.entrypoints.mcp.server import build_server
 from runwise.entrypoints.schemas import ConfigOut, HistoryOut, KeyListOut, RunListOut, RunSummaryOut, StatsOut
-from tests.e2e.test_mcp_logs import app_for, make_logs, make_outside, write_big, write_jsonl
+from tests.e2e.test_mcp_logs import TOOL_NAMES, app_for, make_logs, make_outside, write_big, write_jsonl
 
 pytestmark = pytest.mark.anyio
 TOKENS = EstimatingTokenCounter()
@@ -77,14 +77,18 @@ async def test_tool_list_and_schemas_are_pinned(client: Client, snapshot: Any) -
 
 async def test_tools_are_read_only_and_teach_the_zoom_in(client: Client) -> None:
     tools = {t.name: t for t in (await client.list_tools()).tools}
-    assert list(tools) == ["list_runs", "list_keys", "summarize_run", "get_history", "get_stats", "get_config"]
+    assert list(tools) == TOOL_NAMES
     for tool in tools.values():
         assert tool.annotations is not None and tool.annotations.read_only_hint is True
         assert tool.output_schema is not None
         assert "roots" not in tool.input_schema["properties"]  # filled by the server, not the model
-    for name in ("list_runs", "list_keys", "summarize_run", "get_history"):
+    for name in ("list_runs", "list_keys", "summarize_run", "health_check", "get_history"):
         assert tools[name].description and "Step" in tools[name].description
     assert tools["summarize_run"].input_schema["properties"]["token_budget"]["default"] == 400
+    assert tools["compare_runs"].input_schema["properties"]["token_budget"]["default"] == 500
+    assert tools["compare_runs"].input_schema["properties"]["runs"]["minItems"] == 2
+    assert tools["compare_runs"].input_schema["required"] == ["runs"]
+    assert "token_budget" not in tools["health_check"].input_schema["properties"]  # always 80 tokens
     assert tools["get_history"].input_schema["required"] == ["keys"]
 
 
@@ -92,6 +96,9 @@ async def test_instructions_describe_the_zoom_in(logs: Path, tmp_path: Path) -> 
     server = build_server(app_for(logs, cwd=tmp_path))
     text = server.instructions or ""
     assert text.index("list_runs") < text.index("list_keys") < text.index("summarize_run") < text.index("get_history")
+    assert text.index("list_keys") < text.index("health_check") < text.index("get_history")
+    for name in TOOL_NAMES:
+        assert name in text
 
 
 # every tool --------------------------------------------------------------------------------------

@@ -76,6 +76,8 @@ def best_run(
     """Rank runs by `metric`. Raises MetricNotFound (with close key names) when no run has a finite value."""
     if mode not in ("last", "best"):
         raise InvalidInput(f"unknown mode '{mode}'", "use 'last' (final value) or 'best' (best value reached)")
+    if not any(metric in run.series for run in runs):  # a typo is the likelier problem than a missing direction
+        raise MetricNotFound(f"no run logs '{metric}'", _suggest(metric, runs))
     direction, inferred = metric_direction(metric, higher_is_better, schema)
     ranked: list[RankedRun] = []
     skipped: list[tuple[str, str]] = []

@@ -91,11 +91,14 @@ def diagnose_run(
     return (
         f"Diagnose the training run `{run}` with the Runwise tools, spending as few tokens as possible.\n"
         f"1. Call summarize_run(run={run!r}) and read the headline, the key metrics and any anomalies.\n"
-        f"2. If you need other metrics than the summary shows, call list_keys(run={run!r}) to see what was logged.\n"
-        "3. For exact numbers (min, max, the step of the best value, NaN counts) call get_stats with those keys.\n"
-        "4. Only if the shape of a curve matters (a spike, a plateau, where validation turned), call get_history "
+        f"2. If the summary leaves anomalies out, call detect_anomalies(run={run!r}) for every episode with its "
+        "steps.\n"
+        f"3. If you need other metrics than the summary shows, call list_keys(run={run!r}) to see what was logged.\n"
+        "4. For exact numbers (min, max, the step of the best value, NaN counts) call get_stats with those keys.\n"
+        "5. Only if the shape of a curve matters (a spike, a plateau, where validation turned), call get_history "
         "for at most a few keys, narrowed with from_step/to_step around the event.\n"
-        "5. If the cause may be a hyperparameter, call get_config.\n"
+        "6. If the cause may be a hyperparameter, call get_config, or compare_runs with a healthier run and "
+        "config_diff=True.\n"
         "Then answer in a few sentences: is the run healthy, what went wrong and from which step, and the single "
         "most useful next action. Quote steps and values from the tools; do not guess numbers."
     )

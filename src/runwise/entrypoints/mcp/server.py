@@ -15,29 +15,59 @@ from pydantic import ValidationError
 
 from runwise import __version__
 from runwise.bootstrap import Runwise
+from runwise.entrypoints.mcp import tools as inspect_tools
+from runwise.entrypoints.mcp import tools_analysis as analysis_tools
+from runwise.entrypoints.mcp import tools_compare as compare_tools
 from runwise.entrypoints.mcp.resources import diagnose_run, register_resources
 from runwise.entrypoints.mcp.state import ServerState
-from runwise.entrypoints.mcp.tools import TOOLS
 
 INSTRUCTIONS = """\
 Runwise reads machine-learning training logs (JSONL metric logs and other supported sources) under \
 the allowed roots and answers in few tokens. Zoom in, and stop as soon as you can answer:
 1. list_runs: which runs exist (or just use run='latest').
 2. list_keys: which metrics a run logged, with point counts and step ranges.
-3. summarize_run: headline, key metrics (last, best, trend), anomalies and next steps, within 400 tokens.
-4. get_stats for exact numbers on named keys; get_history (downsampled, extremes and NaNs kept) only \
+3. health_check: healthy, warning or critical and the one finding that matters, within 80 tokens; \
+summarize_run: headline, key metrics (last, best, trend), anomalies and next steps, within 400 tokens.
+4. detect_anomalies for every problem episode with steps; get_stats for exact numbers on named keys; \
+analyze_stability for how noisy metrics are; get_history (downsampled, extremes and NaNs kept) only \
 when the shape of a curve matters, for few keys and a narrow step range; get_config for hyperparameters.
+Across runs: compare_runs (two or more runs side by side, optionally their config differences), \
+find_best_run (the best run for one metric), query_runs (runs matching an expression such as \
+val/acc > 80% and config.lr < 0.01). generate_schema drafts a metric schema (TOML) from a run's keys; \
+it writes nothing.
 Every answer fits a token budget (token_budget); raise it only when the text says something was left out. \
 All tools are read-only; paths outside the allowed roots are refused."""
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+TOOLS = (
+    inspect_tools.list_runs,
+    inspect_tools.list_keys,
+    inspect_tools.summarize_run,
+    analysis_tools.health_check,
+    inspect_tools.get_history,
+    inspect_tools.get_stats,
+    analysis_tools.detect_anomalies,
+    analysis_tools.analyze_stability,
+    compare_tools.compare_runs,
+    compare_tools.find_best_run,
+    compare_tools.query_runs,
+    inspect_tools.get_config,
+    analysis_tools.generate_schema,
+)  # the design's order: the zoom-in first, then analysis, then several runs
 TITLES = {
     "list_runs": "List runs",
     "list_keys": "List a run's metric keys",
     "summarize_run": "Summarize a run",
+    "health_check": "Check a run's health",
     "get_history": "Get downsampled metric history",
     "get_stats": "Get metric statistics",
+    "detect_anomalies": "Detect a run's anomalies",
+    "analyze_stability": "Analyze metric stability",
+    "compare_runs": "Compare runs",
+    "find_best_run": "Find the best run for a metric",
+    "query_runs": "Query runs",
     "get_config": "Get a run's config",
+    "generate_schema": "Generate a metric schema",
 }
 
 

@@ -1,97 +1,26 @@
-"""The MCP tools: typed, bounded parameters in; the pydantic output model plus a budgeted markdown text out.
+"""The inspection tools: runs, keys, summary, history, statistics and config of one run.
 
-Every tool is read-only and about runs under the allowed roots. The services are synchronous
-(file parsing, numpy), so each call runs them on a worker thread and the event loop stays free.
+Typed, bounded parameters in; the pydantic output model plus a budgeted markdown text out. Every tool
+is read-only and about runs under the allowed roots.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Hashable, Sequence
 from typing import Annotated, Literal
 
-import anyio.to_thread
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
-from mcp.server.mcpserver.resolve import Resolve
-from mcp_types import CallToolResult, ListRootsResult, TextContent
-from pydantic import BaseModel, Field
+from mcp_types import CallToolResult
+from pydantic import Field
 
 from runwise.bootstrap import Runwise
-from runwise.domain.errors import InvalidInput, RunwiseError
+from runwise.domain.errors import InvalidInput
 from runwise.domain.inspect import History
 from runwise.entrypoints.mcp import views
-from runwise.entrypoints.mcp.state import ServerState, offered_roots, run_identity
+from runwise.entrypoints.mcp.state import ServerState
+from runwise.entrypoints.mcp.toolkit import Budget, KeyName, Roots, RunArg, answer, reply, unique
 from runwise.entrypoints.schemas import ConfigOut, HistoryOut, KeyListOut, RunListOut, RunSummaryOut, StatsOut
 from runwise.services import inspect as inspect_service
 from runwise.services.summarize import summarize
-
-log = logging.getLogger(__name__)
-
-RunArg = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=1024,
-        description=(
-            "Which run: 'latest', a run id or unique name prefix from list_runs, a log file or folder path under "
-            "the allowed roots, or SOURCE:REF (e.g. jsonl:exp1). Append @STEP for the run as it was at that step."
-        ),
-    ),
-]
-Roots = Annotated[ListRootsResult | None, Resolve(offered_roots)]
-Budget = Field(ge=50, le=20_000, description="Most tokens the text answer may use; whole rows are dropped to fit.")
-
-
-async def _answer(
-    ctx: Context[ServerState],
-    offered: ListRootsResult | None,
-    action: str,
-    work: Callable[[Runwise], CallToolResult],
-    *,
-    run: str | None = None,
-    args: Hashable = (),
-) -> CallToolResult:
-    """Run `work` on a worker thread; every failure becomes a tool error of one sentence.
-
-    With `run`, the answer is remembered for these `args` until the run's files change.
-    """
-    state = ctx.request_context.lifespan_context
-
-    def job(app: Runwise) -> CallToolResult:
-        if run is None:
-            return work(app)
-        key = (action, run, args, run_identity(app, run))
-        return state.results.get_or_compute(key, lambda: work(app))
-
-    try:
-        app = state.app_for(offered)
-        return await anyio.to_thread.run_sync(job, app)
-    except RunwiseError as exc:
-        raise ToolError(str(exc)) from exc
-    except Exception as exc:
-        log.exception("%s failed", action)
-        raise ToolError(unexpected(action, exc)) from exc
-
-
-def unexpected(action: str, exc: BaseException) -> str:
-    """One line for a failure nobody anticipated: what failed, and that details are in the server log."""
-    detail = " ".join(str(exc).split())[:160] or "no message"
-    return (
-        f"{action} failed unexpectedly ({type(exc).__name__}: {detail}); the server log on stderr has the details, "
-        "and other calls still work."
-    )
-
-
-def unique(keys: Sequence[str]) -> list[str]:
-    """Keys in the order given, each once: a repeated key would only repeat a row."""
-    return list(dict.fromkeys(keys))
-
-
-def _reply(model: BaseModel, text: str) -> CallToolResult:
-    return CallToolResult(
-        content=[TextContent(type="text", text=text)], structured_content=model.model_dump(mode="json")
-    )
 
 
 async def list_runs(
@@ -125,9 +54,9 @@ async def list_runs(
             budget=token_budget,
             filters={k: v for k, v in filters.items() if v is not None},
         )
-        return _reply(RunListOut.of(runs, total=len(found)), text)
+        return reply(RunListOut.of(runs, total=len(found)), text)
 
-    return await _answer(ctx, roots, "list_runs", work)
+    return await answer(ctx, roots, "list_runs", work)
 
 
 async def list_keys(
@@ -154,9 +83,9 @@ async def list_keys(
                     "call list_keys without prefix to see every key",
                 )
         text = views.keys_text(listing, run, renderer=app.renderer("mcp"), counter=app.tokens, budget=token_budget)
-        return _reply(KeyListOut.of(listing), text)
+        return reply(KeyListOut.of(listing), text)
 
-    return await _answer(ctx, roots, "list_keys", work, run=run, args=(prefix, token_budget))
+    return await answer(ctx, roots, "list_keys", work, run=run, args=(prefix, token_budget))
 
 
 async def summarize_run(
@@ -183,16 +112,16 @@ async def summarize_run(
             analyzer=app.analyzer,
             budget=token_budget,
         )
-        return _reply(RunSummaryOut.of(fitted.summary, fitted.tokens), fitted.text)
+        return reply(RunSummaryOut.of(fitted.summary, fitted.tokens), fitted.text)
 
-    return await _answer(ctx, roots, "summarize_run", work, run=run, args=token_budget)
+    return await answer(ctx, roots, "summarize_run", work, run=run, args=token_budget)
 
 
 async def get_history(
     ctx: Context[ServerState],
     roots: Roots,
     keys: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=512)]],
+        list[KeyName],
         Field(min_length=1, max_length=20, description="Metric keys exactly as list_keys shows them."),
     ],
     run: RunArg = "latest",
@@ -218,10 +147,10 @@ async def get_history(
         history, text = views.fitted_history(
             load, samples, renderer=app.renderer("mcp"), counter=app.tokens, budget=token_budget
         )
-        return _reply(HistoryOut.of(history), text)
+        return reply(HistoryOut.of(history), text)
 
     args = (tuple(keys), samples, from_step, to_step, token_budget)
-    return await _answer(ctx, roots, "get_history", work, run=run, args=args)
+    return await answer(ctx, roots, "get_history", work, run=run, args=args)
 
 
 async def get_stats(
@@ -229,7 +158,7 @@ async def get_stats(
     roots: Roots,
     run: RunArg = "latest",
     keys: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=512)]] | None,
+        list[KeyName] | None,
         Field(max_length=200, description="Metric keys exactly as list_keys shows them; omit for every key."),
     ] = None,
     token_budget: Annotated[int, Budget] = 600,
@@ -239,9 +168,9 @@ async def get_stats(
     def work(app: Runwise) -> CallToolResult:
         table = inspect_service.get_stats(app.catalog, run, unique(keys or ()), app.schema)
         text = views.stats_text(table, renderer=app.renderer("mcp"), counter=app.tokens, budget=token_budget)
-        return _reply(StatsOut.of(table), text)
+        return reply(StatsOut.of(table), text)
 
-    return await _answer(ctx, roots, "get_stats", work, run=run, args=(tuple(keys or ()), token_budget))
+    return await answer(ctx, roots, "get_stats", work, run=run, args=(tuple(keys or ()), token_budget))
 
 
 async def get_config(
@@ -255,9 +184,6 @@ async def get_config(
     def work(app: Runwise) -> CallToolResult:
         info, config = inspect_service.get_config(app.catalog, run)
         text = views.config_text(info, config, renderer=app.renderer("mcp"), counter=app.tokens, budget=token_budget)
-        return _reply(ConfigOut.of(info, config), text)
+        return reply(ConfigOut.of(info, config), text)
 
-    return await _answer(ctx, roots, "get_config", work, run=run, args=token_budget)
-
-
-TOOLS = (list_runs, list_keys, summarize_run, get_history, get_stats, get_config)
+    return await answer(ctx, roots, "get_config", work, run=run, args=token_budget)
