@@ -18,7 +18,7 @@ from runwise.bootstrap import Runwise, bootstrap
 from runwise.config import Settings
 
 BASE_TIME = 1_700_000_000.0
-TOOL_NAMES = [
+TOOL_NAMES = [  # every tool, in the order tools/list returns them
     "list_runs",
     "list_keys",
     "summarize_run",
@@ -32,7 +32,7 @@ TOOL_NAMES = [
     "query_runs",
     "get_config",
     "generate_schema",
-]  # fmt: skip  (the order tools/list returns them in)
+]
 
 
 def write_jsonl(path: Path, rows: list[dict[str, object]], *, config: dict[str, object] | None = None) -> Path:
