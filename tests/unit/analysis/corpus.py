@@ -48,8 +48,8 @@ def _first_nan(trace: Trace) -> int:
 def _stays_far_above_best(trace: Trace, factor: float = 2.0) -> int:
     """First step from which the loss stays above `factor` × its best so far (10-step median) until NaN or the end."""
     loss = np.asarray(trace.loss)
-    finite = np.flatnonzero(np.isfinite(loss))
-    end = int(finite[-1]) + 1
+    bad = np.flatnonzero(~np.isfinite(loss))
+    end = int(bad[0]) if bad.size else loss.size
     smooth = np.array([np.median(loss[max(0, i - 9) : i + 1]) for i in range(end)])
     best = np.minimum.accumulate(smooth)
     high = loss[:end] > factor * best

@@ -68,18 +68,29 @@ def _overlaps(a: Anomaly, b: Anomaly) -> bool:
     return a.metric == b.metric and a.start_step <= b.end_step and b.start_step <= a.end_step
 
 
-def _reconcile(found: list[Anomaly], lr: LrAnalysis | None, window: float) -> list[Anomaly]:
+def _reconcile(found: list[Anomaly], lr: LrAnalysis | None, window: float, losses: set[str]) -> list[Anomaly]:
     """A spike inside a divergence is the divergence; a jump right after a warm restart is the schedule's doing.
+
+    Once a loss has blown up for good (a critical divergence or NaN), later spikes of any loss say nothing more.
 
     Under a cyclic schedule the loss rises after each restart by design: such spikes are dropped, and a rise that
     recovered is kept as info only. A rise that never recovers stays what it is.
     """
     divergences = [a for a in found if a.kind == "divergence"]
     diverged = {d.metric for d in divergences}
+    broken = min(
+        (
+            a.start_step
+            for a in found
+            if a.kind in ("divergence", "nan_inf") and a.severity == "critical" and a.metric in losses
+        ),
+        default=None,
+    )
     kept = [
         a
         for a in found
         if not (a.kind == "loss_spike" and any(_overlaps(a, d) for d in divergences))
+        and not (a.kind == "loss_spike" and broken is not None and a.start_step >= broken)
         and not (a.kind == "plateau" and a.severity == "info" and a.metric in diverged)
     ]
     restarts = [c.step for c in lr.changes if c.kind == "rise"] if lr is not None and lr.shape == "cyclic" else []
@@ -140,7 +151,8 @@ def detect(run: Run, schema: MetricSchema = DEFAULT_SCHEMA) -> Detection:
     start, end = run_span(run)
     window = th.lr_window * max(end - start, 1)
     lr_info = lr_analysis(series[keys.lr], loss_series) if keys.lr is not None else None
-    found = _reconcile(found, lr_info, window)
+    losses = {k for k in (keys.train_loss, keys.val_loss) if k}
+    found = _reconcile(found, lr_info, window, losses)
     if lr_info is not None and keys.lr is not None:
         watched = [k for k in (objective, keys.val_loss, *keys.grad_norms) if k]
         found += detect_lr_issues(

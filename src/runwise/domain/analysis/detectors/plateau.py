@@ -1,11 +1,13 @@
 """plateau: no meaningful improvement over a long stretch; "stalled early" versus "converged".
 
 Stalled early (warning): the level over the last tenth of the run is within `stall_max_improvement` of the level
-over the first tenth, relative to it. Tenths, not single points or a running minimum, so batch noise cannot fake
-progress. Converged (info): from some block on, no later block improves on it by more than
-`plateau_min_improvement`, that block is at the best level, and the flat stretch covers at least
-`plateau_min_fraction` of the run: the remaining steps bought nothing. A plateau that training later leaves (as
-under a step decay) is not reported.
+over the first tenth, relative to it, or within three times that while still falling as fast in the second half as
+in the first (a steady crawl, the mark of a tiny lr; a converging loss front-loads its gains). Tenths, not single
+points or a running minimum, so batch noise cannot fake progress.
+
+Converged (info): from some block on, no later block improves on it by more than `plateau_min_improvement`, that
+block is at the best level, and the flat stretch covers at least `plateau_min_fraction` of the run: the remaining
+steps bought nothing. A plateau that training later leaves (as under a step decay) is not reported.
 """
 
 from __future__ import annotations
@@ -26,11 +28,17 @@ from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
 def _stalled(key: str, steps: np.ndarray, x: np.ndarray, sign: float, th: Thresholds, role: Role) -> Anomaly | None:
     tenth = max(2, x.size // 10)
     start, end = float(np.median(x[:tenth])), float(np.median(x[-tenth:]))
+    middle = float(np.median(x[x.size // 2 - tenth // 2 : x.size // 2 + tenth - tenth // 2]))
     if start == 0:
         return None
     gained = (start - end) / abs(start)
-    if gained >= th.stall_max_improvement or gained < -th.stall_max_improvement:
-        return None  # real progress, or a rise (divergence's business)
+    if gained < -th.stall_max_improvement:
+        return None  # a rise: divergence's business
+    # a slow but steady fall (the second half gains about as much as the first) is a stall up to 3× the bar;
+    # a fall that is front-loaded and then flat is convergence, e.g. continued pretraining
+    steady = (middle - end) >= 0.6 * (start - middle)
+    if gained >= th.stall_max_improvement and not (steady and gained < 3 * th.stall_max_improvement):
+        return None
     first, last = sign * start, sign * end
     return Anomaly(
         kind="plateau",

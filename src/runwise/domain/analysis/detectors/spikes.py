@@ -95,13 +95,13 @@ def detect_loss_spikes(
     with np.errstate(invalid="ignore"):
         mask = (z >= z_needed) & (rel >= th.spike_min_rise)
     mask[:size] = False
-    starts, ends = runs(mask, max_gap=2)
+    starts, ends = runs(mask, max_gap=max(2, size // 8))  # flicker around the bar is one episode, not many
     recovered = ends < n - 1  # an excursion still up at the last point is divergence's business
     starts, ends = starts[recovered], ends[recovered]
     if starts.size == 0:
         return []
     peak_rel = np.maximum.reduceat(np.where(mask, rel, -np.inf), starts)
-    frequent = starts.size > max(5, n // 500)
+    frequent = starts.size > max(5, min(20, n // 500))
     order = np.argsort(-peak_rel, kind="stable")
     if frequent:
         order = order[:_MAX_REPORTED_WHEN_FREQUENT]
@@ -117,7 +117,11 @@ def detect_loss_spikes(
             size_text = f"level before it {fmt(level, role)}"
         lasting = f", {e - s + 1} points long" if e > s else ""
         back = _recovery(x, e, float(base[p]) + th.spike_min_rise * float(scale[p]))
-        recovered_text = f"back near its level by step {step(steps[back])}" if back is not None else "still elevated"
+        recovered_text = (
+            f"back near its level by step {step(steps[back])}"
+            if back is not None
+            else "and it stayed up: a level shift rather than a spike"
+        )
         message = (
             f"{series.key} {verb} to {fmt(values[p], role)} at step {step(steps[p])} ({size_text}){lasting}; "
             f"{recovered_text}"
@@ -125,7 +129,8 @@ def detect_loss_spikes(
         if frequent:
             message += f" (largest of {starts.size} spikes: this metric's noise is heavy-tailed)"
         big = rel[p] >= th.spike_warn_rise or (rel[p] >= th.spike_warn_rise / 2 and e - s + 1 >= 3)
-        severity: Severity = "warning" if big and not frequent else "info"
+        # a level shift (new data, longer sequences) may be by design; a large one is divergence's business
+        severity: Severity = "warning" if big and not frequent and back is not None else "info"
         out.append(
             Anomaly(
                 kind="loss_spike",
