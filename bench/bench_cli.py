@@ -64,7 +64,9 @@ def main() -> None:
         ):
             runs = sorted(measure(argv) for _ in range(args.repeat))
             walls = sorted(r[0] for r in runs)
-            print(f"{steps:>9,}  {label:<8}  {walls[0]:>7.3f}  {walls[len(walls) // 2]:>8.3f}  {max(r[1] for r in runs):>8.0f}")
+            print(
+                f"{steps:>9,}  {label:<8}  {walls[0]:>7.3f}  {walls[len(walls) // 2]:>8.3f}  {max(r[1] for r in runs):>8.0f}"
+            )
 
 
 if __name__ == "__main__":
