@@ -20,10 +20,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from runwise.adapters.sources.wandb_local import CONSOLE_TAIL_KEY, WandbLocalRunSource
 from runwise.adapters.sources.wandb_local.framing import FrameReport, read_batches
 from runwise.adapters.sources.wandb_local.records import HISTORY, classify
+from runwise.adapters.sources.wandb_local.wire import numbers, words
 from runwise.domain.errors import InvalidInput, MetricNotFound, RunNotFound
 from tests.contract.seeders.wandb import run_writer, write_runs
 
@@ -442,3 +445,53 @@ def test_nothing_is_written_into_the_run_folders(runs: Path, source: WandbLocalR
         source.load_run(info.id)
     after = sorted((p, p.stat().st_mtime_ns) for p in (runs / "wandb").rglob("*") if p.is_file())
     assert before == after
+
+
+# --- number parsing ----------------------------------------------------------------------------------
+
+
+def _texts(values: list[float]) -> list[bytes]:
+    out = []
+    for v in values:
+        if math.isnan(v):
+            out.append(b"NaN")
+        elif math.isinf(v):
+            out.append(b"Infinity" if v > 0 else b"-Infinity")
+        else:
+            out.append(repr(v).encode())  # Python's shortest repr; W&B's Go core writes the same digits
+            out.append(f"{v:.17g}".encode())  # a longer, non-shortest spelling
+            if v == int(v) and abs(v) < 1e18:
+                out.append(str(int(v)).encode())
+    return out
+
+
+def _parse(texts: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    buf = bytearray(b"\x82\x01")  # numbers sit inside records: something precedes the first one
+    starts, ends = [], []
+    for t in texts:
+        starts.append(len(buf))
+        buf += t
+        ends.append(len(buf))
+        buf += b"\n\x0c"
+    u = np.frombuffer(bytes(buf + bytes(64)), np.uint8)
+    return numbers(u, words(u), np.array(starts, np.int64), np.array(ends, np.int64))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=300))
+def test_numbers_parse_exactly_like_python(values: list[float]) -> None:
+    texts = _texts(values)
+    got, ok = _parse(texts)
+    assert ok.all()
+    want = np.array([float(t) for t in texts])
+    np.testing.assert_array_equal(got.view(np.uint64)[~np.isnan(want)], want.view(np.uint64)[~np.isnan(want)])
+    assert np.isnan(got[np.isnan(want)]).all()
+
+
+def test_numbers_edge_spellings() -> None:
+    texts = [b"0", b"-0", b"-0.0", b"1e5", b"1E5", b"2.5e-3", b"4.9e-324", b"1.7976931348623157e+308", b"12345678901234567890",
+             b"0.00012345678901234567", b"9007199254740993", b"1.7958133874603782e+09", b'"text"', b"true", b"{}", b"--1"]  # fmt: skip
+    got, ok = _parse(texts)
+    assert ok.tolist() == [True] * 12 + [False] * 4
+    for text, value in zip(texts[:12], got[:12]):
+        assert value == float(text) and math.copysign(1, value) == math.copysign(1, float(text)), text
