@@ -13,17 +13,16 @@ from runwise.domain.inspect import History, KeyListing, StatsTable
 from runwise.domain.model import RunInfo
 from runwise.domain.summary import MetricDigest, RunSummary
 
+Number = float | Literal["NaN", "Infinity", "-Infinity"] | None
 
-def _num(value: float | None) -> float | str | None:
+
+def _num(value: float | None) -> Number:
     """JSON has no NaN/Infinity: non-finite values travel as the strings "NaN", "Infinity", "-Infinity"."""
     if value is None or math.isfinite(value):
         return value
     if math.isnan(value):
         return "NaN"
     return "Infinity" if value > 0 else "-Infinity"
-
-
-Number = float | Literal["NaN", "Infinity", "-Infinity"] | None
 
 
 class GitOut(BaseModel):

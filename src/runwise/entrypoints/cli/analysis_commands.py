@@ -47,7 +47,7 @@ def cmd_anomalies(ctx: Context) -> int:
 
         return AnomaliesOut.of(result.info, analysis)
 
-    ctx.emit(model, lambda: ctx.renderer.anomalies(result.info, analysis, result.step))  # type: ignore[attr-defined]
+    ctx.emit(model, lambda: ctx.renderer.anomalies(result.info, analysis, result.step))
     return 0
 
 
@@ -61,7 +61,7 @@ def cmd_stability(ctx: Context) -> int:
 
         return StabilityOut.of(info, items)
 
-    ctx.emit(model, lambda: ctx.renderer.stability(info, items))  # type: ignore[attr-defined]
+    ctx.emit(model, lambda: ctx.renderer.stability(info, items))
     return 0
 
 
@@ -75,5 +75,5 @@ def cmd_health(ctx: Context) -> int:
 
         return HealthOut.of(info, health)
 
-    ctx.emit(model, lambda: ctx.renderer.health(info, health))  # type: ignore[attr-defined]
+    ctx.emit(model, lambda: ctx.renderer.health(info, health))
     return EXIT_CRITICAL if ctx.args.strict and health.status == "critical" else 0

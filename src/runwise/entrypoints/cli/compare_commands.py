@@ -51,7 +51,7 @@ def cmd_compare(ctx: Context) -> int:
     cmp = compare_runs(ctx.app.catalog, a.refs, a.filter, a.threshold, a.group, a.config_diff, schema=ctx.app.schema)
     renderer = ctx.app.renderer("md" if ctx.format == "json" else ctx.format)
     budget = ctx.app.settings.budget or DEFAULT_COMPARE_BUDGET
-    kept, tokens = fit(renderer.comparison_sections(cmp), ctx.app.tokens.count, budget)  # type: ignore[attr-defined]
+    kept, tokens = fit(renderer.comparison_sections(cmp), ctx.app.tokens.count, budget)
     shown = next((len(s.visible_items) for s in kept if s.name == "keys"), 0)
 
     def model() -> Any:
@@ -74,7 +74,7 @@ def cmd_best(ctx: Context) -> int:
 
         return BestRunOut.of(result)
 
-    ctx.emit(model, lambda: ctx.renderer.best(result))  # type: ignore[attr-defined]
+    ctx.emit(model, lambda: ctx.renderer.best(result))
     return 0
 
 
@@ -89,7 +89,7 @@ def cmd_query(ctx: Context) -> int:
 
         return QueryResultOut.of(result)
 
-    ctx.emit(model, lambda: ctx.renderer.query(result))  # type: ignore[attr-defined]
+    ctx.emit(model, lambda: ctx.renderer.query(result))
     return 0
 
 
@@ -107,5 +107,5 @@ def cmd_aggregate(ctx: Context) -> int:
 
         return AggregationOut.of(agg)
 
-    ctx.emit(model, lambda: ctx.renderer.aggregation(agg))  # type: ignore[attr-defined]
+    ctx.emit(model, lambda: ctx.renderer.aggregation(agg))
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import Any
 
 from runwise.entrypoints.cli.output import Context
 from runwise.services import inspect as inspect_service
@@ -15,7 +16,7 @@ Handler = Callable[[Context], int]
 class _Wire:
     """The pydantic wire models, imported on first use: text output never pays for them."""
 
-    def __getattr__(self, name: str) -> object:
+    def __getattr__(self, name: str) -> Any:
         from runwise.entrypoints import schemas
 
         return getattr(schemas, name)

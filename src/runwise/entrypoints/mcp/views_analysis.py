@@ -34,7 +34,7 @@ def anomalies_text(
 ) -> str:
     """Every anomaly when it fits; else the trailing (least severe) anomalies go first, then the lr
     line and the recommendations, and at the very last every anomaly line. The run and health lines stay."""
-    full: str = renderer.anomalies(info, analysis, step)  # type: ignore[attr-defined]
+    full: str = renderer.anomalies(info, analysis, step)
     if counter.count(full) <= budget:
         return full
     sections = _anomaly_sections(full, analysis)
@@ -121,7 +121,7 @@ def stability_text(
 ) -> str:
     """The stability table, trailing keys dropped to fit."""
     text, _ = fit_table(
-        renderer.stability(info, items),  # type: ignore[attr-defined]
+        renderer.stability(info, items),
         head_lines=MARKDOWN_TABLE_HEAD,
         counter=counter,
         budget=budget,
@@ -134,11 +134,11 @@ def health_text(
     info: RunInfo, health: Health, *, renderer: Renderer, counter: TokenCounter, budget: int = HEALTH_BUDGET
 ) -> str:
     """The one-line health; a finding too long for the budget loses trailing clauses (whole facts)."""
-    text: str = renderer.health(info, health)  # type: ignore[attr-defined]
+    text: str = renderer.health(info, health)
     clauses = health.finding.split("; ")
     for keep in range(len(clauses) - 1, 0, -1):
         if counter.count(text) <= budget:
             break
         shorter = "; ".join(clauses[:keep]) + " (more: detect_anomalies)"
-        text = renderer.health(info, attrs.evolve(health, finding=shorter))  # type: ignore[attr-defined]
+        text = renderer.health(info, attrs.evolve(health, finding=shorter))
     return text

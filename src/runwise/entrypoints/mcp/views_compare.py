@@ -32,14 +32,14 @@ class FittedComparison:
 
 def comparison_text(cmp: Comparison, *, renderer: Renderer, counter: TokenCounter, budget: int) -> FittedComparison:
     """The comparison's sections fitted like the CLI's: key rows beyond the first three go first."""
-    kept, tokens = fit(renderer.comparison_sections(cmp), counter.count, budget)  # type: ignore[attr-defined]
+    kept, tokens = fit(renderer.comparison_sections(cmp), counter.count, budget)
     shown = next((len(s.visible_items) for s in kept if s.name == "keys"), 0) if cmp.keys else 0
     return FittedComparison(render_sections(kept), tokens, shown)
 
 
 def best_text(result: BestRun, *, renderer: Renderer, counter: TokenCounter, budget: int) -> str:
     """The winner line always; ranking rows, then the skipped runs, as the budget allows."""
-    full: str = renderer.best(result)  # type: ignore[attr-defined]
+    full: str = renderer.best(result)
     if counter.count(full) <= budget:
         return full
     lines = full.split("\n")
@@ -67,7 +67,7 @@ def best_text(result: BestRun, *, renderer: Renderer, counter: TokenCounter, bud
 
 def query_text(result: QueryResult, *, renderer: Renderer, counter: TokenCounter, budget: int) -> str:
     """The match count line always, the notes on unknown keys next; match rows as the budget allows."""
-    full: str = renderer.query(result)  # type: ignore[attr-defined]
+    full: str = renderer.query(result)
     if counter.count(full) <= budget:
         return full
     lines = full.split("\n")
