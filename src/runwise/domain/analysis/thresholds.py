@@ -30,7 +30,7 @@ DEFAULTS: dict[str, tuple[float, str]] = {
     "overfit_warn_rise": (0.10, "validation worsening at which overfitting is a warning"),
     "plateau_min_improvement": (0.01, "relative improvement below which a stretch counts as flat"),
     "plateau_min_fraction": (0.30, "a converged plateau must cover this fraction of the run to be reported"),
-    "stall_max_improvement": (0.03, "whole-run relative gain below which the loss 'stalled early' (3× for a steady crawl)"),
+    "stall_max_improvement": (0.03, "whole-run relative gain under which the loss 'stalled early' (3× if steady)"),
     "grad_explosion_factor": (10.0, "grad norm above this multiple of its trailing baseline starts an explosion"),
     "grad_explosion_critical": (100.0, "a sustained explosion reaching this multiple is critical"),
     "grad_vanishing_factor": (100.0, "grad norm below its baseline divided by this has collapsed"),
