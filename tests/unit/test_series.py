@@ -62,3 +62,10 @@ def test_sorted_series_keeps_the_later_write_of_a_step() -> None:
 def test_series_are_immutable() -> None:
     s = MetricSeries("x", [1, 2], [1.0, 2.0])
     assert not s.values.flags.writeable and not s.steps.flags.writeable
+
+
+def test_blown_up_values_raise_no_warnings() -> None:
+    values = np.concatenate([np.linspace(1, 0.1, 50), np.geomspace(1e10, 1e250, 50), [np.nan] * 5])
+    s = MetricSeries("loss", np.arange(values.size), values)
+    assert trend(s) in "↑↓→?" and len(sparkline(values, 10)) == 10
+    assert stats(s).max == 1e250

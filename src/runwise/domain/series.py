@@ -36,6 +36,11 @@ class SeriesStats:
 
 def stats(series: MetricSeries) -> SeriesStats:
     """Statistics over every point of the series."""
+    with np.errstate(over="ignore", invalid="ignore"):  # a blown-up run (1e200) overflows std, not us
+        return _stats(series)
+
+
+def _stats(series: MetricSeries) -> SeriesStats:
     values, steps = series.values, series.steps
     finite = np.isfinite(values)
     n_bad = int(values.size - np.count_nonzero(finite))
@@ -130,6 +135,11 @@ def downsample(series: MetricSeries, target: int) -> MetricSeries:
 
 def sparkline(values: NDArray[np.float64], width: int = 16) -> str:
     """Unicode sparkline of bucket means; a bucket with a non-finite value shows as ×."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _sparkline(values, width)
+
+
+def _sparkline(values: NDArray[np.float64], width: int) -> str:
     n = values.size
     if n == 0:
         return ""
@@ -139,8 +149,7 @@ def sparkline(values: NDArray[np.float64], width: int = 16) -> str:
     sums = np.add.reduceat(np.where(finite, values, 0.0), edges[:-1])
     counts = np.add.reduceat(finite.astype(np.int64), edges[:-1])
     bad = np.add.reduceat((~finite).astype(np.int64), edges[:-1]) > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        means = sums / counts
+    means = sums / counts
     ok = (counts > 0) & ~bad
     if not ok.any():
         return SPARK_NONFINITE * width
@@ -168,6 +177,11 @@ def trend(series: MetricSeries, tail_fraction: float = 0.2, min_points: int = 5)
     values = series.values[np.isfinite(series.values)]
     if values.size < min_points:
         return "?"
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _trend(values, tail_fraction, min_points)
+
+
+def _trend(values: NDArray[np.float64], tail_fraction: float, min_points: int) -> str:
     window = max(min_points, int(values.size * tail_fraction))
     tail = values[-window:]
     half = tail.size // 2
