@@ -269,31 +269,37 @@ _WORD_MASKS = _ROW_MASKS[: _NUMBER_WIDTH + 1]
 def numbers(u: NDArray[np.uint8], w: NDArray[np.uint64], start: I64, end: I64) -> tuple[NDArray[np.float64], Mask]:
     """Parse value_json spans as float64; the mask is False for non-numbers (strings, media, bools).
 
-    The spans are copied into a fixed-width bytes array and parsed by numpy in one call (NaN,
-    Infinity and -Infinity included), with a per-value fallback.
+    The spans are copied into a compact fixed-width array (24 bytes each, one after the other,
+    so that parsing reads stay in cache) and parsed exactly by `floats`, with numpy's own cast and
+    then Python's float as fallbacks.
     """
     size = end - start
     out = np.full(start.size, np.nan)
     numeric = _NUMERIC_FIRST[u[start]] & (size >= 1)
     short = np.nonzero(numeric & (size <= _NUMBER_WIDTH))[0]
     if short.size:
-        packed = rows(u, start[short], _NUMBER_WIDTH).view("<u8")
-        packed &= _WORD_MASKS[size[short]]
+        width = size[short]
+        lead = _NUMBER_WIDTH  # digit reads may start up to 24 bytes before a number
+        compact = np.zeros(lead + short.size * _NUMBER_WIDTH + 16, np.uint8)
+        body = compact[lead : lead + short.size * _NUMBER_WIDTH]
+        body.view(f"V{_NUMBER_WIDTH}")[:] = _fixed(u, _NUMBER_WIDTH)[start[short]]
+        packed = body.view("<u8").reshape(-1, 3)
+        packed &= _WORD_MASKS[width]
         # Metrics such as lr, epoch or memory repeat their last value for long stretches: parse
-        # each run of identical texts once.
+        # each run of identical texts once when that saves enough.
         fresh = np.ones(short.size, bool)
         changed = packed[1:] != packed[:-1]
         fresh[1:] = changed[:, 0] | changed[:, 1] | changed[:, 2]
         distinct = np.nonzero(fresh)[0]
-        every = distinct.size == short.size
-        text = (packed if every else packed[distinct]).view(f"S{_NUMBER_WIDTH}").reshape(-1)
-        # Parse from a compact copy (24 bytes per number, one after the other): the digit reads
-        # then stay in cache instead of jumping around a 32 MiB segment.
-        lead = _NUMBER_WIDTH  # digit reads may start up to 24 bytes before a number
-        compact = np.zeros(lead + text.size * _NUMBER_WIDTH + 16, np.uint8)
-        compact[lead : lead + text.size * _NUMBER_WIDTH] = text.view(np.uint8)
-        at = lead + np.arange(text.size, dtype=np.int64) * _NUMBER_WIDTH
-        parsed, done = floats.parse(compact, words(compact), text, at, size[short] if every else size[short[distinct]])
+        every = distinct.size > 0.8 * short.size
+        if not every:
+            compact = np.zeros(lead + distinct.size * _NUMBER_WIDTH + 16, np.uint8)
+            compact[lead : lead + distinct.size * _NUMBER_WIDTH] = packed[distinct].view(np.uint8).reshape(-1)
+            width = width[distinct]
+        count = width.size
+        text = compact[lead : lead + count * _NUMBER_WIDTH].view(f"S{_NUMBER_WIDTH}")
+        at = lead + np.arange(count, dtype=np.int64) * _NUMBER_WIDTH
+        parsed, done = floats.parse(compact, words(compact), text, at, width)
         rest = np.nonzero(~done)[0]
         if rest.size:
             try:
@@ -312,8 +318,12 @@ def numbers(u: NDArray[np.uint8], w: NDArray[np.uint64], start: I64, end: I64) -
 
 def rows(u: NDArray[np.uint8], start: I64, width: int) -> NDArray[np.uint8]:
     """`width` bytes from each position, one row each (a copy); faster than gathering words."""
-    items = np.ndarray(shape=(u.size - width + 1,), dtype=f"V{width}", buffer=u, strides=(1,))
-    return items[start].view(np.uint8).reshape(-1, width)  # one memcpy per row
+    return _fixed(u, width)[start].view(np.uint8).reshape(-1, width)  # one memcpy per row
+
+
+def _fixed(u: NDArray[np.uint8], width: int) -> NDArray[np.void]:
+    """Every `width`-byte window of `u` as one opaque item (a strided view, no copy)."""
+    return np.ndarray(shape=(u.size - width + 1,), dtype=f"V{width}", buffer=u, strides=(1,))
 
 
 def _number(text: bytes) -> float:
