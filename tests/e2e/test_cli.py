@@ -169,3 +169,18 @@ def test_never_writes_into_the_log_directory(tmp_path: Path) -> None:
     for argv in (["list"], ["latest"], ["keys", "baseline"], ["stats", "baseline"]):
         assert run_cli(*argv, root=tmp_path)[0] == 0
     assert sorted((p.name, p.stat().st_mtime_ns) for p in (tmp_path / "logs").iterdir()) == before
+
+
+def test_history_aligns_keys_logged_at_different_rates() -> None:
+    code, text = run_cli(
+        "--format", "json", "history", "baseline", "-k", "train/loss,val/loss", "--align", "--samples", "500"
+    )
+    aligned = json.loads(text)["aligned"]
+    assert code == 0 and aligned["grid_key"] == "val/loss"
+    rows = [json.loads(line) for line in (EXAMPLES / "jsonl" / "baseline.jsonl").read_text().splitlines()[1:]]
+    val_steps = [r["step"] for r in rows if "val/loss" in r]
+    assert aligned["steps"] == val_steps  # every validation step, since they fit in the samples
+    by_step = {r["step"]: r for r in rows}
+    for i, step in enumerate(aligned["steps"]):
+        assert aligned["columns"]["train/loss"][i] == by_step[step]["train/loss"]
+        assert aligned["columns"]["val/loss"][i] == by_step[step]["val/loss"]

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import attrs
 import numpy as np
+from numpy.typing import NDArray
 
 from runwise.domain.model import MetricSeries, RunInfo
 from runwise.domain.roles import Role
@@ -69,6 +70,19 @@ class HistorySeries:
     percent: bool = False
 
 
+@attrs.frozen(eq=False)
+class AlignedTable:
+    """Keys logged at different rates read on one step grid: the sparsest key's steps.
+
+    Each other key gives its value at the nearest logged step at or before the grid step (NaN when it
+    has none yet), so `val/loss` every 1,000 steps lines up with `train/loss` every step.
+    """
+
+    grid_key: str
+    steps: NDArray[np.int64]
+    columns: tuple[tuple[str, NDArray[np.float64]], ...]
+
+
 @attrs.frozen
 class History:
     run: RunInfo
@@ -76,6 +90,29 @@ class History:
     samples: int
     start: int | None = None
     stop: int | None = None
+    aligned: AlignedTable | None = None
+
+
+def align(
+    series: Mapping[str, MetricSeries], keys: Sequence[str], samples: int, start: int | None, stop: int | None
+) -> AlignedTable:
+    """Read every key on the sparsest key's steps (thinned evenly to at most `samples`)."""
+    windows = {k: series[k].between(start, stop) for k in keys}
+    grid_key = min(keys, key=lambda k: (len(windows[k]) == 0, len(windows[k])))
+    grid = windows[grid_key].steps
+    if grid.size > samples:
+        grid = grid[np.unique(np.linspace(0, grid.size - 1, samples).round().astype(np.int64))]
+    columns = []
+    for key in keys:
+        s = windows[key]
+        pos = np.searchsorted(s.steps, grid, side="right") - 1
+        values = (
+            np.full(grid.size, np.nan)
+            if s.steps.size == 0
+            else np.where(pos >= 0, s.values[np.maximum(pos, 0)], np.nan)
+        )
+        columns.append((key, values))
+    return AlignedTable(grid_key, grid, tuple(columns))
 
 
 def history(
@@ -86,8 +123,22 @@ def history(
     start: int | None = None,
     stop: int | None = None,
     schema: MetricSchema = DEFAULT_SCHEMA,
+    *,
+    aligned: bool = False,
 ) -> History:
-    """Each key cut to [start, stop] and downsampled to ~samples points, extremes and NaNs kept."""
+    """Each key cut to [start, stop] and downsampled to ~samples points, extremes and NaNs kept.
+
+    With `aligned`, the keys are instead read on one shared step grid (see AlignedTable).
+    """
+    if aligned and len(keys) > 1:
+        table = align(series, keys, samples, start, stop)
+        totals = tuple(
+            HistorySeries(
+                MetricSeries(k, [], []), len(series[k].between(start, stop)), schema.role(k), schema.is_percent(k)
+            )
+            for k in keys
+        )
+        return History(info, totals, samples, start, stop, table)
     items = []
     for key in keys:
         window = series[key].between(start, stop)

@@ -196,10 +196,19 @@ class SeriesOut(BaseModel):
     values: list[Number]
 
 
+class AlignedOut(BaseModel):
+    grid_key: str = Field(description="the sparsest key, whose steps every column is read at")
+    steps: list[int]
+    columns: dict[str, list[Number]] = Field(
+        description="per key: value at the last logged step at or before each step"
+    )
+
+
 class HistoryOut(BaseModel):
     run: RunInfoOut
     samples: int
     series: list[SeriesOut]
+    aligned: AlignedOut | None = None
 
     @classmethod
     def of(cls, h: History) -> HistoryOut:
@@ -215,6 +224,13 @@ class HistoryOut(BaseModel):
                 )
                 for i in h.items
             ],
+            aligned=None
+            if h.aligned is None
+            else AlignedOut(
+                grid_key=h.aligned.grid_key,
+                steps=[int(x) for x in h.aligned.steps],
+                columns={k: [_num(float(v)) for v in values] for k, values in h.aligned.columns},
+            ),
         )
 
 

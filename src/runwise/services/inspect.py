@@ -61,15 +61,19 @@ def get_history(
     samples: int = DEFAULT_SAMPLES,
     start: int | None = None,
     stop: int | None = None,
+    aligned: bool = False,
 ) -> History:
-    """Downsampled history (extremes and NaNs kept) of the named keys between two steps."""
+    """Downsampled history (extremes and NaNs kept) of the named keys between two steps.
+
+    `aligned` reads keys logged at different rates on the sparsest key's steps instead.
+    """
     if not 2 <= samples <= MAX_SAMPLES:
         raise InvalidInput(f"samples must be between 2 and {MAX_SAMPLES}, got {samples}")
     if start is not None and stop is not None and start > stop:
         raise InvalidInput(f"--from {start} is after --to {stop}", "give a start step before the end step")
     loaded = catalog.load(ref)
     chosen = _select(loaded, keys_wanted)
-    return history(loaded.run.info, loaded.run.series, chosen, samples, start, stop, schema)
+    return history(loaded.run.info, loaded.run.series, chosen, samples, start, stop, schema, aligned=aligned)
 
 
 def get_stats(catalog: Catalog, ref: str, keys_wanted: Sequence[str] | None, schema: MetricSchema) -> StatsTable:

@@ -49,6 +49,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     p.add_argument("--from", dest="start", type=int, help="first step")
     p.add_argument("--to", dest="stop", type=int, help="last step")
+    p.add_argument("--align", action="store_true", help="read keys logged at different rates on one step grid")
     p = sub.add_parser("stats", parents=[common], help="min/max/mean/last/best and NaN counts per key")
     p.add_argument("ref", metavar="REF")
     p.add_argument("-k", "--keys", type=_keys_arg, help="comma-separated keys (default: all)")
@@ -104,7 +105,7 @@ def cmd_keys(ctx: Context) -> int:
 def cmd_history(ctx: Context) -> int:
     a = ctx.args
     hist = inspect_service.get_history(
-        ctx.app.catalog, a.ref, a.keys, ctx.app.schema, samples=a.samples, start=a.start, stop=a.stop
+        ctx.app.catalog, a.ref, a.keys, ctx.app.schema, samples=a.samples, start=a.start, stop=a.stop, aligned=a.align
     )
     ctx.emit(lambda: wire.HistoryOut.of(hist), ctx.renderer.history(hist))
     return 0

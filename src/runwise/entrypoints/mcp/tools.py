@@ -130,6 +130,10 @@ async def get_history(
     ] = inspect_service.DEFAULT_SAMPLES,
     from_step: Annotated[int | None, Field(ge=0, description="First step to include.")] = None,
     to_step: Annotated[int | None, Field(ge=0, description="Last step to include.")] = None,
+    align: Annotated[
+        bool,
+        Field(description="Read keys logged at different rates (e.g. val every 1000 steps) on one shared step grid."),
+    ] = False,
     token_budget: Annotated[int, Budget] = 600,
 ) -> Annotated[CallToolResult, HistoryOut]:
     """Step 4, only when needed: downsampled step:value pairs of named keys, optionally between two steps.
@@ -141,7 +145,7 @@ async def get_history(
     def work(app: Runwise) -> CallToolResult:
         def load(n: int) -> History:
             return inspect_service.get_history(
-                app.catalog, run, unique(keys), app.schema, samples=n, start=from_step, stop=to_step
+                app.catalog, run, unique(keys), app.schema, samples=n, start=from_step, stop=to_step, aligned=align
             )
 
         history, text = views.fitted_history(
@@ -149,7 +153,7 @@ async def get_history(
         )
         return reply(HistoryOut.of(history), text)
 
-    args = (tuple(keys), samples, from_step, to_step, token_budget)
+    args = (tuple(keys), samples, from_step, to_step, align, token_budget)
     return await answer(ctx, roots, "get_history", work, run=run, args=args)
 
 

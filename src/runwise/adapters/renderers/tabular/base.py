@@ -181,6 +181,8 @@ class Tabular:
 
     def history(self, history: History) -> str:
         lines = [self.run_line(history.run)]
+        if history.aligned is not None:
+            return "\n".join(lines + self._aligned(history))
         for item in history.items:
             s = item.series
             shown = len(s)
@@ -194,6 +196,21 @@ class Tabular:
             ]
             lines.append(" ".join(pairs) if pairs else "(no points in range)")
         return "\n".join(lines)
+
+    def _aligned(self, history: History) -> list[str]:
+        table = history.aligned
+        assert table is not None
+        roles = {i.series.key: (i.role, i.percent) for i in history.items}
+        totals = ", ".join(f"{i.series.key} {i.total_points:,} pts" for i in history.items)
+        rows = []
+        for row, step in enumerate(table.steps):
+            cells = [str(int(step))]
+            for key, values in table.columns:
+                role, percent = roles.get(key, (Role.OTHER, False))
+                cells.append(format_value(float(values[row]), role, percent=percent))
+            rows.append(cells)
+        note = f"aligned on {table.grid_key}'s steps ({totals}); other keys at their last logged step at or before"
+        return [note, *self.table(["step", *(k for k, _ in table.columns)], rows)]
 
     def stats(self, table: StatsTable) -> str:
         rows = []
