@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from runwise.adapters.sources.wandb_local import CONSOLE_TAIL_KEY, WandbLocalRunSource
 from runwise.adapters.sources.wandb_local.framing import FrameReport, read_batches
+from runwise.adapters.sources.wandb_local.reader import read_wandb_file
 from runwise.adapters.sources.wandb_local.records import HISTORY, classify
 from runwise.adapters.sources.wandb_local.wire import numbers, words
 from runwise.domain.errors import InvalidInput, MetricNotFound, RunNotFound
@@ -177,6 +178,20 @@ def test_thousands_of_steps(source: WandbLocalRunSource) -> None:
         steps, values = _expected(rows, key)
         assert run.series[key].steps.tolist() == steps
         np.testing.assert_array_equal(run.series[key].values, values)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_segments_decoded_in_threads_give_the_same_run(runs: Path, tmp_path: Path, threads: int) -> None:
+    path = _copy(runs, "long0001", tmp_path)
+    offsets = _history_offsets(path)
+    data = bytearray(path.read_bytes())
+    data[offsets[700][0] + 7 + offsets[700][1] // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    whole = read_wandb_file(path, threads=1, segment=1 << 30)
+    split = read_wandb_file(path, threads=threads, segment=64 * 1024)  # ~30 segments, some records split
+    assert split.series.keys() == whole.series.keys() and split.series == whole.series
+    assert split.summary == whole.summary and split.rows == whole.rows == 2999
+    assert split.warnings == whole.warnings and any("1 corrupt chunk" in w for w in split.warnings)
 
 
 def test_record_larger_than_a_block(source: WandbLocalRunSource) -> None:

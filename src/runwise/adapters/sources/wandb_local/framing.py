@@ -13,6 +13,7 @@ with a few hundred vector steps. Payloads stay in the read buffer; a record is a
 
 from __future__ import annotations
 
+import threading
 import zlib
 from collections.abc import Iterator
 from typing import IO
@@ -31,6 +32,9 @@ PAD = 64  # zero bytes kept after the data so that unaligned 8-byte reads never 
 SEGMENT = 1024 * BLOCK  # 32 MiB read at a time: memory stays bounded whatever the file size
 SLACK = 4 << 20  # room after a segment's data for records that were split over several chunks
 FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
+
+
+_LOCK = threading.Lock()
 
 
 class NotAWandbFile(ValueError):
@@ -57,6 +61,10 @@ class FrameReport:
     partial_tail: bool = False
 
     def corrupt(self, count: int, offset: int) -> None:
+        with _LOCK:  # CRCs are checked in worker threads
+            self._corrupt(count, offset)
+
+    def _corrupt(self, count: int, offset: int) -> None:
         self.corrupt_chunks += count
         if self.first_corrupt_offset is None or offset < self.first_corrupt_offset:
             self.first_corrupt_offset = offset
@@ -262,19 +270,27 @@ def read_batches(
     start: int = 0,
     stop: int | None = None,
     segment: int = SEGMENT,
+    buffers: int = 1,
 ) -> Iterator[RecordBatch]:
     """Whole records of `stream[start:stop]`, one batch per segment, in file order.
 
     `start` must be 0 or a block boundary (reading from the middle of a file skips the pieces of
-    records that began before it). Damaged chunks are skipped and counted in `report`.
+    records that began before it). Damaged chunks are skipped and counted in `report`. Segments
+    are read into `buffers` buffers in turn: a batch stays valid until `buffers - 1` more batches
+    have been produced, so a consumer may keep that many in flight.
     """
     stop = size if stop is None else min(stop, size)
     assembler = _Assembler(report, mid_file=start > 0)
     capacity = min(segment, max(stop - start, 0))
-    raw = bytearray(capacity + PAD + SLACK)
+    ring = [bytearray(capacity + PAD + SLACK)]
     stream.seek(start)
     offset = start
+    turn = 0
     while offset < stop:
+        if len(ring) < buffers and turn >= len(ring):
+            ring.append(bytearray(capacity + PAD + SLACK))
+        raw = ring[turn % len(ring)]
+        turn += 1
         n = _read_into(stream, raw, min(segment, stop - offset))
         if n == 0:
             break
@@ -283,7 +299,7 @@ def read_batches(
         at_eof = offset + n >= size
         chunks = _walk(u, n, FILE_HEADER if offset == 0 else 0, at_eof, offset, report)
         del u
-        batch, raw = _records(raw, n, offset, chunks, assembler, report)
+        batch, ring[(turn - 1) % len(ring)] = _records(raw, n, offset, chunks, assembler, report)
         assembler.finish(at_eof)
         if len(batch):
             yield batch

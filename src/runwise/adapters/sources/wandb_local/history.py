@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+import attrs
 import numpy as np
 from google.protobuf.message import DecodeError  # type: ignore[import-untyped,unused-ignore]
 from numpy.typing import NDArray
@@ -31,12 +32,27 @@ def _is_series(name: str) -> bool:
     return name not in NOT_SERIES and not name.startswith("_wandb")
 
 
-class HistoryBuilder:
-    """Accumulates history records batch by batch; `series()` builds the MetricSeries at the end."""
+@attrs.frozen
+class HistoryPart:
+    """One batch of history records, decoded; `HistoryBuilder.add` files it in file order.
 
-    def __init__(self, candidates: Candidates, names: KeyNames, keys: Collection[str] | None = None) -> None:
+    `columns` hold, per key, the index of each point's record within the batch and its value;
+    steps and wall times are per record (-1 where a record has no step: the row count decides).
+    """
+
+    steps: I64
+    walls: NDArray[np.float64]
+    columns: list[tuple[str, I64, NDArray[np.float64]]]
+    candidates: Candidates
+    item_bytes: I64
+    undecodable: int
+
+
+class HistoryBuilder:
+    """Decodes history batches (`decode`, safe to run in worker threads) and files them in order (`add`)."""
+
+    def __init__(self, names: KeyNames, keys: Collection[str] | None = None) -> None:
         self.keys = None if keys is None else frozenset(keys)
-        self.candidates = candidates
         self.names = names
         self.rows = 0
         self.undecodable = 0
@@ -46,14 +62,14 @@ class HistoryBuilder:
     def _wanted(self, name: str) -> bool:
         return _is_series(name) and (self.keys is None or name in self.keys)
 
-    # one batch ---------------------------------------------------------------------------------
-    def add(self, batch: RecordBatch, rec: I64, start: I64, end: I64) -> NDArray[np.int64]:
-        """Add the HistoryRecords `batch.buf[start:end]`; returns each record's item bytes (for echo checks)."""
+    # one batch, any thread ---------------------------------------------------------------------
+    def decode(self, batch: RecordBatch, rec: I64, start: I64, end: I64) -> HistoryPart:
+        """Decode the HistoryRecords `batch.buf[start:end]` (records `rec` of the batch)."""
         u, w = batch.buf, words(batch.buf)
         f = fields(u, start, end)
-        row0, self.rows = self.rows, self.rows + rec.size
         steps = np.full(rec.size, -1, np.int64)
         walls = np.full(rec.size, np.nan)
+        candidates = Candidates()
         ok = ~f.broken
         is_step = (f.number == 2) & (f.wire == 2) & ok[f.owner]
         self._record_steps(u, f.owner[is_step], f.start[is_step], f.end[is_step], steps)
@@ -77,17 +93,18 @@ class HistoryBuilder:
                 steps[own] = int(value)
             elif name == "_timestamp" and isinstance(value, float):
                 walls[own] = value
-        missing = steps < 0
-        if missing.any():
-            steps[missing] = row0 + np.nonzero(missing)[0]  # rows without any step: count rows
-        if steps.size:
-            self.last_step = int(steps[-1])
-        self._columns(batch, rec, it, owner, fast, found, steps, walls)
-        self._slow_columns(batch, rec, slow, steps, walls)
+        columns = self._columns(batch, rec, it, owner, fast, found, candidates)
+        for name, own, value in slow:
+            candidates.offer_value(name, int(batch.offsets[rec[own]]), value)
+            if isinstance(value, float) and self._wanted(name):
+                columns.append((name, np.array([own]), np.array([value])))
+        undecodable = 0
         for i in np.nonzero(f.broken)[0].tolist():
-            self._broken_record(batch, int(rec[i]), u[start[i] : end[i]].tobytes(), row0 + i)
+            undecodable += self._broken_record(
+                batch, rec, i, u[start[i] : end[i]].tobytes(), steps, walls, columns, candidates
+            )
         item_bytes = np.bincount(f.owner[is_item], weights=f.end[is_item] - f.head[is_item], minlength=rec.size)
-        return item_bytes.astype(np.int64)
+        return HistoryPart(steps, walls, columns, candidates, item_bytes.astype(np.int64), undecodable)
 
     @staticmethod
     def _record_steps(u: NDArray[np.uint8], owner: I64, start: I64, end: I64, steps: I64) -> None:
@@ -105,54 +122,65 @@ class HistoryBuilder:
         owner: I64,
         fast: I64,
         found: list[tuple[str, I64]],
-        steps: I64,
-        walls: NDArray[np.float64],
-    ) -> None:
+        candidates: Candidates,
+    ) -> list[tuple[str, I64, NDArray[np.float64]]]:
         u, w = batch.buf, words(batch.buf)
         wanted = [(name, fast[m]) for name, m in found if self._wanted(name)]
         for name, members in found:
             last = int(fast[members[-1]])
-            self.candidates.offer(
-                name, int(batch.offsets[rec[owner[last]]]), u[it.value_start[last] : it.value_end[last]]
-            )
+            candidates.offer(name, int(batch.offsets[rec[owner[last]]]), u[it.value_start[last] : it.value_end[last]])
         if not wanted:
-            return
+            return []
         idx = np.concatenate([m for _, m in wanted])
         values, good = numbers(u, w, it.value_start[idx], it.value_end[idx])
         bounds = np.cumsum([0] + [m.size for _, m in wanted]).tolist()
+        out = []
         for (name, _), lo, hi in zip(wanted, bounds[:-1], bounds[1:]):
             keep = good[lo:hi]
-            own = owner[idx[lo:hi][keep]]
-            self._cols.setdefault(name, []).append((steps[own], values[lo:hi][keep], walls[own]))
+            out.append((name, owner[idx[lo:hi][keep]], values[lo:hi][keep]))
+        return out
 
-    def _slow_columns(
-        self, batch: RecordBatch, rec: I64, slow: list[tuple[str, int, Any]], steps: I64, walls: NDArray[np.float64]
-    ) -> None:
-        for name, own, value in slow:
-            self.candidates.offer_value(name, int(batch.offsets[rec[own]]), value)
-            if isinstance(value, float) and self._wanted(name):
-                one = np.array([own])
-                self._cols.setdefault(name, []).append((steps[one], np.array([value]), walls[one]))
-
-    def _broken_record(self, batch: RecordBatch, index: int, raw: bytes, row: int) -> None:
+    def _broken_record(
+        self,
+        batch: RecordBatch,
+        rec: I64,
+        i: int,
+        raw: bytes,
+        steps: I64,
+        walls: NDArray[np.float64],
+        columns: list[tuple[str, I64, NDArray[np.float64]]],
+        candidates: Candidates,
+    ) -> int:
         """A record the vectorised walk could not split: protobuf decodes it, or it is counted lost."""
         try:
             record = proto.parse("HistoryRecord", raw)
         except DecodeError:
-            self.undecodable += 1
-            return
+            return 1
         values = {proto.item_key(item): _item_value(item) for item in record.item}
-        step = record.step.num if record.HasField("step") else values.get("_step", row)
-        step = int(step) if isinstance(step, float | int) else row
+        step = record.step.num if record.HasField("step") else values.get("_step")
+        steps[i] = int(step) if isinstance(step, float | int) else -1
         wall = values.get("_timestamp")
-        wall = float(wall) if isinstance(wall, float) else np.nan
-        order = int(batch.offsets[index])
+        walls[i] = float(wall) if isinstance(wall, float) else np.nan
+        order = int(batch.offsets[rec[i]])
         for name, value in values.items():
-            self.candidates.offer_value(name, order, value)
+            candidates.offer_value(name, order, value)
             if isinstance(value, float) and self._wanted(name):
-                self._cols.setdefault(name, []).append(
-                    (np.array([step], np.int64), np.array([value]), np.array([wall]))
-                )
+                columns.append((name, np.array([i]), np.array([value])))
+        return 0
+
+    # in file order, one thread -----------------------------------------------------------------
+    def add(self, part: HistoryPart) -> None:
+        """File a decoded batch; batches must come in file order (steps of rows without one count rows)."""
+        steps = part.steps
+        missing = steps < 0
+        if missing.any():
+            steps[missing] = self.rows + np.nonzero(missing)[0]  # rows without any step: count rows
+        self.rows += steps.size
+        if steps.size:
+            self.last_step = int(steps[-1])
+        self.undecodable += part.undecodable
+        for name, own, values in part.columns:
+            self._cols.setdefault(name, []).append((steps[own], values, part.walls[own]))
 
     # result --------------------------------------------------------------------------------------
     def series(self) -> dict[str, MetricSeries]:

@@ -12,15 +12,16 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Collection
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import attrs
 import numpy as np
 from numpy.typing import NDArray
 
 from runwise.adapters.sources.wandb_local.framing import FrameReport, RecordBatch, check_header, read_batches
-from runwise.adapters.sources.wandb_local.history import HistoryBuilder
+from runwise.adapters.sources.wandb_local.history import HistoryBuilder, HistoryPart
 from runwise.adapters.sources.wandb_local.keys import KeyNames
 from runwise.adapters.sources.wandb_local.records import (
     CONSOLE,
@@ -37,6 +38,8 @@ from runwise.adapters.sources.wandb_local.summary import Candidates, add_summary
 from runwise.adapters.sources.wandb_local.wire import starts_with, words
 from runwise.domain.model import MetricSeries
 
+THREADS = 2  # segments decoded at once
+SEGMENT = 16 << 20  # small enough that a 70 MB run spreads over both threads
 CONSOLE_RECORDS = 400  # output fragments kept while reading (a print is often two records)
 CONSOLE_LINES = 20
 CONSOLE_CHARS = 2000
@@ -56,18 +59,47 @@ class WandbFile:
     warnings: tuple[str, ...]
 
 
-def read_wandb_file(path: Path | str, keys: Collection[str] | None = None) -> WandbFile:
+def read_wandb_file(
+    path: Path | str, keys: Collection[str] | None = None, *, threads: int = THREADS, segment: int = SEGMENT
+) -> WandbFile:
     """Read `path` up to its last whole record. Raises OSError, or NotAWandbFile for other files.
 
-    `keys` limits the series built (every key still feeds the summary).
+    `keys` limits the series built (every key still feeds the summary). Segments are decoded by
+    `threads` worker threads (numpy releases the GIL for most of the work) and filed in order.
     """
     with open(path, "rb") as stream:
         size = os.fstat(stream.fileno()).st_size
         check_header(stream.read(7))
         reader = _FileReader(keys)
-        for batch in read_batches(stream, size, reader.report):
-            reader.add(batch)
+        if threads <= 1 or size <= segment:
+            for batch in read_batches(stream, size, reader.report, segment=segment):
+                reader.apply(reader.decode(batch))
+        else:
+            _read_parallel(stream, size, reader, threads, segment)
     return reader.result()
+
+
+def _read_parallel(stream: IO[bytes], size: int, reader: _FileReader, threads: int, segment: int) -> None:
+    """At most `threads` segments in flight; each owns one of `threads + 1` rotating read buffers."""
+    pending: deque[Future[_Decoded]] = deque()
+    with ThreadPoolExecutor(threads, thread_name_prefix="runwise-wandb") as pool:
+        for batch in read_batches(stream, size, reader.report, segment=segment, buffers=threads + 1):
+            pending.append(pool.submit(reader.decode, batch))
+            while len(pending) >= threads:
+                reader.apply(pending.popleft().result())
+        while pending:
+            reader.apply(pending.popleft().result())
+
+
+@attrs.frozen
+class _Decoded:
+    """One segment, decoded without touching shared state: filed later, in file order."""
+
+    history: HistoryPart | None
+    candidates: Candidates
+    records: list[Any]
+    console: list[bytes]
+    lost: int
 
 
 class _FileReader:
@@ -75,40 +107,53 @@ class _FileReader:
         self.report = FrameReport()
         self.names = KeyNames()
         self.candidates = Candidates()
-        self.history = HistoryBuilder(self.candidates, self.names, keys)
+        self.history = HistoryBuilder(self.names, keys)
         self.meta = RunMeta()
         self.console: deque[bytes] = deque(maxlen=CONSOLE_RECORDS)
         self.lost = 0
 
-    def add(self, batch: RecordBatch) -> None:
+    def decode(self, batch: RecordBatch) -> _Decoded:
         kinds = classify(batch.buf, batch.starts, batch.ends)
         hist = kinds.of(HISTORY)
         hist = hist[batch.verified(hist)]
         item_bytes = np.full(len(batch), -1, np.int64)
+        part = None
+        candidates = Candidates()
+        lost = 0
         if hist.size:
-            item_bytes[hist] = self.history.add(batch, hist, kinds.start[hist], kinds.end[hist])
+            part = self.history.decode(batch, hist, kinds.start[hist], kinds.end[hist])
+            item_bytes[hist] = part.item_bytes
+            candidates = part.candidates
         summ = kinds.of(SUMMARY)
         if summ.size:
             summ = summ[~_echoes(summ, kinds, item_bytes)]
             summ = summ[~_runtime_ticks(batch, summ, kinds)]
             summ = summ[batch.verified(summ)]
-            self.lost += add_summary_records(
-                batch, summ, kinds.start[summ], kinds.end[summ], self.candidates, self.names
-            )
+            lost += add_summary_records(batch, summ, kinds.start[summ], kinds.end[summ], candidates, self.names)
         other = kinds.of(*DECODED)
+        records = []
         for i in other[batch.verified(other)].tolist():
             record = decode_record(batch.payload(i))
             if record is None:
-                self.lost += 1
+                lost += 1
             else:
-                self.meta.apply(record)
+                records.append(record)
         console = kinds.of(*CONSOLE)[-CONSOLE_RECORDS:]
         console = console[batch.verified(console)]
-        self.console.extend(batch.payload(i) for i in console.tolist())
-        unknown = np.count_nonzero(kinds.field < 0)
-        if unknown:
-            bad = np.nonzero(kinds.field < 0)[0]
-            self.lost += int(np.count_nonzero(batch.verified(bad)))  # CRC-valid but not a Record
+        payloads = [batch.payload(i) for i in console.tolist()]
+        bad = np.nonzero(kinds.field < 0)[0]
+        if bad.size:
+            lost += int(np.count_nonzero(batch.verified(bad)))  # CRC-valid but not a Record
+        return _Decoded(part, candidates, records, payloads, lost)
+
+    def apply(self, decoded: _Decoded) -> None:
+        if decoded.history is not None:
+            self.history.add(decoded.history)
+        self.candidates.merge(decoded.candidates)
+        for record in decoded.records:
+            self.meta.apply(record)
+        self.console.extend(decoded.console)
+        self.lost += decoded.lost
 
     def result(self) -> WandbFile:
         series = self.history.series()

@@ -56,6 +56,12 @@ class Candidates:
         if self._newer(name, order):
             self._best[name] = (order, _REMOVED, None)
 
+    def merge(self, other: Candidates) -> None:
+        """Take the newer write of every key `other` saw (batches may be decoded out of order)."""
+        for name, entry in other._best.items():
+            if self._newer(name, entry[0]):
+                self._best[name] = entry
+
     def latest(self, name: str) -> Any:
         found = self._best.get(name)
         if found is None or found[1] is _REMOVED:
