@@ -179,7 +179,8 @@ def seed_empty(tmp_path: Path) -> RunSource:
 
 def truncate_tail(seeded: Seeded, spec_name: str) -> None:
     """Cut the file in the middle of its last history record, as a crash mid-write would."""
-    from runwise.adapters.sources.wandb_local.framing import FrameReport, read_batches
+    from runwise.adapters.sources.wandb_local.batches import read_batches
+    from runwise.adapters.sources.wandb_local.framing import FrameReport
     from runwise.adapters.sources.wandb_local.records import HISTORY, classify
 
     path = seeded.paths[spec_name] / f"run-{seeded.ids[spec_name]}.wandb"

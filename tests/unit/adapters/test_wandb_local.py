@@ -24,10 +24,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from runwise.adapters.sources.wandb_local import CONSOLE_TAIL_KEY, WandbLocalRunSource
-from runwise.adapters.sources.wandb_local.framing import FrameReport, read_batches
+from runwise.adapters.sources.wandb_local.batches import read_batches
+from runwise.adapters.sources.wandb_local.framing import FrameReport
+from runwise.adapters.sources.wandb_local.numbers import numbers
 from runwise.adapters.sources.wandb_local.reader import read_wandb_file
 from runwise.adapters.sources.wandb_local.records import HISTORY, classify
-from runwise.adapters.sources.wandb_local.wire import numbers, words
+from runwise.adapters.sources.wandb_local.wire import words
 from runwise.domain.errors import InvalidInput, MetricNotFound, RunNotFound
 from tests.contract.seeders.wandb import run_writer, write_runs
 

@@ -19,10 +19,12 @@ from google.protobuf.message import DecodeError  # type: ignore[import-untyped,u
 from numpy.typing import NDArray
 
 from runwise.adapters.sources.wandb_local import proto
-from runwise.adapters.sources.wandb_local.framing import RecordBatch
+from runwise.adapters.sources.wandb_local.batches import RecordBatch
+from runwise.adapters.sources.wandb_local.items import items
 from runwise.adapters.sources.wandb_local.keys import KeyNames, groups
+from runwise.adapters.sources.wandb_local.numbers import numbers
 from runwise.adapters.sources.wandb_local.summary import Candidates
-from runwise.adapters.sources.wandb_local.wire import I64, fields, items, numbers, varint, words
+from runwise.adapters.sources.wandb_local.wire import I64, fields, varint, words
 from runwise.domain.model import MetricSeries, sorted_series
 
 NOT_SERIES = frozenset({"_step", "_timestamp", "_runtime"})

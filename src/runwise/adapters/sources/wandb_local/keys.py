@@ -12,7 +12,8 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.typing import NDArray
 
-from runwise.adapters.sources.wandb_local.wire import I64, key_hash, same_bytes
+from runwise.adapters.sources.wandb_local.items import key_hash
+from runwise.adapters.sources.wandb_local.wire import I64, same_bytes
 
 
 def decode_key(raw: bytes) -> str | None:

@@ -13,7 +13,8 @@ from typing import IO, Any
 
 import attrs
 
-from runwise.adapters.sources.wandb_local.framing import BLOCK, FrameReport, RecordBatch, check_header, read_batches
+from runwise.adapters.sources.wandb_local.batches import RecordBatch, read_batches
+from runwise.adapters.sources.wandb_local.framing import BLOCK, FrameReport, check_header
 from runwise.adapters.sources.wandb_local.records import (
     ENVIRONMENT,
     EXIT,

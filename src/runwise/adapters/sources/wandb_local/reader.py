@@ -20,7 +20,8 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from runwise.adapters.sources.wandb_local.framing import FrameReport, RecordBatch, check_header, read_batches
+from runwise.adapters.sources.wandb_local.batches import RecordBatch, read_batches
+from runwise.adapters.sources.wandb_local.framing import FrameReport, check_header
 from runwise.adapters.sources.wandb_local.history import HistoryBuilder, HistoryPart
 from runwise.adapters.sources.wandb_local.keys import KeyNames
 from runwise.adapters.sources.wandb_local.records import (

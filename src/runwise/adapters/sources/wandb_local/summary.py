@@ -17,9 +17,10 @@ from google.protobuf.message import DecodeError  # type: ignore[import-untyped,u
 from numpy.typing import NDArray
 
 from runwise.adapters.sources.wandb_local import proto
-from runwise.adapters.sources.wandb_local.framing import RecordBatch
+from runwise.adapters.sources.wandb_local.batches import RecordBatch
+from runwise.adapters.sources.wandb_local.items import items
 from runwise.adapters.sources.wandb_local.keys import KeyNames, groups
-from runwise.adapters.sources.wandb_local.wire import I64, fields, items, words
+from runwise.adapters.sources.wandb_local.wire import I64, fields, words
 
 MAX_VALUE_BYTES = 4096  # media and table descriptions are not summary values an assistant can use
 _REMOVED = object()
