@@ -4,6 +4,8 @@ The run logs 8 metrics at every step (`train/loss`, `train/acc`, `lr`, `grad_nor
 `samples_per_sec`, `epoch`, `train/ppl`, `gpu/mem`), as `wandb.log({...}, step=s)` does. Each
 figure comes from a fresh child process: the load time is measured inside it (imports excluded,
 file in the page cache after a first read), and peak RSS is the child's own maximum resident size.
+The reader decodes 16 MiB segments on two threads, so wall time is below CPU time when both cores
+are free; both are printed, with the machine's load average (other processes share the cores).
 
 Writers (`--writer`):
 - `wandb`: the real `wandb` package (0.31 here), WANDB_MODE=offline, in a child process. About
