@@ -11,6 +11,7 @@ from runwise.domain.errors import InvalidInput
 SOURCE_ALIASES = {
     "jsonl": "jsonl",
     "wandb": "wandb",
+    "wandb-cloud": "wandb-cloud",
     "tb": "tensorboard",
     "tensorboard": "tensorboard",
     "mlflow": "mlflow",
