@@ -10,6 +10,7 @@ import attrs
 from runwise.domain.aggregate import Aggregation, aggregate
 from runwise.domain.compare import BestRun, Comparison, Mode, best_run
 from runwise.domain.compare import compare_runs as compare_domain_runs
+from runwise.domain.compare.best import metric_direction
 from runwise.domain.errors import InvalidInput, RunNotFound
 from runwise.domain.model import Run
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
@@ -64,7 +65,14 @@ def find_best_run(
     *,
     schema: MetricSchema = DEFAULT_SCHEMA,
 ) -> BestRun:
-    """The best discovered run (optionally among those matching `where`) by last or best value."""
+    """The best discovered run (optionally among those matching `where`) by last or best value.
+
+    When every source ranks on its own server (the W&B cloud), the server orders the runs and only
+    the winner is loaded.
+    """
+    ranked = _server_best(catalog, metric, direction, where, mode, schema)
+    if ranked is not None:
+        return ranked
     loads = RunLoads(catalog)
     selected = select_runs(catalog, where, schema=schema, loads=loads)
     if not selected:
@@ -78,6 +86,24 @@ def find_best_run(
         kept = tuple(item for item in result.skipped if item[0] not in failed)
         result = attrs.evolve(result, skipped=kept + tuple(loads.errors))
     return result
+
+
+def _server_best(
+    catalog: Catalog, metric: str, direction: Direction, where: str | None, mode: Mode, schema: MetricSchema
+) -> BestRun | None:
+    servers = [s for s in catalog.sources if callable(getattr(s, "best_run", None))]
+    if mode != "last" or where or not servers or len(servers) != len(catalog.sources):
+        return None
+    higher, _ = metric_direction(metric, direction_flag(direction), schema)
+    hits = []
+    for source in servers:
+        hit = source.best_run(metric, higher_is_better=higher)  # type: ignore[attr-defined]
+        if hit is not None and hit[1] is not None and catalog.allowed(hit[0]):
+            hits.append((source, hit[0], float(hit[1])))
+    if not hits:
+        return None
+    source, info, _ = (max if higher else min)(hits, key=lambda h: h[2])
+    return best_run([catalog.load_info(source, info)], metric, higher, "last", schema=schema)
 
 
 def aggregate_runs(

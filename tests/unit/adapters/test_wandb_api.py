@@ -24,6 +24,7 @@ import pytest
 
 from runwise.adapters.sources.wandb_api import WandbApiRunSource, parse_uri
 from runwise.domain.errors import InvalidInput, MetricNotFound, MissingExtra, RunNotFound, RunwiseError
+from runwise.domain.schema import MetricSchema
 
 
 class RunNotFoundError(ValueError):
@@ -275,3 +276,18 @@ def test_key_from_the_environment_or_netrc(monkeypatch: pytest.MonkeyPatch, tmp_
     netrc.chmod(0o600)
     monkeypatch.setenv("NETRC", str(netrc))
     assert [i.id for i in WandbApiRunSource("ent/proj").list_runs()] == ["r1"]
+
+
+def test_queries_and_best_run_are_pushed_down_through_the_services(source: WandbApiRunSource, api: FakeApi) -> None:
+    """The W&B cloud cannot be reached here: FakeApi stands in at the wandb.Api boundary."""
+    from runwise.services.catalog import Catalog
+    from runwise.services.compare import find_best_run
+    from runwise.services.query import query_runs
+
+    catalog = Catalog([source])
+    result = query_runs(catalog, 'state == "finished"', schema=MetricSchema())
+    assert [m.info.id for m in result.matches] == ["r1"]
+    assert any(call[0] == "runs" and call[1]["filters"] == {"state": "finished"} for call in api.calls)
+    best = find_best_run(catalog, "loss", "min", schema=MetricSchema())
+    assert best.winner.info.id == "r2"
+    assert any(call[0] == "runs" and call[1].get("order") == "+summary_metrics.loss" for call in api.calls)

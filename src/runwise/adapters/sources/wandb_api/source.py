@@ -23,6 +23,7 @@ from runwise.adapters.sources.wandb_api.convert import (
 from runwise.adapters.sources.wandb_api.uri import WandbUri, parse_uri
 from runwise.domain.errors import MetricNotFound
 from runwise.domain.model import MetricSeries, Run, RunInfo
+from runwise.domain.query import Pushdown, to_wandb_filters
 
 DEFAULT_SAMPLES = 2000  # points per key from W&B's server-side sampling
 MAX_PAGE = 1000
@@ -89,6 +90,10 @@ class WandbApiRunSource:
             "listing runs",
         )
         return call(lambda: [run_info(run) for run in _take(runs, limit)], "listing runs")
+
+    def search_runs(self, pushdown: Pushdown, *, project: str | None = None) -> Sequence[RunInfo]:
+        """Runs the server already filtered by the query's simple terms (the caller still checks the whole query)."""
+        return self.list_runs(project=project, filters=to_wandb_filters(pushdown))
 
     def best_run(
         self,
