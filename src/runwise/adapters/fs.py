@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
+
+from runwise.domain.model import RunInfo
+
+T = TypeVar("T")
 
 # Folders that never hold a user's runs, or that belong to another source's layout.
 SKIP_DIRS = frozenset(
@@ -70,3 +75,19 @@ class RealPathResolver:
     def is_within(self, path: str, root: str | os.PathLike[str]) -> bool:
         real, base = os.path.realpath(path), os.path.realpath(root)
         return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def newest_first(
+    items: Iterable[T], info_of: Callable[[T], RunInfo], *, project: str | None = None, limit: int | None = None
+) -> Sequence[RunInfo]:
+    """RunInfos of the discovered items, newest first; an item that cannot be read is passed over."""
+    infos = []
+    for item in items:
+        try:
+            info = info_of(item)
+        except OSError:
+            continue
+        if project is None or info.project == project:
+            infos.append(info)
+    infos.sort(key=lambda i: i.updated_at or i.created_at or 0.0, reverse=True)
+    return infos[:limit] if limit is not None else infos

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from runwise.adapters.fs import file_identity, relative_id, walk
+from runwise.adapters.fs import file_identity, newest_first, relative_id, walk
 from runwise.adapters.sources.jsonl.parser import STEP_KEYS, fix_nonfinite, read_series
 from runwise.domain.errors import InvalidInput, MetricNotFound, RunNotFound
 from runwise.domain.model import MetricSeries, Run, RunInfo
@@ -66,16 +66,7 @@ class JsonlRunSource:
         )
 
     def list_runs(self, *, project: str | None = None, limit: int | None = None) -> Sequence[RunInfo]:
-        infos = []
-        for path in self._files():
-            try:
-                info = self._info(path)
-            except OSError:
-                continue
-            if project is None or info.project == project:
-                infos.append(info)
-        infos.sort(key=lambda i: i.updated_at or 0.0, reverse=True)
-        return infos[:limit] if limit is not None else infos
+        return newest_first(self._files(), self._info, project=project, limit=limit)
 
     def _path(self, run_id: str) -> Path:
         for path in self._files():

@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from runwise.adapters.fs import file_identity
+from runwise.adapters.fs import file_identity, newest_first
 from runwise.adapters.sources.tensorboard.columns import Columns
 from runwise.adapters.sources.tensorboard.discovery import LAYOUTS, RunFolder, discover
 from runwise.adapters.sources.tensorboard.peek import peek
@@ -86,16 +86,7 @@ class TensorBoardRunSource:
         )
 
     def list_runs(self, *, project: str | None = None, limit: int | None = None) -> Sequence[RunInfo]:
-        infos = []
-        for run in self._runs():
-            try:
-                info = self._info(run)
-            except OSError:
-                continue
-            if project is None or info.project == project:
-                infos.append(info)
-        infos.sort(key=lambda i: i.updated_at or 0.0, reverse=True)
-        return infos[:limit] if limit is not None else infos
+        return newest_first(self._runs(), self._info, project=project, limit=limit)
 
     # loading ---------------------------------------------------------------------------------
     def load_run(self, run_id: str) -> Run:

@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from runwise.adapters.fs import file_identity
+from runwise.adapters.fs import file_identity, newest_first
 from runwise.adapters.sources.wandb_local import sidecar
 from runwise.adapters.sources.wandb_local.discovery import RunFolder, by_run_id, find_run_folders
 from runwise.adapters.sources.wandb_local.framing import NotAWandbFile
@@ -57,16 +57,7 @@ class WandbLocalRunSource:
         return folders
 
     def list_runs(self, *, project: str | None = None, limit: int | None = None) -> Sequence[RunInfo]:
-        infos = []
-        for run_id, folders in self._groups().items():
-            try:
-                info = self._info(run_id, folders)
-            except OSError:
-                continue
-            if project is None or info.project == project:
-                infos.append(info)
-        infos.sort(key=lambda i: i.updated_at or i.created_at or 0.0, reverse=True)
-        return infos[:limit] if limit is not None else infos
+        return newest_first(self._groups().items(), lambda group: self._info(*group), project=project, limit=limit)
 
     def _peek(self, folder: RunFolder) -> Peek | None:
         """Head/tail facts of a folder's `.wandb` file, cached until the file changes."""
