@@ -81,6 +81,12 @@ def bootstrap(
     elif sources is None:
         found: list[RunSource] = []
         for root in roots or [settings.dir]:
+            if not Path(root).exists():
+                from runwise.domain.errors import InvalidInput
+
+                raise InvalidInput(
+                    f"{root} does not exist", "point --dir (or RUNWISE_DIR) at a folder with training logs"
+                )
             found.extend(local_sources(Path(root), settings))
         source_list = found
     else:

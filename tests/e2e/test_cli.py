@@ -184,3 +184,35 @@ def test_history_aligns_keys_logged_at_different_rates() -> None:
     for i, step in enumerate(aligned["steps"]):
         assert aligned["columns"]["train/loss"][i] == by_step[step]["train/loss"]
         assert aligned["columns"]["val/loss"][i] == by_step[step]["val/loss"]
+
+
+def test_usage_and_input_errors_from_a_new_user(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli("list", root=tmp_path / "missing")[0] == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert run_cli("list", "--source", "nope")[0] == 2
+    assert "sources here: jsonl" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        run_cli("list", "--limit", "-1")
+    assert "must be 1 or more" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--bogus"], stdout=io.StringIO())
+    err = capsys.readouterr().err
+    assert "(see: runwise --help)" in err and "runwise runwise" not in err
+
+
+def test_help_renders_percent_signs(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"], stdout=io.StringIO())
+    text = " ".join(capsys.readouterr().out.split())
+    assert "val/acc > 80% and config.lr" in text and "option_strings" not in text
+
+
+def test_read_warnings_survive_the_default_budget(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"step": s, "loss": 1.0 / (s + 1), **{f"m{i}": float(i) for i in range(30)}}) for s in range(300)
+    ]
+    (tmp_path / "run.jsonl").write_text("\n".join(lines[:100] + ["{broken"] + lines[100:]) + "\n")
+    code, text = run_cli("run", "run", root=tmp_path)
+    assert code == 0 and "skipped 1 malformed line (first at line 101)" in text
+    code, text = run_cli("--format", "json", "run", "run", root=tmp_path)
+    assert json.loads(text)["warnings"] == ["skipped 1 malformed line (first at line 101)"]

@@ -69,3 +69,21 @@ async def test_mcp_tools_on_real_tracker_runs(source: str, tmp_path: Path) -> No
         ):
             result = await client.call_tool(tool, args)
             assert not result.is_error, (tool, result.content)
+
+
+@pytest.mark.anyio
+async def test_ids_with_slashes_resolve_whatever_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Launchers start MCP servers from anywhere: ids from list_runs (and root-relative paths) must still resolve."""
+    monkeypatch.chdir(tmp_path)
+    app = bootstrap(Settings.load(cwd=tmp_path, env={}, roots=[EXAMPLES]))
+    async with Client(build_server(app), raise_exceptions=True) as client:
+        for ref in ("jsonl:jsonl/baseline", "jsonl/baseline", "tensorboard/wide-mlp", "jsonl/baseline.jsonl"):
+            result = await client.call_tool("health_check", {"run": ref})
+            assert not result.is_error, (ref, result.content)
+        resource = await client.read_resource("runwise://runs/jsonl%2Fbaseline/summary")
+        assert "baseline" in resource.contents[0].text  # type: ignore[union-attr]
+        for outside in ("../../etc/passwd", "/etc/passwd", "jsonl:../../../etc/passwd"):
+            result = await client.call_tool("health_check", {"run": outside})
+            assert result.is_error and "outside the allowed roots" in result.content[0].text  # type: ignore[union-attr]

@@ -77,6 +77,11 @@ def digest(series: MetricSeries, schema: MetricSchema = DEFAULT_SCHEMA, spark_wi
     )
 
 
+def is_internal(key: str) -> bool:
+    """Trackers' own bookkeeping (`_timestamp`, `_runtime`, `_step`): logged, but not a metric to show."""
+    return key.startswith("_")
+
+
 def rank_keys(keys: Iterable[str], schema: MetricSchema = DEFAULT_SCHEMA) -> list[str]:
     """Keys in the order a summary shows them: losses, validation, accuracy, lr, grad norm, the rest."""
 
@@ -113,6 +118,6 @@ def build_summary(
         anomalies=tuple(anomalies),
         recommendations=tuple(recommendations),
         warnings=tuple(run.warnings),
-        total_metrics=sum(1 for s in run.series.values() if len(s)),
+        total_metrics=sum(1 for k, s in run.series.items() if len(s) and not is_internal(k)),
         step=step,
     )

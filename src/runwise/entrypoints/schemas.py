@@ -122,6 +122,7 @@ class RunSummaryOut(BaseModel):
     metrics: list[MetricDigestOut]
     anomalies: list[AnomalyOut]
     recommendations: list[str]
+    warnings: list[str] = Field(default_factory=list, description="problems met while reading the logs (damage, gaps)")
     tokens: int = Field(description="token count of the text rendering")
     as_of_step: int | None = Field(default=None, description="set when REF@STEP asked for the run at a step")
 
@@ -133,6 +134,7 @@ class RunSummaryOut(BaseModel):
             metrics=[MetricDigestOut.of(d) for d in summary.metrics],
             anomalies=[AnomalyOut.of(a) for a in summary.anomalies],
             recommendations=list(summary.recommendations),
+            warnings=list(summary.warnings),
             tokens=tokens,
             as_of_step=summary.step,
         )

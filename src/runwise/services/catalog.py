@@ -73,24 +73,53 @@ class Catalog:
         parsed = parse_ref(ref) if isinstance(ref, str) else ref
         if parsed.is_uri:
             return self._resolve_remote(parsed)
-        self._check_path_ref(parsed)
-        candidates = self.list_runs(source=parsed.source)
+        candidates = self.list_runs(source=parsed.source)  # only runs under the roots are ever listed
         if not candidates:
             where = f" from {parsed.source}" if parsed.source else ""
             raise RunNotFound(f"no runs found{where}", "point --dir (or RUNWISE_DIR) at a folder with training logs")
         if parsed.is_latest:
             return candidates[0]
-        for matcher in (self._by_path, self._by_id, self._by_name, self._by_prefix):
-            matches = matcher(parsed.ref, candidates)
-            if len(matches) == 1:
-                return matches[0]
-            if len(matches) > 1:
-                shown = ", ".join(info.qualified_id for _, info in matches[:MAX_CANDIDATES_SHOWN])
-                raise AmbiguousRun(
-                    f"'{parsed.ref}' matches {len(matches)} runs ({shown})",
-                    "use a longer prefix, the full id or SOURCE:ID",
-                )
+        by_id = self._by_id(parsed.ref, candidates)  # an id shown by list_runs always resolves, slashes or not
+        if len(by_id) == 1:
+            return by_id[0]
+        if self.paths.looks_like_path(parsed.ref):
+            for target in self._path_targets(parsed.ref):
+                found = self._one(parsed.ref, self._by_path(target, candidates))
+                if found is not None:
+                    return found
+        for matcher in (self._by_name, self._by_prefix):
+            found = self._one(parsed.ref, matcher(parsed.ref, candidates))
+            if found is not None:
+                return found
         raise RunNotFound(f"no run matches '{parsed.ref}'", "list runs with: runwise list (or the list_runs tool)")
+
+    @staticmethod
+    def _one(ref: str, matches: list[tuple[RunSource, RunInfo]]) -> tuple[RunSource, RunInfo] | None:
+        """The single match, None for none; several is an error that names a few of them."""
+        if len(matches) > 1:
+            shown = ", ".join(info.qualified_id for _, info in matches[:MAX_CANDIDATES_SHOWN])
+            raise AmbiguousRun(
+                f"'{ref}' matches {len(matches)} runs ({shown})", "use a longer prefix, the full id or SOURCE:ID"
+            )
+        return matches[0] if matches else None
+
+    def _path_targets(self, ref: str) -> list[str]:
+        """Where a path REF may point: as given, and (when relative) inside each root; only targets under the roots.
+
+        A REF that can only point outside the roots (`../../etc/passwd`, a symlink out) is refused.
+        """
+        targets = [self.paths.resolve(ref)]
+        if self.roots is not None and not PurePath(ref).is_absolute():
+            targets += [self.paths.resolve(str(PurePath(root) / ref)) for root in self.roots]
+        if self.roots is None:
+            return targets
+        allowed = [t for t in targets if any(self.paths.is_within(t, root) for root in self.roots)]
+        if not allowed:
+            raise AccessDenied(
+                f"'{ref}' is outside the allowed roots",
+                "ask for a run under " + ", ".join(str(r) for r in self.roots),
+            )
+        return list(dict.fromkeys(allowed))
 
     def load(self, ref: RunRef | str) -> LoadedRun:
         """Load the run a REF names, from cache when its files have not changed."""
@@ -122,20 +151,7 @@ class Catalog:
             return True
         return any(self.paths.is_within(info.path, root) for root in self.roots)
 
-    def _check_path_ref(self, ref: RunRef) -> None:
-        if self.roots is None or not self.paths.looks_like_path(ref.ref):
-            return
-        target = self.paths.resolve(ref.ref)
-        if not any(self.paths.is_within(target, root) for root in self.roots):
-            raise AccessDenied(
-                f"'{ref.ref}' is outside the allowed roots",
-                "ask for a run under " + ", ".join(str(r) for r in self.roots),
-            )
-
-    def _by_path(self, ref: str, candidates: list[tuple[RunSource, RunInfo]]) -> list[tuple[RunSource, RunInfo]]:
-        if not self.paths.looks_like_path(ref):
-            return []
-        target = self.paths.resolve(ref)
+    def _by_path(self, target: str, candidates: list[tuple[RunSource, RunInfo]]) -> list[tuple[RunSource, RunInfo]]:
         exact = [c for c in candidates if c[1].path and self.paths.same(c[1].path, target)]
         if exact:
             return exact

@@ -10,8 +10,10 @@ import attrs
 from runwise.domain.errors import InvalidInput, MetricNotFound
 from runwise.domain.inspect import History, KeyListing, StatsTable, history, list_keys
 from runwise.domain.model import MetricSeries, RunInfo
+from runwise.domain.refs import SOURCE_ALIASES
 from runwise.domain.schema import MetricSchema
 from runwise.domain.series import best, stats
+from runwise.domain.summary import is_internal
 from runwise.services.catalog import Catalog, LoadedRun
 
 DEFAULT_SAMPLES = 40
@@ -27,6 +29,11 @@ def list_runs(
     limit: int | None = 50,
 ) -> list[RunInfo]:
     """Runs of every source, newest first."""
+    if source is not None:
+        source = SOURCE_ALIASES.get(source.lower(), source)
+        known = sorted({s.name for s in catalog.sources})
+        if source not in known:
+            raise InvalidInput(f"no source named '{source}'", "sources here: " + ", ".join(known))
     return [info for _, info in catalog.list_runs(source=source, project=project, state=state, limit=limit)]
 
 
@@ -80,7 +87,7 @@ def get_stats(catalog: Catalog, ref: str, keys_wanted: Sequence[str] | None, sch
     """Min/max/mean/last/best and non-finite counts over every point of each key."""
     loaded = catalog.load(ref)
     series = loaded.run.series
-    chosen = _select(loaded, keys_wanted) if keys_wanted else sorted(series)
+    chosen = _select(loaded, keys_wanted) if keys_wanted else sorted(k for k in series if not is_internal(k))
     rows = tuple(stats(series[k]) for k in chosen)
     roles = {k: schema.role(k) for k in chosen}
     bests = {k: _best(series[k], schema) for k in chosen}

@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--where", metavar="EXPR", help="only runs matching this query expression")
 
     p = sub.add_parser(
-        "query", parents=[common], help='runs matching an expression, e.g. "val/acc > 80% and config.lr < 0.01"'
+        "query", parents=[common], help='runs matching an expression, e.g. "val/acc > 80%% and config.lr < 0.01"'
     )
     p.add_argument("expr", metavar="EXPR")
     p.add_argument("--sort", help="sort key, e.g. -val/acc (descending) or config.lr")

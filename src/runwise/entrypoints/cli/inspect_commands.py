@@ -25,6 +25,16 @@ class _Wire:
 wire = _Wire()
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
 def _keys_arg(text: str) -> list[str]:
     return [k.strip() for k in text.split(",") if k.strip()]
 
@@ -34,7 +44,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--source", help="only runs from this source (jsonl, tensorboard, wandb, ...)")
     p.add_argument("--project", help="only runs of this project")
     p.add_argument("--state", choices=["running", "finished", "crashed", "unknown"])
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=_positive, default=50, help="at most this many runs (default %(default)s)")
 
     sub.add_parser("latest", parents=[common], help="summarise the most recent run")
     p = sub.add_parser("run", parents=[common], help="summarise a run: REF is latest, an id, a name prefix, a path...")
@@ -45,7 +55,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("ref", metavar="REF")
     p.add_argument("-k", "--keys", type=_keys_arg, required=True, help="comma-separated keys")
     p.add_argument(
-        "--samples", type=int, default=inspect_service.DEFAULT_SAMPLES, help="points per key (default %(default)s)"
+        "--samples",
+        type=_positive,
+        default=inspect_service.DEFAULT_SAMPLES,
+        help="points per key (default %(default)s)",
     )
     p.add_argument("--from", dest="start", type=int, help="first step")
     p.add_argument("--to", dest="stop", type=int, help="last step")

@@ -25,7 +25,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as one line and exit code 2 (never a traceback)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_USAGE, f"runwise: error: {message} (see: runwise {self.prog.split()[-1]} --help)\n")
+        command = self.prog.split()[-1]
+        see = "runwise --help" if command == "runwise" else f"runwise {command} --help"
+        self.exit(EXIT_USAGE, f"runwise: error: {message} (see: {see})\n")
 
 
 def _global_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:

@@ -121,8 +121,16 @@ class Tabular:
                 )
             )
         if summary.warnings:
+            # damage found while reading is a fact about the data: it outranks the metrics table
             sections.append(
-                Section("warnings", 5, tuple(self.bullet(w) for w in summary.warnings), header="Read warnings:")
+                Section(
+                    "warnings",
+                    2,
+                    tuple(self.bullet(w) for w in summary.warnings),
+                    header="Read warnings:",
+                    trim_priority=4.6,
+                    more=lambda n: f"+{n} more read warnings",
+                )
             )
         return sections
 
@@ -152,7 +160,7 @@ class Tabular:
         rows = [
             [
                 r.qualified_id,
-                r.name if r.name != r.id else "",
+                r.name,
                 r.state,
                 format_step(r.last_step),
                 format_duration(r.runtime_s),
