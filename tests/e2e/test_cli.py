@@ -211,7 +211,7 @@ def test_read_warnings_survive_the_default_budget(tmp_path: Path) -> None:
     lines = [
         json.dumps({"step": s, "loss": 1.0 / (s + 1), **{f"m{i}": float(i) for i in range(30)}}) for s in range(300)
     ]
-    (tmp_path / "run.jsonl").write_text("\n".join(lines[:100] + ["{broken"] + lines[100:]) + "\n")
+    (tmp_path / "run.jsonl").write_text("\n".join([*lines[:100], "{broken", *lines[100:]]) + "\n")
     code, text = run_cli("run", "run", root=tmp_path)
     assert code == 0 and "skipped 1 malformed line (first at line 101)" in text
     code, text = run_cli("--format", "json", "run", "run", root=tmp_path)
