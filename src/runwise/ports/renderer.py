@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from runwise.domain.aggregate import Aggregation
-from runwise.domain.analysis import Analysis, Health, Stability
-from runwise.domain.budget import Section
-from runwise.domain.compare import BestRun, Comparison
-from runwise.domain.inspect import History, KeyListing, StatsTable
-from runwise.domain.model import RunInfo
-from runwise.domain.summary import RunSummary
+if TYPE_CHECKING:  # annotations only: importing a renderer must not load every domain module
+    from runwise.domain.aggregate import Aggregation
+    from runwise.domain.analysis import Analysis, Health, Stability
+    from runwise.domain.budget import Section
+    from runwise.domain.compare import BestRun, Comparison
+    from runwise.domain.inspect import History, KeyListing, StatsTable
+    from runwise.domain.model import RunInfo
+    from runwise.domain.summary import RunSummary
 
 
 class Renderer(Protocol):

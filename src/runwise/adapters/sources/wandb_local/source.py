@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -13,12 +13,13 @@ from runwise.adapters.fs import file_identity, newest_first
 from runwise.adapters.sources.wandb_local import sidecar
 from runwise.adapters.sources.wandb_local.discovery import RunFolder, by_run_id, find_run_folders
 from runwise.adapters.sources.wandb_local.framing import NotAWandbFile
-from runwise.adapters.sources.wandb_local.merge import Part, merge_parts
 from runwise.adapters.sources.wandb_local.peek import Peek, peek_wandb_file
-from runwise.adapters.sources.wandb_local.reader import read_wandb_file
 from runwise.adapters.sources.wandb_local.records import RunMeta
 from runwise.domain.errors import InvalidInput, MetricNotFound, RunNotFound
 from runwise.domain.model import GitInfo, MetricSeries, Run, RunInfo, RunState
+
+if TYPE_CHECKING:  # the decoders (protobuf, threads) load with the first run read, not with discovery
+    from runwise.adapters.sources.wandb_local.merge import Part
 
 RUNNING_WINDOW_S = 120.0  # no exit record and written this recently: the run is still going
 CONSOLE_TAIL_KEY = "_console_tail"  # Run.summary entry holding the last lines of console output
@@ -129,6 +130,8 @@ class WandbLocalRunSource:
         if all(p.file is None for p in parts) and all(p.side_series is None for p in parts):
             reasons = "; ".join(w for p in parts for w in p.warnings)
             raise InvalidInput(f"cannot read W&B run '{run_id}': {reasons}", "check the run folder's files")
+        from runwise.adapters.sources.wandb_local.merge import merge_parts
+
         merged = merge_parts(parts)
         metas = [p.file.meta for p in parts if p.file is not None]
         last_file = parts[-1].file
@@ -151,6 +154,8 @@ class WandbLocalRunSource:
         file = None
         if folder.wandb_file is not None:
             try:
+                from runwise.adapters.sources.wandb_local.reader import read_wandb_file
+
                 file = read_wandb_file(folder.wandb_file, keys)
             except (OSError, NotAWandbFile) as exc:
                 warnings.append(
@@ -161,6 +166,8 @@ class WandbLocalRunSource:
         side_series = sidecar.history(folder.path) if file is None else None
         if side_series is not None and keys is not None:
             side_series = {k: v for k, v in side_series.items() if k in keys}
+        from runwise.adapters.sources.wandb_local.merge import Part
+
         return Part(
             file=file,
             side_series=side_series or None,
