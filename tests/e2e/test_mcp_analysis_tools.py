@@ -117,6 +117,7 @@ async def test_severity_keeps_that_severity_or_worse(client: Client) -> None:
     result = await call_ok(client, "detect_anomalies", {"run": "small-data", "severity": "critical"})
     out = AnomaliesOut.model_validate(result.structured_content)
     assert out.anomalies == [] and out.status == "warning"  # the run's health does not change with the filter
+    assert out.less_severe == 1 and "No anomalies at this severity (1 less severe: omit severity)." in text_of(result)
     warnings = await call_ok(client, "detect_anomalies", {"run": "small-data", "severity": "warning"})
     assert len(AnomaliesOut.model_validate(warnings.structured_content).anomalies) == 1
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import attrs
@@ -140,9 +140,16 @@ class Run:
     summary: Mapping[str, Any] = attrs.field(factory=dict)
     series: Mapping[str, MetricSeries] = attrs.field(factory=dict)
     warnings: tuple[str, ...] = ()  # problems met while reading (skipped lines, bad records)
+    partial_of: int | None = None  # the whole run's last step, when this is the run cut at an earlier one
 
     def at_step(self, step: int) -> tuple[Run, int]:
-        """The run as it was at `step`: nearest logged step at or before it, and that step."""
+        """The run as it was at `step`: nearest logged step at or before it, and that step.
+
+        The info is cut too, so nothing describes the whole run: the state becomes "unknown" (a finished run was
+        not finished at step 500), `runtime_s` and `updated_at` come from the wall times logged up to the step
+        (None without them), and `partial_of` keeps the whole run's last step. A step at or past the end cuts
+        nothing and returns the run unchanged.
+        """
         used = -1
         cut: dict[str, MetricSeries] = {}
         for key, series in self.series.items():
@@ -155,5 +162,27 @@ class Run:
 
             first = min((s.first_step for s in self.series.values() if s.first_step is not None), default=None)
             raise InvalidInput(f"no step at or before {step} in run {self.info.name} (first logged step: {first})")
-        info = attrs.evolve(self.info, last_step=used)
-        return attrs.evolve(self, info=info, series=cut), used
+        whole = max(s.last_step for s in self.series.values() if s.last_step is not None)
+        if used >= whole:
+            return attrs.evolve(self, info=attrs.evolve(self.info, last_step=used)), used
+        runtime, updated = self._clock_at(cut)
+        info = attrs.evolve(self.info, last_step=used, state="unknown", runtime_s=runtime, updated_at=updated)
+        return attrs.evolve(self, info=info, series=cut, partial_of=whole), used
+
+    def _clock_at(self, cut: Mapping[str, MetricSeries]) -> tuple[float | None, float | None]:
+        """(runtime_s, updated_at) of the cut run from wall times; the whole run's runtime minus the time logged
+        after the cut when the source knows it (its own definition of runtime), else first to last wall time."""
+        cut_walls = _finite_walls(cut.values())
+        walls = _finite_walls(self.series.values())
+        if cut_walls.size == 0 or walls.size == 0:
+            return None, None
+        updated, start, end = float(cut_walls.max()), float(walls.min()), float(walls.max())
+        if self.info.runtime_s is not None:
+            return max(0.0, self.info.runtime_s - (end - updated)), updated
+        return max(0.0, updated - start), updated
+
+
+def _finite_walls(series: Iterable[MetricSeries]) -> NDArray[np.float64]:
+    """Every finite wall time of the series, in one array (empty when none logged any)."""
+    parts = [s.wall_time[np.isfinite(s.wall_time)] for s in series if s.wall_time is not None]
+    return np.concatenate(parts) if parts else np.empty(0)

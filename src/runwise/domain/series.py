@@ -12,6 +12,7 @@ from runwise.domain.model import MetricSeries
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 SPARK_NONFINITE = "×"  # a bucket holding NaN/Inf is shown, never dropped
+TREND_NONFINITE = "×"  # the series ends in NaN/Inf: it has no direction, it has broken
 
 
 @attrs.frozen
@@ -78,6 +79,25 @@ def last_finite(series: MetricSeries) -> tuple[float | None, int | None]:
         return None, None
     i = int(finite[-1])
     return float(series.values[i]), int(series.steps[i])
+
+
+def nonfinite_label(value: float) -> str:
+    """'NaN', 'Inf' or '-Inf'."""
+    return "NaN" if math.isnan(value) else ("Inf" if value > 0 else "-Inf")
+
+
+def nonfinite_tail(series: MetricSeries) -> tuple[str, int] | None:
+    """How a series ends when it ends in NaN/Inf: the label of its last point and the step from which every
+    point is non-finite (None when the last point is finite or there are no points).
+
+    Such a series has no valid last value: its last finite point is stale, from before the run broke.
+    """
+    values = series.values
+    if values.size == 0 or np.isfinite(values[-1]):
+        return None
+    finite = np.flatnonzero(np.isfinite(values))
+    start = int(finite[-1]) + 1 if finite.size else 0
+    return nonfinite_label(float(values[-1])), int(series.steps[start])
 
 
 def best(series: MetricSeries, higher_is_better: bool) -> tuple[float | None, int | None]:
@@ -168,12 +188,15 @@ def _sparkline(values: NDArray[np.float64], width: int) -> str:
 
 
 def trend(series: MetricSeries, tail_fraction: float = 0.2, min_points: int = 5) -> str:
-    """Direction over the trailing part of the run: ↑, ↓, → (flat) or ? (too little finite data).
+    """Direction over the trailing part of the run: ↑, ↓, → (flat), ? (too little finite data), or × when the
+    series ends in NaN/Inf (the finite points before say nothing about where it is now).
 
     The two halves of the tail window are compared: a move counts when it is clear of the noise
     (|t| > 3) and at least 1% of the series' whole range, so SGD noise reads as flat and a loss
     still creeping down reads as falling. Invariant to positive scaling and to shifting steps.
     """
+    if series.values.size and not np.isfinite(series.values[-1]):
+        return TREND_NONFINITE
     values = series.values[np.isfinite(series.values)]
     if values.size < min_points:
         return "?"

@@ -13,7 +13,7 @@ from runwise.domain.inspect import History, KeyListing, StatsTable
 from runwise.domain.model import RunInfo
 from runwise.domain.summary import MetricDigest, RunSummary
 
-Number = float | Literal["NaN", "Infinity", "-Infinity"] | None
+Number = float | str | None  # a float, or "NaN" / "Infinity" / "-Infinity" (JSON has no non-finite numbers)
 
 
 def _num(value: float | None) -> Number:
@@ -68,13 +68,32 @@ class RunInfoOut(BaseModel):
         )
 
 
+class RunRefOut(BaseModel):
+    """Which run an answer is about; the full metadata comes from list_runs and summarize_run."""
+
+    id: str = Field(description="pass SOURCE:ID (or the id) back as `run`")
+    name: str
+    source: str
+    state: Literal["running", "finished", "crashed", "unknown"]
+    last_step: int | None = None
+
+    @classmethod
+    def of(cls, info: RunInfo) -> RunRefOut:
+        return cls(id=info.id, name=info.name, source=info.source, state=info.state, last_step=info.last_step)
+
+
 class MetricDigestOut(BaseModel):
     key: str
     last: Number
     last_step: int | None
     best: Number
     best_step: int | None
-    trend: str = Field(description="↑ rising, ↓ falling, → flat, ? too few points (over the last 20% of the run)")
+    trend: str = Field(
+        description=(
+            "↑ rising, ↓ falling, → flat, ? too few points (over the last 20% of the run), "
+            "× ends in NaN/Inf (no direction: the metric broke)"
+        )
+    )
     sparkline: str
 
     @classmethod
@@ -163,14 +182,14 @@ class KeyGroupOut(BaseModel):
 
 
 class KeyListOut(BaseModel):
-    run: RunInfoOut
+    run: RunRefOut
     total: int
     groups: list[KeyGroupOut]
 
     @classmethod
     def of(cls, listing: KeyListing) -> KeyListOut:
         return cls(
-            run=RunInfoOut.of(listing.run),
+            run=RunRefOut.of(listing.run),
             total=listing.total,
             groups=[
                 KeyGroupOut(
@@ -207,7 +226,7 @@ class AlignedOut(BaseModel):
 
 
 class HistoryOut(BaseModel):
-    run: RunInfoOut
+    run: RunRefOut
     samples: int
     series: list[SeriesOut]
     aligned: AlignedOut | None = None
@@ -215,7 +234,7 @@ class HistoryOut(BaseModel):
     @classmethod
     def of(cls, h: History) -> HistoryOut:
         return cls(
-            run=RunInfoOut.of(h.run),
+            run=RunRefOut.of(h.run),
             samples=h.samples,
             series=[
                 SeriesOut(
@@ -254,7 +273,7 @@ class KeyStatsOut(BaseModel):
 
 
 class StatsOut(BaseModel):
-    run: RunInfoOut
+    run: RunRefOut
     stats: list[KeyStatsOut]
 
     @classmethod
@@ -280,16 +299,16 @@ class StatsOut(BaseModel):
                     best_step=best_step,
                 )
             )
-        return cls(run=RunInfoOut.of(table.run), stats=rows)
+        return cls(run=RunRefOut.of(table.run), stats=rows)
 
 
 class ConfigOut(BaseModel):
-    run: RunInfoOut
+    run: RunRefOut
     config: dict[str, Any]
 
     @classmethod
     def of(cls, info: RunInfo, config: Mapping[str, Any]) -> ConfigOut:
-        return cls(run=RunInfoOut.of(info), config=_jsonable(config))
+        return cls(run=RunRefOut.of(info), config=_jsonable(config))
 
 
 def _jsonable(value: Any) -> Any:

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from runwise.domain.analysis import Analysis, Health, LrAnalysis, Stability
 from runwise.domain.model import RunInfo
-from runwise.entrypoints.schemas import AnomalyOut, Number, RunInfoOut, _num
+from runwise.entrypoints.schemas import AnomalyOut, Number, RunRefOut, _num
 
 
 class LrChangeOut(BaseModel):
@@ -61,20 +61,22 @@ class LrAnalysisOut(BaseModel):
 class AnomaliesOut(BaseModel):
     """Every anomaly episode found on every point of the run, most severe first."""
 
-    run: RunInfoOut
+    run: RunRefOut
     status: Literal["healthy", "warning", "critical"]
     finding: str
     anomalies: list[AnomalyOut]
+    less_severe: int = Field(default=0, description="anomalies left out by the severity filter (status counts them)")
     recommendations: list[str]
     lr: LrAnalysisOut | None = None
 
     @classmethod
     def of(cls, info: RunInfo, analysis: Analysis) -> AnomaliesOut:
         return cls(
-            run=RunInfoOut.of(info),
+            run=RunRefOut.of(info),
             status=analysis.health.status,
             finding=analysis.health.finding,
             anomalies=[AnomalyOut.of(a) for a in analysis.anomalies],
+            less_severe=analysis.less_severe,
             recommendations=list(analysis.recommendations),
             lr=LrAnalysisOut.of(analysis.lr),
         )
@@ -82,7 +84,12 @@ class AnomaliesOut(BaseModel):
 
 class StabilityKeyOut(BaseModel):
     key: str
-    verdict: str = Field(description="stable, noisy, erratic (by late-training CV) or too short")
+    verdict: str = Field(
+        description=(
+            "stable, noisy, erratic (by late-training CV), too short, or 'ends in NaN'/'ends in Inf' when the "
+            "series ends non-finite (the other figures then cover its finite points before that)"
+        )
+    )
     window: int
     cv: Number
     late_cv: Number
@@ -90,18 +97,21 @@ class StabilityKeyOut(BaseModel):
     max_rolling_std: Number
     max_rolling_std_step: int | None
     nonfinite: int
+    nonfinite_from_step: int | None = Field(
+        default=None, description="the step from which the series is NaN/Inf to its end; null if it ends finite"
+    )
 
 
 class StabilityOut(BaseModel):
     """Rolling std and coefficient of variation per key, computed on every point."""
 
-    run: RunInfoOut
+    run: RunRefOut
     keys: list[StabilityKeyOut]
 
     @classmethod
     def of(cls, info: RunInfo, items: list[Stability]) -> StabilityOut:
         return cls(
-            run=RunInfoOut.of(info),
+            run=RunRefOut.of(info),
             keys=[
                 StabilityKeyOut(
                     key=s.key,
@@ -113,6 +123,7 @@ class StabilityOut(BaseModel):
                     max_rolling_std=_num(s.max_std),
                     max_rolling_std_step=s.max_std_step,
                     nonfinite=s.nonfinite,
+                    nonfinite_from_step=s.broken_at,
                 )
                 for s in items
             ],

@@ -12,6 +12,7 @@ from runwise.domain.budget import Section, fit, render_sections
 from runwise.domain.model import Run
 from runwise.domain.numbers import format_step, format_value
 from runwise.domain.schema import MetricSchema
+from runwise.domain.series import TREND_NONFINITE
 from runwise.domain.summary import RunSummary, build_summary, digest, key_metrics
 from runwise.ports.renderer import Renderer
 from runwise.ports.tokens import TokenCounter
@@ -93,7 +94,6 @@ def basic_headline(run: Run, schema: MetricSchema) -> str:
     if keys:
         d = digest(run.series[keys[0]], schema)
         if d.first is not None and d.last is not None:
-            parts.append(
-                f"{d.key} went {format_value(d.first, d.role)} → {format_value(d.last, d.role)} ({d.trend} lately)."
-            )
+            lately = f" ({d.trend} lately)" if d.trend != TREND_NONFINITE else ""  # a NaN ending has no direction
+            parts.append(f"{d.key} went {format_value(d.first, d.role)} → {format_value(d.last, d.role)}{lately}.")
     return " ".join(parts)

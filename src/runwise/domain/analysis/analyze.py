@@ -10,7 +10,7 @@ from runwise.domain.analysis.headline import headline
 from runwise.domain.analysis.health import Health, health
 from runwise.domain.analysis.lr import LrAnalysis
 from runwise.domain.analysis.recommendations import recommendations
-from runwise.domain.anomaly import Anomaly
+from runwise.domain.anomaly import SEVERITY_RANK, Anomaly, Severity
 from runwise.domain.model import Run
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
 
@@ -24,6 +24,16 @@ class Analysis:
     headline: str
     recommendations: tuple[str, ...]
     lr: LrAnalysis | None = None
+    less_severe: int = 0  # anomalies left out by a severity filter (`at_least`); health still counts them
+
+    def at_least(self, severity: Severity | None) -> Analysis:
+        """The analysis with only anomalies of `severity` or worse, counting the ones left out so a view can say
+        that something less severe exists (health and recommendations still speak of the whole run)."""
+        if severity is None:
+            return self
+        floor = SEVERITY_RANK[severity]
+        kept = tuple(a for a in self.anomalies if SEVERITY_RANK[a.severity] >= floor)
+        return attrs.evolve(self, anomalies=kept, less_severe=self.less_severe + len(self.anomalies) - len(kept))
 
 
 def analyze(run: Run, schema: MetricSchema = DEFAULT_SCHEMA) -> Analysis:

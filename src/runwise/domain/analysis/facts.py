@@ -11,11 +11,12 @@ from typing import Any
 import numpy as np
 
 from runwise.domain.analysis.keys import KeyRoles
+from runwise.domain.analysis.windows import end_level
 from runwise.domain.model import MetricSeries, Run
 from runwise.domain.numbers import format_step, format_value
 from runwise.domain.roles import Role
 from runwise.domain.schema import MetricSchema
-from runwise.domain.series import best, trend
+from runwise.domain.series import best, nonfinite_label, trend
 
 TREND_WORDS = {"↓": "falling", "↑": "rising", "→": "flat"}
 _PLANNED_STEPS = (
@@ -44,12 +45,18 @@ def planned_steps(config: Mapping[str, Any]) -> int | None:
 
 
 def progress_sentence(run: Run) -> str:
-    """How far training got: 'Training reached step 1,999 of 10,000 (20%), crashed.'"""
+    """How far training got: 'Training reached step 1,999 of 10,000 (20%), crashed.'
+
+    For the run as it was at a step (REF@STEP) nothing is said about how it ended, only that the log goes on:
+    'As of step 500 (the log goes on to step 1,999).'
+    """
     at = last_step(run)
     if at is None:
         return "No steps logged."
     planned = planned_steps(run.config)
     of = f" of {format_step(planned)} ({at / planned:.0%})" if planned and planned >= at else ""
+    if run.partial_of is not None:
+        return f"As of step {format_step(at)}{of} (the log goes on to step {format_step(run.partial_of)})."
     state = run.info.state
     if state == "running":
         return f"Running, at step {format_step(at)}{of}."
@@ -61,18 +68,14 @@ def _value(v: float, role: Role, schema: MetricSchema, key: str) -> str:
     return format_value(v, role, percent=schema.is_percent(key))
 
 
-def _level(values: np.ndarray, at_end: bool) -> float:
-    """The value at one end of a series: the median of its first 3 points or of its last 5%, so one noisy batch
-    does not stand for the level (only the very first points are "the start": a loss falls fast at first)."""
-    if values.size < 20:
-        return float(values[-1] if at_end else values[0])
-    if not at_end:
-        return float(np.median(values[:3]))
-    return float(np.median(values[-max(1, values.size // 20) :]))
-
-
 def metric_phrase(series: MetricSeries, role: Role, schema: MetricSchema) -> str | None:
-    """'train/loss 2.3→0.21 (flat lately)' or 'val/loss best 0.12 at step 900, now 0.13 and rising'."""
+    """'train/loss 2.3→~0.21 (smoothed, flat lately)' or 'val/loss best 0.12 at step 900, now 0.13 and rising'.
+
+    Every figure is either a logged point, as the metrics table shows it (the first value, a best, a last
+    value), or marked: a noisy training curve's level at the end is the median of its last points, shown as
+    "~0.21 (smoothed)", because the last batch alone can sit far from it and would contradict the table's
+    raw last value without saying why.
+    """
     finite = np.isfinite(series.values)
     if not finite.any():
         return None
@@ -87,14 +90,19 @@ def metric_phrase(series: MetricSeries, role: Role, schema: MetricSchema) -> str
     if role in (Role.VAL_LOSS, Role.VAL_ACCURACY) and direction is not None:
         b, b_step = best(series, direction)
         last_step = int(series.steps[np.flatnonzero(finite)[-1]])
-        now = "NaN" if ends_bad else _value(float(values[-1]), role, schema, key)
+        now = nonfinite_label(float(series.values[-1])) if ends_bad else _value(float(values[-1]), role, schema, key)
         if b is not None and b_step is not None and (b_step != last_step or ends_bad):
             return f"{key} best {_value(b, role, schema, key)} at step {format_step(b_step)}, now {now}{tail}"
         return f"{key} {now}, its best{tail}"
-    smooth = role in (Role.LOSS, Role.ACCURACY)
-    first = _level(values, False) if smooth else float(values[0])
-    last = "NaN" if ends_bad else _value(_level(values, True) if smooth else float(values[-1]), role, schema, key)
-    return f"{key} {_value(first, role, schema, key)}→{last}{lately}"
+    first = _value(float(values[0]), role, schema, key)
+    if ends_bad:
+        return f"{key} {first}→{nonfinite_label(float(series.values[-1]))}"
+    raw_last = _value(float(values[-1]), role, schema, key)
+    level = _value(end_level(values), role, schema, key) if role in (Role.LOSS, Role.ACCURACY) else raw_last
+    if level == raw_last:
+        return f"{key} {first}→{raw_last}{lately}"
+    notes = ", ".join(["smoothed", *([f"{word} lately"] if word else [])])
+    return f"{key} {first}→~{level} ({notes})"
 
 
 def key_phrases(run: Run, keys: KeyRoles, schema: MetricSchema, limit: int = 3) -> list[str]:

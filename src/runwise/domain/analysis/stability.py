@@ -15,6 +15,7 @@ import numpy as np
 
 from runwise.domain.analysis.windows import FloatArray, IntArray, finite_points, rolling_mean_std
 from runwise.domain.model import MetricSeries
+from runwise.domain.series import nonfinite_tail
 
 LATE_FRACTION = 0.2
 STABLE_CV = 0.05
@@ -41,7 +42,8 @@ class Stability:
     steps: IntArray  # step at the end of each rolling window
     rolling_std: FloatArray
     rolling_cv: FloatArray  # NaN where the window mean is 0
-    label: str  # "stable", "noisy", "erratic" by late CV, or "too short"
+    label: str  # "stable", "noisy", "erratic" by late CV, "too short", or "ends in NaN" / "ends in Inf"
+    broken_at: int | None = None  # the step from which the series is non-finite to its end
 
 
 def default_window(n: int) -> int:
@@ -56,7 +58,19 @@ def _ratio(num: float, den: float) -> float | None:
 
 
 def stability(series: MetricSeries, window: int | None = None) -> Stability:
-    """Rolling std and CV of every finite point, overall figures and the late-training CV."""
+    """Rolling std and CV of every finite point, overall figures and the late-training CV.
+
+    A series that ends in NaN/Inf is labelled by that ending ("ends in NaN"), not by the noise of the finite
+    points before it: a run that blew up is not "noisy".
+    """
+    measured = _stability(series, window)
+    tail = nonfinite_tail(series)
+    if tail is None:
+        return measured
+    return attrs.evolve(measured, label=f"ends in {tail[0]}", broken_at=tail[1])
+
+
+def _stability(series: MetricSeries, window: int | None) -> Stability:
     steps, values = finite_points(series)
     n = values.size
     nonfinite = int(series.values.size - n)

@@ -125,6 +125,15 @@ def diff_noise(values: FloatArray) -> float:
     return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2.0))
 
 
+def end_level(values: FloatArray) -> float:
+    """The level a series ends at: the median of its last 5% (at least one point), so one noisy batch does not
+    stand for it; a short series (under 20 points) ends at its last point. One definition, so the headline and
+    the detectors quote the same figure for "where the training loss ended"."""
+    if values.size < 20:
+        return float(values[-1])
+    return float(np.median(values[-max(1, values.size // 20) :]))
+
+
 def median_between(steps: IntArray, values: FloatArray, lo: float, hi: float) -> float | None:
     """Median of the points with lo <= step <= hi, or None when there are none."""
     a = int(np.searchsorted(steps, lo, side="left"))

@@ -29,18 +29,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def cmd_anomalies(ctx: Context) -> int:
-    import attrs
-
-    from runwise.domain.anomaly import SEVERITY_RANK
     from runwise.services.analysis import analyze_run
 
     result = analyze_run(ctx.app.catalog, ctx.args.ref, ctx.app.schema)
-    analysis = result.analysis
-    if ctx.args.severity:
-        floor = SEVERITY_RANK[ctx.args.severity]
-        analysis = attrs.evolve(
-            analysis, anomalies=tuple(a for a in analysis.anomalies if SEVERITY_RANK[a.severity] >= floor)
-        )
+    analysis = result.analysis.at_least(ctx.args.severity)
 
     def model() -> Any:
         from runwise.entrypoints.schemas_analysis import AnomaliesOut

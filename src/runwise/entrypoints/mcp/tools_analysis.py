@@ -7,14 +7,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-import attrs
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 from pydantic import BaseModel, ConfigDict, Field
 
 from runwise.bootstrap import Runwise
 from runwise.domain.analysis import THRESHOLD_DEFAULTS
-from runwise.domain.anomaly import SEVERITY_RANK
 from runwise.entrypoints.mcp import views_analysis
 from runwise.entrypoints.mcp.state import ServerState
 from runwise.entrypoints.mcp.toolkit import Budget, KeyName, Roots, RunArg, answer, reply, unique
@@ -62,11 +60,7 @@ async def detect_anomalies(
 
     def work(app: Runwise) -> CallToolResult:
         result = analyze_run(app.catalog, run, app.schema)
-        analysis = result.analysis
-        if severity is not None:
-            floor = SEVERITY_RANK[severity]
-            kept = tuple(a for a in analysis.anomalies if SEVERITY_RANK[a.severity] >= floor)
-            analysis = attrs.evolve(analysis, anomalies=kept)
+        analysis = result.analysis.at_least(severity)
         text = views_analysis.anomalies_text(
             result.info, analysis, result.step, renderer=app.renderer("mcp"), counter=app.tokens, budget=token_budget
         )

@@ -16,9 +16,13 @@ class AnalysisViews(Tabular):
 
     def anomalies(self, info: RunInfo, analysis: Analysis, step: int | None = None) -> str:
         lines = [self.run_line(info, step), f"{self.severity(analysis.health.status)}: {analysis.health.finding}"]
+        drop = self.hint("drop --severity", "omit severity")
         if analysis.anomalies:
-            lines.append(f"Anomalies ({len(analysis.anomalies)}):")
+            hidden = f"; {analysis.less_severe} less severe: {drop}" if analysis.less_severe else ""
+            lines.append(f"Anomalies ({len(analysis.anomalies)}{hidden}):")
             lines += [self.bullet(self.anomaly(a)) for a in analysis.anomalies]
+        elif analysis.less_severe:
+            lines.append(f"No anomalies at this severity ({analysis.less_severe} less severe: {drop}).")
         else:
             lines.append("No anomalies.")
         if analysis.lr is not None:
@@ -45,14 +49,24 @@ class AnalysisViews(Tabular):
                 format_number(s.late_std) if s.late_std is not None else "—",
                 f"{format_number(s.max_std)} ({format_step(s.max_std_step)})" if s.max_std is not None else "—",
                 str(s.window),
+                _nonfinite(s),
             ]
             for s in items
         ]
-        header = ["key", "verdict", "CV", "late CV", "late noise (std)", "max rolling std (step)", "window"]
+        header = [
+            "key", "verdict", "CV", "late CV", "late noise (std)", "max rolling std (step)", "window", "non-finite",
+        ]  # fmt: skip
         return "\n".join([self.run_line(info), *self.table(header, rows)])
 
     def health(self, info: RunInfo, health: Health) -> str:
         return f"{info.name} · {self.severity(health.status)}: {health.finding}"
+
+
+def _nonfinite(s: Stability) -> str:
+    """'1,307 (from 693)' when the series ends non-finite, else the count; the figures left of it cover finite
+    points only."""
+    count = f"{s.nonfinite:,}"
+    return f"{count} (from {format_step(s.broken_at)})" if s.broken_at is not None else count
 
 
 def _ratio(value: float | None) -> str:

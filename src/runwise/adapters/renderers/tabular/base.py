@@ -142,7 +142,7 @@ class Tabular:
             best = "—"
         trend = f"{d.trend} {d.sparkline}".strip()
         if d.nonfinite:
-            trend += f" ({d.nonfinite} non-finite)"
+            trend += f" ({d.nonfinite:,} non-finite)"
         return [d.key, last, best, trend]
 
     def anomaly(self, a: Anomaly) -> str:
@@ -177,7 +177,7 @@ class Tabular:
                 merged.setdefault((k.count, k.first_step, k.last_step), []).append(k)
             for (count, first, last), members in merged.items():
                 names = ", ".join(
-                    _short(k.key, group.prefix) + (f" ({k.nonfinite} non-finite)" if k.nonfinite else "")
+                    _short(k.key, group.prefix) + (f" ({k.nonfinite:,} non-finite)" if k.nonfinite else "")
                     for k in members
                 )
                 span = f"{count:,} pts, steps {format_step(first)}–{format_step(last)}" if count else "no points"
@@ -229,9 +229,9 @@ class Tabular:
                 [
                     st.key,
                     f"{st.count:,}",
-                    str(st.nonfinite)
-                    if not st.first_nonfinite_step
-                    else f"{st.nonfinite} (from {format_step(st.first_nonfinite_step)})",
+                    f"{st.nonfinite:,}"
+                    if st.first_nonfinite_step is None
+                    else f"{st.nonfinite:,} (from {format_step(st.first_nonfinite_step)})",
                     _with_step(format_value(st.min, role), st.min_step),
                     _with_step(format_value(st.max, role), st.max_step),
                     format_value(st.mean, role),

@@ -121,8 +121,13 @@ def detect_divergence(
         change = (values[p] - best_before) / abs(best_before) if best_before else None
         amount = f" ({percent(change)})" if change is not None else ""
         verb = "fell" if higher_is_better else "rose"
+        # the bar is a running best of block medians: called "smoothed" unless a logged point reached it
+        raw_best = float(np.min(x[: max(s, 1)]))
+        raw_best = -raw_best if higher_is_better else raw_best
+        best_word = "best" if fmt(raw_best, role) == fmt(best_before, role) else "smoothed best"
         message = (
-            f"{series.key} diverged from step {step(steps[onset])}: {verb} from its best {fmt(best_before, role)} "
+            f"{series.key} diverged from step {step(steps[onset])}: {verb} from its {best_word} "
+            f"{fmt(best_before, role)} "
             f"to {fmt(values[p], role)}{amount} by step {step(steps[p])}, {tail}"
         )
         out.append(

@@ -40,7 +40,7 @@ def detect_nan_inf(series: MetricSeries, role: Role = Role.OTHER) -> list[Anomal
     persists = bool(bad[-1])
     first_step, last_step = int(series.steps[first]), int(series.steps[last])
     if count == values.size:
-        text = f"{series.key} has no finite value ({count} point{'s' if count > 1 else ''})"
+        text = f"{series.key} has no finite value ({count:,} point{'s' if count > 1 else ''})"
     elif persists:
         good = np.flatnonzero(~bad)
         tail = int(good[-1]) + 1
@@ -48,7 +48,7 @@ def detect_nan_inf(series: MetricSeries, role: Role = Role.OTHER) -> list[Anomal
         earlier = f", first at step {format_step(first_step)}" if tail != first else ""
         text = (
             f"{tail_label} in {series.key} from step {format_step(int(series.steps[tail]))} to the end "
-            f"({count} points{earlier}); last finite {format_value(float(values[good[-1]]), role)} "
+            f"({count:,} points{earlier}); last finite {format_value(float(values[good[-1]]), role)} "
             f"at step {format_step(int(series.steps[good[-1]]))}"
         )
     else:
@@ -58,7 +58,7 @@ def detect_nan_inf(series: MetricSeries, role: Role = Role.OTHER) -> list[Anomal
             if count == 1
             else f"steps {format_step(first_step)}–{format_step(last_step)}"
         )
-        text = f"{kinds} in {series.key} at {count} point{'s' if count > 1 else ''} ({where}), finite again after"
+        text = f"{kinds} in {series.key} at {count:,} point{'s' if count > 1 else ''} ({where}), finite again after"
     return [
         Anomaly(
             kind="nan_inf",

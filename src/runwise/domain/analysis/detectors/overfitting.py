@@ -15,7 +15,7 @@ import numpy as np
 
 from runwise.domain.analysis.detectors.common import fmt, percent, step
 from runwise.domain.analysis.thresholds import Thresholds
-from runwise.domain.analysis.windows import diff_noise, finite_points, median_between
+from runwise.domain.analysis.windows import diff_noise, end_level, finite_points, median_between
 from runwise.domain.anomaly import Anomaly, Severity
 from runwise.domain.model import MetricSeries
 from runwise.domain.roles import Role
@@ -23,7 +23,11 @@ from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
 
 
 def _train_levels(train: MetricSeries, vsteps: np.ndarray, best_i: int, tail: int) -> tuple[float, float] | None:
-    """Training loss around the validation best and over the validation's final stretch."""
+    """Training loss around the validation best and over the validation's final stretch.
+
+    When validation runs to the end of training, the final level is the training loss's end level, the figure
+    the headline quotes, so one run does not show two "final" training losses.
+    """
     ts, tv = finite_points(train)
     if tv.size < 3:
         return None
@@ -31,7 +35,10 @@ def _train_levels(train: MetricSeries, vsteps: np.ndarray, best_i: int, tail: in
     spacing = float(np.median(np.diff(vsteps))) if vsteps.size > 1 else 0.0
     half = max(0.02 * span, spacing / 2)
     at_best = median_between(ts, tv, vsteps[best_i] - half, vsteps[best_i] + half)
-    at_end = median_between(ts, tv, vsteps[-tail] - half, vsteps[-1] + half)
+    if vsteps[-1] + half >= ts[-1]:
+        at_end: float | None = end_level(tv)
+    else:
+        at_end = median_between(ts, tv, vsteps[-tail] - half, vsteps[-1] + half)
     if at_best is None or at_end is None:
         return None
     return at_best, at_end
@@ -74,13 +81,16 @@ def detect_overfitting(
     best_value, end_value = float(vvalues[best_i]), (-end_level if higher_is_better else end_level)
     verb = "fell" if higher_is_better else "rose"
     change = f" ({percent((end_value - best_value) / abs(best_value))})" if best_value else ""
+    # the end figure is a median of the last points: marked "~" unless it is the last logged value
+    end_text = fmt(end_value, val_role)
+    end_text = end_text if end_text == fmt(vvalues[-1], val_role) else f"~{end_text}"
     message = (
         f"{val.key} best {fmt(best_value, val_role)} at step {step(vsteps[best_i])}, then {verb} to "
-        f"{fmt(end_value, val_role)}{change} by step {step(vsteps[-1])}"
+        f"{end_text}{change} by step {step(vsteps[-1])}"
     )
     severity: Severity = "info"
     if train is not None and levels is not None:
-        message += f" while {train.key} kept falling ({fmt(levels[0], Role.LOSS)}→{fmt(levels[1], Role.LOSS)})"
+        message += f" while {train.key} kept falling (smoothed {fmt(levels[0], Role.LOSS)}→{fmt(levels[1], Role.LOSS)})"
         if not higher_is_better:
             gap_best, gap_end = best_value - levels[0], end_value - levels[1]
             message += f"; gap {fmt(gap_best, Role.LOSS)}→{fmt(gap_end, Role.LOSS)}"

@@ -115,7 +115,7 @@ def detect_loss_spikes(
             size_text = f"{times(values[p] / level)} the level {fmt(level, role)} before it"
         else:
             size_text = f"level before it {fmt(level, role)}"
-        lasting = f", {e - s + 1} points long" if e > s else ""
+        lasting = f", {e - s + 1:,} points long" if e > s else ""
         back = _recovery(x, e, float(base[p]) + th.spike_min_rise * float(scale[p]))
         recovered_text = (
             f"back near its level by step {step(steps[back])}"
