@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from runwise.domain.aggregate import Aggregation
 from runwise.domain.compare import BestRun, Comparison
 from runwise.domain.stats import Estimate
-from runwise.entrypoints.schemas import Number, RunInfoOut, _jsonable, _num
+from runwise.entrypoints.schemas import Number, RunRefOut, _jsonable, _num
 
 
 class ValueAtStepOut(BaseModel):
@@ -35,7 +35,7 @@ class ConfigDifferenceOut(BaseModel):
 class ComparisonOut(BaseModel):
     """Runs side by side at their last (or a requested) step."""
 
-    runs: list[RunInfoOut]
+    runs: list[RunRefOut]
     requested_steps: list[int | None]
     keys: list[KeyComparisonOut]
     total_keys: int
@@ -54,7 +54,7 @@ class ComparisonOut(BaseModel):
                 for e in cmp.config_diff.entries
             ]
         return cls(
-            runs=[RunInfoOut.of(c.info) for c in cmp.runs],
+            runs=[RunRefOut.of(c.info) for c in cmp.runs],
             requested_steps=[c.requested_step for c in cmp.runs],
             keys=[
                 KeyComparisonOut(
@@ -74,7 +74,7 @@ class ComparisonOut(BaseModel):
 
 
 class RankedRunOut(BaseModel):
-    run: RunInfoOut
+    run: RunRefOut
     value: Number
     step: int
 
@@ -93,7 +93,7 @@ class BestRunOut(BaseModel):
     @classmethod
     def of(cls, result: BestRun, limit: int = 20) -> BestRunOut:
         def ranked(r: Any) -> RankedRunOut:
-            return RankedRunOut(run=RunInfoOut.of(r.info), value=_num(r.value), step=r.step)
+            return RankedRunOut(run=RunRefOut.of(r.info), value=_num(r.value), step=r.step)
 
         return cls(
             metric=result.metric,
@@ -107,7 +107,7 @@ class BestRunOut(BaseModel):
 
 
 class QueryMatchOut(BaseModel):
-    run: RunInfoOut
+    run: RunRefOut
     values: dict[str, Any] = Field(description="the values the expression read for this run")
 
 
@@ -119,6 +119,7 @@ class QueryResultOut(BaseModel):
     scanned: int
     matches: list[QueryMatchOut]
     unknown_metrics: list[str] = Field(default_factory=list, description="keys no run logs: likely typos")
+    hints: list[str] = Field(default_factory=list, description="likely mistakes in the expression, e.g. 80 for 80%")
 
     @classmethod
     def of(cls, result: Any) -> QueryResultOut:
@@ -127,9 +128,10 @@ class QueryResultOut(BaseModel):
             matched=result.matched,
             scanned=result.scanned,
             matches=[
-                QueryMatchOut(run=RunInfoOut.of(m.info), values=_jsonable(dict(m.values))) for m in result.matches
+                QueryMatchOut(run=RunRefOut.of(m.info), values=_jsonable(dict(m.values))) for m in result.matches
             ],
             unknown_metrics=list(result.unknown_metrics),
+            hints=list(result.hints),
         )
 
 
@@ -152,6 +154,10 @@ class RunGroupOut(BaseModel):
     runs: list[str]
     final: EstimateOut | None
     best: EstimateOut | None
+    no_final: list[str] = Field(
+        default_factory=list,
+        description="runs left out of the final estimate and why, e.g. 'lr-too-high ends in NaN at step 700'",
+    )
 
 
 class AggregationOut(BaseModel):
@@ -160,6 +166,9 @@ class AggregationOut(BaseModel):
     metric: str
     group_by: str | None
     confidence: float
+    ci_clipped_to: list[float] | None = Field(
+        default=None, description="[low, high] the intervals were clipped to (a fraction: [0, 1]); null if none"
+    )
     groups: list[RunGroupOut]
 
     @classmethod
@@ -168,12 +177,14 @@ class AggregationOut(BaseModel):
             metric=agg.metric,
             group_by=agg.group_by,
             confidence=agg.confidence,
+            ci_clipped_to=list(agg.bounds) if agg.bounds is not None else None,
             groups=[
                 RunGroupOut(
                     label=g.label,
                     runs=[m.info.name for m in g.members],
                     final=EstimateOut.of(g.final),
                     best=EstimateOut.of(g.best),
+                    no_final=list(g.notes),
                 )
                 for g in agg.groups
             ],

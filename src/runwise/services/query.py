@@ -27,6 +27,7 @@ from runwise.domain.query import (
     needed_metrics,
     parse_query,
     parse_value,
+    percent_suspects,
     referenced_values,
     to_pushdown,
     validate,
@@ -61,6 +62,7 @@ class QueryResult:
     pushdown: Pushdown = attrs.field(factory=Pushdown)
     unknown_metrics: tuple[str, ...] = ()  # keys no loaded run logs: likely typos
     errors: tuple[tuple[str, str], ...] = ()  # (run name, why it could not be read)
+    hints: tuple[str, ...] = ()  # likely mistakes in the query, one sentence each ("did you mean 80%?")
 
 
 @attrs.frozen
@@ -195,7 +197,20 @@ def query_runs(
         pushdown=pushdown,
         unknown_metrics=_unknown_metrics(query, rows),
         errors=tuple(loads.errors),
+        hints=_percent_hints(query, rows),
     )
+
+
+def _percent_hints(query: Query, rows: Sequence[RunRow]) -> tuple[str, ...]:
+    """'val/acc is a fraction (0–1): did you mean 80%?' when every loaded run that logs the metric logs a fraction."""
+    out: list[str] = []
+    for metric, const in percent_suspects(query):
+        seen = [row.is_fraction(metric.key) for row in rows if row.loaded]
+        known = [f for f in seen if f is not None]
+        hint = f"{metric.key} is a fraction (0–1): did you mean {value_text(const)}%?"
+        if known and all(known) and hint not in out:
+            out.append(hint)
+    return tuple(out)
 
 
 def _sorted(rows: Sequence[RunRow], node: Value, descending: bool) -> list[RunRow]:

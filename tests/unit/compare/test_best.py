@@ -61,8 +61,9 @@ def test_where_matching_nothing_says_so(catalog: Catalog) -> None:
 
 
 def test_metric_without_direction_needs_max_or_min(catalog: Catalog, sweep: list[Trained]) -> None:
-    with pytest.raises(InvalidInput, match="pass --max or --min"):
+    with pytest.raises(InvalidInput, match=r"higher \(max\) or lower \(min\)") as caught:
         find_best_run(catalog, "train/lr")
+    assert "--max" not in str(caught.value) and "direction=" not in str(caught.value)  # each interface says how
     assert find_best_run(catalog, "train/lr", direction="max").winner.value == max(t.lr for t in sweep)
 
 
@@ -92,7 +93,7 @@ def test_nonfinite_runs_are_skipped_with_a_reason(sweep_runs) -> None:
     assert ("diverged", "does not log it") in best_run([*sweep_runs, no_key], "val/loss").skipped
 
 
-def test_last_mode_ignores_a_trailing_nan(sweep_runs) -> None:
+def test_last_mode_ranks_a_trailing_nan_after_every_scored_run(sweep_runs) -> None:
     import attrs
 
     from runwise.domain.model import MetricSeries
@@ -101,7 +102,10 @@ def test_last_mode_ignores_a_trailing_nan(sweep_runs) -> None:
         sweep_runs[0], series={"val/acc": MetricSeries("val/acc", [0, 10, 20], [0.5, 0.99, float("nan")])}
     )
     result = best_run([run, *sweep_runs[1:]], "val/acc")
-    assert result.winner.info.name == run.info.name and result.winner.step == 10
+    assert run.info.name not in [r.info.name for r in result.ranking]  # 0.99 is from before it broke
+    assert (run.info.name, "ends in NaN at step 20") in result.skipped
+    by_best = best_run([run, *sweep_runs[1:]], "val/acc", mode="best")  # the best it reached is still a fact
+    assert by_best.winner.info.name == run.info.name and by_best.winner.step == 10
 
 
 def test_unreadable_run_is_skipped_with_its_read_error(sweep_runs) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runwise.domain.compare.best import BestRun, Mode, RankedRun, best_run, metric_direction, score
+from runwise.domain.compare.best import BestRun, DirectionUnknown, Mode, RankedRun, best_run, metric_direction, score
 from runwise.domain.compare.comparison import (
     Comparison,
     KeyComparison,
@@ -27,6 +27,7 @@ __all__ = [
     "Comparison",
     "ConfigDiff",
     "ConfigDiffEntry",
+    "DirectionUnknown",
     "KeyComparison",
     "KeyValue",
     "Mode",

@@ -1,4 +1,8 @@
-"""The best run for one metric: direction from the caller or the metric's role, by last or best value."""
+"""The best run for one metric: direction from the caller or the metric's role, by last or best value.
+
+A run whose metric ends in NaN/Inf has no valid last value. Ranked by last value it comes after every scored
+run, in `skipped`, with the reason ("ends in NaN at step 700"), never by its stale last finite point.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,14 @@ from collections.abc import Sequence
 from typing import Literal
 
 import attrs
+import numpy as np
 
 from runwise.domain.errors import InvalidInput, MetricNotFound
 from runwise.domain.model import Run, RunInfo
+from runwise.domain.numbers import format_step
 from runwise.domain.roles import Role
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
-from runwise.domain.series import best, last_finite
+from runwise.domain.series import best, last_finite, nonfinite_tail
 
 Mode = Literal["last", "best"]
 
@@ -37,32 +43,63 @@ class BestRun:
     mode: Mode
     winner: RankedRun
     ranking: tuple[RankedRun, ...]
-    skipped: tuple[tuple[str, str], ...]  # (run name, reason)
+    skipped: tuple[tuple[str, str], ...]  # (run name, reason), after the ranking: ends in NaN, does not log it...
     percent: bool = False  # the schema shows this metric as a percent
 
 
+class DirectionUnknown(InvalidInput):
+    """Neither the caller nor the metric's role says whether higher or lower is better.
+
+    The hint is neutral; each interface restates it in its own terms (`--max`, `direction='max'`) with `hinted`.
+    """
+
+    def __init__(self, metric: str, hint: str = "say whether higher (max) or lower (min) is better") -> None:
+        self.metric = metric
+        super().__init__(
+            f"cannot tell whether higher or lower '{metric}' is better", f"{hint}, or set it in the metric schema"
+        )
+
+    def hinted(self, hint: str) -> DirectionUnknown:
+        """The same error with an interface's own words for choosing the direction."""
+        return DirectionUnknown(self.metric, hint)
+
+
 def metric_direction(metric: str, higher_is_better: bool | None, schema: MetricSchema) -> tuple[bool, bool]:
-    """(higher_is_better, inferred). Raises InvalidInput when neither the caller nor the role decides."""
+    """(higher_is_better, inferred). Raises DirectionUnknown when neither the caller nor the role decides."""
     if higher_is_better is not None:
         return higher_is_better, False
     inferred = schema.direction(metric)
     if inferred is None:
-        raise InvalidInput(
-            f"cannot tell whether higher or lower '{metric}' is better",
-            "pass --max or --min (direction='max' or 'min'), or set it in the metric schema",
-        )
+        raise DirectionUnknown(metric)
     return inferred, True
 
 
 def score(run: Run, metric: str, higher_is_better: bool, mode: Mode) -> tuple[float, int] | None:
-    """The run's (value, step) for the metric in this mode, or None when it has no finite value."""
+    """The run's (value, step) for the metric in this mode, or None when it has none.
+
+    A series that ends in NaN/Inf has no last value: its last finite point is from before the run broke, and
+    ranking by it would put a blown-up run among healthy ones. Its best value reached is still a fact.
+    """
     series = run.series.get(metric)
     if series is None:
+        return None
+    if mode == "last" and nonfinite_tail(series) is not None:
         return None
     value, step = last_finite(series) if mode == "last" else best(series, higher_is_better)
     if value is None or step is None:
         return None
     return value, step
+
+
+def unscored_reason(run: Run, metric: str) -> str:
+    """Why a run has no score for the metric: 'does not log it', 'ends in NaN at step 700', 'has no finite value'."""
+    series = run.series.get(metric)
+    if series is None:
+        return "does not log it"
+    tail = nonfinite_tail(series)
+    if tail is not None and np.isfinite(series.values).any():
+        return f"ends in {tail[0]} at step {format_step(tail[1])}"
+    return "has no finite value"
 
 
 def best_run(
@@ -82,15 +119,17 @@ def best_run(
     ranked: list[RankedRun] = []
     skipped: list[tuple[str, str]] = []
     for run in runs:
-        if metric not in run.series:
-            skipped.append((run.info.name, "does not log it"))
-            continue
         scored = score(run, metric, direction, mode)
         if scored is None:
-            skipped.append((run.info.name, "has no finite value"))
+            skipped.append((run.info.name, unscored_reason(run, metric)))
             continue
         ranked.append(RankedRun(run.info, scored[0], scored[1]))
     if not ranked:
+        if mode == "last" and any(why.startswith("ends in") for _, why in skipped):
+            raise MetricNotFound(
+                f"no run has a valid last value for '{metric}': " + "; ".join(f"{n} {why}" for n, why in skipped[:3]),
+                "rank by the best value reached instead (--best, or mode='best')",
+            )
         raise MetricNotFound(f"no run has a finite value for '{metric}'", _suggest(metric, runs))
     # stable sort: ties keep the caller's order (the catalog lists newest first)
     ranked.sort(key=lambda r: -r.value if direction else r.value)

@@ -31,7 +31,9 @@ Meaning:
   false, `!=` included; use `exists(x)` to test presence. A reference alone is a condition that is
   true when present and truthy.
 - `80%` means 0.8 when compared with a fraction (a metric whose finite values all lie in [0, 1], or a
-  schema `percent` key, or a number in [0, 1]) and 80 otherwise.
+  schema `percent` key, or a number in [0, 1]) and 80 otherwise. A fraction compared with a plain number
+  in (1, 100] (`val/acc > 80`) matches as written, with a hint that `80%` was probably meant.
+- A metric (always a number) compared with text that is not a number, or with true/false, is an error.
 - Numeric strings compare as numbers; `contains` is a case-sensitive substring test on strings and a
   membership test on tags and lists; comparisons do not chain; NaN never compares.
 - Limits: 2000 characters, 32 levels of nesting, 200 terms, 32-character numbers with |exponent| ≤ 308.
@@ -46,6 +48,7 @@ from runwise.domain.query.analysis import (
     needs_config,
     needs_run,
     needs_series,
+    percent_suspects,
     referenced_values,
     validate,
     value_text,
@@ -79,6 +82,7 @@ __all__ = [
     "needs_series",
     "parse_query",
     "parse_value",
+    "percent_suspects",
     "referenced_values",
     "to_mlflow_filter",
     "to_pushdown",

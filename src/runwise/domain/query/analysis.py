@@ -5,7 +5,20 @@ from __future__ import annotations
 import re
 
 from runwise.domain.query.errors import QueryError
-from runwise.domain.query.nodes import ConfigRef, Const, Field, MetricRef, Node, Query, Value, walk
+from runwise.domain.query.evaluate import parse_number
+from runwise.domain.query.nodes import (
+    NUMERIC_FIELDS,
+    Compare,
+    ConfigRef,
+    Const,
+    ConstList,
+    Field,
+    MetricRef,
+    Node,
+    Query,
+    Value,
+    walk,
+)
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
 
 _BARE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]*$")
@@ -59,6 +72,8 @@ def value_text(node: Value) -> str:
         key = node.key if _BARE_KEY.match(node.key) and "`" not in node.key else f"`{node.key}`"
         return key if node.stat == "last" else f"{node.stat}({key})"
     if isinstance(node, Const):
+        if isinstance(node.value, bool):
+            return "true" if node.value else "false"
         return (
             f"{node.value}%" if node.percent else repr(node.value) if isinstance(node.value, str) else str(node.value)
         )
@@ -66,7 +81,11 @@ def value_text(node: Value) -> str:
 
 
 def validate(query: Query, schema: MetricSchema = DEFAULT_SCHEMA) -> None:
-    """Checks that need the schema: `best(k)` only for a metric with a direction. Raises QueryError."""
+    """Checks beyond the grammar. Raises QueryError at the offending operand.
+
+    `best(k)` needs a metric with a direction; a number (a metric, `steps`, `runtime`) compared with text that
+    is not a number, or with true/false, could never match: that is a mistake to report, not zero matches.
+    """
     for node in _nodes(query):
         if isinstance(node, MetricRef) and node.stat == "best" and schema.direction(node.key) is None:
             raise QueryError(
@@ -74,4 +93,57 @@ def validate(query: Query, schema: MetricSchema = DEFAULT_SCHEMA) -> None:
                 query.text,
                 node.pos,
                 "use min(...) or max(...), or mark the key higher/lower-is-better in the metric schema",
+            )
+        if isinstance(node, Compare):
+            _check_types(node, query.text)
+
+
+def percent_suspects(query: Query | Node) -> tuple[tuple[MetricRef, Const], ...]:
+    """Metric statistics compared with a plain number above 1 and at most 100 (`val/acc > 80`): against a
+    fraction such a number is surely a percent written without its '%'. Whether the metric is a fraction is
+    for the caller to say, from the runs."""
+    out: list[tuple[MetricRef, Const]] = []
+    for node in _nodes(query):
+        if not isinstance(node, Compare) or node.op == "contains":
+            continue
+        others = node.right.items if isinstance(node.right, ConstList) else (node.right,)
+        pairs = [(node.left, o) for o in others] + [(node.right, node.left)]
+        for metric, const in pairs:
+            if (
+                isinstance(metric, MetricRef)
+                and isinstance(const, Const)
+                and not const.percent
+                and not isinstance(const.value, (bool, str))
+                and 1.0 < abs(float(const.value)) <= 100.0
+            ):
+                out.append((metric, const))
+    return tuple(out)
+
+
+def is_numeric(node: Value) -> bool:
+    """Operands that are always numbers: metric statistics and the `steps` and `runtime` fields."""
+    return isinstance(node, MetricRef) or (isinstance(node, Field) and node.name in NUMERIC_FIELDS)
+
+
+def _check_types(node: Compare, text: str) -> None:
+    sides = [(node.left, node.right), (node.right, node.left)] if isinstance(node.right, Value) else []
+    if isinstance(node.right, ConstList):
+        sides = [(node.left, item) for item in node.right.items]
+    for number, other in sides:
+        if not (is_numeric(number) and isinstance(other, Const)):
+            continue
+        if node.op == "contains" and number is node.left:
+            raise QueryError(
+                f"{value_text(number)} is a number: 'contains' needs text, tags or a list",
+                text,
+                node.pos,
+                "compare it with ==, <, > instead",
+            )
+        value = other.value
+        if isinstance(value, bool) or (isinstance(value, str) and parse_number(value) is None):
+            raise QueryError(
+                f"{value_text(number)} is a number and cannot be compared with {value_text(other)}",
+                text,
+                other.pos,
+                "compare with a number" + (", or a percent such as 80%" if isinstance(number, MetricRef) else ""),
             )

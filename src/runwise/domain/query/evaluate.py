@@ -172,10 +172,10 @@ _ORDER = {
 def _coerce(a: Any, b: Any) -> tuple[Any, Any]:
     """Numeric strings meet numbers as numbers; "true"/"false" meet booleans as booleans."""
     if isinstance(a, str) and _is_number(b):
-        parsed = _parse_number(a)
+        parsed = parse_number(a)
         return (parsed, b) if parsed is not None else (a, b)
     if isinstance(b, str) and _is_number(a):
-        parsed = _parse_number(b)
+        parsed = parse_number(b)
         return (a, parsed) if parsed is not None else (a, b)
     if isinstance(a, str) and isinstance(b, bool) and a.strip().lower() in ("true", "false"):
         return a.strip().lower() == "true", b
@@ -198,11 +198,12 @@ def _as_number(value: Any) -> float | None:
     if _is_number(value):
         return float(value)
     if isinstance(value, str):
-        return _parse_number(value)
+        return parse_number(value)
     return None
 
 
-def _parse_number(text: str) -> float | None:
+def parse_number(text: str) -> float | None:
+    """The number a string spells ("0.8", " 1e-3 "), or None: such strings compare as numbers."""
     if len(text) > _MAX_NUMERIC_TEXT or not _NUMERIC.match(text):
         return None
     value = float(text)

@@ -7,6 +7,7 @@ from typing import Literal as TypingLiteral
 import attrs
 
 RUN_FIELDS: tuple[str, ...] = ("name", "id", "state", "steps", "tags", "project", "source", "runtime", "notes")
+NUMERIC_FIELDS: frozenset[str] = frozenset({"steps", "runtime"})  # always numbers (or missing)
 METRIC_STATS: tuple[str, ...] = ("last", "first", "best", "min", "max", "mean")
 FUNCTIONS: tuple[str, ...] = (*METRIC_STATS, "exists")
 

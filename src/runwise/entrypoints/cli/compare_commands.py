@@ -64,10 +64,14 @@ def cmd_compare(ctx: Context) -> int:
 
 
 def cmd_best(ctx: Context) -> int:
+    from runwise.domain.compare import DirectionUnknown
     from runwise.services.compare import find_best_run
 
     a = ctx.args
-    result = find_best_run(ctx.app.catalog, a.metric, a.direction, a.where, a.mode or "last", schema=ctx.app.schema)
+    try:
+        result = find_best_run(ctx.app.catalog, a.metric, a.direction, a.where, a.mode or "last", schema=ctx.app.schema)
+    except DirectionUnknown as exc:
+        raise exc.hinted("pass --max or --min") from None
 
     def model() -> Any:
         from runwise.entrypoints.schemas_compare import BestRunOut

@@ -13,6 +13,7 @@ from mcp_types import CallToolResult
 from pydantic import Field
 
 from runwise.bootstrap import Runwise
+from runwise.domain.compare import DirectionUnknown
 from runwise.domain.query import MAX_QUERY_CHARS
 from runwise.entrypoints.mcp import views_compare
 from runwise.entrypoints.mcp.state import ServerState
@@ -53,7 +54,7 @@ async def compare_runs(
         float | None, Field(ge=0, le=1e6, description="Keep only keys that differ by at least this many percent.")
     ] = None,
     group: Annotated[
-        bool, Field(description="Order key rows by prefix (train/, val/...) instead of by importance.")
+        bool, Field(description="Group key rows by prefix (train/, val/...) under a header line each.")
     ] = False,
     config_diff: Annotated[bool, Field(description="Also list the config values that differ.")] = False,
     token_budget: Annotated[
@@ -98,7 +99,10 @@ async def find_best_run(
     runs that could not be scored (and why)."""
 
     def work(app: Runwise) -> CallToolResult:
-        result = best_service(app.catalog, metric, direction, where, mode, schema=app.schema)
+        try:
+            result = best_service(app.catalog, metric, direction, where, mode, schema=app.schema)
+        except DirectionUnknown as exc:
+            raise exc.hinted("pass direction='max' or 'min'") from None
         text = views_compare.best_text(result, renderer=app.renderer("mcp"), counter=app.tokens, budget=token_budget)
         return reply(BestRunOut.of(result), text)
 

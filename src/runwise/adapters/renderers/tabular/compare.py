@@ -13,6 +13,7 @@ from runwise.domain.compare.comparison import KeyComparison
 from runwise.domain.numbers import format_step, format_value
 from runwise.domain.stats import Estimate
 
+_FIXED_COLUMNS = frozenset({"state", "steps"})  # query values shown by the run columns themselves
 _VERDICT = {"better": "better", "worse": "worse", "same": "same", "differs": "differs"}
 
 
@@ -30,7 +31,7 @@ class CompareViews(Tabular):
         if notes:
             head += " · " + " · ".join(notes)
         sections = [Section("header", 0, (head,), required=True)]
-        rows = [self._key_row(k, len(cmp.runs)) for k in cmp.keys]
+        rows = [self._key_row(k, labels) for k in cmp.keys]
         header = ["key", *labels] if len(cmp.runs) > 2 else ["key", labels[0], labels[1], "change"]
         if len(cmp.runs) > 2:
             header.append("best")
@@ -38,6 +39,8 @@ class CompareViews(Tabular):
             top, *body = self.table(header, rows)
             if self.markdown:
                 top = top + "\n" + body.pop(0)
+            if cmp.grouped:
+                body = self._grouped(cmp, body, len(header))
             sections.append(
                 Section(
                     "keys",
@@ -72,17 +75,30 @@ class CompareViews(Tabular):
                 sections.append(Section("config", 1, (f"configs are identical ({cmp.config_diff.same} keys)",)))
         return sections
 
-    def _key_row(self, k: KeyComparison, n_runs: int) -> list[str]:
+    def _grouped(self, cmp: Comparison, body: list[str], columns: int) -> list[str]:
+        """Each group's first row carries the group's header line, so trimming rows never strands a header."""
+        out = []
+        previous: str | None = None
+        for key, row in zip(cmp.keys, body):
+            if key.group != previous:
+                name = f"{key.group}/" if key.group else "no prefix"
+                title = f"| **{name}** |" + " |" * (columns - 1) if self.markdown else f"[{name}]"
+                row = f"{title}\n{row}"
+                previous = key.group
+            out.append(row)
+        return out
+
+    def _key_row(self, k: KeyComparison, labels: list[str]) -> list[str]:
         cells = [k.key]
         for v in k.values:
             text = format_value(v.value, k.role)
             if v.exact is False and v.step is not None:
                 text += f" @{format_step(v.step)}"
             cells.append(text)
-        if n_runs == 2:
+        if len(labels) == 2:
             cells.append(_change(k.pct[1], k.verdicts[1]))
         else:
-            cells.append(str(k.best_index + 1) if k.best_index is not None else "—")
+            cells.append(labels[k.best_index] if k.best_index is not None else "—")
         return cells
 
     def best(self, result: BestRun) -> str:
@@ -115,9 +131,15 @@ class CompareViews(Tabular):
             + (f" (showing {len(result.matches)})" if len(result.matches) < result.matched else "")
         ]
         if result.matches:
-            names = [name for name, _ in result.matches[0].values]
+            # state and steps already have their columns: a query reading them shows them once
+            names = [name for name, _ in result.matches[0].values if name not in _FIXED_COLUMNS]
             rows = [
-                [m.info.qualified_id, m.info.state, format_step(m.info.last_step), *(_cell(v) for _, v in m.values)]
+                [
+                    m.info.qualified_id,
+                    m.info.state,
+                    format_step(m.info.last_step),
+                    *(_cell(v) for name, v in m.values if name not in _FIXED_COLUMNS),
+                ]
                 for m in result.matches
             ]
             lines += self.table(["run", "state", "step", *names], rows)
@@ -129,37 +151,44 @@ class CompareViews(Tabular):
             )
         if result.errors:
             lines.append("unreadable: " + "; ".join(f"{n} ({e})" for n, e in result.errors[:3]))
+        lines += [f"hint: {h}" for h in result.hints]
         return "\n".join(lines)
 
     def aggregation(self, agg: Aggregation) -> str:
+        """Groups numbered once in the table; the notes under it refer to a group by its number, not its label."""
         by = f"grouped by {agg.group_by}" if agg.group_by else "runs differing only by seed grouped"
-        conf = f"{agg.confidence:.0%}"
-        lines = [f"{agg.metric}: {by}; mean ± std [{conf} CI]"]
+        conf = f"{agg.confidence:.0%} CI"
+        if agg.bounds is not None:
+            lo, hi = (format_value(b, agg.role) for b in agg.bounds)
+            conf += f", clipped to {lo}–{hi}"
+        lines = [f"{agg.metric}: {by}; mean ± std [{conf}]"]
         rows = []
-        for g in agg.groups:
+        for i, g in enumerate(agg.groups, 1):
             rows.append(
                 [
+                    str(i),
                     g.label,
-                    str(g.n),
-                    _estimate(g.final, agg, conf),
-                    _estimate(g.best, agg, conf) if agg.higher_is_better is not None else "—",
+                    str(len(g.members)),
+                    _estimate(g.final, agg),
+                    _estimate(g.best, agg) if agg.higher_is_better is not None else "—",
                 ]
             )
-        lines += self.table(["group", "runs", "final", "best"], rows)
-        singles = [g for g in agg.groups if g.n == 1 and g.trailing is not None]
-        for g in singles[:5]:
+        lines += self.table(["#", "group", "runs", "final", "best"], rows)
+        notes = []
+        for i, g in enumerate(agg.groups, 1):
             t = g.trailing
-            assert t is not None
-            if t.low is not None and t.high is not None:
-                lines.append(
-                    f"{g.label}: single run, final {format_value(t.last, agg.role)}; trailing mean "
-                    f"{format_value(t.window_mean, agg.role)} [{format_value(t.low, agg.role)}, {format_value(t.high, agg.role)}] "
-                    f"over steps {format_step(t.from_step)}–{format_step(t.to_step)}"
+            if g.n == 1 and t is not None and t.low is not None and t.high is not None:
+                notes.append(
+                    f"#{i} single run: final {format_value(t.last, agg.role)}; trailing mean "
+                    f"{format_value(t.window_mean, agg.role)} [{format_value(t.low, agg.role)}, "
+                    f"{format_value(t.high, agg.role)}] over steps {format_step(t.from_step)}–{format_step(t.to_step)}"
                 )
-        return "\n".join(lines)
+            if g.notes:
+                notes.append(f"#{i} no final value: " + "; ".join(g.notes))
+        return "\n".join(lines + notes[:8])
 
 
-def _estimate(e: Estimate | None, agg: Aggregation, conf: str) -> str:
+def _estimate(e: Estimate | None, agg: Aggregation) -> str:
     if e is None:
         return "—"
     text = format_value(e.mean, agg.role)
