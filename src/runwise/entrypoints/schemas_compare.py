@@ -127,9 +127,7 @@ class QueryResultOut(BaseModel):
             query=result.query,
             matched=result.matched,
             scanned=result.scanned,
-            matches=[
-                QueryMatchOut(run=RunRefOut.of(m.info), values=_jsonable(dict(m.values))) for m in result.matches
-            ],
+            matches=[QueryMatchOut(run=RunRefOut.of(m.info), values=_jsonable(dict(m.values))) for m in result.matches],
             unknown_metrics=list(result.unknown_metrics),
             hints=list(result.hints),
         )
