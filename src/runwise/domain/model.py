@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Literal
 
 import attrs
@@ -186,3 +186,17 @@ def _finite_walls(series: Iterable[MetricSeries]) -> NDArray[np.float64]:
     """Every finite wall time of the series, in one array (empty when none logged any)."""
     parts = [s.wall_time[np.isfinite(s.wall_time)] for s in series if s.wall_time is not None]
     return np.concatenate(parts) if parts else np.empty(0)
+
+
+def select_series(
+    series: Mapping[str, MetricSeries], keys: Collection[str] | None, run: str
+) -> dict[str, MetricSeries]:
+    """The named series of a run (all when `keys` is None); an unknown key is a MetricNotFound."""
+    if keys is None:
+        return dict(series)
+    from runwise.domain.errors import MetricNotFound
+
+    for key in keys:
+        if key not in series:
+            raise MetricNotFound(f"run '{run}' has no metric '{key}'", "list keys with: runwise keys REF")
+    return {k: series[k] for k in keys}

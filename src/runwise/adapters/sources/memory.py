@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 
-from runwise.domain.errors import MetricNotFound, RunNotFound
-from runwise.domain.model import MetricSeries, Run, RunInfo
+from runwise.domain.errors import RunNotFound
+from runwise.domain.model import MetricSeries, Run, RunInfo, select_series
 
 
 class InMemoryRunSource:
@@ -30,13 +30,7 @@ class InMemoryRunSource:
             raise RunNotFound(f"no run '{run_id}' in {self.name}", "list runs with: runwise list") from None
 
     def load_series(self, run_id: str, keys: Collection[str] | None = None) -> Mapping[str, MetricSeries]:
-        series = self.load_run(run_id).series
-        if keys is None:
-            return dict(series)
-        missing = [k for k in keys if k not in series]
-        if missing:
-            raise MetricNotFound(f"run '{run_id}' has no metric '{missing[0]}'", "list keys with: runwise keys REF")
-        return {k: series[k] for k in keys}
+        return select_series(self.load_run(run_id).series, keys, run_id)
 
     def fingerprint(self, run_id: str) -> Hashable:
         run = self.load_run(run_id)

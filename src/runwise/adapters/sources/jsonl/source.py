@@ -12,8 +12,8 @@ import orjson
 
 from runwise.adapters.fs import file_identity, newest_first, relative_id, walk
 from runwise.adapters.sources.jsonl.parser import STEP_KEYS, fix_nonfinite, read_series
-from runwise.domain.errors import InvalidInput, MetricNotFound, RunNotFound
-from runwise.domain.model import MetricSeries, Run, RunInfo
+from runwise.domain.errors import InvalidInput, RunNotFound
+from runwise.domain.model import MetricSeries, Run, RunInfo, select_series
 
 RUNNING_WINDOW_S = 120.0  # a file written this recently is taken to be a live run
 _TAIL_BYTES = 64 * 1024
@@ -100,13 +100,7 @@ class JsonlRunSource:
         return Run(info=info, config=config, summary=summary, series=series, warnings=report.warnings())
 
     def load_series(self, run_id: str, keys: Collection[str] | None = None) -> Mapping[str, MetricSeries]:
-        series = self.load_run(run_id).series
-        if keys is None:
-            return series
-        for key in keys:
-            if key not in series:
-                raise MetricNotFound(f"run '{run_id}' has no metric '{key}'", "list keys with: runwise keys REF")
-        return {k: series[k] for k in keys}
+        return select_series(self.load_run(run_id).series, keys, run_id)
 
     def fingerprint(self, run_id: str) -> Hashable:
         return file_identity([self._path(run_id)])

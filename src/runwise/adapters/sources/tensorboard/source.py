@@ -14,8 +14,8 @@ from runwise.adapters.sources.tensorboard.columns import Columns
 from runwise.adapters.sources.tensorboard.discovery import LAYOUTS, RunFolder, discover
 from runwise.adapters.sources.tensorboard.peek import peek
 from runwise.adapters.sources.tensorboard.reader import read_files
-from runwise.domain.errors import InvalidInput, MetricNotFound, RunNotFound
-from runwise.domain.model import MetricSeries, Run, RunInfo
+from runwise.domain.errors import InvalidInput, RunNotFound
+from runwise.domain.model import MetricSeries, Run, RunInfo, select_series
 
 RUNNING_WINDOW_S = 120.0  # TensorBoard logs have no exit record: a file written this recently is a live run
 _GENERIC_NAMES = frozenset(
@@ -117,13 +117,7 @@ class TensorBoardRunSource:
         return Run(info=info, config=config, summary=summary, series=series, warnings=tuple(warnings))
 
     def load_series(self, run_id: str, keys: Collection[str] | None = None) -> Mapping[str, MetricSeries]:
-        series = self.load_run(run_id).series
-        if keys is None:
-            return series
-        for key in keys:
-            if key not in series:
-                raise MetricNotFound(f"run '{run_id}' has no metric '{key}'", "list keys with: runwise keys REF")
-        return {k: series[k] for k in keys}
+        return select_series(self.load_run(run_id).series, keys, run_id)
 
     def fingerprint(self, run_id: str) -> Hashable:
         return file_identity(self._find(run_id).files)

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from runwise.adapters.sources.tensorboard.columns import Columns
-from runwise.adapters.sources.tensorboard.events import ParsedEvent
+from runwise.adapters.sources.tensorboard.events import _ITEMSIZE, ParsedEvent
 
 U8 = NDArray[np.uint8]
 I64 = NDArray[np.int64]
@@ -65,7 +65,7 @@ def template_of(event: ParsedEvent, payload: U8) -> Template | None:
     slots = []
     for value in event.values:
         assert value.at is not None and value.fmt is not None
-        width = _WIDTH[value.fmt]
+        width = _ITEMSIZE[value.fmt]
         variable[value.at : value.at + width] = True
         slots.append(_Slot(value.tag, value.kind, value.plugin, value.at, value.fmt))
     if event.wall_at is not None:
@@ -77,24 +77,8 @@ def template_of(event: ParsedEvent, payload: U8) -> Template | None:
     )
 
 
-_WIDTH = {
-    "<f4": 4,
-    "<f8": 8,
-    "<i4": 4,
-    "u1": 1,
-    "<i2": 2,
-    "i1": 1,
-    "<i8": 8,
-    "bf16": 2,
-    "<u2": 2,
-    "<f2": 2,
-    "<u4": 4,
-    "<u8": 8,
-}
-
-
 def _column(rows: U8, at: int, fmt: str) -> NDArray[np.float64]:
-    width = _WIDTH[fmt]
+    width = _ITEMSIZE[fmt]
     raw = np.ascontiguousarray(rows[:, at : at + width])
     if fmt == "bf16":
         return (raw.view("<u2").astype(np.uint32) << 16).view("<f4").ravel().astype(np.float64)

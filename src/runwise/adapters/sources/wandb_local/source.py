@@ -15,8 +15,8 @@ from runwise.adapters.sources.wandb_local.discovery import RunFolder, by_run_id,
 from runwise.adapters.sources.wandb_local.framing import NotAWandbFile
 from runwise.adapters.sources.wandb_local.peek import Peek, peek_wandb_file
 from runwise.adapters.sources.wandb_local.records import RunMeta
-from runwise.domain.errors import InvalidInput, MetricNotFound, RunNotFound
-from runwise.domain.model import GitInfo, MetricSeries, Run, RunInfo, RunState
+from runwise.domain.errors import InvalidInput, RunNotFound
+from runwise.domain.model import GitInfo, MetricSeries, Run, RunInfo, RunState, select_series
 
 if TYPE_CHECKING:  # the decoders (protobuf, threads) load with the first run read, not with discovery
     from runwise.adapters.sources.wandb_local.merge import Part
@@ -179,11 +179,7 @@ class WandbLocalRunSource:
     def load_series(self, run_id: str, keys: Collection[str] | None = None) -> Mapping[str, MetricSeries]:
         if keys is None:
             return self.load_run(run_id).series
-        series = self._load(run_id, list(keys)).series
-        for key in keys:
-            if key not in series:
-                raise MetricNotFound(f"run '{run_id}' has no metric '{key}'", "list keys with: runwise keys REF")
-        return {k: series[k] for k in keys}
+        return select_series(self._load(run_id, list(keys)).series, keys, run_id)
 
     def fingerprint(self, run_id: str) -> Hashable:
         return file_identity([p for folder in self._folders(run_id) for p in folder.files])
