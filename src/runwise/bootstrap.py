@@ -80,7 +80,7 @@ def bootstrap(
         source_list: list[RunSource] = [WandbApiRunSource(str(settings.dir))]  # --dir wandb://entity/project
     elif sources is None:
         found: list[RunSource] = []
-        for root in roots or [settings.dir]:
+        for root in roots or [Path(settings.dir)]:
             if not Path(root).exists():
                 from runwise.domain.errors import InvalidInput
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from runwise.domain.model import RunInfo
+from runwise.services.catalog import PathResolver
 
 T = TypeVar("T")
 
@@ -58,7 +59,7 @@ def relative_id(path: Path, root: Path) -> str:
     return text if text != "." else path.resolve().name
 
 
-class RealPathResolver:
+class RealPathResolver(PathResolver):
     """Path checks that follow the file system: `..` and symlinks are resolved before comparing."""
 
     def looks_like_path(self, ref: str) -> bool:

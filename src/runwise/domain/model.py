@@ -13,22 +13,26 @@ RunState = Literal["running", "finished", "crashed", "unknown"]
 RUN_STATES: tuple[RunState, ...] = ("running", "finished", "crashed", "unknown")
 
 
-def _frozen(dtype: type) -> Any:
-    """Convert to a read-only 1-D array. An array of the right dtype is taken over, not copied
-    (a million-point series must not be held twice); its owner should not write to it afterwards."""
+def _take_over(values: ArrayLike, dtype: type) -> NDArray[Any]:
+    """A read-only 1-D array. An array of the right dtype is taken over, not copied (a
+    million-point series must not be held twice); its owner should not write to it afterwards."""
+    array: NDArray[Any] = np.asarray(values, dtype=dtype).reshape(-1)
+    if array.flags.writeable:
+        array = array.view()
+        array.setflags(write=False)
+    return array
 
-    def convert(values: ArrayLike) -> NDArray[Any]:
-        array = np.asarray(values, dtype=dtype).reshape(-1)
-        if array.flags.writeable:
-            array = array.view()
-            array.setflags(write=False)
-        return array
 
-    return convert
+def _int_steps(values: ArrayLike) -> NDArray[np.int64]:
+    return _take_over(values, np.int64)
+
+
+def _float_values(values: ArrayLike) -> NDArray[np.float64]:
+    return _take_over(values, np.float64)
 
 
 def _frozen_optional_float(values: ArrayLike | None) -> NDArray[np.float64] | None:
-    return None if values is None else _frozen(np.float64)(values)
+    return None if values is None else _float_values(values)
 
 
 @attrs.frozen(eq=False)
@@ -36,8 +40,8 @@ class MetricSeries:
     """One metric at full resolution, with its own steps; NaN and ±Inf are kept as logged."""
 
     key: str
-    steps: NDArray[np.int64] = attrs.field(converter=_frozen(np.int64))
-    values: NDArray[np.float64] = attrs.field(converter=_frozen(np.float64))
+    steps: NDArray[np.int64] = attrs.field(converter=_int_steps)
+    values: NDArray[np.float64] = attrs.field(converter=_float_values)
     wall_time: NDArray[np.float64] | None = attrs.field(default=None, converter=_frozen_optional_float)
 
     def __attrs_post_init__(self) -> None:

@@ -212,7 +212,12 @@ class ColumnBuilder:
             self._add_column(full, col, types, step_col, wall_col)
 
     def _add_column(
-        self, key: str, col: list[Any], types: set[type], step_col: np.ndarray, wall_col: np.ndarray | None
+        self,
+        key: str,
+        col: list[Any],
+        types: set[type] | frozenset[type],
+        step_col: np.ndarray,
+        wall_col: np.ndarray | None,
     ) -> None:
         if types <= _NUMBER_KINDS:
             values = wall_col if key == self._wall_key and wall_col is not None else np.array(col, dtype=np.float64)
@@ -274,7 +279,8 @@ def choose_step_key(first_rows: list[dict[str, Any]], configured: str | None) ->
         if any(key in r for r in first_rows):
             return key
     epochs = [r.get(EPOCH_KEY) for r in first_rows]
-    if epochs and all(type(e) is int for e in epochs) and all(b > a for a, b in zip(epochs, epochs[1:])):
+    ints = [e for e in epochs if type(e) is int]
+    if ints and len(ints) == len(epochs) and all(b > a for a, b in zip(ints, ints[1:])):
         return EPOCH_KEY
     return None
 

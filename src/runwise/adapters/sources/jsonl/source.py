@@ -35,7 +35,7 @@ class JsonlRunSource:
     def _files(self) -> list[Path]:
         if self.root.is_file():
             return [self.root] if self.root.suffix == ".jsonl" else []
-        found = []
+        found: list[Path] = []
         for folder, _dirs, files in walk(self.root, skip=lambda d: d in {"wandb", "mlruns", ".aim"}):
             found.extend(folder / f for f in files if f.endswith(".jsonl") and f not in _FOREIGN_NAMES)
         return found
@@ -152,7 +152,7 @@ def _time_of(row: dict[str, Any] | None) -> float | None:
         return None
     for key in ("_timestamp", "timestamp", "wall_time", "time"):
         value = row.get(key)
-        if type(value) in (int, float) and value > 1e9:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 1e9:
             return float(value)
     return None
 
