@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runwise.adapters.renderers.tabular.base import Tabular
-from runwise.domain.aggregate import Aggregation
 from runwise.domain.budget import Section
-from runwise.domain.compare import BestRun, Comparison
-from runwise.domain.compare.comparison import KeyComparison
 from runwise.domain.numbers import format_step, format_value
-from runwise.domain.stats import Estimate
+
+if TYPE_CHECKING:  # annotations only: a single-run command never loads the comparison modules
+    from runwise.domain.aggregate import Aggregation
+    from runwise.domain.compare import BestRun, Comparison
+    from runwise.domain.compare.comparison import KeyComparison
+    from runwise.domain.stats import Estimate
 
 _FIXED_COLUMNS = frozenset({"state", "steps"})  # query values shown by the run columns themselves
 _VERDICT = {"better": "better", "worse": "worse", "same": "same", "differs": "differs"}
