@@ -101,7 +101,7 @@ class Tabular:
                 Section(
                     "anomalies",
                     2,
-                    tuple(self.bullet(self.anomaly(a)) for a in summary.anomalies),
+                    tuple(self.bullet(self.anomaly(a, said=a.message in summary.headline)) for a in summary.anomalies),
                     header=f"Anomalies ({len(summary.anomalies)}):",
                     min_items=min(2, len(summary.anomalies)),
                     trim_priority=3.5,  # the two most severe stay; the rest go before the metrics table
@@ -145,13 +145,15 @@ class Tabular:
             trend += f" ({d.nonfinite:,} non-finite)"
         return [d.key, last, best, trend]
 
-    def anomaly(self, a: Anomaly) -> str:
+    def anomaly(self, a: Anomaly, *, said: bool = False) -> str:
+        """One episode; `said` when the headline already quotes its message (no need to spend it twice)."""
         steps = (
             format_step(a.start_step)
             if a.start_step == a.end_step
             else f"{format_step(a.start_step)}–{format_step(a.end_step)}"
         )
-        return f"{self.severity(a.severity)} {a.kind} @{steps}: {a.message}"
+        detail = f"{a.metric} (in the headline)" if said else a.message
+        return f"{self.severity(a.severity)} {a.kind} @{steps}: {detail}"
 
     # listings --------------------------------------------------------------------------------
     def runs(self, runs: Sequence[RunInfo]) -> str:
