@@ -94,18 +94,10 @@ print(f"wrote {steps} steps in {time.time() - start:.1f} s", file=sys.stderr)
 
 
 def write_with_wandb(steps: int, out: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
-    env.update(
-        WANDB_MODE="offline",
-        WANDB_SILENT="true",
-        WANDB_DIR=str(out),
-        WANDB_CACHE_DIR=str(out / ".cache"),
-        WANDB_CONFIG_DIR=str(out / ".config"),
-        WANDB_DATA_DIR=str(out / ".data"),
-        XDG_CACHE_HOME=str(out / ".xdg"),
-        WANDB_DISABLE_GIT="true",
-        WANDB_DISABLE_CODE="true",
-    )
+    sys.path.insert(0, str(HERE.parent / "scripts"))
+    from wandb_offline import offline_env
+
+    env = offline_env(out)
     out.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, "-c", WANDB_WRITER, str(steps), str(out), str(HERE)], env=env, cwd=out, check=True)
 

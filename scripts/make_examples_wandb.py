@@ -16,7 +16,6 @@ Usage: python scripts/make_examples_wandb.py [OUT_DIR]   (default: examples/wand
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -24,6 +23,9 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from wandb_offline import offline_env  # noqa: E402
+
 RUN_ID = "tinymlp1"
 CONFIG = {"lr": 0.2, "warmup_steps": 50, "n_train": 2000, "hidden_units": 64, "batch_size": 32, "seed": 3}
 STEPS = 800
@@ -54,18 +56,7 @@ def write_wandb_example(out: Path) -> Path:
     """Train and log the run offline; returns the copied `.wandb` file (the example folder is replaced)."""
     with tempfile.TemporaryDirectory(prefix="runwise-wandb-example-") as tmp:
         base = Path(tmp)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
-        env.update(
-            WANDB_MODE="offline",
-            WANDB_SILENT="true",
-            WANDB_DIR=str(base),
-            WANDB_CACHE_DIR=str(base / ".cache"),
-            WANDB_CONFIG_DIR=str(base / ".config"),
-            WANDB_DATA_DIR=str(base / ".data"),
-            XDG_CACHE_HOME=str(base / ".xdg"),
-            WANDB_DISABLE_GIT="true",
-            WANDB_DISABLE_CODE="true",
-        )
+        env = offline_env(base)
         code = WRITER.format(config=CONFIG, run_id=RUN_ID, steps=STEPS)
         subprocess.run([sys.executable, "-c", code, str(base), str(HERE)], env=env, cwd=base, check=True)
         (folder,) = [p for p in (base / "wandb").glob(f"offline-run-*-{RUN_ID}") if not p.is_symlink()]

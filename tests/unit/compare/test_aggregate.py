@@ -7,6 +7,7 @@ import math
 import attrs
 import numpy as np
 import pytest
+import scipy.stats as scipy_stats
 
 from runwise.domain.aggregate import aggregate, is_seed_key
 from runwise.domain.errors import InvalidInput, MetricNotFound
@@ -15,8 +16,6 @@ from runwise.domain.stats import estimate, t_critical, t_quantile, trailing_esti
 from runwise.services.catalog import Catalog
 from runwise.services.compare import aggregate_runs
 from tests.unit.compare.sweep import LEARNING_RATES, SEEDS, Trained
-
-scipy_stats = pytest.importorskip("scipy.stats")
 
 # Two-sided 95% critical values from printed t tables (independent of scipy).
 T95_TABLE = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 10: 2.228, 20: 2.086, 30: 2.042, 60: 2.000, 120: 1.980}
