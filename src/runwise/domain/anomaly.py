@@ -17,6 +17,7 @@ AnomalyKind = Literal[
     "lr_issue",
     "instability",
     "throughput_drop",
+    "crashed",  # the run itself: crashed, or stopped short of its planned length with no finish record
 ]
 Severity = Literal["info", "warning", "critical"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}

@@ -1,8 +1,9 @@
 """Run every detector on the series that suit it, reconcile overlaps and order the episodes.
 
-Which detector sees which series is decided by role (see keys.py): every metric gets the NaN check; only the
-primary loss gets the trend detectors; component losses get informational spike reports; metrics of unknown role
-get nothing else, because nothing can be said about a curve whose meaning is unknown.
+Which detector sees which series is decided by role (see keys.py) in each detector's `find`: every metric gets
+the NaN check; only the primary loss gets the trend detectors; component losses get informational spike reports;
+metrics of unknown role get nothing else, because nothing can be said about a curve whose meaning is unknown.
+The detectors are records (registry.py) listed in detectors/__init__.py.
 """
 
 from __future__ import annotations
@@ -11,38 +12,18 @@ from collections.abc import Iterable
 
 import attrs
 
-from runwise.domain.analysis.detectors import (
-    detect_divergence,
-    detect_gradient_explosion,
-    detect_gradient_vanishing,
-    detect_instability,
-    detect_loss_spikes,
-    detect_lr_issues,
-    detect_nan_inf,
-    detect_overfitting,
-    detect_plateau,
-    detect_throughput_drop,
-)
+from runwise.domain.analysis.detectors import REGISTRY
+from runwise.domain.analysis.detectors.lr_issue import THRESHOLDS as LR_THRESHOLDS
 from runwise.domain.analysis.keys import KeyRoles, assign
 from runwise.domain.analysis.lr import LrAnalysis, lr_analysis
+from runwise.domain.analysis.registry import Scope
 from runwise.domain.analysis.thresholds import Thresholds
 from runwise.domain.anomaly import SEVERITY_RANK, Anomaly
 from runwise.domain.model import Run
-from runwise.domain.roles import Role
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
 
-KIND_PRIORITY: dict[str, int] = {
-    "nan_inf": 0,
-    "divergence": 1,
-    "gradient_explosion": 2,
-    "lr_issue": 3,
-    "overfitting": 4,
-    "plateau": 5,
-    "gradient_vanishing": 6,
-    "instability": 7,
-    "loss_spike": 8,
-    "throughput_drop": 9,
-}
+# lower first: the more fundamental finding leads when several compete (a NaN before the divergence that led to it)
+KIND_PRIORITY: dict[str, int] = {d.kind: d.priority for d in REGISTRY}
 
 
 @attrs.frozen
@@ -115,49 +96,27 @@ def run_span(run: Run) -> tuple[int, int]:
 
 
 def detect(run: Run, schema: MetricSchema = DEFAULT_SCHEMA) -> Detection:
-    """All anomalies of a run, ordered, with the key roles and lr analysis used to find them."""
-    th = Thresholds.from_schema(schema)
+    """All anomalies of a run, ordered, with the key roles and lr analysis used to find them.
+
+    The series detectors run first (stage 0); overlapping findings are reconciled; then the detectors that relate
+    findings to each other (stage 1: the lr schedule) see what was found.
+    """
     keys = assign(run, schema)
-    series = run.series
-    found: list[Anomaly] = []
-    for key, s in series.items():
-        if len(s):
-            found += detect_nan_inf(s, keys.roles[key])
+    span = run_span(run)
     objective = keys.train_loss or keys.val_loss
-    if objective is not None:
-        s, role = series[objective], keys.roles[objective]
-        hib = schema.direction(objective) is True  # a schema may declare an objective to maximise
-        found += detect_loss_spikes(s, schema, role=role, higher_is_better=hib)
-        found += detect_divergence(s, schema, role=role, higher_is_better=hib)
-        found += detect_plateau(s, schema, role=role, higher_is_better=hib)
-        if not hib:
-            found += detect_instability(s, schema, role=role)
-    if keys.val_loss is not None and keys.val_loss != objective:
-        found += detect_loss_spikes(series[keys.val_loss], schema, role=Role.VAL_LOSS)
-    for key in keys.secondary_losses:
-        found += detect_loss_spikes(series[key], schema, role=keys.roles[key], max_severity="info")
-    validation = keys.val_loss or keys.val_metric
-    if validation is not None and keys.train_loss is not None:
-        hib = keys.val_loss is None
-        found += detect_overfitting(
-            series[validation], series[keys.train_loss], schema, val_role=keys.roles[validation], higher_is_better=hib
-        )
-    loss_series = series[objective] if objective is not None else None
-    for key in keys.grad_norms:
-        found += detect_gradient_explosion(series[key], schema, loss=loss_series)
-        found += detect_gradient_vanishing(series[key], schema, loss=loss_series)
-    for key in keys.throughputs:
-        found += detect_throughput_drop(series[key], schema)
-    start, end = run_span(run)
-    window = th.lr_window * max(end - start, 1)
-    lr_info = lr_analysis(series[keys.lr], loss_series) if keys.lr is not None else None
+    loss_series = run.series[objective] if objective is not None else None
+    lr_info = lr_analysis(run.series[keys.lr], loss_series) if keys.lr is not None else None
+    scope = Scope(run=run, keys=keys, schema=schema, span=span, lr=lr_info)
+    found: list[Anomaly] = []
+    for detector in REGISTRY:
+        if detector.stage == 0:
+            found += detector.find(scope)
+    window = Thresholds.from_schema(schema, LR_THRESHOLDS).lr_window * max(span[1] - span[0], 1)
     losses = {k for k in (keys.train_loss, keys.val_loss) if k}
     found = _reconcile(found, lr_info, window, losses)
-    if lr_info is not None and keys.lr is not None:
-        watched = [k for k in (objective, keys.val_loss, *keys.grad_norms) if k]
-        found += detect_lr_issues(
-            series[keys.lr], lr_info, found, schema, loss_key=objective, watched=watched, run_start=start, run_end=end
-        )
+    for detector in REGISTRY:
+        if detector.stage == 1:
+            found += detector.find(attrs.evolve(scope, found=tuple(found)))
     return Detection(order(found), keys, lr_info)
 
 

@@ -16,8 +16,8 @@ from typing import Literal
 
 import attrs
 
+from runwise.domain.analysis.advice import TOO_HIGH
 from runwise.domain.analysis.detect import KIND_PRIORITY
-from runwise.domain.analysis.detectors.lr_issue import TOO_HIGH
 from runwise.domain.analysis.keys import KeyRoles
 from runwise.domain.anomaly import SEVERITY_RANK, Anomaly
 from runwise.domain.numbers import format_step, format_value

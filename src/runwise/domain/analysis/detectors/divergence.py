@@ -13,14 +13,27 @@ import math
 
 import numpy as np
 
+from runwise.domain.analysis.advice import blow_up
 from runwise.domain.analysis.detectors.common import fmt, percent, step
-from runwise.domain.analysis.thresholds import Thresholds
+from runwise.domain.analysis.registry import Advice, Detector, Scope
+from runwise.domain.analysis.thresholds import MIN_POINTS, Threshold, Thresholds
 from runwise.domain.analysis.windows import block_medians, block_size, diff_noise, finite_points, per_point, runs
 from runwise.domain.anomaly import Anomaly, Severity
 from runwise.domain.model import MetricSeries
 from runwise.domain.roles import Role
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
 
+THRESHOLDS = (
+    MIN_POINTS,
+    Threshold(
+        "divergence_rise",
+        0.5,
+        "sustained rise above the best level so far, as a fraction of max(|best|, 10% of progress)",
+    ),
+    Threshold(
+        "divergence_min_fraction", 0.02, "a rise must last this fraction of the points (at least 3) unless NaN follows"
+    ),
+)
 _RECOVERED_MIN_FACTOR = 5  # a rise that recovers must last 5× the minimum length to count as divergence
 
 
@@ -76,7 +89,7 @@ def detect_divergence(
     higher_is_better: bool = False,
 ) -> list[Anomaly]:
     """Divergence episodes of an objective that should improve (rises for a loss, falls for accuracy)."""
-    th = Thresholds.from_schema(schema)
+    th = Thresholds.from_schema(schema, THRESHOLDS)
     steps, values = finite_points(series)
     n = values.size
     if n < th.min_points:
@@ -143,3 +156,28 @@ def detect_divergence(
             )
         )
     return out
+
+
+def find(scope: Scope) -> list[Anomaly]:
+    s = scope.objective_series
+    if s is None:
+        return []
+    hib = scope.objective_higher_is_better
+    return detect_divergence(s, scope.schema, role=scope.role(s.key), higher_is_better=hib)
+
+
+def advise(a: Anomaly, c: Advice) -> str | None:
+    if a.severity == "info" or a.metric not in (c.keys.train_loss, c.keys.val_loss):
+        return None
+    return blow_up(a, c.run, c.lr, c.anomalies)
+
+
+DETECTOR = Detector(
+    kind="divergence",
+    priority=10,
+    applies_to=(Role.LOSS, Role.VAL_LOSS),
+    thresholds=THRESHOLDS,
+    needs="the objective (training loss, else validation loss) with min_points points",
+    find=find,
+    advise=advise,
+)

@@ -11,14 +11,28 @@ from __future__ import annotations
 
 import numpy as np
 
+from runwise.domain.analysis.advice import clip_to
 from runwise.domain.analysis.detectors.common import fmt, step, times
-from runwise.domain.analysis.thresholds import Thresholds
+from runwise.domain.analysis.registry import Advice, Detector, Scope
+from runwise.domain.analysis.thresholds import MIN_POINTS, Threshold, Thresholds
 from runwise.domain.analysis.windows import block_medians, block_size, finite_points, per_point, runs
 from runwise.domain.anomaly import Anomaly, Severity
 from runwise.domain.model import MetricSeries
 from runwise.domain.roles import Role
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
 
+EXPLOSION_THRESHOLDS = (
+    MIN_POINTS,
+    Threshold(
+        "grad_explosion_factor", 10.0, "grad norm above this multiple of its trailing baseline starts an explosion"
+    ),
+    Threshold("grad_explosion_critical", 100.0, "a sustained explosion reaching this multiple is critical"),
+)
+VANISHING_THRESHOLDS = (
+    MIN_POINTS,
+    Threshold("grad_vanishing_factor", 100.0, "grad norm below its baseline divided by this has collapsed"),
+    Threshold("plateau_min_improvement", 0.01, "relative improvement below which a stretch counts as flat"),
+)
 _LOOKBACK_BLOCKS = 4
 
 
@@ -38,7 +52,7 @@ def detect_gradient_explosion(
     series: MetricSeries, schema: MetricSchema = DEFAULT_SCHEMA, *, loss: MetricSeries | None = None
 ) -> list[Anomaly]:
     """Episodes where the grad norm exceeds `grad_explosion_factor` × its trailing baseline."""
-    th = Thresholds.from_schema(schema)
+    th = Thresholds.from_schema(schema, EXPLOSION_THRESHOLDS)
     steps, values = finite_points(series)
     n = values.size
     if n < th.min_points:
@@ -149,7 +163,7 @@ def detect_gradient_vanishing(
     series: MetricSeries, schema: MetricSchema = DEFAULT_SCHEMA, *, loss: MetricSeries | None = None
 ) -> list[Anomaly]:
     """A grad norm collapsing below its earlier median level / `grad_vanishing_factor`, while the loss is stuck."""
-    th = Thresholds.from_schema(schema)
+    th = Thresholds.from_schema(schema, VANISHING_THRESHOLDS)
     steps, values = finite_points(series)
     n = values.size
     if n < th.min_points:
@@ -197,3 +211,51 @@ def detect_gradient_vanishing(
             )
         ]
     return []
+
+
+def find_explosions(scope: Scope) -> list[Anomaly]:
+    out: list[Anomaly] = []
+    for key in scope.keys.grad_norms:
+        out += detect_gradient_explosion(scope.series[key], scope.schema, loss=scope.objective_series)
+    return out
+
+
+def find_vanishing(scope: Scope) -> list[Anomaly]:
+    out: list[Anomaly] = []
+    for key in scope.keys.grad_norms:
+        out += detect_gradient_vanishing(scope.series[key], scope.schema, loss=scope.objective_series)
+    return out
+
+
+def advise_explosion(a: Anomaly, c: Advice) -> str | None:
+    if a.severity == "info":
+        return None
+    clip = clip_to(c.run, a.metric, a.start_step)
+    return f"Clip gradients{clip}: {a.metric} jumped far above its baseline at step {step(a.start_step)}."
+
+
+def advise_vanishing(a: Anomaly, c: Advice) -> str | None:
+    return (
+        f"Check initialisation, normalisation, activations: {a.metric} collapsed at step {step(a.start_step)}, "
+        "the loss stalled."
+    )
+
+
+EXPLOSION = Detector(
+    kind="gradient_explosion",
+    priority=20,
+    applies_to=(Role.GRAD_NORM,),
+    thresholds=EXPLOSION_THRESHOLDS,
+    needs="a grad norm with min_points points",
+    find=find_explosions,
+    advise=advise_explosion,
+)
+VANISHING = Detector(
+    kind="gradient_vanishing",
+    priority=60,
+    applies_to=(Role.GRAD_NORM,),
+    thresholds=VANISHING_THRESHOLDS,
+    needs="a grad norm with min_points points; the loss tells a collapse from convergence",
+    find=find_vanishing,
+    advise=advise_vanishing,
+)

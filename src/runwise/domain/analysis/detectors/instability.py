@@ -10,20 +10,31 @@ from __future__ import annotations
 import numpy as np
 
 from runwise.domain.analysis.detectors.common import fmt, step
+from runwise.domain.analysis.registry import Advice, Detector, Scope
 from runwise.domain.analysis.stability import stability
-from runwise.domain.analysis.thresholds import Thresholds
+from runwise.domain.analysis.thresholds import MIN_POINTS, Threshold, Thresholds
 from runwise.domain.analysis.windows import finite_points
 from runwise.domain.anomaly import Anomaly
 from runwise.domain.model import MetricSeries
 from runwise.domain.roles import Role
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
 
+THRESHOLDS = (
+    MIN_POINTS,
+    Threshold(
+        "instability_cv", 0.30, "late-training coefficient of variation of the loss above which it may be unstable"
+    ),
+    Threshold(
+        "instability_noise_ratio", 0.50, "and late noise (std) at least this fraction of the loss's total progress"
+    ),
+)
+
 
 def detect_instability(
     series: MetricSeries, schema: MetricSchema = DEFAULT_SCHEMA, *, role: Role = Role.LOSS
 ) -> list[Anomaly]:
     """One episode over the late part of the run when the loss there is erratic."""
-    th = Thresholds.from_schema(schema)
+    th = Thresholds.from_schema(schema, THRESHOLDS)
     steps, values = finite_points(series)
     n = values.size
     if n < th.min_points:
@@ -59,3 +70,25 @@ def detect_instability(
             value=float(st.late_cv),
         )
     ]
+
+
+def find(scope: Scope) -> list[Anomaly]:
+    s = scope.objective_series
+    if s is None or scope.objective_higher_is_better:
+        return []
+    return detect_instability(s, scope.schema, role=scope.role(s.key))
+
+
+def advise(a: Anomaly, c: Advice) -> str | None:
+    return f"Lower the lr or raise the batch size: {a.metric} is erratic from step {step(a.start_step)}."
+
+
+DETECTOR = Detector(
+    kind="instability",
+    priority=70,
+    applies_to=(Role.LOSS, Role.VAL_LOSS),
+    thresholds=THRESHOLDS,
+    needs="the objective (a loss) with min_points points",
+    find=find,
+    advise=advise,
+)

@@ -13,9 +13,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from runwise.domain.analysis.advice import TOO_HIGH, lr_fix
 from runwise.domain.analysis.detectors.common import fmt, step, steps_word
 from runwise.domain.analysis.lr import LrAnalysis
-from runwise.domain.analysis.thresholds import Thresholds
+from runwise.domain.analysis.registry import Advice, Detector, Scope
+from runwise.domain.analysis.thresholds import Threshold, Thresholds
 from runwise.domain.analysis.windows import finite_points
 from runwise.domain.anomaly import SEVERITY_RANK, Anomaly, Severity
 from runwise.domain.model import MetricSeries
@@ -29,7 +31,9 @@ _WHAT = {
     "gradient_explosion": "exploded",
     "loss_spike": "spiked",
 }
-TOO_HIGH = "the lr is likely too high"
+THRESHOLDS = (
+    Threshold("lr_window", 0.05, "a blow-up within this fraction of the run after the lr peak coincides with it"),
+)
 _ZERO_FRACTION = 1e-6  # an lr at or below this fraction of its peak is effectively zero
 _ZERO_REMAINING = 0.2
 
@@ -138,7 +142,7 @@ def detect_lr_issues(
     run_end: int | None = None,
 ) -> list[Anomaly]:
     """lr_issue anomalies from the lr series, its analysis and the anomalies already found in `watched` metrics."""
-    th = Thresholds.from_schema(schema)
+    th = Thresholds.from_schema(schema, THRESHOLDS)
     steps, _ = finite_points(lr)
     if steps.size == 0:
         return []
@@ -151,3 +155,39 @@ def detect_lr_issues(
         _zero_early(lr, info, end),
     ]
     return [a for a in out if a is not None]
+
+
+def find(scope: Scope) -> list[Anomaly]:
+    """Relates the lr schedule to what the series detectors found (runs after them)."""
+    keys = scope.keys
+    if scope.lr is None or keys.lr is None:
+        return []
+    watched = [k for k in (scope.objective, keys.val_loss, *keys.grad_norms) if k]
+    start, end = scope.span
+    return detect_lr_issues(
+        scope.series[keys.lr], scope.lr, scope.found, scope.schema, loss_key=scope.objective, watched=watched,
+        run_start=start, run_end=end,
+    )  # fmt: skip
+
+
+def advise(a: Anomaly, c: Advice) -> str | None:
+    s = step(a.start_step)
+    if TOO_HIGH in a.message:
+        return f"{lr_fix(c.lr)}: the blow-up at step {s} followed the lr schedule."
+    if "reached 0" in a.message:
+        return f"Check the scheduler's total steps: {a.metric} reached 0 at step {s}, long before the end."
+    if "too low" in a.message and a.value is not None:
+        return f"Raise the lr (at most {fmt(a.value, Role.LR)} from step {s}): the loss barely moved."
+    return None
+
+
+DETECTOR = Detector(
+    kind="lr_issue",
+    priority=30,
+    applies_to=(Role.LR,),
+    thresholds=THRESHOLDS,
+    needs="a logged lr (3+ points); relates it to the other findings",
+    find=find,
+    advise=advise,
+    stage=1,
+)

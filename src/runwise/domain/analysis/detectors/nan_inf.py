@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from runwise.domain.analysis.advice import blow_up
+from runwise.domain.analysis.registry import Advice, Detector, Scope
 from runwise.domain.anomaly import Anomaly, Severity
 from runwise.domain.model import MetricSeries
 from runwise.domain.numbers import format_step, format_value
@@ -71,3 +73,37 @@ def detect_nan_inf(series: MetricSeries, role: Role = Role.OTHER) -> list[Anomal
             value=None,
         )
     ]
+
+
+def find(scope: Scope) -> list[Anomaly]:
+    """Every logged metric gets the check, whatever its role."""
+    out: list[Anomaly] = []
+    for key, s in scope.series.items():
+        if len(s):
+            out += detect_nan_inf(s, scope.role(key))
+    return out
+
+
+def advise(a: Anomaly, c: Advice) -> str | None:
+    s = format_step(a.start_step)
+    if "no finite value" in a.message:
+        return f"Check how {a.metric} is computed and logged: it was never finite (from step {s})."
+    if a.severity == "warning":
+        span = s if a.end_step == a.start_step else f"{s}–{format_step(a.end_step)}"
+        return f"Check the batches and inputs at steps {span}: {a.metric} was non-finite there, then finite again."
+    if a.severity == "info":
+        return None
+    if a.metric in (c.keys.train_loss, c.keys.val_loss):
+        return blow_up(a, c.run, c.lr, c.anomalies)
+    return f"Find what makes {a.metric} non-finite from step {s} (a log or division of zero, an overflow)."
+
+
+DETECTOR = Detector(
+    kind="nan_inf",
+    priority=0,
+    applies_to=tuple(Role),
+    thresholds=(),
+    needs="one point",
+    find=find,
+    advise=advise,
+)

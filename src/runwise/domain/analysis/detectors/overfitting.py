@@ -14,12 +14,21 @@ import math
 import numpy as np
 
 from runwise.domain.analysis.detectors.common import fmt, percent, step
-from runwise.domain.analysis.thresholds import Thresholds
+from runwise.domain.analysis.registry import Advice, Detector, Scope
+from runwise.domain.analysis.thresholds import Threshold, Thresholds
 from runwise.domain.analysis.windows import diff_noise, end_level, finite_points, median_between
 from runwise.domain.anomaly import Anomaly, Severity
 from runwise.domain.model import MetricSeries
 from runwise.domain.roles import Role
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
+
+THRESHOLDS = (
+    Threshold("overfit_min_points", 8, "validation points needed to judge overfitting", minimum=3, integer=True),
+    Threshold(
+        "overfit_rise", 0.05, "validation worsening after its best, as a fraction of the best (losses) or of progress"
+    ),
+    Threshold("overfit_warn_rise", 0.10, "validation worsening at which overfitting is a warning"),
+)
 
 
 def _train_levels(train: MetricSeries, vsteps: np.ndarray, best_i: int, tail: int) -> tuple[float, float] | None:
@@ -53,7 +62,7 @@ def detect_overfitting(
     higher_is_better: bool = False,
 ) -> list[Anomaly]:
     """At most one overfitting episode: from the validation best to the end of the run."""
-    th = Thresholds.from_schema(schema)
+    th = Thresholds.from_schema(schema, THRESHOLDS)
     vsteps, vvalues = finite_points(val)
     nv = vvalues.size
     if nv < th.overfit_min_points:
@@ -110,3 +119,36 @@ def detect_overfitting(
             value=float(vvalues[-1]),
         )
     ]
+
+
+def find(scope: Scope) -> list[Anomaly]:
+    """The validation loss (else the validation metric) against the training loss."""
+    keys = scope.keys
+    validation = keys.val_loss or keys.val_metric
+    if validation is None or keys.train_loss is None:
+        return []
+    return detect_overfitting(
+        scope.series[validation],
+        scope.series[keys.train_loss],
+        scope.schema,
+        val_role=scope.role(validation),
+        higher_is_better=keys.val_loss is None,
+    )
+
+
+def advise(a: Anomaly, c: Advice) -> str | None:
+    return (
+        f"Keep the checkpoint from step {step(a.start_step)} (best {a.metric}); stop earlier or add regularisation/data, "
+        f"since {a.metric} worsened after it."
+    )
+
+
+DETECTOR = Detector(
+    kind="overfitting",
+    priority=40,
+    applies_to=(Role.VAL_LOSS, Role.VAL_ACCURACY),
+    thresholds=THRESHOLDS,
+    needs="overfit_min_points validation points and a training loss to confirm (else a note)",
+    find=find,
+    advise=advise,
+)

@@ -17,12 +17,22 @@ import math
 import numpy as np
 
 from runwise.domain.analysis.detectors.common import fmt, percent, step
-from runwise.domain.analysis.thresholds import Thresholds
+from runwise.domain.analysis.registry import Advice, Detector, Scope
+from runwise.domain.analysis.thresholds import MIN_POINTS, Threshold, Thresholds
 from runwise.domain.analysis.windows import block_medians, finite_points
 from runwise.domain.anomaly import Anomaly
 from runwise.domain.model import MetricSeries
 from runwise.domain.roles import Role
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
+
+THRESHOLDS = (
+    MIN_POINTS,
+    Threshold("plateau_min_improvement", 0.01, "relative improvement below which a stretch counts as flat"),
+    Threshold("plateau_min_fraction", 0.30, "a converged plateau must cover this fraction of the run to be reported"),
+    Threshold(
+        "stall_max_improvement", 0.03, "whole-run relative gain under which the loss 'stalled early' (3× if steady)"
+    ),
+)
 
 
 def _stalled(key: str, steps: np.ndarray, x: np.ndarray, sign: float, th: Thresholds, role: Role) -> Anomaly | None:
@@ -101,7 +111,7 @@ def detect_plateau(
     higher_is_better: bool = False,
 ) -> list[Anomaly]:
     """At most one plateau for an objective: stalled early, or converged well before the end."""
-    th = Thresholds.from_schema(schema)
+    th = Thresholds.from_schema(schema, THRESHOLDS)
     steps, values = finite_points(series)
     if values.size < th.min_points:
         return []
@@ -109,3 +119,28 @@ def detect_plateau(
     x = sign * values
     found = _stalled(series.key, steps, x, sign, th, role) or _converged(series.key, steps, x, sign, th, role)
     return [found] if found else []
+
+
+def find(scope: Scope) -> list[Anomaly]:
+    s = scope.objective_series
+    if s is None:
+        return []
+    return detect_plateau(s, scope.schema, role=scope.role(s.key), higher_is_better=scope.objective_higher_is_better)
+
+
+def advise(a: Anomaly, c: Advice) -> str | None:
+    s = step(a.start_step)
+    if a.severity != "info":
+        return f"Check that the weights update (optimizer step, frozen layers): {a.metric} barely moved from step {s}."
+    return f"Training could stop around step {s}: {a.metric} improved under 1% after it."
+
+
+DETECTOR = Detector(
+    kind="plateau",
+    priority=50,
+    applies_to=(Role.LOSS, Role.VAL_LOSS),
+    thresholds=THRESHOLDS,
+    needs="the objective with min_points points",
+    find=find,
+    advise=advise,
+)

@@ -12,13 +12,27 @@ from __future__ import annotations
 import numpy as np
 
 from runwise.domain.analysis.detectors.common import cap, fmt, step, times
-from runwise.domain.analysis.thresholds import Thresholds
+from runwise.domain.analysis.registry import Advice, Detector, Scope
+from runwise.domain.analysis.thresholds import MIN_POINTS, Threshold, Thresholds
 from runwise.domain.analysis.windows import block_mads, block_medians, block_size, finite_points, per_point, runs
 from runwise.domain.anomaly import Anomaly, Severity
 from runwise.domain.model import MetricSeries
 from runwise.domain.roles import Role
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
 
+THRESHOLDS = (
+    MIN_POINTS,
+    Threshold("spike_z", 6.0, "robust z-score (vs. the previous block's median/MAD) a loss point needs to be a spike"),
+    Threshold(
+        "spike_tail_factor", 3.0, "and this multiple of the z of the series' own top 0.1% (at least 5th largest)"
+    ),
+    Threshold("spike_min_rise", 0.25, "and a rise of at least this fraction of the local level (info)"),
+    Threshold(
+        "spike_warn_rise",
+        1.0,
+        "a spike this far above the local level (doubling) is a warning; half of it, if 3+ points",
+    ),
+)
 _MAX_REPORTED_WHEN_FREQUENT = 3
 _EXCURSION_Z = 2.0
 
@@ -83,7 +97,7 @@ def detect_loss_spikes(
     max_severity: Severity = "warning",
 ) -> list[Anomaly]:
     """Spike episodes of a loss-like metric (drops, for a higher-is-better metric)."""
-    th = Thresholds.from_schema(schema)
+    th = Thresholds.from_schema(schema, THRESHOLDS)
     steps, values = finite_points(series)
     n = values.size
     if n < th.min_points:
@@ -144,3 +158,38 @@ def detect_loss_spikes(
             )
         )
     return out
+
+
+def find(scope: Scope) -> list[Anomaly]:
+    """The objective, the validation loss, and component losses (info only: they need not fall steadily)."""
+    keys, series = scope.keys, scope.series
+    out: list[Anomaly] = []
+    objective = scope.objective
+    if objective is not None:
+        hib = scope.objective_higher_is_better
+        out += detect_loss_spikes(series[objective], scope.schema, role=scope.role(objective), higher_is_better=hib)
+    if keys.val_loss is not None and keys.val_loss != objective:
+        out += detect_loss_spikes(series[keys.val_loss], scope.schema, role=Role.VAL_LOSS)
+    for key in keys.secondary_losses:
+        out += detect_loss_spikes(series[key], scope.schema, role=scope.role(key), max_severity="info")
+    return out
+
+
+def advise(a: Anomaly, c: Advice) -> str | None:
+    if a.severity == "info":
+        return None
+    peaks = sorted({x.peak_step for x in c.anomalies if x.kind == "loss_spike" and x.metric == a.metric})[:3]
+    where = ", ".join(step(p) for p in peaks)
+    plural = "s" if len(peaks) > 1 else ""
+    return f"Inspect the batches at step{plural} {where}: {a.metric} spiked there, then recovered."
+
+
+DETECTOR = Detector(
+    kind="loss_spike",
+    priority=80,
+    applies_to=(Role.LOSS, Role.VAL_LOSS),
+    thresholds=THRESHOLDS,
+    needs="a loss with min_points points; component losses get notes only",
+    find=find,
+    advise=advise,
+)

@@ -9,17 +9,23 @@ from __future__ import annotations
 import numpy as np
 
 from runwise.domain.analysis.detectors.common import fmt, percent, step
-from runwise.domain.analysis.thresholds import Thresholds
+from runwise.domain.analysis.registry import Advice, Detector, Scope
+from runwise.domain.analysis.thresholds import MIN_POINTS, Threshold, Thresholds
 from runwise.domain.analysis.windows import block_medians, block_size, finite_points, runs
 from runwise.domain.anomaly import Anomaly, Severity
 from runwise.domain.model import MetricSeries
 from runwise.domain.roles import Role
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
 
+THRESHOLDS = (
+    MIN_POINTS,
+    Threshold("throughput_drop", 0.30, "sustained throughput drop, as a fraction of the best sustained throughput"),
+)
+
 
 def detect_throughput_drop(series: MetricSeries, schema: MetricSchema = DEFAULT_SCHEMA) -> list[Anomaly]:
     """Episodes of blocks whose median throughput is below (1 - `throughput_drop`) × the best block before."""
-    th = Thresholds.from_schema(schema)
+    th = Thresholds.from_schema(schema, THRESHOLDS)
     steps, values = finite_points(series)
     n = values.size
     if n < th.min_points:
@@ -62,3 +68,27 @@ def detect_throughput_drop(series: MetricSeries, schema: MetricSchema = DEFAULT_
             )
         )
     return out
+
+
+def find(scope: Scope) -> list[Anomaly]:
+    out: list[Anomaly] = []
+    for key in scope.keys.throughputs:
+        out += detect_throughput_drop(scope.series[key], scope.schema)
+    return out
+
+
+def advise(a: Anomaly, c: Advice) -> str | None:
+    if a.severity == "info":
+        return None
+    return f"Check data loading, I/O and other jobs on the machine from step {step(a.start_step)}: {a.metric} dropped there."
+
+
+DETECTOR = Detector(
+    kind="throughput_drop",
+    priority=90,
+    applies_to=(Role.THROUGHPUT,),
+    thresholds=THRESHOLDS,
+    needs="a throughput metric with min_points points",
+    find=find,
+    advise=advise,
+)
