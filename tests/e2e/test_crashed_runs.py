@@ -72,5 +72,5 @@ def test_crashed_run_shows_in_anomalies_and_headline(runs: Path) -> None:
 
 def test_finished_run_of_the_same_training_stays_healthy(runs: Path) -> None:
     code, text = _cli(runs, "--format", "json", "health", "finished")
-    assert json.loads(text)["status"] == "healthy", text
+    assert code == 0 and json.loads(text)["status"] == "healthy", text
     assert _cli(runs, "health", "finished", "--strict")[0] == 0
