@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import attrs
+
 from runwise.adapters.tokens import EstimatingTokenCounter
 from runwise.domain.budget import Section, fit, render_sections
 
@@ -53,3 +55,25 @@ def test_a_dropped_big_section_leaves_room_for_a_smaller_one() -> None:
     ]
     kept, _ = fit(sections, count, 20)
     assert [s.name for s in kept] == ["header", "small"]
+
+
+def test_trimming_many_items_counts_each_character_a_bounded_number_of_times() -> None:
+    """Fitting 5,000 metric lines once re-counted the whole text per dropped line (quadratic: 1,000 keys took 7 s)."""
+    metrics = Section(
+        "metrics", 2, tuple(f"metric_{i}/value  0.{i:04d}  ↓ ▂▃▄" for i in range(5000)), more=lambda n: f"+{n} more"
+    )
+    sections = [Section("header", 0, ("run alpha",), required=True), metrics]
+    counted: list[int] = []
+
+    def counting(text: str) -> int:
+        counted.append(len(text))
+        return count(text)
+
+    kept, tokens = fit(sections, counting, 400)
+    full = len(render_sections(sections))
+    assert sum(counted) < 4 * full  # linear: each line counted a few times, not once per dropped line
+    assert tokens <= 400 and tokens == count(render_sections(kept))
+    shown = kept[1].shown
+    assert shown is not None and shown > 10
+    longer = [kept[0], attrs.evolve(kept[1], shown=shown + 1)]
+    assert count(render_sections(longer)) > 400  # the cut keeps as many lines as fit, not fewer
