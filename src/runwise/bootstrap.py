@@ -34,6 +34,7 @@ class Runwise:
 
 def local_sources(root: Path, settings: Settings) -> list[RunSource]:
     """Every local source over one discovery root; each finds its own runs without being told."""
+    from runwise.adapters.sources.hf_trainer import HfTrainerRunSource
     from runwise.adapters.sources.jsonl import JsonlRunSource
     from runwise.adapters.sources.tensorboard import TensorBoardRunSource
     from runwise.adapters.sources.wandb_local import WandbLocalRunSource
@@ -42,6 +43,7 @@ def local_sources(root: Path, settings: Settings) -> list[RunSource]:
         JsonlRunSource(root, step_key=settings.step_key),
         TensorBoardRunSource(root, layout=settings.tensorboard_layout),
         WandbLocalRunSource(root),
+        HfTrainerRunSource(root),
     ]
 
 

@@ -18,6 +18,8 @@ SOURCE_ALIASES = {
     "aim": "aim",
     "neptune": "neptune",
     "memory": "memory",
+    "hf": "hf",
+    "huggingface": "hf",
 }
 _STEP_SUFFIX = re.compile(r"@(-?[0-9][0-9_,]*)$")
 _URI = re.compile(r"^[a-z][a-z0-9+.-]*://")
