@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -15,6 +16,10 @@ from runwise.ports.tokens import TokenCounter
 from runwise.services.cache import RunCache
 from runwise.services.catalog import Catalog
 from runwise.services.summarize import Analyzer
+
+if TYPE_CHECKING:
+    from runwise.adapters.cache.store import DiskRunStore
+    from runwise.services.stored_runs import StoredRuns
 
 
 @attrs.frozen
@@ -99,6 +104,7 @@ def bootstrap(
         roots=[str(r) for r in roots] or None,
         path_resolver=RealPathResolver(),
         remote=remote_source,
+        stored=stored_runs(settings),
     )
     if renderers is None:
         renderers = {
@@ -114,6 +120,51 @@ def bootstrap(
         schema=settings.schema(),
         analyzer=analyzer if analyzer is not None else _default_analyzer(),
     )
+
+
+def cache_folder(settings: Settings) -> Path:
+    """Where parsed runs are kept: `cache_dir` (RUNWISE_CACHE_DIR), else the user cache folder of the OS."""
+    if settings.cache_dir is not None:
+        return Path(settings.cache_dir).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("runwise", appauthor=False))
+
+
+def run_store(settings: Settings) -> DiskRunStore:
+    from runwise.adapters.cache.store import DiskRunStore
+
+    return DiskRunStore(cache_folder(settings), max_bytes=settings.cache_max_mb << 20)
+
+
+def stored_runs(settings: Settings) -> StoredRuns | None:
+    """The disk cache of parsed runs; None when switched off (`--no-cache`, RUNWISE_NO_CACHE, `cache = false`)
+    or when the cache folder was set inside a log folder (Runwise never writes there)."""
+    if not settings.cache:
+        return None
+    folder = cache_folder(settings)
+    if settings.cache_dir is not None:
+        logs = [Path(r) for r in settings.roots] or ([] if isinstance(settings.dir, str) else [Path(settings.dir)])
+        inside = [r for r in logs if _within(folder, r)]
+        if inside:
+            import structlog
+
+            structlog.get_logger(__name__).warning(
+                "cache folder is inside a log folder; running without the cache", cache_dir=str(folder)
+            )
+            return None
+    from runwise import __version__
+    from runwise.services.stored_runs import StoredRuns
+
+    return StoredRuns(run_store(settings), scope=__version__)
+
+
+def _within(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _default_analyzer() -> Analyzer:

@@ -77,6 +77,9 @@ class Settings:
     roots: tuple[Path, ...] = attrs.field(default=(), converter=_roots)
     tokenizer: str = "estimate"
     cache_size: int = 16
+    cache: bool = attrs.field(default=True, converter=_bool)  # parsed runs kept on disk between calls
+    cache_dir: Path | None = attrs.field(default=None, converter=_optional_path)  # None: the user cache folder
+    cache_max_mb: int = 2048
 
     def schema(self) -> MetricSchema:
         if not self.schema_data:
@@ -132,7 +135,7 @@ def _validated(values: dict[str, Any], origin: Mapping[str, str]) -> Settings:
             f"'{values['tensorboard_layout']}' is not one of {', '.join(_TB_LAYOUTS)}",
             "use one of the allowed values",
         )
-    for key, low, high in (("budget", 50, 100_000), ("cache_size", 1, 1024)):
+    for key, low, high in (("budget", 50, 100_000), ("cache_size", 1, 1024), ("cache_max_mb", 1, 10_000_000)):
         if values.get(key) is None:
             continue
         try:
@@ -163,7 +166,7 @@ def _read_config_file(cwd: Path) -> tuple[dict[str, Any], str]:
 
 def _relative_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
     out = dict(data)
-    for key in ("dir", "schema_file"):
+    for key in ("dir", "schema_file", "cache_dir"):
         if isinstance(out.get(key), str):
             out[key] = str(base / out[key])
     if isinstance(out.get("roots"), list):
@@ -189,11 +192,15 @@ _ENV_KEYS = {
     "RUNWISE_TOKENIZER": "tokenizer",
     "RUNWISE_TB_LAYOUT": "tensorboard_layout",
     "RUNWISE_CACHE_SIZE": "cache_size",
+    "RUNWISE_CACHE_DIR": "cache_dir",
+    "RUNWISE_CACHE_MAX_MB": "cache_max_mb",
 }
 
 
 def _env_values(env: Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {field: env[name] for name, field in _ENV_KEYS.items() if env.get(name)}
+    if _bool(env.get("RUNWISE_NO_CACHE", "")):
+        values["cache"] = False
     roots = env.get("RUNWISE_ROOTS")
     if roots:
         values["roots"] = [r for r in roots.split(os.pathsep) if r]

@@ -37,15 +37,18 @@ def walk(
 
 
 def file_identity(paths: Iterable[Path]) -> Hashable:
-    """(path, size, mtime_ns) of each file: changes when a log grows or is rewritten."""
+    """(absolute path, size, mtime_ns, inode) of each file: changes when a log grows, is rewritten or replaced.
+
+    Kept across processes by the parsed-run cache, so the path is absolute (the same relative path from
+    another folder is another file) and the inode tells a replaced file from one touched in place."""
     out = []
     for path in paths:
         try:
             st = path.stat()
         except OSError:
-            out.append((str(path), -1, -1))
+            out.append((os.path.abspath(path), -1, -1, -1))
             continue
-        out.append((str(path), st.st_size, st.st_mtime_ns))
+        out.append((os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ino))
     return tuple(out)
 
 

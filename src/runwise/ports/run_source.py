@@ -22,6 +22,12 @@ class RunSource(Protocol):
     Optional capability: a source backed by a server (W&B API, MLflow) may also define
     `search_runs(pushdown, *, project=None) -> Sequence[RunInfo]`, taking the neutral
     `runwise.domain.query.Pushdown` prefilter; the full query is still evaluated locally after.
+
+    Parsed runs are kept on disk between processes (services/stored_runs.py) keyed by `name`, the optional
+    `cache_scope` (options that change the parse, e.g. the JSONL step key), the run id and path, and used while
+    `fingerprint` is unchanged: a fingerprint must change whenever the run's content may have. A source whose
+    runs are not files sets `disk_cache = False`. Optional: `load_run_resuming(run_id, previous)` -> (run, note)
+    reads only what was appended since `previous` (the run and note it returned before).
     """
 
     name: str  # "jsonl", "tensorboard", "wandb", ...

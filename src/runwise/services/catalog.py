@@ -12,6 +12,7 @@ from runwise.domain.model import Run, RunInfo
 from runwise.domain.refs import RunRef, parse_ref
 from runwise.ports.run_source import RunSource
 from runwise.services.cache import RunCache
+from runwise.services.stored_runs import StoredRuns
 
 MAX_CANDIDATES_SHOWN = 4
 
@@ -37,12 +38,14 @@ class Catalog:
         roots: Sequence[str] | None = None,
         path_resolver: PathResolver | None = None,
         remote: Callable[[str], tuple[RunSource, str] | None] | None = None,
+        stored: StoredRuns | None = None,
     ) -> None:
         self.sources = list(sources)
         self.cache = cache or RunCache()
         self.roots = [PurePath(r) for r in roots] if roots else None
         self.paths = path_resolver or PathResolver()
         self.remote = remote  # builds a source for remote REFs such as wandb://entity/project/id
+        self.stored = stored  # parsed runs on disk, shared by every process; None parses every time
 
     # listing ---------------------------------------------------------------------------------
     def list_runs(
@@ -141,9 +144,12 @@ class Catalog:
         return source, RunInfo(id=run_id, name=run_id, source=source.name)
 
     def load_info(self, source: RunSource, info: RunInfo) -> Run:
-        """Load a run already listed, from cache when its files have not changed since."""
+        """Load a run already listed, from cache (this process's, then the disk's) when its files have not changed."""
         key = (source.name, id(source), info.id, source.fingerprint(info.id))
-        return self.cache.get_or_load(key, lambda: source.load_run(info.id))
+        stored = self.stored
+        if stored is None:
+            return self.cache.get_or_load(key, lambda: source.load_run(info.id))
+        return self.cache.get_or_load(key, lambda: stored.load(source, info))
 
     def allowed(self, info: RunInfo) -> bool:
         """Whether a run lies under the configured roots (always, when no roots are set)."""

@@ -11,6 +11,8 @@ from runwise.domain.model import MetricSeries, Run, RunInfo, select_series
 class InMemoryRunSource:
     """A RunSource over Run objects given up front."""
 
+    disk_cache = False  # nothing was parsed: there is nothing to keep
+
     def __init__(self, runs: Iterable[Run] = (), name: str = "memory") -> None:
         self.name = name
         self._runs: dict[str, Run] = {run.info.id: run for run in runs}

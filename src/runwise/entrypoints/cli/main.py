@@ -41,6 +41,9 @@ def _global_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     g.add_argument("-v", "--verbose", action="store_true", default=default, help="log details; tracebacks on errors")
     g.add_argument("-q", "--quiet", action="store_true", default=default, help="only errors on stderr")
     g.add_argument("--no-color", dest="no_color", action="store_true", default=default, help="no ANSI colours")
+    g.add_argument(
+        "--no-cache", dest="no_cache", action="store_true", default=default, help="parse logs afresh; keep nothing"
+    )
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
@@ -69,7 +72,7 @@ def _command_modules() -> list:  # type: ignore[type-arg]
     return modules
 
 
-COMMAND_MODULES: list[str] = ["mcp_command", "init_command", "compare_commands", "analysis_commands"]
+COMMAND_MODULES: list[str] = ["mcp_command", "init_command", "compare_commands", "analysis_commands", "cache_command"]
 
 
 def main(argv: Sequence[str] | None = None, *, app: object | None = None, stdout: TextIO | None = None) -> int:
@@ -109,6 +112,7 @@ def _dispatch(args: argparse.Namespace, handlers: dict[str, Handler], app: objec
             "schema_file": args.schema_file,
             "verbose": args.verbose or None,
             "quiet": args.quiet or None,
+            "cache": False if args.no_cache else None,
         }
         if args.no_color or not _is_tty(out):
             flags["color"] = False

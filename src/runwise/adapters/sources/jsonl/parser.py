@@ -38,6 +38,11 @@ class ParseReport:
     first_malformed_line: int | None = None
     partial_tail: bool = False
     config: dict[str, Any] = attrs.field(factory=dict)
+    # where the reading stopped, so a grown log can be read on from there (see jsonl/resume.py)
+    step_key: str | None = None
+    step_chosen: bool = False
+    records: int = 0
+    last_step: int = -1
 
     def warnings(self) -> tuple[str, ...]:
         out = []
@@ -285,10 +290,15 @@ def choose_step_key(first_rows: list[dict[str, Any]], configured: str | None) ->
     return None
 
 
-def read_series(stream: BinaryIO, step_key: str | None = None) -> tuple[dict[str, MetricSeries], ParseReport]:
-    """Parse a whole JSONL stream into full-resolution series."""
-    report = ParseReport()
+def read_series(
+    stream: BinaryIO, step_key: str | None = None, *, start: ParseReport | None = None
+) -> tuple[dict[str, MetricSeries], ParseReport]:
+    """Parse a JSONL stream into full-resolution series; with `start` (the report of an earlier read that stopped
+    where `stream` now is), read on from there: counters, step key and record index carry over."""
+    report = ParseReport() if start is None else attrs.evolve(start, partial_tail=False, config=dict(start.config))
     builder: ColumnBuilder | None = None
+    if start is not None and start.step_chosen:
+        builder = ColumnBuilder(start.step_key, record_index=start.records, last_step=start.last_step)
     for lines in iter_chunks(stream, report):
         rows = parse_lines(lines, report)
         rows = _split_config(rows, report)
@@ -297,6 +307,9 @@ def read_series(stream: BinaryIO, step_key: str | None = None) -> tuple[dict[str
                 continue
             builder = ColumnBuilder(choose_step_key(rows[:1000], step_key))
         builder.add(rows)
+    if builder is not None:
+        report.step_key, report.step_chosen = builder.step_key, True
+        report.records, report.last_step = builder.record_index, builder.last_step
     return (builder.build() if builder else {}), report
 
 

@@ -12,6 +12,7 @@ import orjson
 
 from runwise.adapters.fs import file_identity, newest_first, relative_id, walk
 from runwise.adapters.sources.jsonl.parser import STEP_KEYS, fix_nonfinite, read_series
+from runwise.adapters.sources.jsonl.resume import ChecksummedReader, appended, resume_note, resume_point
 from runwise.domain.errors import InvalidInput, RunNotFound
 from runwise.domain.model import MetricSeries, Run, RunInfo, select_series
 
@@ -75,15 +76,33 @@ class JsonlRunSource:
         raise RunNotFound(f"no JSONL run '{run_id}' under {self.root}", "list runs with: runwise list")
 
     # loading ---------------------------------------------------------------------------------
+    @property
+    def cache_scope(self) -> str | None:
+        """What besides the file decides the parse (the stored-run key includes it)."""
+        return self.step_key
+
     def load_run(self, run_id: str) -> Run:
+        return self.load_run_resuming(run_id, None)[0]
+
+    def load_run_resuming(
+        self, run_id: str, previous: tuple[Run, Mapping[str, Any]] | None
+    ) -> tuple[Run, dict[str, Any] | None]:
+        """The run, read on from `previous` (a run this source read earlier and the note it left) when the file
+        only grew since; and the note for next time (None when there is no safe place to carry on from)."""
         path = self._path(run_id)
         info = self._info(path)
         _refuse_binary(path)
+        start = None
         try:
             with path.open("rb") as stream:
-                series, report = read_series(stream, self.step_key)
+                reader = ChecksummedReader(stream)
+                start = resume_point(reader, previous[1]) if previous is not None else None
+                series, report = read_series(reader, self.step_key, start=start)  # type: ignore[arg-type]
+                note = resume_note(reader, report)
         except OSError as exc:
             raise InvalidInput(f"cannot read {path}: {exc.strerror}", "check the file's permissions") from exc
+        if start is not None and previous is not None:
+            series = appended(previous[0].series, series)
         if report.lines and not series and report.malformed == report.lines:
             raise InvalidInput(
                 f"{path} is not JSON lines ({report.malformed} unreadable lines)",
@@ -97,7 +116,8 @@ class JsonlRunSource:
         info = _evolve(info, last_step=last, runtime_s=runtime)
         summary = {k: float(s.values[-1]) for k, s in series.items() if len(s)}
         config = dict(report.config) or _sidecar_config(path)
-        return Run(info=info, config=config, summary=summary, series=series, warnings=report.warnings())
+        run = Run(info=info, config=config, summary=summary, series=series, warnings=report.warnings())
+        return run, note
 
     def load_series(self, run_id: str, keys: Collection[str] | None = None) -> Mapping[str, MetricSeries]:
         return select_series(self.load_run(run_id).series, keys, run_id)

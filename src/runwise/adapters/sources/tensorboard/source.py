@@ -29,6 +29,11 @@ class TensorBoardRunSource:
 
     name = "tensorboard"
 
+    @property
+    def cache_scope(self) -> str:
+        """What besides the files decides the parse (the stored-run key includes it)."""
+        return self.layout
+
     def __init__(self, root: Path | str, *, layout: str = "auto") -> None:
         if layout not in LAYOUTS:
             raise InvalidInput(f"unknown TensorBoard layout '{layout}'", f"use one of: {', '.join(LAYOUTS)}")

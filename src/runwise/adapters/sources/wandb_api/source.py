@@ -40,6 +40,7 @@ class WandbApiRunSource:
     """
 
     name = SOURCE_NAME
+    disk_cache = False  # runs live on the server; its state, not file identity, says when they change
 
     def __init__(
         self,

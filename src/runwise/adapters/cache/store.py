@@ -1,0 +1,158 @@
+"""DiskRunStore: one file per run in the user's cache folder, written atomically, evicted least recently used.
+
+Several processes may read and write at once: an entry is written to a private temporary file and renamed
+over the old one, so a reader sees the old entry or the new one, never half of one. A reader keeps its memory
+map (and so the file's data) even when another process replaces or evicts the entry meanwhile. Use marks the
+entry's mtime, which eviction orders by. Anything unreadable is a miss and is removed, to be rebuilt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import mmap
+import os
+import shutil
+import time
+from pathlib import Path
+
+from runwise.adapters.cache.codec import FORMAT_VERSION, DamagedEntry, Unstorable, decode, encode
+from runwise.ports.run_store import StoredRun, StoreStats
+
+
+
+def _debug(event: str, **fields: str) -> None:
+    """structlog is imported only when there is something to say: the warm path never pays its ~40 ms."""
+    import structlog
+
+    structlog.get_logger(__name__).debug(event, **fields)
+
+SUFFIX = ".run"
+DEFAULT_MAX_BYTES = 2 << 30
+_STALE_TMP_S = 3600.0  # a temporary file this old was left by a killed writer
+
+
+class DiskRunStore:
+    """A RunStore in `folder` holding at most `max_bytes` (least recently used entries go first)."""
+
+    def __init__(self, folder: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.root = Path(folder)
+        self.folder = self.root / f"runs-v{FORMAT_VERSION}"
+        self.max_bytes = max_bytes
+
+    def _path(self, key: str) -> Path:
+        return self.folder / (hashlib.sha256(key.encode()).hexdigest()[:40] + SUFFIX)
+
+    def get(self, key: str) -> StoredRun | None:
+        path = self._path(key)
+        try:
+            with path.open("rb") as stream:
+                mapped = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):  # missing, unreadable, or empty (an empty file cannot be mapped)
+            self._discard_if_empty(path)
+            return None
+        try:
+            entry = decode(key, mapped)
+        except DamagedEntry as exc:
+            _debug("cache entry discarded", path=str(path), reason=str(exc))
+            mapped.close()
+            self._discard(path)
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # most recently used
+        return entry
+
+    def put(self, key: str, entry: StoredRun) -> None:
+        try:
+            head, arrays, offsets = encode(key, entry)
+        except Unstorable as exc:
+            _debug("run not cached", key=key, reason=str(exc))
+            return
+        path = self._path(key)
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            with tmp.open("xb") as stream:
+                stream.write(head)
+                written = 0
+                for array, offset in zip(arrays, offsets):
+                    if offset > written:
+                        stream.write(bytes(offset - written))
+                    stream.write(memoryview(array).cast("B"))
+                    written = offset + array.nbytes
+                total = -(-written // 64) * 64 if arrays else 0
+                if total > written:
+                    stream.write(bytes(total - written))
+            os.replace(tmp, path)
+        except OSError as exc:  # a full or read-only disk: run without the cache
+            _debug("cache write failed", path=str(path), error=str(exc))
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            return
+        self._evict(keep=path)
+
+    def stats(self) -> StoreStats:
+        files = self._entries()
+        return StoreStats(
+            location=str(self.root),
+            entries=len(files),
+            bytes=sum(size for _, _, size in files),
+            max_bytes=self.max_bytes,
+            format_version=FORMAT_VERSION,
+        )
+
+    def clear(self) -> int:
+        removed = 0
+        if not self.root.is_dir():
+            return 0
+        for folder in self.root.glob("runs-v*"):
+            removed += sum(1 for p in folder.glob(f"*{SUFFIX}"))
+            shutil.rmtree(folder, ignore_errors=True)
+        return removed
+
+    # internals -------------------------------------------------------------------------------
+    def _entries(self) -> list[tuple[float, Path, int]]:
+        """(mtime, path, size) of every entry of this format."""
+        out = []
+        try:
+            scan = list(os.scandir(self.folder))
+        except OSError:
+            return []
+        now = time.time()
+        for item in scan:
+            try:
+                st = item.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if item.name.endswith(SUFFIX):
+                out.append((st.st_mtime, Path(item.path), st.st_size))
+            elif item.name.endswith(".tmp") and now - st.st_mtime > _STALE_TMP_S:
+                self._discard(Path(item.path))
+        return out
+
+    def _evict(self, *, keep: Path) -> None:
+        """Remove the least recently used entries until the store fits; older formats go first."""
+        for folder in self.root.glob("runs-v*"):
+            if folder != self.folder:
+                shutil.rmtree(folder, ignore_errors=True)
+        files = self._entries()
+        total = sum(size for _, _, size in files)
+        if total <= self.max_bytes:
+            return
+        for _, path, size in sorted(files):
+            if path == keep:
+                continue
+            self._discard(path)
+            total -= size
+            if total <= self.max_bytes:
+                break
+
+    @staticmethod
+    def _discard(path: Path) -> None:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+    def _discard_if_empty(self, path: Path) -> None:
+        with contextlib.suppress(OSError):
+            if path.stat().st_size == 0:
+                self._discard(path)

@@ -1,0 +1,58 @@
+"""`runwise cache info|clear`: where parsed runs are kept, how much room they take, and emptying it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+
+from runwise.entrypoints.cli.output import Context
+
+Handler = Callable[[Context], int]
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> dict[str, Handler]:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "cache",
+        parents=[common],
+        help="show (info) or empty (clear) the cache of parsed runs",
+        description="Parsed runs are kept in the user cache folder (RUNWISE_CACHE_DIR to move it, --no-cache or "
+        "RUNWISE_NO_CACHE=1 to do without), so a second call on an unchanged run does not parse the log again.",
+    )
+    p.add_argument("action", choices=["info", "clear"], nargs="?", default="info")
+    return {"cache": cmd_cache}
+
+
+def cmd_cache(ctx: Context) -> int:
+    from runwise.bootstrap import run_store
+
+    settings = ctx.app.settings
+    store = run_store(settings)
+    if ctx.args.action == "clear":
+        removed = store.clear()
+        _say(ctx, {"removed": removed, "location": store.stats().location}, f"removed {removed} cached run{"" if removed == 1 else "s"}")
+        return 0
+    stats = store.stats()
+    facts = {
+        "location": stats.location,
+        "enabled": settings.cache,
+        "entries": stats.entries,
+        "bytes": stats.bytes,
+        "max_bytes": stats.max_bytes,
+        "format_version": stats.format_version,
+    }
+    state = "" if settings.cache else " (off for this call)"
+    text = (
+        f"cache: {stats.location}{state}\n"
+        f"{stats.entries} run{"" if stats.entries == 1 else "s"}, {stats.bytes / 2**20:.1f} MiB of {stats.max_bytes / 2**20:.0f} MiB "
+        f"(least recently used go first); format {stats.format_version}"
+    )
+    _say(ctx, facts, text)
+    return 0
+
+
+def _say(ctx: Context, facts: dict[str, object], text: str) -> None:
+    if ctx.format == "json":
+        ctx.out.write(json.dumps(facts, indent=2) + "\n")
+    else:
+        ctx.out.write(text + "\n")
