@@ -147,10 +147,10 @@ def stored_runs(settings: Settings) -> StoredRuns | None:
         logs = [Path(r) for r in settings.roots] or ([] if isinstance(settings.dir, str) else [Path(settings.dir)])
         inside = [r for r in logs if _within(folder, r)]
         if inside:
-            import structlog
+            import logging
 
-            structlog.get_logger(__name__).warning(
-                "cache folder is inside a log folder; running without the cache", cache_dir=str(folder)
+            logging.getLogger(__name__).warning(
+                "cache folder %s is inside a log folder; running without the cache", folder
             )
             return None
     from runwise import __version__

@@ -22,10 +22,10 @@ from runwise.ports.run_store import StoredRun, StoreStats
 
 
 def _debug(event: str, **fields: str) -> None:
-    """structlog is imported only when there is something to say: the warm path never pays its ~40 ms."""
-    import structlog
+    """Through stdlib logging, which the entry points send to stderr (library code never imports structlog)."""
+    import logging
 
-    structlog.get_logger(__name__).debug(event, **fields)
+    logging.getLogger(__name__).debug("%s %s", event, fields)
 
 SUFFIX = ".run"
 DEFAULT_MAX_BYTES = 2 << 30

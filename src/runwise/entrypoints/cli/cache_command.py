@@ -30,7 +30,7 @@ def cmd_cache(ctx: Context) -> int:
     store = run_store(settings)
     if ctx.args.action == "clear":
         removed = store.clear()
-        _say(ctx, {"removed": removed, "location": store.stats().location}, f"removed {removed} cached run{"" if removed == 1 else "s"}")
+        _say(ctx, {"removed": removed, "location": store.stats().location}, f"removed {removed} cached {_runs(removed)}")
         return 0
     stats = store.stats()
     facts = {
@@ -44,7 +44,7 @@ def cmd_cache(ctx: Context) -> int:
     state = "" if settings.cache else " (off for this call)"
     text = (
         f"cache: {stats.location}{state}\n"
-        f"{stats.entries} run{"" if stats.entries == 1 else "s"}, {stats.bytes / 2**20:.1f} MiB of {stats.max_bytes / 2**20:.0f} MiB "
+        f"{stats.entries} {_runs(stats.entries)}, {stats.bytes / 2**20:.1f} MiB of {stats.max_bytes / 2**20:.0f} MiB "
         f"(least recently used go first); format {stats.format_version}"
     )
     _say(ctx, facts, text)
@@ -56,3 +56,7 @@ def _say(ctx: Context, facts: dict[str, object], text: str) -> None:
         ctx.out.write(json.dumps(facts, indent=2) + "\n")
     else:
         ctx.out.write(text + "\n")
+
+
+def _runs(count: int) -> str:
+    return "run" if count == 1 else "runs"

@@ -314,8 +314,9 @@ def read_series(
 
 
 def _split_config(rows: list[dict[str, Any]], report: ParseReport) -> list[dict[str, Any]]:
-    """Lines like {"config": {...}} carry the run's config, not metrics."""
-    if not rows or ("config" not in rows[0] and not any("config" in r for r in rows[:5])):
+    """Lines like {"config": {...}} carry the run's config, not metrics. Once a log has shown one, every later
+    chunk is looked through too (the answer must not depend on where a chunk, or a resumed read, starts)."""
+    if not rows or (not report.config and "config" not in rows[0] and not any("config" in r for r in rows[:5])):
         return rows
     kept = []
     for row in rows:
