@@ -98,14 +98,21 @@ def bootstrap(
         source_list = found
     else:
         source_list = list(sources.values()) if isinstance(sources, Mapping) else list(sources)
+    stored = stored_runs(settings)
     catalog = Catalog(
         source_list,
         cache=RunCache(settings.cache_size),
         roots=[str(r) for r in roots] or None,
         path_resolver=RealPathResolver(),
         remote=remote_source,
-        stored=stored_runs(settings),
+        stored=stored,
     )
+    if analyzer is None:
+        analyzer = _default_analyzer()
+        if stored is not None:
+            from runwise.services.stored_runs import RememberedAnalyzer
+
+            analyzer = RememberedAnalyzer(stored, analyzer)
     if renderers is None:
         renderers = {
             "text": TextRenderer(color=settings.color),
@@ -118,7 +125,7 @@ def bootstrap(
         renderers=renderers,
         tokens=tokens or default_counter(settings.tokenizer),
         schema=settings.schema(),
-        analyzer=analyzer if analyzer is not None else _default_analyzer(),
+        analyzer=analyzer,
     )
 
 
@@ -153,10 +160,10 @@ def stored_runs(settings: Settings) -> StoredRuns | None:
                 "cache folder %s is inside a log folder; running without the cache", folder
             )
             return None
-    from runwise import __version__
+    from runwise.adapters.cache.stamp import code_stamp
     from runwise.services.stored_runs import StoredRuns
 
-    return StoredRuns(run_store(settings), scope=__version__)
+    return StoredRuns(run_store(settings), scope=code_stamp())
 
 
 def _within(path: Path, root: Path) -> bool:

@@ -117,9 +117,7 @@ def test_a_log_without_a_final_newline_is_read_again_from_the_start(
     assert spy_reads[1] is False
 
 
-def test_a_rewritten_log_of_the_same_size_is_read_again(
-    logs: Path, cache_dir: Path, spy_reads: list[bool]
-) -> None:
+def test_a_rewritten_log_of_the_same_size_is_read_again(logs: Path, cache_dir: Path, spy_reads: list[bool]) -> None:
     log = logs / "run.jsonl"
     log.write_text(_lines(0, 200))
     before = _load(logs)
@@ -150,7 +148,9 @@ def test_a_touched_run_of_another_format_is_read_again(
     shutil.copytree(EXAMPLES / "tensorboard", root)
     loads: list[str] = []
     real = TensorBoardRunSource.load_run
-    monkeypatch.setattr(TensorBoardRunSource, "load_run", lambda self, run_id: loads.append(run_id) or real(self, run_id))
+    monkeypatch.setattr(
+        TensorBoardRunSource, "load_run", lambda self, run_id: loads.append(run_id) or real(self, run_id)
+    )
     first = _load(root)
     _load(root)
     assert len(loads) == 1
@@ -238,7 +238,7 @@ def test_cache_info_and_clear(tmp_path: Path, cache_dir: Path) -> None:
     facts = json.loads(text)
     assert code == 0 and facts["entries"] == 1 and facts["bytes"] > 0 and facts["location"] == str(cache_dir)
     code, text = _cli("cache")
-    assert code == 0 and str(cache_dir) in text and "1 run," in text
+    assert code == 0 and str(cache_dir) in text and "1 parsed run (1 analysed)," in text
     code, text = _cli("cache", "clear")
     assert code == 0 and text.strip() == "removed 1 cached run" and not _entries(cache_dir)
 
@@ -255,3 +255,31 @@ def test_two_processes_racing_on_one_run_both_get_right_answers(logs: Path, cach
             assert proc.returncode == 0, err.decode()
             assert out.decode() == expected
     assert len(_entries(cache_dir)) == 1
+
+
+def test_an_unchanged_run_is_not_analysed_again(logs: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import runwise.domain.analysis as analysis
+
+    (logs / "run.jsonl").write_text(_lines(0, 3000))
+    calls: list[str] = []
+    real = analysis.analyze
+
+    def counting(run: Run, *args: Any, **kwargs: Any) -> Any:
+        calls.append(run.info.id)
+        return real(run, *args, **kwargs)
+
+    monkeypatch.setattr(analysis, "analyze", counting)
+    first = _cli("--dir", str(logs), "run", "run")
+    second = _cli("--dir", str(logs), "run", "run")
+    assert first == second and first[0] == 0 and len(calls) == 1
+    for result in cache_dir.glob("runs-v*/*.result"):  # a damaged result is computed again, same answer
+        result.write_bytes(result.read_bytes()[:-3])
+    assert _cli("--dir", str(logs), "run", "run") == first and len(calls) == 2
+    assert _cli("--dir", str(logs), "--format", "json", "cache")[1].count('"results": 1') == 1
+
+
+def test_answers_with_the_cache_are_the_answers_without_it(logs: Path, cache_dir: Path) -> None:
+    (logs / "run.jsonl").write_text(_lines(0, 3000) + '{"step": 3000, "loss": NaN}\n')
+    for argv in (["run", "run"], ["run", "run@1500"], ["stats", "run"], ["health", "run"], ["run", "run"]):
+        cached = _cli("--dir", str(logs), *argv)
+        assert cached == _cli("--dir", str(logs), "--no-cache", *argv), argv

@@ -31,7 +31,8 @@ class StoreStats:
     """What a store holds, for `runwise cache info`."""
 
     location: str
-    entries: int
+    entries: int  # parsed runs
+    results: int  # results derived from them (analyses)
     bytes: int
     max_bytes: int
     format_version: int
@@ -46,6 +47,14 @@ class RunStore(Protocol):
 
     def put(self, key: str, entry: StoredRun) -> None:
         """Store an entry (replacing any under `key`); a run that cannot be stored is silently not stored."""
+        ...
+
+    def get_result(self, key: str) -> object | None:
+        """A result derived from a stored run (an analysis), or None; same rules as `get`."""
+        ...
+
+    def put_result(self, key: str, value: object) -> None:
+        """Keep a derived result; one that cannot be stored is silently not stored."""
         ...
 
     def stats(self) -> StoreStats: ...

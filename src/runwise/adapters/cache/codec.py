@@ -91,7 +91,7 @@ def encode(key: str, entry: StoredRun) -> tuple[bytes, list[np.ndarray], list[in
     text = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode()
     crc = 0
     for array, offset in zip(arrays, offsets):
-        crc = zlib.crc32(memoryview(array).cast("B"), crc)
+        crc = zlib.crc32(array.data.cast("B"), crc)
         pad = _aligned(offset + array.nbytes) - offset - array.nbytes
         if pad:
             crc = zlib.crc32(bytes(pad), crc)

@@ -12,13 +12,14 @@ import contextlib
 import hashlib
 import mmap
 import os
+import pickle
 import shutil
 import time
+import zlib
 from pathlib import Path
 
 from runwise.adapters.cache.codec import FORMAT_VERSION, DamagedEntry, Unstorable, decode, encode
 from runwise.ports.run_store import StoredRun, StoreStats
-
 
 
 def _debug(event: str, **fields: str) -> None:
@@ -27,7 +28,10 @@ def _debug(event: str, **fields: str) -> None:
 
     logging.getLogger(__name__).debug("%s %s", event, fields)
 
+
 SUFFIX = ".run"
+RESULT_SUFFIX = ".result"
+_RESULT_MAGIC = b"RUNWISE-RESULT\x00\x01"
 DEFAULT_MAX_BYTES = 2 << 30
 _STALE_TMP_S = 3600.0  # a temporary file this old was left by a killed writer
 
@@ -40,8 +44,8 @@ class DiskRunStore:
         self.folder = self.root / f"runs-v{FORMAT_VERSION}"
         self.max_bytes = max_bytes
 
-    def _path(self, key: str) -> Path:
-        return self.folder / (hashlib.sha256(key.encode()).hexdigest()[:40] + SUFFIX)
+    def _path(self, key: str, suffix: str = SUFFIX) -> Path:
+        return self.folder / (hashlib.sha256(key.encode()).hexdigest()[:40] + suffix)
 
     def get(self, key: str) -> StoredRun | None:
         path = self._path(key)
@@ -68,21 +72,59 @@ class DiskRunStore:
         except Unstorable as exc:
             _debug("run not cached", key=key, reason=str(exc))
             return
-        path = self._path(key)
+        chunks: list[bytes | memoryview] = [head]
+        written = 0
+        for array, offset in zip(arrays, offsets):
+            if offset > written:
+                chunks.append(bytes(offset - written))
+            chunks.append(array.data.cast("B"))
+            written = offset + array.nbytes
+        total = -(-written // 64) * 64 if arrays else 0
+        chunks.append(bytes(total - written))
+        self._write(self._path(key), chunks)
+
+    def get_result(self, key: str) -> object | None:
+        """A pickled result. Pickle is safe here only because the folder is the user's own (created 0700):
+        the store reads back what this user's runwise wrote."""
+        path = self._path(key, RESULT_SUFFIX)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        try:
+            if len(data) < len(_RESULT_MAGIC) + 8 or data[: len(_RESULT_MAGIC)] != _RESULT_MAGIC:
+                raise ValueError("not a result entry")
+            key_len, crc = int.from_bytes(data[-8:-4], "little"), int.from_bytes(data[-4:], "little")
+            body = memoryview(data)[len(_RESULT_MAGIC) : -8]
+            if zlib.crc32(body) != crc or bytes(body[:key_len]) != key.encode():
+                raise ValueError("checksum or key differs")
+            value: object = pickle.loads(body[key_len:])
+        except Exception as exc:  # any damage at all is a miss (unpickling can raise almost anything)
+            _debug("cache result discarded", path=str(path), reason=repr(exc)[:200])
+            self._discard(path)
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(path)
+        return value
+
+    def put_result(self, key: str, value: object) -> None:
+        try:
+            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # a result holding a lambda or a lock cannot be kept
+            _debug("result not cached", key=key, reason=repr(exc)[:200])
+            return
+        body = key.encode() + payload
+        trailer = len(key.encode()).to_bytes(4, "little") + zlib.crc32(body).to_bytes(4, "little")
+        self._write(self._path(key, RESULT_SUFFIX), [_RESULT_MAGIC, body, trailer])
+
+    def _write(self, path: Path, chunks: list[bytes | memoryview]) -> None:
+        """Write to a private temporary file, then rename it over `path`: readers see all of it or none."""
         tmp = path.with_name(f".{path.stem}.{os.getpid()}.{time.monotonic_ns()}.tmp")
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             with tmp.open("xb") as stream:
-                stream.write(head)
-                written = 0
-                for array, offset in zip(arrays, offsets):
-                    if offset > written:
-                        stream.write(bytes(offset - written))
-                    stream.write(memoryview(array).cast("B"))
-                    written = offset + array.nbytes
-                total = -(-written // 64) * 64 if arrays else 0
-                if total > written:
-                    stream.write(bytes(total - written))
+                for chunk in chunks:
+                    stream.write(chunk)
             os.replace(tmp, path)
         except OSError as exc:  # a full or read-only disk: run without the cache
             _debug("cache write failed", path=str(path), error=str(exc))
@@ -95,7 +137,8 @@ class DiskRunStore:
         files = self._entries()
         return StoreStats(
             location=str(self.root),
-            entries=len(files),
+            entries=sum(1 for _, path, _ in files if path.suffix == SUFFIX),
+            results=sum(1 for _, path, _ in files if path.suffix == RESULT_SUFFIX),
             bytes=sum(size for _, _, size in files),
             max_bytes=self.max_bytes,
             format_version=FORMAT_VERSION,
@@ -106,7 +149,7 @@ class DiskRunStore:
         if not self.root.is_dir():
             return 0
         for folder in self.root.glob("runs-v*"):
-            removed += sum(1 for p in folder.glob(f"*{SUFFIX}"))
+            removed += sum(1 for _ in folder.glob(f"*{SUFFIX}"))
             shutil.rmtree(folder, ignore_errors=True)
         return removed
 
@@ -124,7 +167,7 @@ class DiskRunStore:
                 st = item.stat(follow_symlinks=False)
             except OSError:
                 continue
-            if item.name.endswith(SUFFIX):
+            if item.name.endswith((SUFFIX, RESULT_SUFFIX)):
                 out.append((st.st_mtime, Path(item.path), st.st_size))
             elif item.name.endswith(".tmp") and now - st.st_mtime > _STALE_TMP_S:
                 self._discard(Path(item.path))

@@ -30,13 +30,16 @@ def cmd_cache(ctx: Context) -> int:
     store = run_store(settings)
     if ctx.args.action == "clear":
         removed = store.clear()
-        _say(ctx, {"removed": removed, "location": store.stats().location}, f"removed {removed} cached {_runs(removed)}")
+        _say(
+            ctx, {"removed": removed, "location": store.stats().location}, f"removed {removed} cached {_runs(removed)}"
+        )
         return 0
     stats = store.stats()
     facts = {
         "location": stats.location,
         "enabled": settings.cache,
         "entries": stats.entries,
+        "results": stats.results,
         "bytes": stats.bytes,
         "max_bytes": stats.max_bytes,
         "format_version": stats.format_version,
@@ -44,7 +47,7 @@ def cmd_cache(ctx: Context) -> int:
     state = "" if settings.cache else " (off for this call)"
     text = (
         f"cache: {stats.location}{state}\n"
-        f"{stats.entries} {_runs(stats.entries)}, {stats.bytes / 2**20:.1f} MiB of {stats.max_bytes / 2**20:.0f} MiB "
+        f"{stats.entries} parsed {_runs(stats.entries)} ({stats.results} analysed), {stats.bytes / 2**20:.1f} MiB of {stats.max_bytes / 2**20:.0f} MiB "
         f"(least recently used go first); format {stats.format_version}"
     )
     _say(ctx, facts, text)
