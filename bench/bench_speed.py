@@ -1,0 +1,135 @@
+"""Every figure of the speed work in one run, each beside its floor or peer: whole-process times and peak RSS.
+
+For each format (JSONL, TensorBoard, W&B `.wandb`) and size (100k steps; 1M with --million), fresh processes of
+`runwise --dir ROOT run latest` (every point analysed by every detector, summary rendered):
+- cold: `--no-cache`, nothing kept from before (the log itself is in the page cache: decoding, not the disk);
+- warm: the same command again with the parsed-run cache on (a first call fills it, untimed);
+beside the floor of the same run: `python -c "import numpy"` for warm calls, and for cold JSONL a process that
+only decodes each line of the same file with orjson. `--peers` adds tbparse on the TensorBoard run (~50 µs a
+point, so 100k steps only). `--mcp` adds `bench/bench_mcp.py` (spawn → initialize, warm summarize_run).
+
+Children run with bytecode caching on (PYTHONPYCACHEPREFIX under bench/data/), as an installed package has its
+.pyc files; the first call of each command is not timed. Figures are medians of --repeat (default 5) fresh
+processes, with the best; the load average is printed before and after (the machine may be shared).
+Usage: python bench/bench_speed.py [--million] [--repeat 5] [--formats jsonl tensorboard wandb] [--peers] [--mcp]
+Data is generated once into bench/data/ (git-ignored) by the per-format benchmarks' writers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+sys.path.insert(0, str(HERE))
+
+FLOOR_JSONL = (
+    "import orjson, sys\n"
+    "with open(sys.argv[1], 'rb') as fh:\n"
+    "    for line in fh:\n"
+    "        try: orjson.loads(line)\n"
+    "        except orjson.JSONDecodeError: pass\n"
+)
+TBPARSE = "import sys; from tbparse import SummaryReader; SummaryReader(sys.argv[1]).scalars"
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(DATA / "pycache")
+    env["RUNWISE_CACHE_DIR"] = str(DATA / "cache")
+    return env
+
+
+def measure(argv: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=child_env())
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{argv} failed: {proc.stderr.read().decode() if proc.stderr else ''}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def row(label: str, argv: list[str], repeat: int, *, before: list[str] | None = None) -> float:
+    samples = []
+    for _ in range(repeat):
+        if before:
+            subprocess.run(before, check=True, env=child_env(), capture_output=True)
+        samples.append(measure(argv))
+    walls = sorted(s[0] for s in samples)
+    median = statistics.median(walls)
+    print(
+        f"  {label:<34} median {median:6.3f} s  best {walls[0]:6.3f} s  peak RSS {max(s[1] for s in samples):5.0f} MiB"
+    )
+    return median
+
+
+def runwise_argv() -> list[str]:
+    found = shutil.which("runwise")
+    return [found] if found else [sys.executable, "-m", "runwise"]
+
+
+def data(fmt: str, steps: int) -> tuple[Path, Path]:
+    """(the folder to point --dir at, the log file) of the generated run."""
+    if fmt == "jsonl":
+        from bench_cli import ensure_run
+
+        path = ensure_run(steps)
+        return path.parent, path
+    if fmt == "tensorboard":
+        from bench_tensorboard import ensure_run as ensure_tb
+
+        folder = ensure_tb(steps)
+        return folder.parent, next(folder.glob("*tfevents*"))
+    from bench_wandb import ensure
+
+    root = ensure(steps, "auto")
+    return root, next(root.glob("wandb/*run-*/*.wandb"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--million", action="store_true", help="also 1,000,000 steps")
+    parser.add_argument("--steps", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--formats", nargs="+", default=["jsonl", "tensorboard", "wandb"])
+    parser.add_argument("--peers", action="store_true", help="also tbparse on the 100k TensorBoard run (slow)")
+    parser.add_argument("--mcp", action="store_true", help="also the MCP cold start and warm call")
+    args = parser.parse_args()
+    sizes = list(args.steps) + ([1_000_000] if args.million and 1_000_000 not in args.steps else [])
+    runwise = runwise_argv()
+    print(f"python {sys.version.split()[0]} on {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}")
+    row("python -c 'import numpy' (floor)", [sys.executable, "-c", "import numpy"], args.repeat)
+    clear = [*runwise, "cache", "clear"]
+    for steps in sizes:
+        for fmt in args.formats:
+            root, log = data(fmt, steps)
+            with log.open("rb") as stream:  # into the page cache: decoding is measured, not the disk
+                while stream.read(16 << 20):
+                    pass
+            print(f"{fmt} {steps:,} steps ({log.stat().st_size / 1e6:.0f} MB)")
+            command = [*runwise, "--dir", str(root), "run", "latest"]
+            subprocess.run([*command, "--no-cache"], env=child_env(), capture_output=True, check=True)
+            row("cold (--no-cache)", [*command, "--no-cache"], args.repeat)
+            row("first call, filling the cache", command, args.repeat, before=clear)
+            row("warm (cached)", command, args.repeat)
+            if fmt == "jsonl":
+                row("floor: orjson decode of each line", [sys.executable, "-c", FLOOR_JSONL, str(log)], args.repeat)
+            if fmt == "tensorboard" and args.peers and steps <= 100_000:
+                row("peer: tbparse", [sys.executable, "-c", TBPARSE, str(log.parent)], max(1, args.repeat // 2))
+    if args.mcp:
+        subprocess.run([sys.executable, str(HERE / "bench_mcp.py"), "--repeat", str(args.repeat)], env=child_env())
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
