@@ -32,6 +32,7 @@ TOOL_NAMES = [  # every tool, in the order tools/list returns them
     "query_runs",
     "get_config",
     "generate_schema",
+    "plot_metrics",
 ]
 
 

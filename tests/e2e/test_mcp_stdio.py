@@ -58,6 +58,7 @@ async def test_every_tool_over_stdio_with_the_sdk_client(command: str, logs: Pat
             ("query_runs", {"expr": "train/loss < 1", "sort": "-train/loss"}),
             ("get_config", {"run": "healthy"}),
             ("generate_schema", {"run": "wide"}),
+            ("plot_metrics", {"run": "nan-run", "width": 300, "height": 200}),
         ]
         assert [tool for tool, _ in calls] == TOOL_NAMES
         for tool, arguments in calls:

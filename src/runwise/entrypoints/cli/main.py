@@ -72,7 +72,14 @@ def _command_modules() -> list:  # type: ignore[type-arg]
     return modules
 
 
-COMMAND_MODULES: list[str] = ["mcp_command", "init_command", "compare_commands", "analysis_commands", "cache_command"]
+COMMAND_MODULES: list[str] = [
+    "mcp_command",
+    "init_command",
+    "compare_commands",
+    "analysis_commands",
+    "cache_command",
+    "picture_commands",
+]
 
 
 def main(argv: Sequence[str] | None = None, *, app: object | None = None, stdout: TextIO | None = None) -> int:

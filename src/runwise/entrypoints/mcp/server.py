@@ -18,6 +18,7 @@ from runwise.bootstrap import Runwise
 from runwise.entrypoints.mcp import tools as inspect_tools
 from runwise.entrypoints.mcp import tools_analysis as analysis_tools
 from runwise.entrypoints.mcp import tools_compare as compare_tools
+from runwise.entrypoints.mcp import tools_pictures as picture_tools
 from runwise.entrypoints.mcp.resources import diagnose_run, register_resources
 from runwise.entrypoints.mcp.state import ServerState
 
@@ -34,7 +35,7 @@ when the shape of a curve matters, for few keys and a narrow step range; get_con
 Across runs: compare_runs (two or more runs side by side, optionally their config differences), \
 find_best_run (the best run for one metric), query_runs (runs matching an expression such as \
 val/acc > 80% and config.lr < 0.01). generate_schema drafts a metric schema (TOML) from a run's keys; \
-it writes nothing.
+it writes nothing. plot_metrics returns a small PNG chart (anomalies shaded) when a curve's shape matters.
 Every answer fits a token budget (token_budget); raise it only when the text says something was left out. \
 All tools are read-only; paths outside the allowed roots are refused."""
 
@@ -53,6 +54,7 @@ TOOLS = (
     compare_tools.query_runs,
     inspect_tools.get_config,
     analysis_tools.generate_schema,
+    picture_tools.plot_metrics,
 )  # the design's order: the zoom-in first, then analysis, then several runs
 TITLES = {
     "list_runs": "List runs",
@@ -68,6 +70,7 @@ TITLES = {
     "query_runs": "Query runs",
     "get_config": "Get a run's config",
     "generate_schema": "Generate a metric schema",
+    "plot_metrics": "Plot metrics as an image",
 }
 
 

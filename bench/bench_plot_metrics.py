@@ -1,0 +1,82 @@
+"""plot_metrics and the HTML report on a 1M-step run, after the run is loaded: time and size.
+
+The run (train/loss with spikes and a NaN ending, val/loss every 1000 steps, lr, grad_norm: 1M steps) is held
+in memory, so the figures are the drawing path only: analysis of every point, downsampling per pixel column,
+PNG drawing (plot_metrics through the in-memory MCP client, a fresh server each time so no answer is reused),
+and the HTML report. Medians of --repeat runs.
+
+Usage: python bench/bench_plot_metrics.py [--repeat 5] [--steps 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import statistics
+import time
+
+import anyio
+import numpy as np
+from mcp import Client
+
+from runwise.adapters.renderers.report import HtmlReportRenderer
+from runwise.adapters.sources.memory import InMemoryRunSource
+from runwise.bootstrap import bootstrap
+from runwise.config import Settings
+from runwise.domain.model import MetricSeries, Run, RunInfo
+from runwise.entrypoints.mcp.server import build_server
+from runwise.services.report import build_report
+
+
+def big_run(steps: int) -> Run:
+    rng = np.random.default_rng(0)
+    x = np.arange(steps, dtype=np.int64)
+    loss = 4.0 * np.exp(-x / (steps / 6)) + 0.3 + rng.normal(0, 0.02, steps)
+    loss[steps // 3] = 40.0
+    loss[int(steps * 0.9) :] = np.nan
+    val_steps = x[::1000]
+    series = {
+        "train/loss": MetricSeries("train/loss", x, loss),
+        "val/loss": MetricSeries("val/loss", val_steps, loss[::1000] + 0.05),
+        "lr": MetricSeries("lr", x, 3e-4 * np.minimum(1.0, (x + 1) / 2000) * np.cos(x / steps * np.pi / 2) + 1e-7),
+        "grad_norm": MetricSeries("grad_norm", x, np.abs(rng.normal(1.0, 0.1, steps))),
+    }
+    info = RunInfo(id="big", name="big", source="memory", last_step=steps - 1)
+    return Run(info=info, config={"lr": 3e-4}, summary={}, series=series)
+
+
+async def plot_once(run: Run) -> tuple[float, int]:
+    app = bootstrap(Settings.load(env={}), sources=[InMemoryRunSource([run])])
+    async with Client(build_server(app, client_roots=False), raise_exceptions=True) as client:
+        start = time.perf_counter()
+        result = await client.call_tool("plot_metrics", {"run": "big", "keys": ["train/loss", "val/loss"]})
+        elapsed = time.perf_counter() - start
+    assert not result.is_error
+    return elapsed, len(base64.b64decode(result.content[0].data))  # type: ignore[union-attr]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=1_000_000)
+    args = parser.parse_args()
+    run = big_run(args.steps)
+    anyio.run(plot_once, run)  # warm-up: imports, font
+    results = [anyio.run(plot_once, run) for _ in range(args.repeat)]
+    times = [t for t, _ in results]
+    print(
+        f"plot_metrics, {args.steps:,} steps, 720x360: median {statistics.median(times):.3f} s "
+        f"(min {min(times):.3f}, max {max(times):.3f}), PNG {results[0][1]:,} bytes"
+    )
+    app = bootstrap(Settings.load(env={}), sources=[InMemoryRunSource([run])])
+    report_times, size = [], 0
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        report = build_report(app.catalog, ["big"], app.schema, analyzer=app.analyzer)
+        size = len(HtmlReportRenderer().render(report).encode())
+        report_times.append(time.perf_counter() - start)
+    print(f"HTML report, {args.steps:,} steps: median {statistics.median(report_times):.3f} s, {size:,} bytes")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""Commands that draw: `report` (one self-contained HTML file, or markdown) and `plot` (terminal charts)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from runwise.entrypoints.cli.output import Context
+
+PLOT_HEIGHT = 14  # rows of one chart's plot area
+MIN_WIDTH, MAX_WIDTH = 40, 240
+
+
+def _keys_arg(text: str) -> list[str]:
+    return [k.strip() for k in text.split(",") if k.strip()]
+
+
+def _rows(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if not 4 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"must be between 4 and 100, got {value}")
+    return value
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> dict[str, Any]:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "report",
+        parents=[common],
+        help="one self-contained HTML report (charts, anomalies, lr, advice, config); --format md for PR comments",
+    )
+    p.add_argument("refs", metavar="REF", nargs="+", help="one or more runs (several: a line per run on each chart)")
+    p.add_argument("-k", "--keys", type=_keys_arg, help="comma-separated keys to chart (default: the key metrics)")
+    p.add_argument("-o", "--output", help="file to write (default: runwise-report-<run>.html here; '-' for stdout)")
+    p = sub.add_parser("plot", parents=[common], help="terminal chart of metrics with anomaly markers")
+    p.add_argument("refs", metavar="REF", nargs="+", help="one or more runs (several are overlaid)")
+    p.add_argument("-k", "--keys", type=_keys_arg, help="comma-separated keys (default: the main metric or two)")
+    p.add_argument("--from", dest="start", type=int, help="first step")
+    p.add_argument("--to", dest="stop", type=int, help="last step")
+    p.add_argument("--log", action="store_true", default=None, help="log y axis (default: chosen per chart)")
+    p.add_argument("--height", type=_rows, default=PLOT_HEIGHT, help="rows per chart (default %(default)s)")
+    return {"report": cmd_report, "plot": cmd_plot}
+
+
+def cmd_report(ctx: Context) -> int:
+    from runwise import __version__
+    from runwise.services.report import build_report, check_output_path, default_report_name
+
+    app, args = ctx.app, ctx.args
+    report = build_report(
+        app.catalog, args.refs, app.schema, analyzer=app.analyzer, keys=args.keys, version=__version__
+    )
+    renderer = _report_renderer("md" if ctx.format == "md" else "html")
+    document = renderer.render(report)
+    if args.output == "-":
+        ctx.out.write(document)
+        return 0
+    target = Path(args.output or default_report_name(report, renderer.suffix)).expanduser()
+    resolved = os.path.realpath(target)
+    check_output_path(resolved, report, resolve=os.path.realpath, is_file=os.path.isfile)
+    if target.is_dir():
+        from runwise.domain.errors import InvalidInput
+
+        raise InvalidInput(f"{target} is a folder", "pass -o with a file name, e.g. -o report.html")
+    data = document.encode("utf-8")
+    target.write_bytes(data)
+    if ctx.format == "json":
+        summary = {"path": str(target), "format": renderer.format, "bytes": len(data), "runs": len(report.runs)}
+        ctx.out.write(json.dumps(summary) + "\n")
+    else:
+        ctx.out.write(f"wrote {target} ({_size(len(data))}, {len(report.charts)} charts, {len(report.runs)} run(s))\n")
+    return 0
+
+
+def _report_renderer(fmt: str) -> Any:
+    from runwise.adapters.renderers.report import HtmlReportRenderer, MarkdownReportRenderer
+
+    return MarkdownReportRenderer() if fmt == "md" else HtmlReportRenderer()
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024:.0f} KB" if n < 1 << 20 else f"{n / (1 << 20):.1f} MB"
+
+
+def cmd_plot(ctx: Context) -> int:
+    from runwise.adapters.renderers.terminal_chart import render_terminal
+    from runwise.services.charts import plot
+
+    app, args = ctx.app, ctx.args
+    width = terminal_width(ctx.out)
+    color = bool(app.settings.color) and _is_tty(ctx.out)
+    charts = plot(
+        app.catalog,
+        args.refs,
+        args.keys,
+        app.schema,
+        analyzer=app.analyzer,
+        columns=max(20, width - 14),
+        start=args.start,
+        stop=args.stop,
+        log=args.log,
+    )
+    if ctx.format == "json":
+        ctx.out.write(json.dumps({"alt": charts.alt_text(), "keys": [c.key for c in charts.charts]}) + "\n")
+        return 0
+    ctx.out.write(render_terminal(charts.charts, width=width, height=args.height, color=color, ascii_only=not color))
+    return 0
+
+
+def terminal_width(out: Any) -> int:
+    """The terminal's width (COLUMNS wins, as for every terminal program); 100 when there is no terminal."""
+    size = shutil.get_terminal_size((100, 24)) if out in (sys.stdout, sys.__stdout__) else os.terminal_size((100, 24))
+    columns = os.environ.get("COLUMNS")
+    width = int(columns) if columns and columns.isdigit() else size.columns
+    return max(MIN_WIDTH, min(MAX_WIDTH, width))
+
+
+def _is_tty(out: Any) -> bool:
+    try:
+        return bool(out.isatty())
+    except (AttributeError, ValueError):
+        return False

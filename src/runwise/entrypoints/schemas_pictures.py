@@ -1,0 +1,25 @@
+"""Wire models of the drawing tools: what plot_metrics says beside its image."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from runwise.entrypoints.schemas import RunRefOut
+
+
+class ChartOut(BaseModel):
+    key: str
+    log_scale: bool
+    anomalies: int = Field(description="anomaly episodes of this metric marked on the chart")
+    broke_at: dict[str, int] = Field(default_factory=dict, description="run name -> step its NaN/Inf ending starts")
+
+
+class PlotOut(BaseModel):
+    """The picture's facts: its alt text, size and what each chart shows (the PNG is the image content)."""
+
+    alt: str
+    width: int
+    height: int
+    bytes: int
+    runs: list[RunRefOut]
+    charts: list[ChartOut]
