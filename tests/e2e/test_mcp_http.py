@@ -79,6 +79,7 @@ async def test_every_tool_over_http(server_url: str) -> None:
             ("query_runs", {"expr": "val/loss < 1"}),
             ("get_config", {"run": "healthy"}),
             ("generate_schema", {"run": "healthy"}),
+            ("plot_metrics", {"run": "healthy", "width": 300, "height": 200}),
         ]
         assert [tool for tool, _ in calls] == TOOL_NAMES
         for tool, args in calls:
