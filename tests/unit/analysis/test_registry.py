@@ -45,5 +45,5 @@ def _readme_rows() -> dict[str, float]:
 def test_readme_threshold_table_matches_the_records() -> None:
     expected = "\n".join(f"| `{n}` | {d:g} | {m} |" for n, (d, m) in THRESHOLD_DEFAULTS.items())
     assert _readme_rows() == {n: d for n, (d, _) in THRESHOLD_DEFAULTS.items()}, (
-        "README's threshold table is out of date; its rows should be:\n" + expected
+        "README's threshold table is out of date (python scripts/threshold_table.py); its rows should be:\n" + expected
     )

@@ -73,6 +73,7 @@ class Config:
     label_noise: float = 0.0  # fraction of training labels replaced by a random class
     leak: float = 0.1  # leaky-ReLU slope: dead units do not end a divergence before it reaches NaN
     first_step: int = 0
+    vanish_at: int | None = None  # from this step the backward pass scales gradients by 1e-5 (a broken loss scaler)
     extra: dict[str, float] = field(default_factory=dict)
 
 
@@ -165,6 +166,8 @@ def _train(cfg: Config) -> Trace:
                 grads = [xb.T @ gh, gh.sum(axis=0), gw2, gb2]
             else:
                 grads = [xb.T @ g, g.sum(axis=0)]
+            if cfg.vanish_at is not None and i >= cfg.vanish_at:
+                grads = [gr * 1e-5 for gr in grads]
             norm = math.sqrt(sum(float(np.sum(gr * gr)) for gr in grads))
             for k, (prm, gr) in enumerate(zip(params, grads, strict=True)):
                 velocity[k] = cfg.momentum * velocity[k] + gr + cfg.weight_decay * prm

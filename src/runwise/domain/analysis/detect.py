@@ -67,12 +67,15 @@ def _reconcile(found: list[Anomaly], lr: LrAnalysis | None, window: float, losse
         ),
         default=None,
     )
+    # a loss that stopped with its gradients gone did not converge: the vanishing says why it is flat
+    vanished = any(a.kind == "gradient_vanishing" and a.severity != "info" for a in found)
     kept = [
         a
         for a in found
         if not (a.kind == "loss_spike" and any(_overlaps(a, d) for d in divergences))
         and not (a.kind == "loss_spike" and broken is not None and a.start_step >= broken)
         and not (a.kind == "plateau" and a.severity == "info" and a.metric in diverged)
+        and not (a.kind == "plateau" and a.severity == "info" and vanished)
     ]
     restarts = [c.step for c in lr.changes if c.kind == "rise"] if lr is not None and lr.shape == "cyclic" else []
     if not restarts:

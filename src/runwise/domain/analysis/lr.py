@@ -14,6 +14,7 @@ import math
 
 import attrs
 import numpy as np
+from numpy.typing import NDArray
 
 from runwise.domain.analysis.windows import FloatArray, IntArray, finite_points
 from runwise.domain.model import MetricSeries
@@ -24,6 +25,24 @@ _FIT_TOLERANCE = 0.08  # RMS error of the normalised decay curve for a named sha
 _STABLE_FRACTION = 0.1  # a flat top this long before the decay is named ("constant")
 _MAX_EVENTS = 5
 _FIT_POINTS = 4096
+_TRANSIENT_FACTOR = 3.0  # a point this many times above the points on both sides of it is a transient jump
+_MAX_TRANSIENTS = 3  # more such jumps than this are the schedule's own pattern (e.g. an epoch-level cycle)
+
+
+@attrs.frozen
+class LrTransient:
+    """A one- or two-point jump of the lr that came straight back: a scheduler or optimizer-state bug, not a
+    schedule. The shape is read without it."""
+
+    step: int
+    points: int
+    lr_before: float
+    lr_peak: float
+    lr_after: float
+
+    @property
+    def factor(self) -> float:
+        return self.lr_peak / self.lr_before if self.lr_before > 0 else math.inf
 
 
 @attrs.frozen
@@ -62,6 +81,7 @@ class LrAnalysis:
     changes: tuple[LrChange, ...] = ()
     loss_key: str | None = None
     response: str = ""
+    transients: tuple[LrTransient, ...] = ()
 
     @property
     def has_warmup(self) -> bool:
@@ -76,6 +96,9 @@ class LrAnalysis:
             f"{self.key} {self.shape}: peak {format_value(self.peak, lr)} at step {format_step(self.peak_step)}, "
             f"final {format_value(self.final, lr)} at step {format_step(self.final_step)}"
         )
+        if self.transients:
+            t = self.transients[0]
+            text += f"; jumped {t.factor:.3g}× for {t.points} point{'s' if t.points > 1 else ''} at step {format_step(t.step)}"
         return f"{text}; {self.response}" if self.response else text
 
 
@@ -205,9 +228,55 @@ def _response(changes: list[LrChange]) -> str:
     return f"loss {moved} {size} {what} at step {format_step(c.step)} ({detail})"
 
 
+def transients(values: FloatArray) -> NDArray[np.bool_]:
+    """Points of one- or two-point jumps: at least `_TRANSIENT_FACTOR` × the points just before and just after.
+
+    A warmup's first points are below their next ones, a warm restart stays up after its jump, so neither is one.
+    """
+    n = values.size
+    mask = np.zeros(n, dtype=bool)
+    if n < 3:
+        return mask
+    f = _TRANSIENT_FACTOR
+    with np.errstate(invalid="ignore"):
+        one = (values[1:-1] >= f * values[:-2]) & (values[1:-1] >= f * values[2:]) & (values[:-2] > 0)
+        mask[1:-1] |= one
+        if n >= 4:
+            low = np.maximum(values[:-3], values[3:])
+            two = (np.minimum(values[1:-2], values[2:-1]) >= f * low) & (values[:-3] > 0)
+            idx = np.flatnonzero(two) + 1
+            mask[idx] = True
+            mask[idx + 1] = True
+    if np.count_nonzero(mask) > 2 * _MAX_TRANSIENTS:
+        return np.zeros(n, dtype=bool)
+    return mask
+
+
+def _transient_records(steps: IntArray, values: FloatArray, mask: NDArray[np.bool_]) -> tuple[LrTransient, ...]:
+    idx = np.flatnonzero(mask)
+    if idx.size == 0:
+        return ()
+    breaks = np.flatnonzero(np.diff(idx) > 1)
+    starts = idx[np.concatenate([[0], breaks + 1])]
+    ends = idx[np.concatenate([breaks, [idx.size - 1]])]
+    out = []
+    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+        before = float(values[s - 1]) if s > 0 else float(values[e + 1])
+        after = float(values[e + 1]) if e + 1 < values.size else before
+        out.append(LrTransient(int(steps[s]), e - s + 1, before, float(values[s : e + 1].max()), after))
+    return tuple(out)
+
+
 def lr_analysis(lr: MetricSeries, loss: MetricSeries | None = None) -> LrAnalysis:
-    """Schedule shape, peak and final lr with their steps, and the loss's response around lr changes."""
+    """Schedule shape, peak and final lr with their steps, and the loss's response around lr changes.
+
+    One- or two-point jumps that come straight back are reported as transients and left out of the shape.
+    """
     steps, values = finite_points(lr)
+    jumps = transients(values)
+    found = _transient_records(steps, values, jumps)
+    if found:
+        steps, values = steps[~jumps], values[~jumps]
     if values.size == 0:
         nan = float("nan")
         return LrAnalysis(lr.key, "unknown", nan, None, nan, None, nan, None, loss_key=loss.key if loss else None)
@@ -235,4 +304,5 @@ def lr_analysis(lr: MetricSeries, loss: MetricSeries | None = None) -> LrAnalysi
         changes=tuple(changes),
         loss_key=loss.key if loss is not None else None,
         response=_response(changes),
+        transients=found,
     )

@@ -3,12 +3,16 @@
 The baseline is the lowest block median of the few blocks before: recent enough to follow the slow drift of grad
 norms over a run, low enough that an explosion spanning several blocks does not lift its own bar. Grad norms at
 initialisation are often far above their later level, so the first block is never judged, and a collapse is
-measured against the median level of all blocks before it, not the initial peak. A collapse is a problem only
-while the loss is not converged (it stopped improving at a level well above the progress it made).
+measured against the median level of all blocks before it, not the initial peak. A collapse is a problem while
+the loss stalls near where it started, or, when it is orders of magnitude deep, when the loss stops improving after
+progress but well above zero (dead units, saturation): not the gradual shrinking of a converged run.
 """
 
 from __future__ import annotations
 
+import math
+
+import attrs
 import numpy as np
 
 from runwise.domain.analysis.advice import clip_to
@@ -31,9 +35,15 @@ EXPLOSION_THRESHOLDS = (
 VANISHING_THRESHOLDS = (
     MIN_POINTS,
     Threshold("grad_vanishing_factor", 100.0, "grad norm below its baseline divided by this has collapsed"),
+    Threshold(
+        "grad_vanishing_after_progress",
+        1000.0,
+        "a collapse this deep is a problem even after the loss made progress, if the loss then stops improving",
+    ),
     Threshold("plateau_min_improvement", 0.01, "relative improvement below which a stretch counts as flat"),
 )
 _LOOKBACK_BLOCKS = 4
+_NEAR_ZERO = 0.98  # a loss that shed this much of its initial level has converged: its gradients may vanish
 
 
 def _trailing_baseline(med: np.ndarray) -> np.ndarray:
@@ -136,27 +146,48 @@ def _extend(mags: np.ndarray, end: int, threshold: float, gap: int = 2) -> int:
     return last_high
 
 
-def _loss_stuck(loss: MetricSeries, from_step: int, th: Thresholds) -> tuple[bool, float | None]:
-    """Whether the loss stopped improving after `from_step` while still far from the progress it made.
+@attrs.frozen
+class _LossAfter:
+    """How the loss behaved around a grad-norm collapse."""
 
-    Returns (stuck, level at from_step). Converged losses also stop improving, but they do so after a large
-    relative drop; a loss whose gradients vanished usually stalls close to where it started.
-    """
+    level: float  # the loss level just before the collapse
+    improving: bool  # still improving after it
+    progress: float  # fraction of its initial level the loss had shed before the collapse
+
+
+def _loss_after(loss: MetricSeries, from_step: int, th: Thresholds) -> _LossAfter | None:
+    """The loss level before `from_step`, whether it still improved after it, and the progress made before it."""
     steps, values = finite_points(loss)
     if values.size < 6:
-        return False, None
+        return None
     cut = int(np.searchsorted(steps, from_step))
     before, after = values[:cut], values[cut:]
     if before.size < 3 or after.size < 3:
-        return False, None
+        return None
     start = float(np.median(values[: max(2, values.size // 10)]))
     level = float(np.median(before[-max(2, before.size // 10) :]))
     end = float(np.median(after[-max(2, after.size // 5) :]))
     if start == 0 or level == 0:
-        return False, level
-    still_improving = (level - end) / abs(level) > th.plateau_min_improvement * 5
-    made_progress = (start - level) / abs(start) > 0.5
-    return not still_improving and not made_progress, level
+        return None
+    improving = (level - end) / abs(level) > th.plateau_min_improvement * 5
+    return _LossAfter(level, improving, (start - level) / abs(start))
+
+
+def _problem(loss: _LossAfter | None, collapse: float, th: Thresholds) -> str | None:
+    """Why a collapse is a problem ('stuck', 'after progress'), or None when it is convergence.
+
+    Converged losses also stop improving with small gradients, but after a large drop and with gradients that
+    shrink gradually. A loss whose gradients vanished stalls close to where it started; a collapse by orders of
+    magnitude more (`grad_vanishing_after_progress`) while the loss stops well above zero is dead units or
+    saturation even after progress.
+    """
+    if loss is None or loss.improving:
+        return None
+    if loss.progress <= 0.5:
+        return "stuck"
+    if collapse >= th.grad_vanishing_after_progress and loss.progress < _NEAR_ZERO:
+        return "after progress"
+    return None
 
 
 def detect_gradient_vanishing(
@@ -181,19 +212,22 @@ def detect_gradient_vanishing(
     for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
         if e - s + 1 < 2 and e != med.size - 1:
             continue
-        first = s * size
-        hits = np.flatnonzero(np.abs(values[first : first + size]) * th.grad_vanishing_factor <= ref[s])
+        first = max(0, (s - 1) * size)  # the collapse may begin in the block before the first low one
+        hits = np.flatnonzero(np.abs(values[first : (s + 1) * size]) * th.grad_vanishing_factor <= ref[s])
         onset = first + (int(hits[0]) if hits.size else 0)
-        stuck, level = _loss_stuck(loss, int(steps[onset]), th) if loss is not None else (False, None)
-        if loss is not None and not stuck:
-            continue  # converging: small gradients are expected
         floor = float(med[e])
-        how_far = f"{times(ref[s] / floor)} below" if floor > 0 else "to 0 from"
-        loss_text = (
-            f" while {loss.key} stayed near {fmt(level, Role.LOSS)}"
-            if loss is not None and level is not None
-            else " (no loss to tell convergence from a stall)"
-        )
+        collapse = float(ref[s] / floor) if floor > 0 else math.inf
+        after = _loss_after(loss, int(steps[onset]), th) if loss is not None else None
+        why = _problem(after, collapse, th)
+        if loss is not None and why is None:
+            continue  # converging: small gradients are expected
+        how_far = f"{times(collapse)} below" if floor > 0 else "to 0 from"
+        if loss is None or after is None:
+            loss_text = " (no loss to tell convergence from a stall)"
+        elif why == "after progress":
+            loss_text = f" after progress, and {loss.key} stopped improving at {fmt(after.level, Role.LOSS)}"
+        else:
+            loss_text = f" while {loss.key} stayed near {fmt(after.level, Role.LOSS)}"
         end_i = min(n - 1, (e + 1) * size - 1)
         return [
             Anomaly(

@@ -1,6 +1,8 @@
 """lr_issue: problems whose evidence points at the learning rate.
 
-Three patterns, each tied to what the other detectors found:
+Four patterns, each tied to what the other detectors found:
+- a one- or two-point jump of the lr that came straight back (a transient: a scheduler or optimizer-state bug),
+  with what it broke; blow-ups right after it are its doing, not a sign that the schedule's lr is too high;
 - a blow-up (divergence, NaN, grad explosion, big spike) that starts while the lr warms up or soon after its peak
   (within `lr_window` of the run), or soon after the lr jumps up (restart);
 - a loss that stalled early: the lr may be too low for the loss to move (info: a bug stalls a loss too);
@@ -34,6 +36,7 @@ _WHAT = {
 THRESHOLDS = (
     Threshold("lr_window", 0.05, "a blow-up within this fraction of the run after the lr peak coincides with it"),
 )
+TRANSIENT = "a scheduler or optimizer-state bug, not the schedule"
 _ZERO_FRACTION = 1e-6  # an lr at or below this fraction of its peak is effectively zero
 _ZERO_REMAINING = 0.2
 
@@ -44,12 +47,46 @@ def _lr_at(lr: MetricSeries, at: int) -> float | None:
     return float(values[i]) if i >= 0 else None
 
 
+def _after_transient(info: LrAnalysis, a: Anomaly, reach: float) -> bool:
+    return any(t.step <= a.start_step <= t.step + reach for t in info.transients)
+
+
+def _transient(info: LrAnalysis, found: Sequence[Anomaly], watched: Sequence[str], reach: float) -> Anomaly | None:
+    """The largest transient jump, and the blow-ups that followed it."""
+    if not info.transients:
+        return None
+    t = max(info.transients, key=lambda t: t.factor)
+    hit = sorted(
+        {a.metric for a in found if a.kind in BLOW_UPS and a.metric in watched and a.severity != "info"
+         and t.step <= a.start_step <= t.step + reach}
+    )  # fmt: skip
+    span = "1 step" if t.points == 1 else f"{t.points} steps"
+    effect = f"; {', '.join(hit[:2])} blew up right after" if hit else ""
+    return Anomaly(
+        kind="lr_issue",
+        metric=info.key,
+        start_step=t.step,
+        end_step=t.step,
+        peak_step=t.step,
+        severity="warning" if hit or t.factor >= 10 else "info",
+        message=(
+            f"{info.key} jumped {t.factor:.3g}× for {span} at step {step(t.step)} ({fmt(t.lr_before, Role.LR)} → "
+            f"{fmt(t.lr_peak, Role.LR)} → {fmt(t.lr_after, Role.LR)}){effect}: {TRANSIENT}"
+        ),
+        value=t.lr_peak,
+    )
+
+
 def _blow_up(
     lr: MetricSeries, info: LrAnalysis, found: Sequence[Anomaly], watched: Sequence[str], window: float
 ) -> Anomaly | None:
     if info.peak_step is None:
         return None
-    candidates = [a for a in found if a.kind in BLOW_UPS and a.metric in watched and a.severity != "info"]
+    candidates = [
+        a
+        for a in found
+        if a.kind in BLOW_UPS and a.metric in watched and a.severity != "info" and not _after_transient(info, a, window)
+    ]
     rises = [c.step for c in info.changes if c.kind == "rise"]
     for a in sorted(candidates, key=lambda a: (a.start_step, -SEVERITY_RANK[a.severity])):
         when = ""
@@ -149,8 +186,11 @@ def detect_lr_issues(
     start = int(steps[0]) if run_start is None else min(run_start, int(steps[0]))
     end = int(steps[-1]) if run_end is None else max(run_end, int(steps[-1]))
     window = th.lr_window * max(end - start, 1)
+    spacing = float(np.median(np.diff(steps))) if steps.size > 1 else 1.0
+    reach = max(window, 3 * spacing)  # on an epoch-level log the next points are epochs away
     out = [
-        _blow_up(lr, info, found, watched, window),
+        _transient(info, found, watched, reach),
+        _blow_up(lr, info, found, watched, reach),
         _too_low(info, found, loss_key),
         _zero_early(lr, info, end),
     ]
@@ -172,6 +212,10 @@ def find(scope: Scope) -> list[Anomaly]:
 
 def advise(a: Anomaly, c: Advice) -> str | None:
     s = step(a.start_step)
+    if TRANSIENT in a.message:
+        return (
+            f"Check the lr scheduler and optimizer state at step {s}: {a.metric} jumped for a moment, then came back."
+        )
     if TOO_HIGH in a.message:
         return f"{lr_fix(c.lr)}: the blow-up at step {s} followed the lr schedule."
     if "reached 0" in a.message:

@@ -176,8 +176,10 @@ def find(scope: Scope) -> list[Anomaly]:
 
 
 def advise(a: Anomaly, c: Advice) -> str | None:
-    if a.severity == "info":
-        return None
+    if a.severity == "info" or any(
+        x.kind == "lr_issue" and x.start_step <= a.start_step and a.metric in x.message for x in c.anomalies
+    ):
+        return None  # an lr jump the lr_issue names (and advises on) caused it: the batches are not to blame
     peaks = sorted({x.peak_step for x in c.anomalies if x.kind == "loss_spike" and x.metric == a.metric})[:3]
     where = ", ".join(step(p) for p in peaks)
     plural = "s" if len(peaks) > 1 else ""
