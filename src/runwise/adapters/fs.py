@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 from runwise.domain.model import RunInfo
 from runwise.services.catalog import PathResolver
@@ -34,6 +36,36 @@ def walk(
         depth = len(path.parts) - base_depth
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not (skip and skip(d)) and depth < max_depth)
         yield path, dirs, sorted(files)
+
+
+def is_regular_file(path: Path | str) -> bool:
+    """Whether `path` (after following links) is a regular file: FIFOs, devices and sockets are never logs.
+
+    A FIFO named `metrics.jsonl` blocked every command on open; a link to /dev/zero read forever.
+    Names the file system refuses (too long, embedded NUL) are simply not files.
+    """
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def open_regular(path: Path | str) -> BinaryIO:
+    """Open a log file for reading without ever blocking on a FIFO or reading a device.
+
+    O_NONBLOCK makes opening a FIFO return at once; the descriptor is then checked to be a regular
+    file (the path could have been swapped since discovery) and switched back to blocking reads.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def file_identity(paths: Iterable[Path]) -> Hashable:

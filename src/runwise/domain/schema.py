@@ -29,9 +29,17 @@ class MetricSchema:
     display_names: Mapping[str, str] = attrs.field(factory=dict)
     groups: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
     thresholds: Mapping[str, float] = attrs.field(factory=dict)
+    # roles are asked for many times per key (ranking, digests, detectors): remembered per schema
+    _roles: dict[str, Role] = attrs.field(factory=dict, init=False, eq=False, repr=False, hash=False)
 
     def role(self, key: str) -> Role:
         """The schema's role for a key, else the name heuristic's."""
+        known = self._roles.get(key)
+        if known is None:
+            known = self._roles[key] = self._role(key)
+        return known
+
+    def _role(self, key: str) -> Role:
         if _matches(key, self.lr):
             return Role.LR
         if _matches(key, self.grad_norm):

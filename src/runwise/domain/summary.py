@@ -14,6 +14,9 @@ from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
 from runwise.domain.series import best, last_finite, sparkline, trend
 
 SPARK_WIDTH = 10
+# More rows than the largest budget can show: digesting all of 100k keys took a minute for rows
+# nobody sees. The rest are counted in `total_metrics` ("+N more metrics").
+MAX_DIGESTS = 1000
 
 
 @attrs.frozen
@@ -110,7 +113,7 @@ def build_summary(
     step: int | None = None,
 ) -> RunSummary:
     """Digest the run's key metrics (every point analysed; only the digest is kept)."""
-    keys = key_metrics(run, schema)
+    keys = key_metrics(run, schema, limit=MAX_DIGESTS)
     return RunSummary(
         run=run.info,
         headline=headline,

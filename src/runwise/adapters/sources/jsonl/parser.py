@@ -8,6 +8,7 @@ Booleans and strings are not series. Nested objects are flattened with `/`.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator, Sequence
 from itertools import repeat
@@ -23,6 +24,10 @@ STEP_KEYS: tuple[str, ...] = ("step", "_step", "global_step", "iteration", "iter
 EPOCH_KEY = "epoch"
 TIME_KEYS: tuple[str, ...] = ("_timestamp", "timestamp", "wall_time", "walltime")
 CHUNK_BYTES = 4 << 20
+MAX_LINE_BYTES = 64 << 20  # a "line" longer than this is binary or garbage; never held whole in memory
+MAX_NESTING = 32  # metric keys nested deeper than this are not metrics (and must not exhaust the stack)
+MAX_STEP = 2**63 - 1
+_BOM = b"\xef\xbb\xbf"
 
 _SENTINELS = {b"NaN": b'"\\u0000nan"', b"Infinity": b'"\\u0000inf"', b"-Infinity": b'"\\u0000-inf"'}
 _SENTINEL_VALUES = {"\x00nan": math.nan, "\x00inf": math.inf, "\x00-inf": -math.inf}
@@ -37,12 +42,22 @@ class ParseReport:
     malformed: int = 0
     first_malformed_line: int | None = None
     partial_tail: bool = False
+    bad_steps: int = 0
+    too_deep: int = 0
+    bad_values: int = 0
+    long_lines: int = 0
     config: dict[str, Any] = attrs.field(factory=dict)
     # where the reading stopped, so a grown log can be read on from there (see jsonl/resume.py)
     step_key: str | None = None
     step_chosen: bool = False
     records: int = 0
     last_step: int = -1
+
+    def malformed_at(self, line: int) -> None:
+        """Count one unreadable line."""
+        self.malformed += 1
+        if self.first_malformed_line is None:
+            self.first_malformed_line = line
 
     def warnings(self) -> tuple[str, ...]:
         out = []
@@ -51,9 +66,21 @@ class ParseReport:
                 f"skipped {self.malformed} malformed line{'s' if self.malformed != 1 else ''}"
                 f" (first at line {self.first_malformed_line})"
             )
+        if self.bad_steps:
+            out.append(f"skipped {_lines(self.bad_steps)} whose step is not a whole number below 2^63")
+        if self.too_deep:
+            out.append(f"skipped values nested deeper than {MAX_NESTING} levels on {_lines(self.too_deep)}")
+        if self.bad_values:
+            out.append(f"skipped {self.bad_values} value{'s' if self.bad_values != 1 else ''} too large for a float")
+        if self.long_lines:
+            out.append(f"skipped {_lines(self.long_lines)} longer than {MAX_LINE_BYTES >> 20} MiB")
         if self.partial_tail:
             out.append("last line is incomplete (file still being written?); read up to the line before")
         return tuple(out)
+
+
+def _lines(n: int) -> str:
+    return f"{n} line{'s' if n != 1 else ''}"
 
 
 def fix_nonfinite(chunk: bytes) -> bytes:
@@ -90,26 +117,58 @@ def _is_value_position(chunk: bytes, begin: int, end: int) -> bool:
 
 
 def iter_chunks(stream: BinaryIO, report: ParseReport, chunk_bytes: int = CHUNK_BYTES) -> Iterator[list[bytes]]:
-    """Complete lines in chunks; a trailing line without newline is kept only if it parses."""
+    """Complete lines in chunks; a trailing line without newline is kept only if it parses.
+
+    A UTF-8 byte-order mark before the first line is dropped; a line longer than MAX_LINE_BYTES is
+    skipped (and counted) without being held in memory.
+    """
     carry = b""
+    first = True
+    skipping = False  # inside an over-long line: drop bytes up to its newline
     while True:
         block = stream.read(chunk_bytes)
         if not block:
             break
+        if first:
+            block, first = block.removeprefix(_BOM), False
+        if skipping:
+            cut = block.find(b"\n")
+            if cut < 0:
+                continue
+            block, skipping = block[cut + 1 :], False
         block = carry + block
         cut = block.rfind(b"\n")
         if cut < 0:
-            carry = block
+            if len(block) > MAX_LINE_BYTES:
+                report.long_lines += 1
+                report.lines += 1
+                carry, skipping = b"", True
+            else:
+                carry = block
             continue
         carry = block[cut + 1 :]
         yield block[:cut].split(b"\n")
-    if carry.strip():
-        try:
-            orjson.loads(fix_nonfinite(carry))
-        except orjson.JSONDecodeError:
+    if carry.strip() and not skipping:
+        if parse_line(carry) is None:
             report.partial_tail = True
             return
         yield [carry]
+
+
+def parse_line(line: bytes) -> dict[str, Any] | None:
+    """One line as a dict, or None when it is not a JSON object.
+
+    orjson first; lines it refuses (a lone surrogate, an integer beyond 64 bits, a stray invalid
+    byte in a string) are read again by the standard library, so one odd value costs at most its line.
+    """
+    try:
+        row = orjson.loads(fix_nonfinite(line))
+    except orjson.JSONDecodeError:
+        try:
+            row = json.loads(line.decode("utf-8", "replace"))
+        except (ValueError, RecursionError):  # ValueError covers JSONDecodeError and over-long integers
+            return None
+    return row if type(row) is dict else None
 
 
 def parse_lines(lines: Sequence[bytes], report: ParseReport) -> list[dict[str, Any]]:
@@ -134,14 +193,9 @@ def parse_lines(lines: Sequence[bytes], report: ParseReport) -> list[dict[str, A
     for offset, line in enumerate(lines):
         if not line.strip():
             continue
-        try:
-            row = orjson.loads(fix_nonfinite(line))
-        except orjson.JSONDecodeError:
-            row = None
-        if type(row) is not dict:
-            report.malformed += 1
-            if report.first_malformed_line is None:
-                report.first_malformed_line = first_line + offset
+        row = parse_line(line)
+        if row is None:
+            report.malformed_at(first_line + offset)
             continue
         out.append(row)
     return out
@@ -149,17 +203,23 @@ def parse_lines(lines: Sequence[bytes], report: ParseReport) -> list[dict[str, A
 
 @attrs.define
 class ColumnBuilder:
-    """Accumulates per-key numpy chunks; keys present on every row share one steps array."""
+    """Accumulates per-key numpy chunks; keys present on every row share one steps array.
+
+    Dense chunks (most keys on most rows) are built column by column; sparse chunks (each row
+    logs a few of many keys) row by row, so the work follows the values logged, never keys × rows.
+    """
 
     step_key: str | None
     record_index: int = 0
     last_step: int = -1
+    report: ParseReport = attrs.field(factory=ParseReport)
     _wall_key: str | None = None
     values: dict[str, list[np.ndarray]] = attrs.field(factory=dict)
     steps: dict[str, list[np.ndarray]] = attrs.field(factory=dict)
     walls: dict[str, list[np.ndarray]] = attrs.field(factory=dict)
 
     def add(self, rows: list[dict[str, Any]]) -> None:
+        rows = self._usable_steps(rows)
         n = len(rows)
         if n == 0:
             return
@@ -168,7 +228,25 @@ class ColumnBuilder:
         step_col = self._steps(rows, index)
         self.last_step = int(step_col[-1])
         self._wall_key, wall_col = self._wall(rows)
-        self._columns(rows, "", step_col, wall_col)
+        keys: set[str] = set().union(*rows)
+        if len(keys) * n > 4 * sum(map(len, rows)) + 64:
+            self._sparse(rows, step_col, wall_col)
+        else:
+            self._columns(rows, "", step_col, wall_col, 0)
+
+    def _usable_steps(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Rows whose step cannot be an int64 (2^63 and beyond, 1e300) are skipped and counted."""
+        if self.step_key is None:
+            return rows
+        raw: list[Any] = list(map(dict.get, rows, repeat(self.step_key)))
+        types = set(map(type, raw))
+        if types <= {int} and (not raw or (min(raw) >= -MAX_STEP and max(raw) <= MAX_STEP)):
+            return rows
+        if int not in types and float not in types:
+            return rows
+        kept = [row for row, v in zip(rows, raw) if not _out_of_range(v)]
+        self.report.bad_steps += len(rows) - len(kept)
+        return kept
 
     def _steps(self, rows: list[dict[str, Any]], index: np.ndarray) -> np.ndarray:
         if self.step_key is None:
@@ -192,11 +270,14 @@ class ColumnBuilder:
             if key in rows[0]:
                 raw = list(map(dict.get, rows, repeat(key)))
                 if set(map(type, raw)) <= _NUMBER_KINDS:
-                    return key, np.array(raw, dtype=np.float64)
+                    try:
+                        return key, np.array(raw, dtype=np.float64)
+                    except OverflowError:
+                        return None, None
         return None, None
 
     def _columns(
-        self, rows: list[dict[str, Any]], prefix: str, step_col: np.ndarray, wall_col: np.ndarray | None
+        self, rows: list[dict[str, Any]], prefix: str, step_col: np.ndarray, wall_col: np.ndarray | None, depth: int
     ) -> None:
         keys: set[str] = set().union(*rows)
         for key in keys:
@@ -209,12 +290,46 @@ class ColumnBuilder:
             col = list(map(dict.get, rows, repeat(key)))
             types = set(map(type, col))
             if dict in types:
-                sub = [v if type(v) is dict else {} for v in col]
-                self._columns(sub, full + "/", step_col, wall_col)
+                if depth >= MAX_NESTING:
+                    self.report.too_deep += sum(1 for v in col if type(v) is dict)
+                else:
+                    sub = [v if type(v) is dict else {} for v in col]
+                    self._columns(sub, full + "/", step_col, wall_col, depth + 1)
                 types.discard(dict)
                 if not types - {type(None)}:
                     continue
             self._add_column(full, col, types, step_col, wall_col)
+
+    def _sparse(self, rows: list[dict[str, Any]], step_col: np.ndarray, wall_col: np.ndarray | None) -> None:
+        """Row by row: each key collects the row positions and values it was logged with."""
+        found: dict[str, tuple[list[int], list[Any]]] = {}
+        for i, row in enumerate(rows):
+            self._flatten_row(i, row, "", found, 0)
+        for key, (positions, col) in found.items():
+            at = np.array(positions, dtype=np.int64)
+            self._add_column(key, col, set(map(type, col)), step_col[at], None if wall_col is None else wall_col[at])
+
+    def _flatten_row(
+        self, i: int, row: dict[str, Any], prefix: str, found: dict[str, tuple[list[int], list[Any]]], depth: int
+    ) -> None:
+        for key, value in row.items():
+            if not prefix and (key == self.step_key or key == self._wall_key):
+                if key == self._wall_key:
+                    entry = found.setdefault(key, ([], []))
+                    entry[0].append(i)
+                    entry[1].append(value)
+                continue
+            if type(value) is dict:
+                if depth >= MAX_NESTING:
+                    self.report.too_deep += 1
+                else:
+                    self._flatten_row(i, value, prefix + key + "/", found, depth + 1)
+                continue
+            if value is None:
+                continue
+            entry = found.setdefault(prefix + key, ([], []))
+            entry[0].append(i)
+            entry[1].append(value)
 
     def _add_column(
         self,
@@ -225,17 +340,27 @@ class ColumnBuilder:
         wall_col: np.ndarray | None,
     ) -> None:
         if types <= _NUMBER_KINDS:
-            values = wall_col if key == self._wall_key and wall_col is not None else np.array(col, dtype=np.float64)
-            steps, wall = step_col, wall_col
-        else:
-            if str in types:
-                col = list(map(_SENTINEL_VALUES.get, col, col))  # NaN/Inf sentinels become floats
-            mask = np.fromiter(map(_NUMBER_KINDS.__contains__, map(type, col)), dtype=bool, count=len(col))
-            if not mask.any():
+            if key == self._wall_key and wall_col is not None and len(col) in (0, len(wall_col)):
+                values = wall_col
+            else:
+                try:
+                    values = np.array(col, dtype=np.float64)
+                except OverflowError:  # an integer beyond 1.8e308
+                    values = None
+            if values is not None:
+                steps, wall = step_col, wall_col
+                self._store(key, values, steps, wall)
                 return
-            values = np.array([v for v, m in zip(col, mask) if m], dtype=np.float64)
-            steps = step_col[mask]
-            wall = None if wall_col is None else wall_col[mask]
+        if str in types:
+            col = list(map(_SENTINEL_VALUES.get, col, col))  # NaN/Inf sentinels become floats
+        mask = np.fromiter(map(_is_float, col), dtype=bool, count=len(col))
+        self.report.bad_values += sum(1 for v, m in zip(col, mask) if not m and type(v) is int)
+        if not mask.any():
+            return
+        values = np.array([v for v, m in zip(col, mask) if m], dtype=np.float64)
+        self._store(key, values, step_col[mask], None if wall_col is None else wall_col[mask])
+
+    def _store(self, key: str, values: np.ndarray, steps: np.ndarray, wall: np.ndarray | None) -> None:
         self.values.setdefault(key, []).append(values)
         self.steps.setdefault(key, []).append(steps)
         if wall is not None:
@@ -261,6 +386,28 @@ class ColumnBuilder:
             wall = joined(wall_chunks) if wall_chunks and sum(c.size for c in wall_chunks) == steps.size else None
             out[key] = _ordered(key, steps, values, wall)
         return out
+
+
+def _out_of_range(step: Any) -> bool:
+    """A step value that cannot be stored as int64 (a missing or non-numeric step is not out of range)."""
+    if type(step) is int:
+        return not -MAX_STEP <= step <= MAX_STEP
+    if type(step) is float:
+        return math.isfinite(step) and not -MAX_STEP <= step <= MAX_STEP
+    return False
+
+
+def _is_float(value: Any) -> bool:
+    """A value that is a metric point: a float, or an int a float can hold."""
+    kind = type(value)
+    if kind is float:
+        return True
+    if kind is int:
+        return bool(-_FLOAT_MAX_INT <= value <= _FLOAT_MAX_INT)
+    return False
+
+
+_FLOAT_MAX_INT = int(np.finfo(np.float64).max)
 
 
 def _ordered(key: str, steps: np.ndarray, values: np.ndarray, wall: np.ndarray | None) -> MetricSeries:
@@ -298,14 +445,14 @@ def read_series(
     report = ParseReport() if start is None else attrs.evolve(start, partial_tail=False, config=dict(start.config))
     builder: ColumnBuilder | None = None
     if start is not None and start.step_chosen:
-        builder = ColumnBuilder(start.step_key, record_index=start.records, last_step=start.last_step)
+        builder = ColumnBuilder(start.step_key, record_index=start.records, last_step=start.last_step, report=report)
     for lines in iter_chunks(stream, report):
         rows = parse_lines(lines, report)
         rows = _split_config(rows, report)
         if builder is None:
             if not rows:
                 continue
-            builder = ColumnBuilder(choose_step_key(rows[:1000], step_key))
+            builder = ColumnBuilder(choose_step_key(rows[:1000], step_key), report=report)
         builder.add(rows)
     if builder is not None:
         report.step_key, report.step_chosen = builder.step_key, True

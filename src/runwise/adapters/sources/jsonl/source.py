@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from runwise.adapters.fs import file_identity, newest_first, relative_id, walk
+from runwise.adapters.fs import file_identity, is_regular_file, newest_first, open_regular, relative_id, walk
 from runwise.adapters.sources.jsonl.parser import STEP_KEYS, fix_nonfinite, read_series
 from runwise.adapters.sources.jsonl.resume import ChecksummedReader, appended, resume_note, resume_point
 from runwise.domain.errors import InvalidInput, RunNotFound
@@ -18,6 +18,7 @@ from runwise.domain.model import MetricSeries, Run, RunInfo, select_series
 
 RUNNING_WINDOW_S = 120.0  # a file written this recently is taken to be a live run
 _TAIL_BYTES = 64 * 1024
+_MAX_CONFIG_BYTES = 16 << 20
 _GENERIC_STEMS = {"metrics", "train", "log", "logs", "history", "events", "scalars", "progress", "results"}
 # Files other sources own: their own readers give them meaning (config, state, sparse keys).
 _FOREIGN_NAMES = {"wandb-history.jsonl", "wandb-events.jsonl", "output.jsonl"}
@@ -35,10 +36,14 @@ class JsonlRunSource:
     # discovery -------------------------------------------------------------------------------
     def _files(self) -> list[Path]:
         if self.root.is_file():
-            return [self.root] if self.root.suffix == ".jsonl" else []
+            return [self.root] if self.root.suffix == ".jsonl" and is_regular_file(self.root) else []
         found: list[Path] = []
         for folder, _dirs, files in walk(self.root, skip=lambda d: d in {"wandb", "mlruns", ".aim"}):
-            found.extend(folder / f for f in files if f.endswith(".jsonl") and f not in _FOREIGN_NAMES)
+            found.extend(
+                folder / f
+                for f in files
+                if f.endswith(".jsonl") and f not in _FOREIGN_NAMES and is_regular_file(folder / f)
+            )
         return found
 
     def _run_id(self, path: Path) -> str:
@@ -90,15 +95,23 @@ class JsonlRunSource:
         """The run, read on from `previous` (a run this source read earlier and the note it left) when the file
         only grew since; and the note for next time (None when there is no safe place to carry on from)."""
         path = self._path(run_id)
+        try:
+            return self._load(path, previous)
+        except FileNotFoundError as exc:  # deleted (or rotated) between discovery and loading
+            raise InvalidInput(f"{path} disappeared while being read", "list the runs again: runwise list") from exc
+
+    def _load(self, path: Path, previous: tuple[Run, Mapping[str, Any]] | None) -> tuple[Run, dict[str, Any] | None]:
         info = self._info(path)
         _refuse_binary(path)
         start = None
         try:
-            with path.open("rb") as stream:
+            with open_regular(path) as stream:
                 reader = ChecksummedReader(stream)
                 start = resume_point(reader, previous[1]) if previous is not None else None
                 series, report = read_series(reader, self.step_key, start=start)  # type: ignore[arg-type]
                 note = resume_note(reader, report)
+        except FileNotFoundError:
+            raise
         except OSError as exc:
             raise InvalidInput(f"cannot read {path}: {exc.strerror}", "check the file's permissions") from exc
         if start is not None and previous is not None:
@@ -135,13 +148,15 @@ def _evolve(info: RunInfo, **changes: Any) -> RunInfo:
 def _peek(path: Path) -> tuple[float | None, int | None, float | None]:
     """First timestamp, last step and last timestamp from the file's head and tail, without a full read."""
     try:
-        with path.open("rb") as stream:
+        with open_regular(path) as stream:
             head = [stream.readline(_TAIL_BYTES) for _ in range(3)]
             size = os.fstat(stream.fileno()).st_size
             stream.seek(max(0, size - _TAIL_BYTES))
             tail = stream.read()
     except OSError:
         return None, None, None
+    if head:
+        head[0] = head[0].removeprefix(b"\xef\xbb\xbf")
     first = next((row for row in map(_loads, head) if row is not None and _time_of(row) is not None), None)
     last: dict[str, Any] | None = None
     for line in reversed(tail.split(b"\n")):
@@ -178,30 +193,36 @@ def _time_of(row: dict[str, Any] | None) -> float | None:
 
 
 def _sidecar_config(path: Path) -> dict[str, Any]:
-    """`<stem>.config.json` or a lone `config.json` beside the log holds the run's config."""
+    """`<stem>.config.json` or a lone `config.json` beside the log holds the run's config.
+
+    A name too long for the file system, a FIFO or an unreadable file is no config, not an error.
+    """
     for candidate in (path.with_name(f"{path.stem}.config.json"), path.with_name("config.json")):
-        if candidate.is_file():
-            try:
-                data = orjson.loads(candidate.read_bytes())
-            except (OSError, orjson.JSONDecodeError):
-                return {}
-            return data if isinstance(data, dict) else {}
+        if not is_regular_file(candidate):
+            continue
+        try:
+            with open_regular(candidate) as stream:
+                data = orjson.loads(stream.read(_MAX_CONFIG_BYTES))
+        except (OSError, orjson.JSONDecodeError):
+            return {}
+        return data if isinstance(data, dict) else {}
     return {}
 
 
 def _refuse_binary(path: Path) -> None:
-    """A file with NUL bytes or invalid UTF-8 at its start is not a JSON-lines log."""
+    """A file whose start is mostly NUL or undecodable bytes is not a JSON-lines log.
+
+    One stray byte (or a lone surrogate in a string) is not enough: that line is skipped and
+    reported like any other malformed line.
+    """
     try:
-        with path.open("rb") as stream:
+        with open_regular(path) as stream:
             head = stream.read(4096)
     except OSError:
         return
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # a multi-byte character cut at the block end is fine
-            head = b"\0"
-    if b"\0" in head:
+    text = head.decode("utf-8", "replace")
+    bad = text.count("\ufffd") + text.count("\0")
+    if head and bad * 8 > len(text):
         raise InvalidInput(
             f"{path} is not JSON lines (binary content)", "point Runwise at text logs, one JSON object per line"
         )

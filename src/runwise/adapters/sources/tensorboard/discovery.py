@@ -17,7 +17,7 @@ from pathlib import Path
 
 import attrs
 
-from runwise.adapters.fs import relative_id, walk
+from runwise.adapters.fs import is_regular_file, relative_id, walk
 
 LAYOUTS = ("auto", "folders", "splits")
 SPLIT_NAMES = frozenset({"train", "training", "validation", "valid", "val", "eval", "evaluation", "test", "testing"})
@@ -74,7 +74,7 @@ def write_order(files: list[Path]) -> tuple[Path, ...]:
 def _event_folders(root: Path) -> dict[Path, tuple[Path, ...]]:
     found: dict[Path, tuple[Path, ...]] = {}
     for folder, _dirs, files in walk(root, skip=_OTHER_SOURCES.__contains__):
-        events = [folder / name for name in files if is_event_file(name)]
+        events = [folder / name for name in files if is_event_file(name) and is_regular_file(folder / name)]
         if events:
             found[folder] = write_order(events)
     return found
@@ -83,7 +83,7 @@ def _event_folders(root: Path) -> dict[Path, tuple[Path, ...]]:
 def discover(root: Path, layout: str = "auto") -> list[RunFolder]:
     """Every run under `root` (a folder, or one event file)."""
     if root.is_file():
-        if not is_event_file(root.name):
+        if not is_event_file(root.name) or not is_regular_file(root):
             return []
         folder = root.parent
         return [RunFolder(relative_id(folder, folder), folder, (Part(folder, "", (root,), "main"),))]

@@ -8,6 +8,7 @@ from pathlib import Path
 import attrs
 import numpy as np
 
+from runwise.adapters.fs import open_regular
 from runwise.adapters.sources.tensorboard.crc32c import crc32c, mask
 from runwise.adapters.sources.tensorboard.events import ParsedEvent, parse_event
 from runwise.adapters.sources.tensorboard.records import FOOTER, HEADER, FrameReport, candidates, frame
@@ -29,7 +30,7 @@ class Peek:
 def peek(path: Path) -> Peek:
     """Head and tail of an event file; fields stay None where nothing whole and valid was found."""
     try:
-        with path.open("rb") as stream:
+        with open_regular(path) as stream:
             head = stream.read(HEAD_BYTES)
             size = os.fstat(stream.fileno()).st_size
             if size > HEAD_BYTES:

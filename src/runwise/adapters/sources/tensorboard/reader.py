@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
 
+from runwise.adapters.fs import open_regular
 from runwise.adapters.sources.tensorboard.columns import Columns
 from runwise.adapters.sources.tensorboard.decode import DecodeReport, decode_frames
 from runwise.adapters.sources.tensorboard.records import FrameReport, frame
@@ -77,13 +79,15 @@ def _read_file(path: Path, columns: Columns, ordinal: int, report: FileReport, b
     carry = b""
     offset = 0  # file offset of carry[0]
     needed = 0
-    with path.open("rb") as stream:
+    with open_regular(path) as stream:
         while True:
-            chunk = stream.read(max(block_bytes, needed - len(carry)))
+            file_end = os.fstat(stream.fileno()).st_size - offset  # re-read: the file may be growing
+            want = max(block_bytes, needed - len(carry))
+            chunk = stream.read(max(0, min(want, file_end - len(carry))))  # never what a header merely claims
             if not chunk:
                 break
             buf = carry + chunk if carry else chunk
-            frames = frame(buf, report.frames, base=offset)
+            frames = frame(buf, report.frames, base=offset, file_end=max(file_end, len(buf)))
             decode_frames(buf, frames, ordinal, columns, report.decoding, base=offset)
             ordinal += int(frames.starts.size)
             carry = buf[frames.consumed :]

@@ -81,8 +81,14 @@ def candidates(data: NDArray[np.uint8]) -> tuple[I64, I64]:
     return at[ok].astype(np.int64), lengths[ok].astype(np.int64)
 
 
-def frame(buf: bytes, report: FrameReport, base: int = 0) -> Frames:
-    """Every whole record in `buf`; `base` is buf's offset in the file (for messages)."""
+def frame(buf: bytes, report: FrameReport, base: int = 0, file_end: int | None = None) -> Frames:
+    """Every whole record in `buf`; `base` is buf's offset in the file (for messages).
+
+    `file_end` is how many bytes the file holds from buf's start. A header whose checksum holds but
+    whose length runs past the end of the file (2^35, 2^64-1) is damage, not a record to wait for,
+    when a valid header follows it; otherwise it is the file's incomplete tail. Either way the stated
+    length is never allocated.
+    """
     data = np.frombuffer(buf, dtype=np.uint8)
     size = len(buf)
     cand, cand_len = candidates(data)
@@ -108,6 +114,12 @@ def frame(buf: bytes, report: FrameReport, base: int = 0) -> Frames:
         if pos + HEADER > size:
             break
         length = _header(buf, pos)
+        if length is not None and file_end is not None and pos + HEADER + length + FOOTER > file_end:
+            if np.searchsorted(cand, pos + 1) < cand.size:
+                length = None  # a later record exists, so this length cannot be right: skip to it
+            else:
+                needed = min(HEADER + length + FOOTER, file_end - pos)
+                break
         if length is not None:
             if pos + HEADER + length + FOOTER > size:
                 needed = HEADER + length + FOOTER

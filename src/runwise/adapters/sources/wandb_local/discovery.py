@@ -13,7 +13,7 @@ from pathlib import Path
 
 import attrs
 
-from runwise.adapters.fs import walk
+from runwise.adapters.fs import is_regular_file, walk
 from runwise.adapters.sources.wandb_local.sidecar import SIDE_FILES
 
 RUN_DIR = re.compile(r"^(?:offline-)?run-(?P<stamp>\d{8}_\d{6})-(?P<id>.+)$")
@@ -34,7 +34,7 @@ class RunFolder:
     def files(self) -> list[Path]:
         """Every file whose change means the run changed."""
         out = [self.wandb_file] if self.wandb_file else []
-        out.extend(p for name in SIDE_FILES if (p := self.path / "files" / name).is_file())
+        out.extend(p for name in SIDE_FILES if is_regular_file(p := self.path / "files" / name))
         return out
 
 
@@ -42,7 +42,7 @@ def run_folder(path: Path) -> RunFolder | None:
     """The run folder at `path`, or None when it is not one."""
     match = RUN_DIR.match(path.name)
     try:
-        wandb_files = sorted(p for p in path.glob("*.wandb") if p.is_file())
+        wandb_files = sorted(p for p in path.glob("*.wandb") if is_regular_file(p))
     except OSError:
         return None
     wandb_file = None
@@ -50,7 +50,7 @@ def run_folder(path: Path) -> RunFolder | None:
         preferred = [p for p in wandb_files if match and p.name == f"run-{match['id']}.wandb"]
         wandb_file = (preferred or wandb_files)[0]
     if match:
-        if wandb_file is None and not any((path / "files" / name).is_file() for name in SIDE_FILES):
+        if wandb_file is None and not any(is_regular_file(path / "files" / name) for name in SIDE_FILES):
             return None
         return RunFolder(path, match["id"], match["stamp"], wandb_file)
     if wandb_file is not None:

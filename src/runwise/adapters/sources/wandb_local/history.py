@@ -232,5 +232,8 @@ def _item_value(item: Any) -> Any:
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer item beyond the float range: not a point
+            return None
     return value

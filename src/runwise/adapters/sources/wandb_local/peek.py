@@ -13,6 +13,7 @@ from typing import IO, Any
 
 import attrs
 
+from runwise.adapters.fs import open_regular
 from runwise.adapters.sources.wandb_local.batches import RecordBatch, read_batches
 from runwise.adapters.sources.wandb_local.framing import BLOCK, FrameReport, check_header
 from runwise.adapters.sources.wandb_local.records import (
@@ -42,7 +43,7 @@ class Peek:
 
 def peek_wandb_file(path: Path | str) -> Peek:
     """Head and tail facts of a `.wandb` file. Raises OSError, or NotAWandbFile for other files."""
-    with open(path, "rb") as stream:
+    with open_regular(path) as stream:
         size = os.fstat(stream.fileno()).st_size
         check_header(stream.read(7))
         meta = RunMeta()

@@ -20,6 +20,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from runwise.adapters.fs import open_regular
 from runwise.adapters.sources.wandb_local.batches import RecordBatch, read_batches
 from runwise.adapters.sources.wandb_local.framing import FrameReport, check_header
 from runwise.adapters.sources.wandb_local.history import HistoryBuilder, HistoryPart
@@ -68,7 +69,7 @@ def read_wandb_file(
     `keys` limits the series built (every key still feeds the summary). Segments are decoded by
     `threads` worker threads (numpy releases the GIL for most of the work) and filed in order.
     """
-    with open(path, "rb") as stream:
+    with open_regular(path) as stream:
         size = os.fstat(stream.fileno()).st_size
         check_header(stream.read(7))
         reader = _FileReader(keys)

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from runwise.adapters.fs import is_regular_file
+from runwise.adapters.sources.wandb_local.summary import decode_json
 from runwise.domain.model import MetricSeries, sorted_series
 
 SUMMARY_FILE = "wandb-summary.json"
@@ -25,7 +27,7 @@ SIDE_FILES = (SUMMARY_FILE, CONFIG_FILE, METADATA_FILE, HISTORY_FILE)
 
 def side_file(folder: Path, name: str) -> Path | None:
     path = folder / "files" / name
-    return path if path.is_file() else None
+    return path if is_regular_file(path) else None
 
 
 def _json(path: Path | None) -> Any:
@@ -33,7 +35,7 @@ def _json(path: Path | None) -> Any:
         return None
     try:
         return json.loads(path.read_bytes())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
 
 
@@ -49,14 +51,17 @@ def summary(folder: Path) -> dict[str, Any]:
     return dict(_flatten(data)) if isinstance(data, dict) else {}
 
 
-def _flatten(data: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+_MAX_NESTING = 32  # deeper values are not metrics, and must not exhaust the stack
+
+
+def _flatten(data: dict[str, Any], prefix: str = "", depth: int = 0) -> Iterator[tuple[str, Any]]:
     for key, value in data.items():
         name = f"{prefix}{key}"
         if name.startswith("_wandb"):
             continue
         if isinstance(value, dict):
-            if "_type" not in value:
-                yield from _flatten(value, name + "/")
+            if "_type" not in value and depth < _MAX_NESTING:
+                yield from _flatten(value, name + "/", depth + 1)
         elif not isinstance(value, list):
             yield name, value
 
@@ -130,13 +135,14 @@ def history(folder: Path) -> dict[str, MetricSeries]:
     except OSError:
         return {}
     for index, line in enumerate(lines):
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue  # a torn last line of a growing file, or a damaged one
+        row = decode_json(line)  # None for a torn last line of a growing file, or a damaged one
         if not isinstance(row, dict):
             continue
         step = row.get("_step", index)
+        if isinstance(step, float) and abs(step) < 2**63:  # NaN fails the comparison
+            step = int(step)
+        if not isinstance(step, int) or not -(2**63) < step < 2**63:
+            step = index
         wall = row.get("_timestamp")
         wall_f = float(wall) if isinstance(wall, int | float) else np.nan
         for key, value in _flatten(row):

@@ -28,11 +28,25 @@ _RAW = object()
 
 
 def decode_json(raw: bytes) -> Any:
-    """W&B's value_json (NaN, Infinity and -Infinity included); None when it does not parse."""
+    """W&B's value_json (NaN, Infinity and -Infinity included); None when it does not parse.
+
+    Value texts come from the file, so they may be hostile: nesting deep enough to exhaust the
+    stack and integers no float can hold (400 digits) are undecodable values, never errors.
+    """
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        return json.loads(raw, parse_int=_bounded_int)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
+
+
+_FLOAT_MAX = 1.7976931348623157e308
+
+
+def _bounded_int(text: str) -> int:
+    value = int(text)
+    if not -_FLOAT_MAX <= value <= _FLOAT_MAX:
+        raise ValueError("integer beyond the float range")
+    return value
 
 
 class Candidates:
