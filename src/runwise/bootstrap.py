@@ -77,10 +77,12 @@ def bootstrap(
     """Build a Runwise; tests pass their own sources (e.g. InMemoryRunSource) and keep the rest."""
     from runwise.adapters.fs import RealPathResolver
     from runwise.adapters.renderers.tabular import MarkdownRenderer, TextRenderer
+    from runwise.adapters.sources.stores import StoreScout
     from runwise.adapters.tokens import default_counter
 
     settings = settings or Settings.load()
     roots = list(settings.roots)
+    scouts: list[StoreScout] = []
     if sources is None and str(settings.dir).startswith("wandb://"):
         from runwise.adapters.sources.wandb_api import WandbApiRunSource
 
@@ -96,6 +98,8 @@ def bootstrap(
                 )
             found.extend(local_sources(Path(root), settings))
         source_list = found
+        readable = {s.name for s in source_list}
+        scouts = [StoreScout(Path(root), readable=readable) for root in roots or [Path(settings.dir)]]
     else:
         source_list = list(sources.values()) if isinstance(sources, Mapping) else list(sources)
     stored = stored_runs(settings)
@@ -106,6 +110,7 @@ def bootstrap(
         path_resolver=RealPathResolver(),
         remote=remote_source,
         stored=stored,
+        scouts=scouts,
     )
     if analyzer is None:
         analyzer = _default_analyzer()

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from runwise.domain.model import RunInfo
+from runwise.domain.notices import Notice
 from runwise.services.catalog import PathResolver
 
 T = TypeVar("T")
@@ -68,6 +69,20 @@ def open_regular(path: Path | str) -> BinaryIO:
         raise
 
 
+def skipped_notice(label: str, skipped: Sequence[tuple[str, str]]) -> list[Notice]:
+    """One warning line for the files a source found but could not read."""
+    if not skipped:
+        return []
+    first, reason = skipped[0]
+    count = len(skipped)
+    return [
+        Notice(
+            f"skipped {count} unreadable {label} file{'s' if count != 1 else ''} (first: {first}: {reason})",
+            "check the files' permissions",
+        )
+    ]
+
+
 def file_identity(paths: Iterable[Path]) -> Hashable:
     """(absolute path, size, mtime_ns, inode) of each file: changes when a log grows, is rewritten or replaced.
 
@@ -114,14 +129,22 @@ class RealPathResolver(PathResolver):
 
 
 def newest_first(
-    items: Iterable[T], info_of: Callable[[T], RunInfo], *, project: str | None = None, limit: int | None = None
+    items: Iterable[T],
+    info_of: Callable[[T], RunInfo],
+    *,
+    project: str | None = None,
+    limit: int | None = None,
+    skipped: list[tuple[T, str]] | None = None,
 ) -> Sequence[RunInfo]:
-    """RunInfos of the discovered items, newest first; an item that cannot be read is passed over."""
+    """RunInfos of the discovered items, newest first; an item that cannot be read is passed over
+    (and, with `skipped`, recorded with the reason so the source can say so)."""
     infos = []
     for item in items:
         try:
             info = info_of(item)
-        except OSError:
+        except OSError as exc:
+            if skipped is not None:
+                skipped.append((item, exc.strerror or type(exc).__name__))
             continue
         if project is None or info.project == project:
             infos.append(info)

@@ -44,3 +44,7 @@ class MissingExtra(RunwiseError):
 
 class AccessDenied(RunwiseError):
     """A path lies outside the allowed roots."""
+
+
+class UnreadableStore(RunwiseError):
+    """Nothing readable was found, but data of a tracker Runwise cannot read (yet) was."""

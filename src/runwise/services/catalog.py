@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import PurePath
+from typing import Protocol
 
 import attrs
 
-from runwise.domain.errors import AccessDenied, AmbiguousRun, RunNotFound
+from runwise.domain.errors import AccessDenied, AmbiguousRun, RunNotFound, UnreadableStore
 from runwise.domain.model import Run, RunInfo
+from runwise.domain.notices import Notice
 from runwise.domain.refs import RunRef, parse_ref
 from runwise.ports.run_source import RunSource
 from runwise.services.cache import RunCache
 from runwise.services.stored_runs import StoredRuns
 
 MAX_CANDIDATES_SHOWN = 4
+RUNNING_RELIST_S = 5.0
+
+
+class NoticeSource(Protocol):
+    """Anything that reports what discovery passed over (a scout, or a source with `notices()`)."""
+
+    def notices(self) -> Sequence[Notice]: ...
 
 
 @attrs.frozen
@@ -39,6 +49,7 @@ class Catalog:
         path_resolver: PathResolver | None = None,
         remote: Callable[[str], tuple[RunSource, str] | None] | None = None,
         stored: StoredRuns | None = None,
+        scouts: Sequence[NoticeSource] = (),
     ) -> None:
         self.sources = list(sources)
         self.cache = cache or RunCache()
@@ -46,6 +57,10 @@ class Catalog:
         self.paths = path_resolver or PathResolver()
         self.remote = remote  # builds a source for remote REFs such as wandb://entity/project/id
         self.stored = stored  # parsed runs on disk, shared by every process; None parses every time
+        self.scouts = list(scouts)  # report stores no source reads (MLflow db, Aim repo) and skipped folders
+        # discovery results reused while the folders under the roots are unchanged (the MCP server sets it)
+        self.discovery_stamp: Callable[[], Hashable] | None = None
+        self._listed: dict[tuple[str | None, str | None], tuple[Hashable, float, list[tuple[RunSource, RunInfo]]]] = {}
 
     # listing ---------------------------------------------------------------------------------
     def list_runs(
@@ -57,18 +72,60 @@ class Catalog:
         limit: int | None = None,
     ) -> list[tuple[RunSource, RunInfo]]:
         """Runs of every source, newest first."""
+        found = [pair for pair in self._discover(source, project) if state is None or pair[1].state == state]
+        return found[:limit] if limit is not None else found
+
+    def _discover(self, source: str | None, project: str | None) -> list[tuple[RunSource, RunInfo]]:
+        """Every allowed run of the sources asked for; reused while `discovery_stamp` (folder mtimes) holds.
+
+        A listing with a running run is reused only briefly: its files grow without their folder changing.
+        """
+        stamp = self.discovery_stamp() if self.discovery_stamp is not None else None
+        key = (source, project)
+        if stamp is not None:
+            cached = self._listed.get(key)
+            if cached is not None and cached[0] == stamp:
+                has_running = any(info.state == "running" for _, info in cached[2])
+                if not has_running or time.monotonic() - cached[1] < RUNNING_RELIST_S:
+                    return cached[2]
         found: list[tuple[RunSource, RunInfo]] = []
         for src in self.sources:
             if source is not None and src.name != source:
                 continue
-            for info in src.list_runs(project=project):
-                if state is not None and info.state != state:
-                    continue
-                if not self.allowed(info):
-                    continue
-                found.append((src, info))
+            found.extend((src, info) for info in src.list_runs(project=project) if self.allowed(info))
         found.sort(key=lambda pair: pair[1].updated_at or pair[1].created_at or 0.0, reverse=True)
-        return found[:limit] if limit is not None else found
+        if stamp is not None:
+            self._listed[key] = (stamp, time.monotonic(), found)
+        return found
+
+    def notices(self) -> list[Notice]:
+        """What discovery passed over: stores no source reads, unreadable files, folders too deep.
+
+        Sources report theirs after a listing; scouts look on their own. A notice about a tracker
+        some source reads is dropped (that source lists those runs, or says why not itself).
+        """
+        readable = {src.name for src in self.sources}
+        out: list[Notice] = []
+        for holder in [*self.sources, *self.scouts]:
+            report = getattr(holder, "notices", None)
+            if report is None:
+                continue
+            for notice in report():
+                if notice.kind == "unreadable_store" and notice.tracker in readable and holder in self.scouts:
+                    continue
+                if notice not in out:
+                    out.append(notice)
+        return out
+
+    def require_readable(self, found: Sequence[object], *, source: str | None = None) -> None:
+        """Nothing readable found but a store no source reads: that is the answer, not "no runs" (exit 2)."""
+        if found or source is not None:
+            return
+        stores = [n for n in self.notices() if n.kind == "unreadable_store"]
+        if stores:
+            first = stores[0]
+            more = f" (and {len(stores) - 1} more store{'s' if len(stores) > 2 else ''})" if len(stores) > 1 else ""
+            raise UnreadableStore(first.message + more, first.hint or "no readable runs were found here")
 
     # resolving -------------------------------------------------------------------------------
     def resolve(self, ref: RunRef | str) -> tuple[RunSource, RunInfo]:
@@ -77,6 +134,7 @@ class Catalog:
         if parsed.is_uri:
             return self._resolve_remote(parsed)
         candidates = self.list_runs(source=parsed.source)  # only runs under the roots are ever listed
+        self.require_readable(candidates, source=parsed.source)
         if not candidates:
             where = f" from {parsed.source}" if parsed.source else ""
             raise RunNotFound(f"no runs found{where}", "point --dir (or RUNWISE_DIR) at a folder with training logs")

@@ -34,7 +34,10 @@ def list_runs(
         known = sorted({s.name for s in catalog.sources})
         if source not in known:
             raise InvalidInput(f"no source named '{source}'", "sources here: " + ", ".join(known))
-    return [info for _, info in catalog.list_runs(source=source, project=project, state=state, limit=limit)]
+    found = catalog.list_runs(source=source, project=project, state=state, limit=limit)
+    if project is None and state is None:
+        catalog.require_readable(found, source=source)
+    return [info for _, info in found]
 
 
 def keys(catalog: Catalog, ref: str, schema: MetricSchema) -> KeyListing:

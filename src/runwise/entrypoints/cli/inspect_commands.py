@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -83,6 +84,9 @@ def cmd_list(ctx: Context) -> int:
     a = ctx.args
     runs = inspect_service.list_runs(ctx.app.catalog, source=a.source, project=a.project, state=a.state, limit=a.limit)
     ctx.emit(lambda: wire.RunListOut.of(runs), ctx.renderer.runs(runs))
+    if not getattr(a, "quiet", False):
+        for notice in ctx.app.catalog.notices():  # what discovery passed over, never silently
+            sys.stderr.write(f"runwise: warning: {notice.line()}\n")
     return 0
 
 

@@ -54,7 +54,8 @@ async def list_runs(
             budget=token_budget,
             filters={k: v for k, v in filters.items() if v is not None},
         )
-        return reply(RunListOut.of(runs, total=len(found)), text)
+        notes = [f"Note: {n.line()}" for n in app.catalog.notices()]
+        return reply(RunListOut.of(runs, total=len(found)), "\n".join([text, *notes]) if notes else text)
 
     return await answer(ctx, roots, "list_runs", work)
 

@@ -10,11 +10,20 @@ from typing import Any
 
 import orjson
 
-from runwise.adapters.fs import file_identity, is_regular_file, newest_first, open_regular, relative_id, walk
+from runwise.adapters.fs import (
+    file_identity,
+    is_regular_file,
+    newest_first,
+    open_regular,
+    relative_id,
+    skipped_notice,
+    walk,
+)
 from runwise.adapters.sources.jsonl.parser import STEP_KEYS, fix_nonfinite, read_series
 from runwise.adapters.sources.jsonl.resume import ChecksummedReader, appended, resume_note, resume_point
 from runwise.domain.errors import InvalidInput, RunNotFound
 from runwise.domain.model import MetricSeries, Run, RunInfo, select_series
+from runwise.domain.notices import Notice
 
 RUNNING_WINDOW_S = 120.0  # a file written this recently is taken to be a live run
 _TAIL_BYTES = 64 * 1024
@@ -32,6 +41,7 @@ class JsonlRunSource:
     def __init__(self, root: Path | str, *, step_key: str | None = None) -> None:
         self.root = Path(root)
         self.step_key = step_key
+        self._skipped: list[tuple[str, str]] = []
 
     # discovery -------------------------------------------------------------------------------
     def _files(self) -> list[Path]:
@@ -72,7 +82,14 @@ class JsonlRunSource:
         )
 
     def list_runs(self, *, project: str | None = None, limit: int | None = None) -> Sequence[RunInfo]:
-        return newest_first(self._files(), self._info, project=project, limit=limit)
+        skipped: list[tuple[Path, str]] = []
+        found = newest_first(self._files(), self._info, project=project, limit=limit, skipped=skipped)
+        self._skipped = [(str(path), why) for path, why in skipped]
+        return found
+
+    def notices(self) -> Sequence[Notice]:
+        """The files the last listing could not read (they are not silently dropped)."""
+        return skipped_notice("JSONL", self._skipped)
 
     def _path(self, run_id: str) -> Path:
         for path in self._files():

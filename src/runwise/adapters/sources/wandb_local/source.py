@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from runwise.adapters.fs import file_identity, newest_first
+from runwise.adapters.fs import file_identity, newest_first, skipped_notice
 from runwise.adapters.sources.wandb_local import sidecar
 from runwise.adapters.sources.wandb_local.discovery import RunFolder, by_run_id, find_run_folders
 from runwise.adapters.sources.wandb_local.framing import NotAWandbFile
@@ -17,6 +17,7 @@ from runwise.adapters.sources.wandb_local.peek import Peek, peek_wandb_file
 from runwise.adapters.sources.wandb_local.records import RunMeta
 from runwise.domain.errors import InvalidInput, RunNotFound
 from runwise.domain.model import GitInfo, MetricSeries, Run, RunInfo, RunState, select_series
+from runwise.domain.notices import Notice
 
 if TYPE_CHECKING:  # the decoders (protobuf, threads) load with the first run read, not with discovery
     from runwise.adapters.sources.wandb_local.merge import Part
@@ -46,6 +47,7 @@ class WandbLocalRunSource:
         self.running_window_s = running_window_s
         self.clock = clock
         self._peeks: dict[Path, tuple[Hashable, Peek | None]] = {}
+        self._skipped: list[tuple[str, str]] = []
 
     # discovery -------------------------------------------------------------------------------
     def _groups(self) -> dict[str, list[RunFolder]]:
@@ -58,7 +60,16 @@ class WandbLocalRunSource:
         return folders
 
     def list_runs(self, *, project: str | None = None, limit: int | None = None) -> Sequence[RunInfo]:
-        return newest_first(self._groups().items(), lambda group: self._info(*group), project=project, limit=limit)
+        skipped: list[tuple[tuple[str, list[RunFolder]], str]] = []
+        found = newest_first(
+            self._groups().items(), lambda group: self._info(*group), project=project, limit=limit, skipped=skipped
+        )
+        self._skipped = [(str(group[1][-1].wandb_file or group[1][-1].path), why) for group, why in skipped]
+        return found
+
+    def notices(self) -> Sequence[Notice]:
+        """The run folders the last listing could not read (they are not silently dropped)."""
+        return skipped_notice(".wandb", self._skipped)
 
     def _peek(self, folder: RunFolder) -> Peek | None:
         """Head/tail facts of a folder's `.wandb` file, cached until the file changes."""
