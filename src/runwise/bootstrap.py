@@ -39,6 +39,7 @@ class Runwise:
 
 def local_sources(root: Path, settings: Settings) -> list[RunSource]:
     """Every local source over one discovery root; each finds its own runs without being told."""
+    from runwise.adapters.sources.aim import AimRunSource
     from runwise.adapters.sources.hf_trainer import HfTrainerRunSource
     from runwise.adapters.sources.jsonl import JsonlRunSource
     from runwise.adapters.sources.tensorboard import TensorBoardRunSource
@@ -49,6 +50,7 @@ def local_sources(root: Path, settings: Settings) -> list[RunSource]:
         TensorBoardRunSource(root, layout=settings.tensorboard_layout),
         WandbLocalRunSource(root),
         HfTrainerRunSource(root),
+        AimRunSource(root),
     ]
 
 
