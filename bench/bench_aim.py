@@ -47,16 +47,16 @@ def ensure() -> tuple[Path, str]:
         with tempfile.TemporaryDirectory(dir=DATA):
             out = subprocess.run(
                 [sys.executable, "-c", WRITER, str(folder / "repo"), str(Path(__file__).parent)],
-                capture_output=True, text=True, check=True,
+                capture_output=True,
+                text=True,
+                check=True,
             ).stdout
         marker.write_text(out.strip().splitlines()[-1])
     return folder / "repo", marker.read_text().strip()
 
 
 def rows() -> list[dict[str, float]]:
-    return [
-        {"step": s, **{f"{c}/{n}": value(n, c, s) for c in CONTEXTS for n in NAMES}} for s in range(STEPS)
-    ]
+    return [{"step": s, **{f"{c}/{n}": value(n, c, s) for c in CONTEXTS for n in NAMES}} for s in range(STEPS)]
 
 
 def main() -> None:
