@@ -19,6 +19,7 @@ from runwise.adapters.fs import (
     skipped_notice,
     walk,
 )
+from runwise.adapters.sources.jsonl.follow import JsonlFollower
 from runwise.adapters.sources.jsonl.parser import STEP_KEYS, fix_nonfinite, read_series
 from runwise.adapters.sources.jsonl.resume import ChecksummedReader, appended, resume_note, resume_point
 from runwise.domain.errors import InvalidInput, RunNotFound
@@ -154,6 +155,10 @@ class JsonlRunSource:
 
     def fingerprint(self, run_id: str) -> Hashable:
         return file_identity([self._path(run_id)])
+
+    def follow(self, run_id: str) -> JsonlFollower:
+        """Read the run as it grows, one poll at a time (see ports.follower)."""
+        return JsonlFollower(self._path(run_id), self.step_key)
 
 
 def _evolve(info: RunInfo, **changes: Any) -> RunInfo:

@@ -12,6 +12,7 @@ import attrs
 from runwise.adapters.fs import file_identity, newest_first
 from runwise.adapters.sources.tensorboard.columns import Columns
 from runwise.adapters.sources.tensorboard.discovery import LAYOUTS, RunFolder, discover
+from runwise.adapters.sources.tensorboard.follow import TensorBoardFollower
 from runwise.adapters.sources.tensorboard.peek import peek
 from runwise.adapters.sources.tensorboard.reader import read_files
 from runwise.domain.errors import InvalidInput, RunNotFound
@@ -126,6 +127,11 @@ class TensorBoardRunSource:
 
     def fingerprint(self, run_id: str) -> Hashable:
         return file_identity(self._find(run_id).files)
+
+    def follow(self, run_id: str) -> TensorBoardFollower:
+        """Read the run as it grows, one poll at a time (see ports.follower)."""
+        self._find(run_id)  # an unknown id is a RunNotFound now, not at the first poll
+        return TensorBoardFollower(lambda: self._find(run_id), lambda _columns: "unknown")
 
 
 def _merge(series: dict[str, MetricSeries], columns: Columns, prefix: str, *, keep_existing: bool) -> None:
