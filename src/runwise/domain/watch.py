@@ -291,3 +291,38 @@ class Increment:
     bytes_read: int = 0
     warnings: tuple[str, ...] = ()
     config: Mapping[str, object] | None = None  # the run's config when this look found (more of) it
+
+
+@attrs.frozen
+class Notice:
+    """What a notifier sends: one event, or a run's summary (`runwise notify`), with a link when known."""
+
+    title: str
+    lines: tuple[str, ...]
+    severity: Severity = "info"
+    link: str | None = None
+    event: WatchEvent | None = None
+    run: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain data for a command's stdin: the event's fields when it is one, plus title, lines and link."""
+        out: dict[str, object] = {"title": self.title, "lines": list(self.lines), "severity": self.severity}
+        if self.link:
+            out["link"] = self.link
+        if self.run:
+            out["run"] = self.run
+        if self.event is not None:
+            out["event"] = attrs.asdict(self.event)
+        return out
+
+
+def event_notice(event: WatchEvent, link: str | None = None) -> Notice:
+    """One event as a notice: the run and the event's kind in the title, the message as the line."""
+    return Notice(
+        title=f"{event.run_name}: {event.kind.replace('_', ' ')}",
+        lines=(event.message,),
+        severity=event.severity,
+        link=link,
+        event=event,
+        run=event.run,
+    )

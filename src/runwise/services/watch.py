@@ -22,6 +22,7 @@ from runwise.domain.schema import MetricSchema
 from runwise.domain.watch import Increment, Objective, RunTracker, WatchEvent
 from runwise.ports.follower import RunFollower
 from runwise.ports.run_source import RunSource
+from runwise.ports.waiter import ChangeWaiter
 from runwise.services.catalog import Catalog
 
 Analyzer = Callable[[Run, MetricSchema], Iterable[Anomaly]]
@@ -193,3 +194,48 @@ class Watcher:
 def check_until(until: str | None) -> None:
     if until not in (None, "finished", "critical"):
         raise InvalidInput(f"unknown stop condition '{until}'", "stop at 'finished' or 'critical'")
+
+
+@attrs.frozen
+class WatchOutcome:
+    """How a watch ended: the exit code scripts gate on, and why it stopped."""
+
+    exit_code: int  # 0 ended healthy (or stopped by the user), 1 a critical event was seen
+    reason: str
+    events: int
+
+
+def run_watch(
+    watcher: Watcher,
+    waiter: ChangeWaiter,
+    on_events: Callable[[list[WatchEvent]], None],
+    *,
+    until: str | None = None,
+    max_wait_s: float = 5.0,
+    deadline_s: float | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> WatchOutcome:
+    """Look, report, wait for a change, again — until the stop condition holds (or forever, until interrupted).
+
+    `until="finished"` stops when every watched run has finished or crashed; `until="critical"` at the first
+    critical event. `deadline_s` bounds the whole watch (for scripts and tests). Waking at least every
+    `max_wait_s` keeps stall detection and new-run discovery going when no file event comes.
+    """
+    check_until(until)
+    started = monotonic()
+    critical = False
+    count = 0
+    while True:
+        events = watcher.step()
+        if events:
+            count += len(events)
+            on_events(events)
+            critical = critical or any(e.severity == "critical" for e in events)
+        if until == "critical" and critical:
+            return WatchOutcome(1, "critical", count)
+        if until == "finished" and watcher.ended:
+            return WatchOutcome(1 if critical else 0, "finished", count)
+        if deadline_s is not None and monotonic() - started >= deadline_s:
+            return WatchOutcome(1 if critical else 0, "time limit", count)
+        remaining = max_wait_s if deadline_s is None else min(max_wait_s, deadline_s - (monotonic() - started))
+        waiter.wait(watcher.paths(), max(0.0, remaining))
