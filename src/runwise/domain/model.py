@@ -110,6 +110,8 @@ class GitInfo:
     commit: str | None = None
     remote: str | None = None
     dirty: bool | None = None
+    branch: str | None = None
+    inferred: bool = False  # found from the work tree the log lives in, not recorded by the tracker
 
 
 @attrs.frozen

@@ -1,0 +1,1 @@
+"""Where a run's code came from: git work trees and GitHub."""
