@@ -62,9 +62,8 @@ class ReloadFollower:
 def follower_for(source: RunSource, run_id: str) -> RunFollower:
     """The source's incremental reader when it has one (ports.follower), else a reload on change."""
     follow = getattr(source, "follow", None)
-    if follow is not None:
-        return follow(run_id)  # type: ignore[no-any-return]
-    return ReloadFollower(source, run_id)
+    follower = follow(run_id) if follow is not None else None
+    return follower if follower is not None else ReloadFollower(source, run_id)
 
 
 @attrs.define

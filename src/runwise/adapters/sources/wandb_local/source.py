@@ -20,6 +20,7 @@ from runwise.domain.model import GitInfo, MetricSeries, Run, RunInfo, RunState, 
 from runwise.domain.notices import Notice
 
 if TYPE_CHECKING:  # the decoders (protobuf, threads) load with the first run read, not with discovery
+    from runwise.adapters.sources.wandb_local.follow import WandbFollower
     from runwise.adapters.sources.wandb_local.merge import Part
 
 RUNNING_WINDOW_S = 120.0  # no exit record and written this recently: the run is still going
@@ -194,6 +195,15 @@ class WandbLocalRunSource:
 
     def fingerprint(self, run_id: str) -> Hashable:
         return file_identity([p for folder in self._folders(run_id) for p in folder.files])
+
+    def follow(self, run_id: str) -> WandbFollower | None:
+        """Read the newest `.wandb` file of the run as it grows (see ports.follower); None without one."""
+        newest = self._folders(run_id)[-1].wandb_file
+        if newest is None:
+            return None
+        from runwise.adapters.sources.wandb_local.follow import WandbFollower
+
+        return WandbFollower(newest)
 
 
 def _latest_meta(metas: list[RunMeta]) -> RunMeta:
