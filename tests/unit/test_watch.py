@@ -15,7 +15,7 @@ from runwise.domain.analysis import analyze
 from runwise.domain.anomaly import Anomaly
 from runwise.domain.model import Run
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
-from runwise.domain.watch import Objective, RunTracker, planned_steps
+from runwise.domain.watch import Objective, RunTracker
 from runwise.services.catalog import Catalog
 from runwise.services.watch import ReloadFollower, Watcher
 
@@ -131,13 +131,6 @@ def test_crash_says_how_far_the_run_got() -> None:
         ("crashed", "critical", "crashed at step 871 (58% of the planned 1,500)")
     ]
     assert tracker.observe(new={}, state="crashed", anomalies=(), now=2, next_seq=2) == []
-
-
-def test_planned_steps_from_common_config_keys() -> None:
-    assert planned_steps({"max_steps": 100}) == 100
-    assert planned_steps({"optim": {"total_steps": 7}}) == 7
-    assert planned_steps({"max_steps": -1, "lr": 0.1}) is None
-    assert planned_steps({"max_steps": True}) is None
 
 
 def test_jsonl_follower_reads_only_the_bytes_appended(tmp_path: Path) -> None:

@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 import attrs
 import numpy as np
 
+from runwise.domain.analysis.facts import planned_steps
 from runwise.domain.errors import InvalidInput
 from runwise.domain.model import Run, RunInfo
-from runwise.domain.watch import planned_steps
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 _NOISE = {"nvidia", "tesla", "geforce", "rtx", "sxm", "sxm4", "sxm5", "pcie", "nvl", "gb", "amd", "instinct"}

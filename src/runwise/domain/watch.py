@@ -15,6 +15,7 @@ from typing import Literal, Protocol
 import attrs
 import numpy as np
 
+from runwise.domain.analysis.facts import planned_steps
 from runwise.domain.anomaly import SEVERITY_RANK, Anomaly, Severity
 from runwise.domain.model import MetricSeries, Run, RunInfo, RunState, sorted_series
 
@@ -111,10 +112,12 @@ class RunTracker:
             out[key] = joined
         return out
 
-    def run(self) -> Run:
+    def run(self, state: RunState = "running") -> Run:
+        """The run so far, for the analysis; it is running while it is being watched, unless it ended."""
         series = self.series()
         last = max((s.last_step for s in series.values() if s.last_step is not None), default=None)
-        return Run(info=attrs.evolve(self.info, last_step=last), config=dict(self.config), series=series)
+        info = attrs.evolve(self.info, last_step=last, state=state)
+        return Run(info=info, config=dict(self.config), series=series)
 
     @property
     def last_step(self) -> int | None:
@@ -169,7 +172,8 @@ class RunTracker:
             emit("new_best", "info", f"new best {self.objective.key} {value:.4g} at step {step:,}{was}",
                  step=step, metric=self.objective.key)  # fmt: skip
         for anomaly in sorted(anomalies, key=lambda a: (a.start_step, a.metric)):
-            self._episode_events(anomaly, emit)
+            if anomaly.kind != "crashed":  # the run's end is said once, from its state, below
+                self._episode_events(anomaly, emit)
         if state in ("finished", "crashed") and not self._ended:
             self._ended = True
             last = self.last_step
@@ -245,23 +249,6 @@ class RunTracker:
 
 class _Emit(Protocol):  # the shape of `emit` inside `observe`
     def __call__(self, kind: EventKind, severity: Severity, message: str, **more: object) -> None: ...
-
-
-PLANNED_KEYS = ("max_steps", "total_steps", "num_steps", "train_steps", "max_iters", "total_iters")
-
-
-def planned_steps(config: Mapping[str, object]) -> int | None:
-    """The planned last step from the config, when a common key records it (flat or nested one level)."""
-    for key in PLANNED_KEYS:
-        value = config.get(key)
-        if value is None:
-            for inner in config.values():
-                if isinstance(inner, Mapping) and key in inner:
-                    value = inner[key]
-                    break
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 and math.isfinite(value):
-            return int(value)
-    return None
 
 
 def _join(key: str, chunks: list[MetricSeries]) -> MetricSeries:

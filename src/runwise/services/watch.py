@@ -165,7 +165,7 @@ class Watcher:
         anomalies: Iterable[Anomaly] = ()
         ending = watched.state in ENDED
         if watched.pending_analysis and (ending or now - watched.analysed_at >= self.analyze_every_s):
-            anomalies = self.analyzer(tracker.run(), self.schema)
+            anomalies = self.analyzer(tracker.run(watched.state if ending else "running"), self.schema)
             watched.pending_analysis, watched.analysed_at = False, now
         events = tracker.observe(
             new=increment.series, state=watched.state, anomalies=anomalies, now=now, next_seq=self.seq + 1
