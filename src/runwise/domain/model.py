@@ -131,6 +131,9 @@ class RunInfo:
     notes: str | None = None
     git: GitInfo | None = None
     path: str | None = None  # where the run lives (folder or file), for path references
+    accelerator: str | None = None  # as the tracker recorded it, e.g. "NVIDIA A100-SXM4-80GB"
+    accelerator_count: int | None = None
+    url: str | None = None  # the run's page in its tracker's UI, when it has one
 
     @property
     def qualified_id(self) -> str:

@@ -19,6 +19,7 @@ _F = descriptor_pb2.FieldDescriptorProto
 _TYPES = {
     "int64": _F.TYPE_INT64,
     "int32": _F.TYPE_INT32,
+    "uint32": _F.TYPE_UINT32,
     "sint64": _F.TYPE_SINT64,
     "bool": _F.TYPE_BOOL,
     "double": _F.TYPE_DOUBLE,
@@ -73,6 +74,8 @@ _MESSAGES: dict[str, list[tuple[str, int, str, bool]]] = {
         ("program", 6, "string", False),
         ("git", 9, "GitRepoRecord", False),
         ("host", 12, "string", False),
+        ("gpu_type", 18, "string", False),
+        ("gpu_count", 19, "uint32", False),
     ],
     "Record": [
         ("num", 1, "int64", False),

@@ -85,6 +85,8 @@ class RunMeta:
     git_remote: str | None = None
     exit_code: int | None = None
     exit_runtime: float | None = None
+    gpu_type: str | None = None
+    gpu_count: int | None = None
     config: dict[str, Any] = attrs.field(factory=dict)
 
     def apply(self, record: Any) -> None:
@@ -100,6 +102,8 @@ class RunMeta:
             env = record.environment
             self.program = self.program or env.program or None
             self.host = self.host or env.host or None
+            self.gpu_type = self.gpu_type or env.gpu_type or None
+            self.gpu_count = self.gpu_count or int(env.gpu_count) or None
             if env.HasField("started_at") and self.start_time is None:
                 self.start_time = env.started_at.seconds + env.started_at.nanos / 1e9
             self._git(env.git if env.HasField("git") else None)

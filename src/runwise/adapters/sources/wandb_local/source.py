@@ -123,6 +123,8 @@ class WandbLocalRunSource:
             notes=meta.notes,
             git=_git(meta, side, newest.path),
             path=str(newest.path.resolve()),
+            accelerator=meta.gpu_type or _text(side.get("gpu")),
+            accelerator_count=meta.gpu_count or _count(side.get("gpu_count")),
         )
 
     def _state(self, exit_code: int | None, updated: float | None, folder: RunFolder) -> RunState:
@@ -215,6 +217,14 @@ def _latest_meta(metas: list[RunMeta]) -> RunMeta:
             if value not in (None, (), {}):
                 setattr(out, field.name, value)
     return out
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def _first(values: Any) -> float | None:
