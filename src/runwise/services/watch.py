@@ -238,3 +238,58 @@ def run_watch(
             return WatchOutcome(1 if critical else 0, "time limit", count)
         remaining = max_wait_s if deadline_s is None else min(max_wait_s, deadline_s - (monotonic() - started))
         waiter.wait(watcher.paths(), max(0.0, remaining))
+
+
+@attrs.frozen
+class EventPage:
+    """Events of one run after a sequence number, and the number to ask from next time."""
+
+    run: RunInfo
+    state: RunState
+    events: tuple[WatchEvent, ...]
+    next_since: int
+    dropped: int = 0  # older events no longer kept (the feed keeps the newest KEEP_EVENTS)
+    last_step: int | None = None
+
+
+KEEP_EVENTS = 1000
+
+
+@attrs.define
+class EventFeeds:
+    """One watcher per run asked about, kept between calls (the MCP server's `get_run_events`).
+
+    Each call reads only what the run's files gained since the previous call, turns it into events, and
+    returns the events after `since`. The first call reads the run so far and reports what already happened.
+    """
+
+    catalog: Catalog
+    schema: MetricSchema
+    analyzer: Analyzer
+    clock: Callable[[], float] = time.time
+    _feeds: dict[str, tuple[Watcher, list[WatchEvent]]] = attrs.field(factory=dict)
+
+    def events(self, ref: str, since: int = 0, stall_after_s: float = 600.0) -> EventPage:
+        source, info = self.catalog.resolve(ref)
+        key = info.qualified_id
+        feed = self._feeds.get(key)
+        if feed is None or feed[0].stall_after_s != stall_after_s:
+            watcher = Watcher(
+                self.catalog, self.schema, self.analyzer, ref=key, stall_after_s=stall_after_s, clock=self.clock
+            )
+            watcher._add(source, info)
+            feed = self._feeds[key] = (watcher, [])
+        watcher, log = feed
+        log.extend(watcher.step())
+        if len(log) > KEEP_EVENTS:
+            del log[: len(log) - KEEP_EVENTS]
+        watched = watcher.runs[key]
+        fresh = tuple(e for e in log if e.seq > since)
+        return EventPage(
+            run=watched.tracker.info,
+            state=watched.state,
+            events=fresh,
+            next_since=watcher.seq,
+            dropped=max(0, (log[0].seq - 1 - since) if log else 0),
+            last_step=watched.tracker.last_step,
+        )

@@ -1,0 +1,67 @@
+"""Use case: what runs cost, from what they recorded about their hardware and what the user says."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from runwise.domain.compare.best import metric_direction
+from runwise.domain.cost import Accelerators, CostEstimate, PriceTable, SweepCost, estimate, sweep
+from runwise.domain.model import Run
+from runwise.domain.schema import MetricSchema
+from runwise.services.catalog import Catalog
+
+# System metrics that name one accelerator each: MLflow `system/gpu_0_utilization_percentage`, W&B
+# `system.gpu.0.gpu` / `system/gpu.0.memory`, Lightning's DeviceStatsMonitor `cuda:0/...`.
+_GPU_INDEX = re.compile(r"(?:^|[/.])(?:gpu[._]?|cuda:)(\d+)(?:[._/]|$)", re.IGNORECASE)
+
+
+def accelerators_of(run: Run, kind: str | None = None, count: int | None = None) -> Accelerators:
+    """What the caller says wins; else what the tracker recorded; else the count of per-GPU system metrics."""
+    if kind is not None or count is not None:
+        return Accelerators(kind or run.info.accelerator, count or run.info.accelerator_count, "flags")
+    if run.info.accelerator is not None or run.info.accelerator_count is not None:
+        return Accelerators(run.info.accelerator, run.info.accelerator_count, "run metadata")
+    indices = {int(m.group(1)) for key in run.series if (m := _GPU_INDEX.search(key))}
+    if indices:
+        return Accelerators(None, len(indices), "per-GPU system metrics")
+    return Accelerators(None, None, "nothing recorded")
+
+
+def run_cost(
+    catalog: Catalog,
+    ref: str,
+    table: PriceTable,
+    *,
+    kind: str | None = None,
+    count: int | None = None,
+    usd_per_hour: float | None = None,
+) -> CostEstimate:
+    """One run's cost so far (and its projection while it runs toward a planned length)."""
+    run = catalog.load(ref).run
+    return estimate(run, accelerators_of(run, kind, count), table, usd_per_hour)
+
+
+def sweep_cost(
+    catalog: Catalog,
+    refs: Sequence[str],
+    table: PriceTable,
+    schema: MetricSchema,
+    *,
+    objective: str | None = None,
+    kind: str | None = None,
+    count: int | None = None,
+    usd_per_hour: float | None = None,
+) -> SweepCost:
+    """Several runs: the total, and with an objective what each point of its improvement cost."""
+    estimates: list[CostEstimate] = []
+    finals: dict[str, float] = {}
+    for ref in refs:
+        run = catalog.load(ref).run
+        estimates.append(estimate(run, accelerators_of(run, kind, count), table, usd_per_hour))
+        if objective is not None and objective in run.series and len(run.series[objective]):
+            finals[run.info.qualified_id] = float(run.series[objective].values[-1])
+    if objective is None:
+        return sweep(estimates, finals, None)
+    higher, _ = metric_direction(objective, None, schema)
+    return sweep(estimates, finals, objective, higher_is_better=higher, percent=schema.is_percent(objective))
