@@ -1,34 +1,32 @@
-"""Following a growing JSONL log: each poll parses only the complete lines written since the last one."""
+"""Following a growing JSONL log: each poll parses only the complete lines written since the last one.
+
+The parser reads on from the report of the previous poll (step key, record index and counters carry over, as
+when the parsed-run cache reads a grown log on); a half-written last line waits for the next poll.
+"""
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from runwise.adapters.sources.jsonl.parser import ColumnBuilder, ParseReport, choose_step_key, parse_lines
-from runwise.adapters.sources.jsonl.parser import _split_config as split_config
+import attrs
+
+from runwise.adapters.sources.jsonl.parser import ParseReport, read_series
 from runwise.domain.watch import Increment
 
 READ_LIMIT = 64 << 20  # one poll reads at most this much; the rest comes on the next poll
 
 
 class JsonlFollower:
-    """Byte offset, step column state and record count carried from poll to poll."""
+    """Byte offset and parser state carried from poll to poll."""
 
     def __init__(self, path: Path, step_key: str | None = None) -> None:
         self.path = path
-        self.configured_step_key = step_key
-        self._reset()
-
-    def _reset(self) -> None:
+        self.step_key = step_key
         self.offset = 0
-        self.step_key: str | None = None
-        self.chosen = False
-        self.record_index = 0
-        self.last_step = -1
-        self.report = ParseReport()
+        self.report: ParseReport | None = None
 
     def paths(self) -> Sequence[str]:
         return [str(self.path)]
@@ -40,7 +38,7 @@ class JsonlFollower:
                 size = os.fstat(stream.fileno()).st_size
                 if size < self.offset:
                     warnings.append(f"{self.path.name} shrank from {self.offset:,} to {size:,} bytes; read anew")
-                    self._reset()
+                    self.offset, self.report = 0, None
                 stream.seek(self.offset)
                 data = stream.read(min(size - self.offset, READ_LIMIT))
         except OSError as exc:
@@ -49,22 +47,11 @@ class JsonlFollower:
         if cut < 0:
             return Increment(bytes_read=len(data), warnings=tuple(warnings))  # only a half-written line so far
         self.offset += cut + 1
-        malformed_before = self.report.malformed
-        rows = parse_lines(data[:cut].split(b"\n"), self.report)
-        rows, config = _split_config(rows)
-        if rows and not self.chosen:
-            self.step_key = choose_step_key(rows[:1000], self.configured_step_key)
-            self.chosen = True
-        builder = ColumnBuilder(self.step_key, record_index=self.record_index, last_step=self.last_step)
-        builder.add(rows)
-        self.record_index, self.last_step = builder.record_index, builder.last_step
-        bad = self.report.malformed - malformed_before
+        before = self.report
+        series, self.report = read_series(io.BytesIO(data[: cut + 1]), self.step_key, start=before)
+        bad = self.report.malformed - (before.malformed if before else 0)
         if bad:
             warnings.append(f"skipped {bad} malformed line{'s' if bad != 1 else ''} in {self.path.name}")
-        return Increment(series=builder.build(), bytes_read=len(data), warnings=tuple(warnings), config=config or None)
-
-
-def _split_config(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Config lines apart from metric rows, as a whole read splits them."""
-    found = ParseReport()
-    return split_config(rows, found), found.config
+        config = self.report.config if self.report.config != (before.config if before else {}) else None
+        self.report = attrs.evolve(self.report, config=dict(self.report.config))
+        return Increment(series=series, bytes_read=len(data), warnings=tuple(warnings), config=config)
