@@ -16,7 +16,7 @@ import pytest
 
 from runwise.adapters.notifiers.command import CommandNotifier
 from runwise.adapters.notifiers.slack import SlackNotifier
-from runwise.domain.watch import Notice, WatchEvent, event_notice
+from runwise.domain.watch import Alert, WatchEvent, event_alert
 from runwise.ports.notifier import NotifyFailed
 from runwise.services.notify import Dispatcher
 
@@ -76,7 +76,7 @@ def _event(seq: int = 1, kind: str = "anomaly", severity: str = "warning", episo
 
 
 def test_slack_gets_block_kit_with_the_event_and_a_link(slack: FakeSlack) -> None:
-    SlackNotifier(slack.url).send(event_notice(_event(), link="https://wandb.ai/team/proj/runs/abc"))
+    SlackNotifier(slack.url).send(event_alert(_event(), link="https://wandb.ai/team/proj/runs/abc"))
     assert slack.bodies == [
         {
             "text": "[warning] exp/train: anomaly: loss_spike: train/loss jumped ×8.1 at step 120",
@@ -103,7 +103,7 @@ def test_slack_gets_block_kit_with_the_event_and_a_link(slack: FakeSlack) -> Non
 
 
 def test_slack_text_is_escaped(slack: FakeSlack) -> None:
-    SlackNotifier(slack.url).send(Notice(title="a<b>&c", lines=("x > y",)))
+    SlackNotifier(slack.url).send(Alert(title="a<b>&c", lines=("x > y",)))
     section = slack.bodies[0]["blocks"][0]["text"]["text"]  # type: ignore[index]
     assert "a&lt;b&gt;&amp;c" in section and "x &gt; y" in section
 
@@ -152,7 +152,7 @@ def test_bursts_are_held_back_and_counted_in_the_next_notice(slack: FakeSlack) -
 def test_exec_gets_the_event_as_json_on_stdin(tmp_path: Path) -> None:
     out = tmp_path / "got.json"
     script = f"import sys, pathlib; pathlib.Path({str(out)!r}).write_text(sys.stdin.read())"
-    CommandNotifier(f"{sys.executable} -c {json.dumps(script)}").send(event_notice(_event()))
+    CommandNotifier(f"{sys.executable} -c {json.dumps(script)}").send(event_alert(_event()))
     got = json.loads(out.read_text())
     assert got["event"]["kind"] == "anomaly" and got["event"]["step"] == 120 and got["severity"] == "warning"
     assert got["title"] == "exp/train: anomaly"
@@ -161,6 +161,6 @@ def test_exec_gets_the_event_as_json_on_stdin(tmp_path: Path) -> None:
 def test_exec_failure_is_reported(tmp_path: Path) -> None:
     notifier = CommandNotifier(f"{sys.executable} -c 'import sys; sys.exit(\"no route\")'")
     with pytest.raises(NotifyFailed, match="exited 1 no route"):
-        notifier.send(Notice(title="t", lines=()))
+        notifier.send(Alert(title="t", lines=()))
     with pytest.raises(NotifyFailed, match="failed"):
-        CommandNotifier("/nonexistent/notify-me").send(Notice(title="t", lines=()))
+        CommandNotifier("/nonexistent/notify-me").send(Alert(title="t", lines=()))

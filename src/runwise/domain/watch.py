@@ -281,7 +281,7 @@ class Increment:
 
 
 @attrs.frozen
-class Notice:
+class Alert:
     """What a notifier sends: one event, or a run's summary (`runwise notify`), with a link when known."""
 
     title: str
@@ -303,9 +303,9 @@ class Notice:
         return out
 
 
-def event_notice(event: WatchEvent, link: str | None = None) -> Notice:
-    """One event as a notice: the run and the event's kind in the title, the message as the line."""
-    return Notice(
+def event_alert(event: WatchEvent, link: str | None = None) -> Alert:
+    """One event as a alert: the run and the event's kind in the title, the message as the line."""
+    return Alert(
         title=f"{event.run_name}: {event.kind.replace('_', ' ')}",
         lines=(event.message,),
         severity=event.severity,

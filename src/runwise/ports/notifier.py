@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from runwise.domain.watch import Notice
+from runwise.domain.watch import Alert
 
 
 class NotifyFailed(Exception):
@@ -12,8 +12,8 @@ class NotifyFailed(Exception):
 
 
 class Notifier(Protocol):
-    """Delivers one notice. Raises NotifyFailed (never anything else) when it cannot; the caller goes on."""
+    """Delivers one alert. Raises NotifyFailed (never anything else) when it cannot; the caller goes on."""
 
     name: str
 
-    def send(self, notice: Notice) -> None: ...
+    def send(self, alert: Alert) -> None: ...

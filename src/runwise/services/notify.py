@@ -2,7 +2,7 @@
 
 The tracker already emits an episode once and its escalation once more; the dispatcher still drops repeats
 (a watch restarted over the same run, a folder watch that sees a run twice) and holds back bursts: at most
-`per_minute` notices per notifier in any 60 s, the held-back ones counted in the next notice that goes out.
+`per_minute` alerts per notifier in any 60 s, the held-back ones counted in the next alert that goes out.
 A notifier that fails is reported (one line, returned to the caller for stderr) and tried again next time.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import attrs
 
 from runwise.domain.anomaly import SEVERITY_RANK
-from runwise.domain.watch import Notice, WatchEvent, event_notice
+from runwise.domain.watch import Alert, WatchEvent, event_alert
 from runwise.ports.notifier import Notifier, NotifyFailed
 
 QUIET_KINDS = frozenset({"new_best", "resumed"})  # worth a line on the terminal, not a ping
@@ -58,22 +58,22 @@ class Dispatcher:
             if key in self._seen:
                 continue
             self._seen.add(key)
-            notice = event_notice(event, self.link_for(event.run))
+            alert = event_alert(event, self.link_for(event.run))
             for lane in self._lanes:
-                failures.extend(self._send(lane, notice))
+                failures.extend(self._send(lane, alert))
         return failures
 
-    def send(self, notice: Notice) -> list[str]:
-        """One notice (a run summary) to every notifier, outside the rate limit."""
+    def send(self, alert: Alert) -> list[str]:
+        """One alert (a run summary) to every notifier, outside the rate limit."""
         failures: list[str] = []
         for lane in self._lanes:
             try:
-                lane.notifier.send(notice)
+                lane.notifier.send(alert)
             except NotifyFailed as exc:
                 failures.append(f"{lane.notifier.name}: {exc}")
         return failures
 
-    def _send(self, lane: _Lane, notice: Notice) -> list[str]:
+    def _send(self, lane: _Lane, alert: Alert) -> list[str]:
         now = self.clock()
         while lane.sent and now - lane.sent[0] >= 60.0:
             lane.sent.popleft()
@@ -82,9 +82,9 @@ class Dispatcher:
             return []
         if lane.held:
             more = f"(+{lane.held} earlier event{'s' if lane.held != 1 else ''} held back by the rate limit)"
-            notice = attrs.evolve(notice, lines=(*notice.lines, more))
+            alert = attrs.evolve(alert, lines=(*alert.lines, more))
         try:
-            lane.notifier.send(notice)
+            lane.notifier.send(alert)
         except NotifyFailed as exc:
             return [f"{lane.notifier.name}: {exc}"]
         lane.sent.append(now)

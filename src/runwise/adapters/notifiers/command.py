@@ -1,4 +1,4 @@
-"""A command run for each notice, with the notice as one JSON object on its stdin (`--notify exec:CMD`)."""
+"""A command run for each alert, with the alert as one JSON object on its stdin (`--notify exec:CMD`)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import shlex
 import subprocess
 
 from runwise.domain.errors import InvalidInput
-from runwise.domain.watch import Notice
+from runwise.domain.watch import Alert
 from runwise.ports.notifier import NotifyFailed
 
 TIMEOUT_S = 30
 
 
 class CommandNotifier:
-    """Runs `command` (split like a shell would, but without a shell) once per notice."""
+    """Runs `command` (split like a shell would, but without a shell) once per alert."""
 
     name = "exec"
 
@@ -26,8 +26,8 @@ class CommandNotifier:
         if not self.argv:
             raise InvalidInput("the notify command is empty", "give a command after exec:, e.g. exec:'notify-send'")
 
-    def send(self, notice: Notice) -> None:
-        payload = json.dumps(notice.as_dict(), allow_nan=True)
+    def send(self, alert: Alert) -> None:
+        payload = json.dumps(alert.as_dict(), allow_nan=True)
         try:
             done = subprocess.run(
                 self.argv, input=payload, text=True, capture_output=True, timeout=TIMEOUT_S, check=False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from runwise.domain.errors import InvalidInput
-from runwise.domain.watch import Notice
+from runwise.domain.watch import Alert
 from runwise.ports.notifier import NotifyFailed
 
 TIMEOUT_S = 5
@@ -13,25 +13,25 @@ _MARK = {"critical": ":red_circle:", "warning": ":large_orange_circle:", "info":
 MAX_TEXT = 2900  # a section's text may hold 3,000 characters
 
 
-def blocks(notice: Notice) -> list[dict[str, Any]]:
+def blocks(alert: Alert) -> list[dict[str, Any]]:
     """A header line with the severity mark and the title, the lines as one section, a link in the context."""
-    head = f"{_MARK[notice.severity]} *{_escape(notice.title)}*"
-    body = "\n".join(_escape(line) for line in notice.lines)
+    head = f"{_MARK[alert.severity]} *{_escape(alert.title)}*"
+    body = "\n".join(_escape(line) for line in alert.lines)
     out: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": (head + ("\n" + body if body else ""))[:MAX_TEXT]}}
     ]
-    context = [f"severity: {notice.severity}"]
-    if notice.event is not None and notice.event.step is not None:
-        context.append(f"step {notice.event.step:,}")
-    if notice.link:
-        context.append(f"<{notice.link}|open the run>")
+    context = [f"severity: {alert.severity}"]
+    if alert.event is not None and alert.event.step is not None:
+        context.append(f"step {alert.event.step:,}")
+    if alert.link:
+        context.append(f"<{alert.link}|open the run>")
     out.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]})
     return out
 
 
-def fallback_text(notice: Notice) -> str:
+def fallback_text(alert: Alert) -> str:
     """The plain text Slack shows in notifications and where blocks cannot be shown."""
-    return f"[{notice.severity}] {notice.title}: " + " ".join(notice.lines)
+    return f"[{alert.severity}] {alert.title}: " + " ".join(alert.lines)
 
 
 def _escape(text: str) -> str:
@@ -39,7 +39,7 @@ def _escape(text: str) -> str:
 
 
 class SlackNotifier:
-    """Posts notices to one incoming-webhook URL (RUNWISE_SLACK_WEBHOOK)."""
+    """Posts alerts to one incoming-webhook URL (RUNWISE_SLACK_WEBHOOK)."""
 
     name = "slack"
 
@@ -54,9 +54,9 @@ class SlackNotifier:
             ) from exc
         self._client = WebhookClient(url, timeout=TIMEOUT_S)
 
-    def send(self, notice: Notice) -> None:
+    def send(self, alert: Alert) -> None:
         try:
-            response = self._client.send(text=fallback_text(notice), blocks=blocks(notice))
+            response = self._client.send(text=fallback_text(alert), blocks=blocks(alert))
         except Exception as exc:  # URLError, timeouts, TLS errors: all one line for the user
             raise NotifyFailed(f"Slack webhook unreachable ({type(exc).__name__}: {exc})") from exc
         if response.status_code != 200:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import attrs
 
+from runwise.adapters.fs import open_regular
 from runwise.adapters.sources.jsonl.parser import ParseReport, read_series
 from runwise.domain.watch import Increment
 
@@ -34,7 +35,7 @@ class JsonlFollower:
     def poll(self) -> Increment:
         warnings: list[str] = []
         try:
-            with self.path.open("rb") as stream:
+            with open_regular(self.path) as stream:
                 size = os.fstat(stream.fileno()).st_size
                 if size < self.offset:
                     warnings.append(f"{self.path.name} shrank from {self.offset:,} to {size:,} bytes; read anew")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import attrs
 
+from runwise.adapters.fs import open_regular
 from runwise.adapters.sources.tensorboard.columns import Columns
 from runwise.adapters.sources.tensorboard.decode import decode_frames
 from runwise.adapters.sources.tensorboard.discovery import RunFolder
@@ -75,7 +76,7 @@ class TensorBoardFollower:
         report = FileReport(label)
         columns = Columns()
         try:
-            with path.open("rb") as stream:
+            with open_regular(path) as stream:
                 size = os.fstat(stream.fileno()).st_size
                 if size < cursor.offset:  # rewritten: start over
                     cursor.offset, cursor.ordinal = 0, 0

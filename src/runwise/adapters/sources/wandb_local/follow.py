@@ -12,6 +12,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from runwise.adapters.fs import open_regular
 from runwise.adapters.sources.wandb_local.batches import RecordBatch, read_batches
 from runwise.adapters.sources.wandb_local.framing import BLOCK, FILE_HEADER, NotAWandbFile, check_header
 from runwise.adapters.sources.wandb_local.history import HistoryBuilder
@@ -46,7 +47,7 @@ class WandbFollower:
         reader.history = HistoryBuilder(reader.names, None)  # only this poll's rows; key names are kept
         before = len(reader.report.warnings())
         try:
-            with self.path.open("rb") as stream:
+            with open_regular(self.path) as stream:
                 size = os.fstat(stream.fileno()).st_size
                 if size < self.size_seen:
                     warnings.append(f"{self.path.name} shrank; read anew")
