@@ -10,6 +10,7 @@ import attrs
 
 from runwise.config import Settings
 from runwise.domain.schema import MetricSchema
+from runwise.ports.progress import ReadProgress
 from runwise.ports.renderer import Renderer
 from runwise.ports.run_source import RunSource
 from runwise.ports.tokens import TokenCounter
@@ -75,6 +76,7 @@ def bootstrap(
     renderers: Mapping[str, Renderer] | None = None,
     tokens: TokenCounter | None = None,
     analyzer: Analyzer | None = None,
+    progress: ReadProgress | None = None,
 ) -> Runwise:
     """Build a Runwise; tests pass their own sources (e.g. InMemoryRunSource) and keep the rest."""
     from runwise.adapters.fs import RealPathResolver
@@ -113,6 +115,7 @@ def bootstrap(
         remote=remote_source,
         stored=stored,
         scouts=scouts,
+        progress=progress,
     )
     if analyzer is None:
         analyzer = _default_analyzer()

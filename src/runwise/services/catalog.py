@@ -13,6 +13,7 @@ from runwise.domain.errors import AccessDenied, AmbiguousRun, RunNotFound, Unrea
 from runwise.domain.model import Run, RunInfo
 from runwise.domain.notices import Notice
 from runwise.domain.refs import RunRef, parse_ref
+from runwise.ports.progress import NoProgress, ReadProgress
 from runwise.ports.run_source import RunSource
 from runwise.services.cache import RunCache
 from runwise.services.stored_runs import StoredRuns
@@ -50,6 +51,7 @@ class Catalog:
         remote: Callable[[str], tuple[RunSource, str] | None] | None = None,
         stored: StoredRuns | None = None,
         scouts: Sequence[NoticeSource] = (),
+        progress: ReadProgress | None = None,
     ) -> None:
         self.sources = list(sources)
         self.cache = cache or RunCache()
@@ -61,6 +63,7 @@ class Catalog:
         # discovery results reused while the folders under the roots are unchanged (the MCP server sets it)
         self.discovery_stamp: Callable[[], Hashable] | None = None
         self._listed: dict[tuple[str | None, str | None], tuple[Hashable, float, list[tuple[RunSource, RunInfo]]]] = {}
+        self.progress: ReadProgress = progress or NoProgress()  # a bar on the CLI's terminal for long reads
 
     # listing ---------------------------------------------------------------------------------
     def list_runs(
@@ -205,9 +208,12 @@ class Catalog:
         """Load a run already listed, from cache (this process's, then the disk's) when its files have not changed."""
         key = (source.name, id(source), info.id, source.fingerprint(info.id))
         stored = self.stored
-        if stored is None:
-            return self.cache.get_or_load(key, lambda: source.load_run(info.id))
-        return self.cache.get_or_load(key, lambda: stored.load(source, info))
+
+        def read() -> Run:
+            with self.progress.reading(info.name, info.path):
+                return source.load_run(info.id) if stored is None else stored.load(source, info)
+
+        return self.cache.get_or_load(key, read)
 
     def allowed(self, info: RunInfo) -> bool:
         """Whether a run lies under the configured roots (always, when no roots are set)."""

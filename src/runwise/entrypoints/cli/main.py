@@ -16,6 +16,7 @@ from typing import TextIO
 
 from runwise import __version__
 from runwise.domain.errors import RunwiseError
+from runwise.ports.progress import ReadProgress
 
 Handler = Callable[..., int]
 EXIT_OK, EXIT_CRITICAL, EXIT_USAGE = 0, 1, 2
@@ -123,7 +124,7 @@ def _dispatch(args: argparse.Namespace, handlers: dict[str, Handler], app: objec
         }
         if args.no_color or not _is_tty(out):
             flags["color"] = False
-        app = bootstrap(Settings.load(**flags))
+        app = bootstrap(Settings.load(**flags), progress=_progress(args))
     elif args.format is not None or args.budget is not None:
         import attrs
 
@@ -134,6 +135,15 @@ def _dispatch(args: argparse.Namespace, handlers: dict[str, Handler], app: objec
     code = handlers[args.command](Context(args, app, out))
     out.flush()
     return code
+
+
+def _progress(args: argparse.Namespace) -> ReadProgress | None:
+    """A bar on stderr for reads longer than ~0.5 s: only on a terminal, never with -q."""
+    if args.quiet or not _is_tty(sys.stderr):
+        return None
+    from runwise.adapters.progress import TerminalReadProgress
+
+    return TerminalReadProgress(sys.stderr)
 
 
 def _is_tty(stream: TextIO) -> bool:
