@@ -20,12 +20,13 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.browser import Browser, chromium_binary  # noqa: E402
+
 from runwise.adapters.renderers.terminal_chart import render_terminal  # noqa: E402
 from runwise.bootstrap import bootstrap  # noqa: E402
 from runwise.config import Settings  # noqa: E402
 from runwise.entrypoints.cli import main  # noqa: E402
 from runwise.services.charts import plot  # noqa: E402
-from tests.browser import Browser, chromium_binary  # noqa: E402
 
 SGR = re.compile(r"\x1b\[([0-9;]*)m")
 ANSI_COLOURS = {"31": "#f87171", "32": "#4ade80", "33": "#fbbf24", "34": "#60a5fa", "35": "#c084fc", "36": "#22d3ee"}
