@@ -116,6 +116,8 @@ def bootstrap(
         stored=stored,
         scouts=scouts,
         progress=progress,
+        outside=(lambda target: local_sources(Path(target), settings)) if sources is None and not roots else None,
+        home=str(settings.dir),
     )
     if analyzer is None:
         analyzer = _default_analyzer()

@@ -21,6 +21,7 @@ SKIP_DIRS = frozenset(
      ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", ".nox", ".idea", ".vscode", "dist", "build"}
 )  # fmt: skip
 MAX_DEPTH = 8
+LINK_CHECK_DEPTH = 2  # a run's files lie at most this far below its folder (splits, hparams, files/)
 
 
 def walk(
@@ -109,6 +110,18 @@ def relative_id(path: Path, root: Path) -> str:
     return text if text != "." else path.resolve().name
 
 
+def _readable_log(name: str) -> bool:
+    """Names a source may open: event files, .wandb files and the text/JSON files beside runs.
+
+    Other links (a checkpoint that `wandb.save` linked into `files/`) are never read, so they are
+    no reason to hide the run.
+    """
+    return "tfevents" in name or name.endswith(_LOG_SUFFIXES)
+
+
+_LOG_SUFFIXES = (".wandb", ".jsonl", ".json", ".yaml", ".yml", ".csv", ".log", ".txt", ".db", ".sqlite")
+
+
 class RealPathResolver(PathResolver):
     """Path checks that follow the file system: `..` and symlinks are resolved before comparing."""
 
@@ -126,6 +139,35 @@ class RealPathResolver(PathResolver):
     def is_within(self, path: str, root: str | os.PathLike[str]) -> bool:
         real, base = os.path.realpath(path), os.path.realpath(root)
         return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+    def links_within(self, path: str, roots: Sequence[str | os.PathLike[str]]) -> bool:
+        """Every symlink among a run's files (the folder and two levels below) resolves under a root.
+
+        Discovery does not follow folder links, but a TensorBoard event file or a `run-<id>.wandb`
+        linked into a real folder under the roots would otherwise be read from outside them.
+        """
+        if not os.path.isdir(path):
+            return True  # a log file: its own path was resolved by is_within
+        folders = [(path, 0)]
+        while folders:
+            folder, depth = folders.pop()
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.is_symlink():
+                    if _readable_log(entry.name) and not any(self.is_within(entry.path, root) for root in roots):
+                        return False
+                elif depth < LINK_CHECK_DEPTH and entry.is_dir(follow_symlinks=False) and entry.name not in SKIP_DIRS:
+                    folders.append((entry.path, depth + 1))
+        return True
+
+    def exists(self, path: str) -> bool:
+        try:
+            return os.path.exists(path)
+        except ValueError:  # an embedded NUL byte
+            return False
 
 
 def newest_first(

@@ -9,7 +9,7 @@ from typing import Protocol
 
 import attrs
 
-from runwise.domain.errors import AccessDenied, AmbiguousRun, RunNotFound, UnreadableStore
+from runwise.domain.errors import AccessDenied, AmbiguousRun, InvalidInput, RunNotFound, UnreadableStore
 from runwise.domain.model import Run, RunInfo
 from runwise.domain.notices import Notice
 from runwise.domain.refs import RunRef, parse_ref
@@ -52,6 +52,8 @@ class Catalog:
         stored: StoredRuns | None = None,
         scouts: Sequence[NoticeSource] = (),
         progress: ReadProgress | None = None,
+        outside: Callable[[str], Sequence[RunSource]] | None = None,
+        home: str | None = None,
     ) -> None:
         self.sources = list(sources)
         self.cache = cache or RunCache()
@@ -59,6 +61,10 @@ class Catalog:
         self.paths = path_resolver or PathResolver()
         self.remote = remote  # builds a source for remote REFs such as wandb://entity/project/id
         self.stored = stored  # parsed runs on disk, shared by every process; None parses every time
+        # without roots (CLI, Python API) a path REF may point anywhere readable: `outside` builds the
+        # sources for such a path; `home` (--dir) is where relative path REFs are also tried
+        self.outside = outside
+        self.home = home
         self.scouts = list(scouts)  # report stores no source reads (MLflow db, Aim repo) and skipped folders
         # discovery results reused while the folders under the roots are unchanged (the MCP server sets it)
         self.discovery_stamp: Callable[[], Hashable] | None = None
@@ -134,23 +140,29 @@ class Catalog:
     def resolve(self, ref: RunRef | str) -> tuple[RunSource, RunInfo]:
         """The one run a REF names. Raises RunNotFound, AmbiguousRun or AccessDenied."""
         parsed = parse_ref(ref) if isinstance(ref, str) else ref
+        if "\x00" in parsed.ref or any(ord(c) < 32 and c not in "\t" for c in parsed.ref):
+            raise InvalidInput("a run reference cannot contain control characters", "list runs with: runwise list")
         if parsed.is_uri:
             return self._resolve_remote(parsed)
         candidates = self.list_runs(source=parsed.source)  # only runs under the roots are ever listed
+        by_id = self._by_id(parsed.ref, candidates)  # an id shown by list_runs always resolves, slashes or not
+        if len(by_id) == 1 and not parsed.is_latest:
+            return by_id[0]
+        if not parsed.is_latest and self.paths.looks_like_path(parsed.ref):
+            targets = self._path_targets(parsed.ref)
+            for target in targets:
+                found = self._one(parsed.ref, self._by_path(target, candidates))
+                if found is not None:
+                    return found
+            found = self._resolve_outside(parsed.ref, targets, parsed.source)
+            if found is not None:
+                return found
         self.require_readable(candidates, source=parsed.source)
         if not candidates:
             where = f" from {parsed.source}" if parsed.source else ""
             raise RunNotFound(f"no runs found{where}", "point --dir (or RUNWISE_DIR) at a folder with training logs")
         if parsed.is_latest:
             return candidates[0]
-        by_id = self._by_id(parsed.ref, candidates)  # an id shown by list_runs always resolves, slashes or not
-        if len(by_id) == 1:
-            return by_id[0]
-        if self.paths.looks_like_path(parsed.ref):
-            for target in self._path_targets(parsed.ref):
-                found = self._one(parsed.ref, self._by_path(target, candidates))
-                if found is not None:
-                    return found
         for matcher in (self._by_name, self._by_prefix):
             found = self._one(parsed.ref, matcher(parsed.ref, candidates))
             if found is not None:
@@ -167,12 +179,34 @@ class Catalog:
             )
         return matches[0] if matches else None
 
+    def _resolve_outside(
+        self, ref: str, targets: Sequence[str], source: str | None
+    ) -> tuple[RunSource, RunInfo] | None:
+        """Without roots, a readable path outside `--dir` is still a run: its own sources find it there."""
+        if self.roots is not None or self.outside is None:
+            return None
+        for target in targets:
+            if not self.paths.exists(target):
+                continue
+            found = [
+                (src, info)
+                for src in self.outside(target)
+                if source is None or src.name == source
+                for info in src.list_runs()
+            ]
+            match = self._one(ref, self._by_path(target, found))
+            if match is not None:
+                return match
+        return None
+
     def _path_targets(self, ref: str) -> list[str]:
         """Where a path REF may point: as given, and (when relative) inside each root; only targets under the roots.
 
         A REF that can only point outside the roots (`../../etc/passwd`, a symlink out) is refused.
         """
         targets = [self.paths.resolve(ref)]
+        if self.roots is None and self.home is not None and not PurePath(ref).is_absolute():
+            targets.append(self.paths.resolve(str(PurePath(self.home) / ref)))
         if self.roots is not None and not PurePath(ref).is_absolute():
             targets += [self.paths.resolve(str(PurePath(root) / ref)) for root in self.roots]
         if self.roots is None:
@@ -219,7 +253,10 @@ class Catalog:
         """Whether a run lies under the configured roots (always, when no roots are set)."""
         if self.roots is None or info.path is None:
             return True
-        return any(self.paths.is_within(info.path, root) for root in self.roots)
+        if not any(self.paths.is_within(info.path, root) for root in self.roots):
+            return False
+        # a run folder under the roots may still hold an event or .wandb file linked from elsewhere
+        return self.paths.links_within(info.path, self.roots)
 
     def _by_path(self, target: str, candidates: list[tuple[RunSource, RunInfo]]) -> list[tuple[RunSource, RunInfo]]:
         exact = [c for c in candidates if c[1].path and self.paths.same(c[1].path, target)]
@@ -260,3 +297,10 @@ class PathResolver:
     def is_within(self, path: str, root: str | PurePath) -> bool:
         p, r = PurePath(path), PurePath(root)
         return p == r or r in p.parents
+
+    def exists(self, path: str) -> bool:
+        return False
+
+    def links_within(self, path: str, roots: Sequence[PurePath]) -> bool:
+        """Whether every symlinked file in a run's folder resolves under one of the roots (pure: no links)."""
+        return True
