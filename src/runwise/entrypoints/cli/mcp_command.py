@@ -26,8 +26,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 def cmd_mcp(ctx: Context) -> int:
     """Serve until the client disconnects; stdout carries only protocol messages."""
-    from runwise.entrypoints.mcp.serve import serve, server_app
+    from runwise.entrypoints.mcp.serve import security_from_args, serve, server_app
 
     app, client_roots = server_app(ctx.app.settings, ctx.args.roots or ())
     a = ctx.args
-    return serve(app, client_roots=client_roots, transport=a.transport, host=a.host, port=a.port)
+    security = security_from_args(a)
+    return serve(app, client_roots=client_roots, transport=a.transport, host=a.host, port=a.port, security=security)

@@ -13,16 +13,17 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from runwise.bootstrap import Runwise, bootstrap
 from runwise.config import Settings
 from runwise.domain.errors import ConfigError
+from runwise.entrypoints.mcp.http_security import HttpSecurity, http_security
 
 log = logging.getLogger(__name__)
 TRANSPORTS = ("stdio", "http")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,6 +41,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="PATH",
         help="a folder the server may read (repeatable; default: RUNWISE_ROOTS, else the client's roots, else --dir)",
+    )
+    parser.add_argument(
+        "--token-file",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="HTTP: clients must send this bearer token (default: RUNWISE_MCP_TOKEN); required off loopback",
+    )
+    parser.add_argument(
+        "--allow-host",
+        dest="allow_hosts",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="HTTP: a further Host header to accept, e.g. runs.example.com or 10.0.0.5:8765 (repeatable)",
+    )
+    parser.add_argument(
+        "--allow-origin",
+        dest="allow_origins",
+        action="append",
+        default=None,
+        metavar="URL",
+        help="HTTP: a further browser Origin to accept, e.g. https://runs.example.com (repeatable)",
     )
 
 
@@ -59,34 +83,49 @@ def server_app(settings: Settings, roots: Sequence[Path] = ()) -> tuple[Runwise,
 
 
 def serve(
-    app: Runwise, *, client_roots: bool, transport: str = "stdio", host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
+    app: Runwise,
+    *,
+    client_roots: bool,
+    transport: str = "stdio",
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    security: HttpSecurity | None = None,
 ) -> int:
     """Serve until the client disconnects (stdio) or the process is interrupted (HTTP)."""
     import anyio
 
     from runwise.entrypoints.mcp.server import build_server
 
-    server = build_server(app, client_roots=client_roots)
+    if transport != "stdio" and security is None:
+        security = http_security(host)
+    options = security.server_options(host, port) if security is not None and transport != "stdio" else {}
+    server = build_server(app, client_roots=client_roots, **options)
     roots = ", ".join(str(r) for r in app.settings.roots)
     log.info("serving over %s; roots: %s; client roots %s", transport, roots, "accepted" if client_roots else "ignored")
     if transport == "stdio":
         server.run("stdio")
         return 0
-    if host not in LOOPBACK:
-        log.warning("serving on %s, not loopback: anyone who can reach it can read the runs under the roots", host)
+    assert security is not None
     with contextlib.suppress(KeyboardInterrupt):
-        anyio.run(_serve_http, server, host, port)
+        anyio.run(_serve_http, server, host, port, security)
     return 0
 
 
-async def _serve_http(server: object, host: str, port: int) -> None:
+async def _serve_http(server: object, host: str, port: int, security: HttpSecurity) -> None:
     import uvicorn
 
-    starlette_app = server.streamable_http_app(host=host)  # type: ignore[attr-defined]
+    starlette_app = http_app(server, host, security)
     # log_config=None: uvicorn's default config prints access logs to stdout; ours route everything to stderr
     config = uvicorn.Config(starlette_app, host=host, port=port, log_config=None, log_level="warning")
     sys.stderr.write(f"runwise: serving MCP (streamable HTTP) at http://{_netloc(host, port)}/mcp\n")
     await uvicorn.Server(config).serve()
+
+
+def http_app(server: object, host: str, security: HttpSecurity) -> Any:
+    """The Starlette app: the SDK's streamable HTTP app with its Host/Origin checks on for every address."""
+    return server.streamable_http_app(  # type: ignore[attr-defined]
+        host=host, transport_security=security.transport_security()
+    )
 
 
 def _netloc(host: str, port: int) -> str:
@@ -106,7 +145,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging("DEBUG" if args.verbose else "WARNING", structured=bool(args.verbose))
     try:
         app, client_roots = server_app(Settings.load(dir=args.dir), args.roots or ())
+        security = security_from_args(args)
     except RunwiseError as exc:
         sys.stderr.write(f"runwise: error: {exc}\n")
         return 2
-    return serve(app, client_roots=client_roots, transport=args.transport, host=args.host, port=args.port)
+    return serve(
+        app, client_roots=client_roots, transport=args.transport, host=args.host, port=args.port, security=security
+    )
+
+
+def security_from_args(args: argparse.Namespace) -> HttpSecurity | None:
+    """The HTTP security the flags ask for (None for stdio); raises ConfigError off loopback without a token."""
+    if args.transport == "stdio":
+        return None
+    return http_security(
+        args.host,
+        token_file=args.token_file,
+        allow_hosts=args.allow_hosts or (),
+        allow_origins=args.allow_origins or (),
+    )

@@ -111,8 +111,10 @@ def describe(fn: Callable[..., object]) -> str:
     return "\n\n".join(" ".join(p.split()) for p in paragraphs)
 
 
-def build_server(app: Runwise, *, client_roots: bool | None = None) -> MCPServer[ServerState]:
-    """A fresh server over `app`. `client_roots`: use the roots a client offers (default: when none are configured)."""
+def build_server(app: Runwise, *, client_roots: bool | None = None, **options: Any) -> MCPServer[ServerState]:
+    """A fresh server over `app`. `client_roots`: use the roots a client offers (default: when none are configured).
+
+    `options` go to MCPServer as they are (the HTTP transport's `auth` and `token_verifier`)."""
     state = ServerState(app, client_roots=not app.settings.roots if client_roots is None else client_roots)
 
     @asynccontextmanager
@@ -120,7 +122,7 @@ def build_server(app: Runwise, *, client_roots: bool | None = None) -> MCPServer
         yield state
 
     server = RunwiseServer(
-        "runwise", title="Runwise", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan
+        "runwise", title="Runwise", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan, **options
     )
     for tool in TOOLS:
         server.add_tool(
