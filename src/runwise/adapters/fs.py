@@ -84,6 +84,36 @@ def skipped_notice(label: str, skipped: Sequence[tuple[str, str]]) -> list[Notic
     ]
 
 
+def discovery_stamp(roots: Iterable[str | os.PathLike[str]], max_depth: int = MAX_DEPTH) -> Hashable:
+    """What a listing depends on: every folder discovery enters (mtime) and every file in it (size, mtime).
+
+    Folder mtimes change when files are added, removed or renamed; file sizes and mtimes when a log
+    grows. One `scandir` per folder and no file is opened, so checking costs milliseconds where
+    re-discovering (opening and peeking every log) cost seconds.
+    """
+    out: list[tuple[str, int, int]] = []
+    for root in roots:
+        pending = [(os.fspath(root), 0)]
+        while pending:
+            folder, depth = pending.pop()
+            try:
+                out.append((folder, -1, os.stat(folder).st_mtime_ns))
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for entry in entries:
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        if depth < max_depth and entry.name not in SKIP_DIRS:
+                            pending.append((entry.path, depth + 1))
+                        continue
+                    st = entry.stat()
+                except OSError:
+                    continue
+                out.append((entry.path, st.st_size, st.st_mtime_ns))
+    return tuple(sorted(out))
+
+
 def file_identity(paths: Iterable[Path]) -> Hashable:
     """(absolute path, size, mtime_ns, inode) of each file: changes when a log grows, is rewritten or replaced.
 

@@ -60,8 +60,25 @@ def _default_thresholds() -> dict[str, float]:
 
 
 def _refuse_log_dirs(output: Path, ctx: Context) -> None:
-    """Runwise never writes into a run's own folder."""
-    target = output.resolve().parent
+    """Runwise never writes where the logs are, whatever the source.
+
+    Refused: a log file itself, anything inside a run's folder (TensorBoard, W&B, ...), and the
+    folder that holds a log file directly (a JSONL run's folder, or a log root full of them).
+    """
+    target = output.resolve()
+    folder = target.parent
     for _, info in ctx.app.catalog.list_runs():
-        if info.path and Path(info.path).is_dir() and (target == Path(info.path) or Path(info.path) in target.parents):
-            raise InvalidInput(f"{output} is inside the run folder {info.path}", "write the schema elsewhere with -o")
+        if not info.path:
+            continue
+        run_path = Path(info.path).resolve()
+        if run_path.is_dir():
+            if folder == run_path or run_path in folder.parents:
+                raise InvalidInput(
+                    f"{output} is inside the run folder {info.path}", "write the schema elsewhere with -o"
+                )
+        elif target == run_path:
+            raise InvalidInput(f"{output} is the log of run {info.name}", "write the schema elsewhere with -o")
+        elif folder == run_path.parent:
+            raise InvalidInput(
+                f"{output} would be written beside the log {info.path}", "write the schema elsewhere with -o"
+            )
