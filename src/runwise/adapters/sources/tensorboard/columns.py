@@ -41,6 +41,7 @@ class Columns:
     tags: dict[str, _Tag] = attrs.field(factory=dict)
     other: dict[str, str] = attrs.field(factory=dict)  # non-series tag -> kind
     config: dict[str, Any] = attrs.field(factory=dict)
+    session_state: str | None = None  # the last hparams session_end_info status: finished, crashed, running
     purges: list[tuple[int, int]] = attrs.field(factory=list)  # (ordinal, step) of SessionLog.START
     first_wall: float | None = None
     last_wall: float | None = None

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from runwise.adapters.sources.tensorboard.columns import Columns
 from runwise.adapters.sources.tensorboard.crc32c import crc32c_rows, crc32c_spans, mask
 from runwise.adapters.sources.tensorboard.events import ParsedEvent, parse_event
-from runwise.adapters.sources.tensorboard.hparams import hparams_config
+from runwise.adapters.sources.tensorboard.hparams import hparams_config, hparams_session_state
 from runwise.adapters.sources.tensorboard.records import Frames, gather_u32
 from runwise.adapters.sources.tensorboard.templates import Template, extract, template_of
 from runwise.adapters.sources.tensorboard.wire import WireError
@@ -54,6 +54,7 @@ def emit(event: ParsedEvent, ordinal: int, columns: Columns) -> None:
             columns.add_point(value.tag, value.kind, value.plugin, ordinal, event.step, value.number, event.wall_time)
         elif value.kind == "hparams":
             columns.config.update(hparams_config(value.content))
+            columns.session_state = hparams_session_state(value.content) or columns.session_state
             columns.add_other(value.tag, "hparams")
         else:
             columns.add_other(value.tag, value.kind)

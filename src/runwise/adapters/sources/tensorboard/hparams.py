@@ -26,20 +26,38 @@ def hparams_config(content: bytes) -> dict[str, Any]:
     return out
 
 
-def _map_entry(buf: bytes, start: int, end: int) -> tuple[str, Any]:
+# HParamsPluginData.session_end_info.status (tensorboard/plugins/hparams/api.proto: Status)
+_STATUS_STATES = {1: "finished", 2: "crashed", 3: "running"}  # STATUS_SUCCESS, STATUS_FAILURE, STATUS_RUNNING
+MAX_NESTING = 32  # struct values nested deeper are dropped (a crafted file must not exhaust the stack)
+
+
+def hparams_session_state(content: bytes) -> str | None:
+    """The run state a `session_end_info` records (finished, crashed, running); None for other records."""
+    state = None
+    for field, wire, a, b in fields(content, 0, len(content)):
+        if field == 4 and wire == LENGTH:  # HParamsPluginData.session_end_info
+            for inner, inner_wire, c, _d in fields(content, a, b):
+                if inner == 1 and inner_wire == VARINT:  # SessionEndInfo.status
+                    state = _STATUS_STATES.get(c)
+    return state
+
+
+def _map_entry(buf: bytes, start: int, end: int, depth: int = 0) -> tuple[str, Any]:
     key = ""
     value: Any = None
     for field, wire, a, b in fields(buf, start, end):
         if field == 1 and wire == LENGTH:
             key = buf[a:b].decode("utf-8", "replace")
         elif field == 2 and wire == LENGTH:
-            value = _struct_value(buf, a, b)
+            value = _struct_value(buf, a, b, depth + 1)
     return key, value
 
 
-def _struct_value(buf: bytes, start: int, end: int) -> Any:
+def _struct_value(buf: bytes, start: int, end: int, depth: int = 0) -> Any:
     """google.protobuf.Value; whole numbers come back as int (hparams store every number as a double)."""
     value: Any = None
+    if depth > MAX_NESTING:
+        return None
     for field, wire, a, b in fields(buf, start, end):
         if field == 2 and wire == FIXED64:
             number = struct.unpack_from("<d", buf, a)[0]
@@ -49,7 +67,7 @@ def _struct_value(buf: bytes, start: int, end: int) -> Any:
         elif field == 4 and wire == VARINT:
             value = bool(a)
         elif field == 5 and wire == LENGTH:
-            value = dict(_map_entry(buf, c, d) for f, w, c, d in fields(buf, a, b) if f == 1 and w == LENGTH)
+            value = dict(_map_entry(buf, c, d, depth) for f, w, c, d in fields(buf, a, b) if f == 1 and w == LENGTH)
         elif field == 6 and wire == LENGTH:
-            value = [_struct_value(buf, c, d) for f, w, c, d in fields(buf, a, b) if f == 1 and w == LENGTH]
+            value = [_struct_value(buf, c, d, depth + 1) for f, w, c, d in fields(buf, a, b) if f == 1 and w == LENGTH]
     return value

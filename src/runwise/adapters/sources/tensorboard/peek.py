@@ -11,6 +11,7 @@ import numpy as np
 from runwise.adapters.fs import open_regular
 from runwise.adapters.sources.tensorboard.crc32c import crc32c, mask
 from runwise.adapters.sources.tensorboard.events import ParsedEvent, parse_event
+from runwise.adapters.sources.tensorboard.hparams import hparams_session_state
 from runwise.adapters.sources.tensorboard.records import FOOTER, HEADER, FrameReport, candidates, frame
 from runwise.adapters.sources.tensorboard.wire import WireError
 
@@ -25,6 +26,7 @@ class Peek:
     first_wall: float | None = None
     last_wall: float | None = None
     last_step: int | None = None
+    session_state: str | None = None  # from an hparams session_end_info near the end of the file
 
 
 def peek(path: Path) -> Peek:
@@ -41,8 +43,8 @@ def peek(path: Path) -> Peek:
     except OSError:
         return Peek()
     first = _first_event(head)
-    last_wall, last_step = _last_event(tail, from_start=tail_base == 0)
-    return Peek(first.wall_time if first and first.wall_time > 0 else None, last_wall, last_step)
+    last_wall, last_step, state = _last_event(tail, from_start=tail_base == 0)
+    return Peek(first.wall_time if first and first.wall_time > 0 else None, last_wall, last_step, state)
 
 
 def _event(buf: bytes, start: int, length: int) -> ParsedEvent | None:
@@ -64,7 +66,7 @@ def _first_event(head: bytes) -> ParsedEvent | None:
     return None
 
 
-def _last_event(tail: bytes, *, from_start: bool) -> tuple[float | None, int | None]:
+def _last_event(tail: bytes, *, from_start: bool) -> tuple[float | None, int | None, str | None]:
     """The tail starts mid-record unless it is the whole file: look for record headers backwards."""
     if from_start:
         frames = frame(tail, FrameReport())
@@ -75,6 +77,7 @@ def _last_event(tail: bytes, *, from_start: bool) -> tuple[float | None, int | N
         starts, lengths = cand[whole] + HEADER, cand_len[whole]
     wall: float | None = None
     step: int | None = None
+    state: str | None = None
     for start, length in zip(starts[::-1][:64].tolist(), lengths[::-1][:64].tolist()):
         event = _event(tail, start, length)
         if event is None:
@@ -83,4 +86,7 @@ def _last_event(tail: bytes, *, from_start: bool) -> tuple[float | None, int | N
             wall = event.wall_time
         if event.values:  # the highest step among the last events: a histogram may close a step late
             step = event.step if step is None else max(step, event.step)
-    return wall, step
+        for value in event.values:
+            if value.kind == "hparams" and state is None:
+                state = hparams_session_state(value.content)
+    return wall, step, state

@@ -16,7 +16,7 @@ from runwise.adapters.sources.tensorboard.follow import TensorBoardFollower
 from runwise.adapters.sources.tensorboard.peek import peek
 from runwise.adapters.sources.tensorboard.reader import read_files
 from runwise.domain.errors import InvalidInput, RunNotFound
-from runwise.domain.model import MetricSeries, Run, RunInfo, select_series
+from runwise.domain.model import MetricSeries, Run, RunInfo, RunState, select_series
 
 RUNNING_WINDOW_S = 120.0  # TensorBoard logs have no exit record: a file written this recently is a live run
 _GENERIC_NAMES = frozenset(
@@ -61,16 +61,26 @@ class TensorBoardRunSource:
         created: float | None = None
         updated: float | None = None
         step: float | None = None
+        session: str | None = None
         for part in run.parts:
             head = peek(part.files[0])
             tail = head if len(part.files) == 1 else peek(part.files[-1])
             created = _min(created, head.first_wall)
             updated = _max(updated, tail.last_wall)
             step = _max(step, tail.last_step)
-        info = self._base_info(run, created, updated if updated is not None else newest or None, newest)
+            session = tail.session_state or session
+        info = self._base_info(run, created, updated if updated is not None else newest or None, newest, session)
         return attrs.evolve(info, last_step=None if step is None else int(step))
 
-    def _base_info(self, run: RunFolder, created: float | None, updated: float | None, newest_mtime: float) -> RunInfo:
+    def _base_info(
+        self,
+        run: RunFolder,
+        created: float | None,
+        updated: float | None,
+        newest_mtime: float,
+        session: str | None = None,
+    ) -> RunInfo:
+        """`session`: the state an hparams session_end_info recorded (SUCCESS finished, FAILURE crashed)."""
         folder = run.folder
         name = folder.name or run.id
         if name.lower() in _GENERIC_NAMES or name.startswith("version_"):
@@ -84,7 +94,7 @@ class TensorBoardRunSource:
             name=name,
             source=self.name,
             project=project,
-            state="running" if running else "unknown",
+            state=_state(session, running),
             created_at=created,
             updated_at=updated,
             runtime_s=max(0.0, updated - created) if created is not None and updated is not None else None,
@@ -103,6 +113,7 @@ class TensorBoardRunSource:
         warnings: list[str] = []
         first: float | None = None
         last: float | None = None
+        session: str | None = None
         for part in run.parts:
             columns, reports = read_files(part.files, [run.label(f) for f in part.files])
             for report in reports:
@@ -110,11 +121,12 @@ class TensorBoardRunSource:
             _merge(series, columns, part.prefix, keep_existing=part.role == "hparams")
             non_series.update(part.prefix + tag for tag in columns.non_series())
             config.update(columns.config)
+            session = columns.session_state or session
             first = _min(first, columns.first_wall)
             last = _max(last, columns.last_wall)
         series = dict(sorted(series.items()))
         newest = max((_mtime(f) for f in run.files), default=0.0)
-        info = self._base_info(run, first, last if last is not None else newest or None, newest)
+        info = self._base_info(run, first, last if last is not None else newest or None, newest, session)
         last_step = max((s.last_step for s in series.values() if s.last_step is not None), default=None)
         info = attrs.evolve(info, last_step=last_step)
         summary: dict[str, Any] = {k: float(s.values[-1]) for k, s in series.items() if len(s)}
@@ -156,3 +168,12 @@ def _min(a: float | None, b: float | None) -> float | None:
 
 def _max(a: float | None, b: float | None) -> float | None:
     return b if a is None else a if b is None else max(a, b)
+
+
+def _state(session: str | None, recently_written: bool) -> RunState:
+    """What the run recorded beats the file clock; "running" recorded long ago is a run that stopped."""
+    if session == "finished":
+        return "finished"
+    if session == "crashed":
+        return "crashed"
+    return "running" if recently_written else "unknown"
