@@ -75,7 +75,8 @@ def cmd_report(ctx: Context) -> int:
         summary = {"path": str(target), "format": renderer.format, "bytes": len(data), "runs": len(report.runs)}
         ctx.out.write(json.dumps(summary) + "\n")
     else:
-        ctx.out.write(f"wrote {target} ({_size(len(data))}, {len(report.charts)} charts, {len(report.runs)} run(s))\n")
+        charts = f", {len(report.charts)} charts" if renderer.format == "html" else ""
+        ctx.out.write(f"wrote {target} ({_size(len(data))}{charts}, {len(report.runs)} run(s))\n")
     return 0
 
 

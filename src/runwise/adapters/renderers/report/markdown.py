@@ -1,12 +1,17 @@
-"""The report as markdown, for PR comments and notebooks.
+"""The report as markdown, for PR comments, notebooks and assistants.
 
 Charts are left out on purpose: GitHub strips inline SVG from comments and a data: image is not shown, so a
 chart would arrive as noise. Each metric keeps its sparkline, and the HTML report has the charts.
+
+The report is a list of prioritised sections, so the one fitting path can cut it to a token budget: each
+run's headline first, then its anomalies and recommendations, its metrics, the lr analysis, and the config
+last; long tables lose whole rows, with a note of how many.
 """
 
 from __future__ import annotations
 
 from runwise.adapters.renderers.report import content
+from runwise.domain.budget import Section, render_sections
 from runwise.domain.report import Report, RunReport
 
 
@@ -17,11 +22,18 @@ class MarkdownReportRenderer:
     suffix = ".md"
 
     def render(self, report: Report) -> str:
-        lines = [f"# Runwise report — {_text(report.title)}", ""]
-        for part in report.runs:
-            lines += _run(part, several=len(report.runs) > 1)
-        lines.append(f"<sub>Runwise {report.version} · charts are in the HTML report (`runwise report REF`).</sub>")
-        return "\n".join(lines).rstrip() + "\n"
+        return render_sections(self.sections(report)).rstrip() + "\n"
+
+    def sections(self, report: Report) -> list[Section]:
+        out = [Section("title", 0, (f"# Runwise report — {_text(report.title)}",), required=True)]
+        several = len(report.runs) > 1
+        for index, part in enumerate(report.runs):
+            out += _run(part, index, several=several)
+        version = f"Runwise {report.version} · " if report.version else ""
+        out.append(
+            Section("footer", 9, ("", f"<sub>{version}charts are in the HTML report (`runwise report REF`).</sub>"))
+        )
+        return out
 
 
 def _text(value: str) -> str:
@@ -29,40 +41,58 @@ def _text(value: str) -> str:
     return " ".join(value.split()).replace("|", "\\|")
 
 
-def _run(part: RunReport, *, several: bool) -> list[str]:
+def _run(part: RunReport, index: int, *, several: bool) -> list[Section]:
+    name = f"run{index}"
     health = f"**{part.health}** · " if part.health else ""
-    out = [f"## {_text(content.label(part))}" if several else "", f"{health}{_text(content.meta(part))}", ""]
-    out += [_text(part.summary.headline), ""]
-    out += [
-        "### Key metrics",
-        "",
-        "| metric | last | best | trend | points | NaN/Inf | shape |",
-        "|---|---:|---:|---|---:|---:|---|",
-    ]
-    for d in part.summary.metrics:
-        r = content.metric_row(d)
-        out.append(f"| `{r.key}` | {r.last} | {r.best} | {r.trend} | {r.count} | {r.nonfinite} | {r.sparkline} |")
-    out += ["", f"### Anomalies ({len(part.summary.anomalies)})", ""]
+    head = [""] + ([f"## {_text(content.label(part))}", ""] if several else [])
+    head += [f"{health}{_text(content.meta(part))}", "", _text(part.summary.headline)]
+    sections = [Section(f"{name}.headline", 0, tuple(head), required=index == 0)]
     rows = content.anomaly_rows(part)
     if rows:
-        out += ["| severity | kind | metric | steps | what happened |", "|---|---|---|---:|---|"]
-        out += [f"| {a.severity} | {a.kind} | `{a.metric}` | {a.steps} | {_text(a.message)} |" for a in rows]
+        sections.append(
+            Section(
+                f"{name}.anomalies",
+                1,
+                tuple(f"| {a.severity} | {a.kind} | `{a.metric}` | {a.steps} | {_text(a.message)} |" for a in rows),
+                header=f"\n### Anomalies ({len(rows)})\n\n| severity | kind | metric | steps | what happened |\n|---|---|---|---:|---|",
+                more=lambda n: f"| +{n} more anomalies | | | | |",
+            )
+        )
     else:
-        out.append("No anomalies found.")
+        sections.append(Section(f"{name}.anomalies", 1, ("", "### Anomalies (0)", "", "No anomalies found.")))
+    recs = tuple(f"- {_text(r)}" for r in part.summary.recommendations) or ("Nothing to change.",)
+    sections.append(Section(f"{name}.recommendations", 1, recs, header="\n### Recommendations\n"))
+    metrics = tuple(
+        f"| `{r.key}` | {r.last} | {r.best} | {r.trend} | {r.count} | {r.nonfinite} | {r.sparkline} |"
+        for r in (content.metric_row(d) for d in part.summary.metrics)
+    )
+    sections.append(
+        Section(
+            f"{name}.metrics",
+            2,
+            metrics,
+            header="\n### Key metrics\n\n| metric | last | best | trend | points | NaN/Inf | shape |\n|---|---:|---:|---|---:|---:|---|",
+            more=lambda n: f"| +{n} more metrics | | | | | | |",
+        )
+    )
     lr = content.lr_text(part.lr)
-    out += ["", "### Learning rate", "", _text(lr.text) if lr else "No learning-rate series found."]
-    if lr and lr.changes:
-        out += [f"- {_text(c)}" for c in lr.changes]
-    out += ["", "### Recommendations", ""]
-    out += [f"- {_text(r)}" for r in part.summary.recommendations] or ["Nothing to change."]
+    lr_lines = (_text(lr.text), *(f"- {_text(c)}" for c in lr.changes)) if lr else ("No learning-rate series found.",)
+    sections.append(Section(f"{name}.lr", 3, lr_lines, header="\n### Learning rate\n"))
     if part.summary.warnings:
-        out += ["", "### Read warnings", ""] + [f"- {_text(w)}" for w in part.summary.warnings]
+        warnings = tuple(f"- {_text(w)}" for w in part.summary.warnings)
+        sections.append(Section(f"{name}.warnings", 3, warnings, header="\n### Read warnings\n"))
     config = content.config_rows(part.config)
-    out += ["", "### Config", ""]
     if config:
-        out += ["<details><summary>" + f"{len(config)} values</summary>", "", "| key | value |", "|---|---|"]
-        out += [f"| `{k}` | `{_text(v)}` |" for k, v in config] + ["", "</details>"]
+        items = (*(f"| `{k}` | `{_text(v)}` |" for k, v in config), "", "</details>")
+        sections.append(
+            Section(
+                f"{name}.config",
+                5,
+                items,
+                header=f"\n### Config\n\n<details><summary>{len(config)} values</summary>\n\n| key | value |\n|---|---|",
+                min_items=len(items),  # whole or not at all: a cut table would leave <details> open
+            )
+        )
     else:
-        out.append("No config logged.")
-    out.append("")
-    return [line for line in out if line is not None]
+        sections.append(Section(f"{name}.config", 5, ("", "### Config", "", "No config logged.")))
+    return sections
