@@ -115,3 +115,20 @@ def test_unknown_key_is_one_line(logs: Path, capsys: pytest.CaptureFixture[str])
     assert run_cli("--dir", str(logs), "report", "lr-too-high", "-k", "val/los", "-o", "-")[0] == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "did you mean val/loss" in err
+
+
+def test_markdown_report_fits_a_token_budget_keeping_headlines_and_anomalies(logs: Path, tmp_path: Path) -> None:
+    from runwise.adapters.renderers.report import MarkdownReportRenderer
+    from runwise.adapters.tokens import EstimatingTokenCounter
+    from runwise.domain.budget import fit, render_sections
+
+    app = bootstrap(Settings.load(env={}, cwd=tmp_path, dir=str(logs)))
+    report = build_report(app.catalog, ["lr-too-high", "baseline"], app.schema, analyzer=app.analyzer)
+    sections = MarkdownReportRenderer().sections(report)
+    counter = EstimatingTokenCounter()
+    whole = counter.count(render_sections(sections))
+    kept, tokens = fit(sections, counter.count, 700)
+    text = render_sections(kept)
+    assert whole > 700 >= tokens == counter.count(text)
+    assert "Main problem: NaN in train/loss from step 693" in text and "### Anomalies (6)" in text
+    assert "### Config" not in text  # the config goes first
