@@ -64,6 +64,43 @@ async def plot_once(run: Run, zooms: int = 0) -> tuple[float, int, list[float]]:
     return elapsed, len(base64.b64decode(result.content[0].data)), zoomed  # type: ignore[union-attr]
 
 
+async def after_load(folder: str, cache_dir: str) -> tuple[float, float]:
+    """A real session: a fresh server over a 1M-step JSONL log already read once (disk cache), summarize_run
+    first (the load), then plot_metrics."""
+    settings = Settings.load(dir=folder, roots=[folder], env={"RUNWISE_CACHE_DIR": cache_dir})
+    async with Client(build_server(bootstrap(settings), client_roots=False), raise_exceptions=True) as client:
+        start = time.perf_counter()
+        assert not (await client.call_tool("summarize_run", {"run": "latest"})).is_error
+        loaded = time.perf_counter()
+        assert not (await client.call_tool("plot_metrics", {"run": "latest"})).is_error
+        return loaded - start, time.perf_counter() - loaded
+
+
+def jsonl_after_load(steps: int, repeat: int) -> None:
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    folder = here / "data" / f"jsonl{steps}"
+    path = folder / f"run{steps}.jsonl"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        sys.path.insert(0, str(here))
+        from generate_jsonl import generate
+
+        generate(steps, path)
+    with tempfile.TemporaryDirectory() as cache:
+        anyio.run(after_load, str(folder), cache)  # parses once and fills the cache
+        runs = [anyio.run(after_load, str(folder), cache) for _ in range(repeat)]
+    plots = [p for _, p in runs]
+    print(
+        f"JSONL {steps:,} steps x 10 metrics, fresh server, run loaded by summarize_run: plot_metrics median "
+        f"{statistics.median(plots):.3f} s (min {min(plots):.3f}, max {max(plots):.3f}); "
+        f"the load itself median {statistics.median([lo for lo, _ in runs]):.3f} s"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
@@ -90,6 +127,7 @@ def main() -> None:
         size = len(HtmlReportRenderer().render(report).encode())
         report_times.append(time.perf_counter() - start)
     print(f"HTML report, {args.steps:,} steps: median {statistics.median(report_times):.3f} s, {size:,} bytes")
+    jsonl_after_load(args.steps, args.repeat)
 
 
 if __name__ == "__main__":
