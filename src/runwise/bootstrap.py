@@ -41,6 +41,7 @@ class Runwise:
 def local_sources(root: Path, settings: Settings) -> list[RunSource]:
     """Every local source over one discovery root; each finds its own runs without being told."""
     from runwise.adapters.sources.aim import AimRunSource
+    from runwise.adapters.sources.csv_loggers import KerasRunSource, LightningRunSource, UltralyticsRunSource
     from runwise.adapters.sources.hf_trainer import HfTrainerRunSource
     from runwise.adapters.sources.jsonl import JsonlRunSource
     from runwise.adapters.sources.tensorboard import TensorBoardRunSource
@@ -52,6 +53,9 @@ def local_sources(root: Path, settings: Settings) -> list[RunSource]:
         WandbLocalRunSource(root),
         HfTrainerRunSource(root),
         AimRunSource(root),
+        LightningRunSource(root),
+        KerasRunSource(root),
+        UltralyticsRunSource(root),
     ]
 
 

@@ -31,9 +31,27 @@ def _hf(target: Path) -> Path:
     return target
 
 
+def _lightning(target: Path) -> Path:
+    shutil.copytree(framework_runs("lightning") / "trained", target)
+    return target
+
+
+def _keras(target: Path) -> Path:
+    shutil.copytree(framework_runs("keras") / "trained", target)
+    return target
+
+
+def _ultralytics(target: Path) -> Path:
+    shutil.copytree(framework_runs("ultralytics") / "trained", target)
+    return target
+
+
 # source name -> (writes the framework's runs under a folder, the loss key it logs)
 FRAMEWORKS: dict[str, tuple[Callable[[Path], Path], str]] = {
     "hf": (_hf, "loss"),
+    "lightning": (_lightning, "train_loss_step"),
+    "keras": (_keras, "loss"),
+    "ultralytics": (_ultralytics, "train/box_loss"),
 }
 
 

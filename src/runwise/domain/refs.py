@@ -20,6 +20,11 @@ SOURCE_ALIASES = {
     "memory": "memory",
     "hf": "hf",
     "huggingface": "hf",
+    "lightning": "lightning",
+    "pl": "lightning",
+    "keras": "keras",
+    "ultralytics": "ultralytics",
+    "yolo": "ultralytics",
 }
 _STEP_SUFFIX = re.compile(r"@(-?[0-9][0-9_,]*)$")
 _URI = re.compile(r"^[a-z][a-z0-9+.-]*://")

@@ -1,0 +1,94 @@
+"""Reading a metrics CSV into string columns: whole rows only, broken rows counted, never fatal.
+
+Loggers write one row at a time and end each with a newline, so a file that does not end in one is
+still being written: its last line is left for the next read. Rows with a field count that differs
+from the header's are skipped and counted. Column names are stripped (Ultralytics pads them).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import attrs
+
+HEAD_BYTES = 16384
+MAX_FIELD = 1 << 20  # a cell longer than this is not a number some logger wrote
+
+
+@attrs.frozen
+class Table:
+    """A CSV's header and its columns as strings (one list per header name)."""
+
+    header: tuple[str, ...]
+    columns: tuple[list[str], ...]
+    rows: int
+    skipped: int = 0
+    partial_tail: bool = False
+
+    def column(self, name: str) -> list[str] | None:
+        try:
+            return self.columns[self.header.index(name)]
+        except ValueError:
+            return None
+
+    def warnings(self) -> tuple[str, ...]:
+        out = []
+        if self.skipped:
+            out.append(f"skipped {self.skipped} row{'s' if self.skipped != 1 else ''} with the wrong number of fields")
+        if self.partial_tail:
+            out.append("last line is incomplete (file still being written?); read up to the line before")
+        return tuple(out)
+
+
+def read_head(path: Path) -> tuple[tuple[str, ...], list[list[str]]] | None:
+    """The header and the first whole rows of a text CSV; None for binary or unreadable files."""
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(HEAD_BYTES)
+    except OSError:
+        return None
+    if not head or b"\0" in head:
+        return None
+    text = head.decode("utf-8", errors="replace")
+    lines = text.splitlines(keepends=True)
+    if len(head) == HEAD_BYTES and lines and not lines[-1].endswith(("\n", "\r")):
+        lines.pop()  # cut by the read, not by the writer
+    rows = _parse(lines)
+    if not rows:
+        return None
+    return tuple(name.strip() for name in rows[0]), rows[1:]
+
+
+def _parse(lines: list[str]) -> list[list[str]]:
+    try:
+        return list(csv.reader(lines))
+    except csv.Error:
+        return []
+
+
+def read_table(path: Path) -> Table:
+    """The whole file as string columns. Raises OSError when it cannot be read, ValueError when not CSV text."""
+    data = path.read_bytes()
+    if b"\0" in data[:HEAD_BYTES]:
+        raise ValueError("binary content")
+    partial = bool(data) and not data.endswith((b"\n", b"\r"))
+    if partial:
+        cut = max(data.rfind(b"\n"), data.rfind(b"\r"))
+        data = data[: cut + 1] if cut >= 0 else b""
+    text = data.decode("utf-8", errors="replace")
+    csv.field_size_limit(MAX_FIELD)
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise ValueError(f"not CSV ({exc})") from exc
+    if not rows:
+        return Table((), (), 0, partial_tail=partial)
+    header = tuple(name.strip() for name in rows[0])
+    width = len(header)
+    body = rows[1:]
+    good = [row for row in body if len(row) == width]
+    skipped = sum(1 for row in body if row and len(row) != width)
+    columns = tuple(list(col) for col in zip(*good)) if good else tuple([] for _ in header)
+    return Table(header, columns, len(good), skipped, partial)
