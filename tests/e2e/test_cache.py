@@ -238,7 +238,7 @@ def test_cache_info_and_clear(tmp_path: Path, cache_dir: Path) -> None:
     facts = json.loads(text)
     assert code == 0 and facts["entries"] == 1 and facts["bytes"] > 0 and facts["location"] == str(cache_dir)
     code, text = _cli("cache")
-    assert code == 0 and str(cache_dir) in text and "1 parsed run (1 analysed)," in text
+    assert code == 0 and str(cache_dir) in text and "1 parsed run and 2 results" in text
     code, text = _cli("cache", "clear")
     assert code == 0 and text.strip() == "removed 1 cached run" and not _entries(cache_dir)
 
@@ -275,7 +275,7 @@ def test_an_unchanged_run_is_not_analysed_again(logs: Path, cache_dir: Path, mon
     for result in cache_dir.glob("runs-v*/*.result"):  # a damaged result is computed again, same answer
         result.write_bytes(result.read_bytes()[:-3])
     assert _cli("--dir", str(logs), "run", "run") == first and len(calls) == 2
-    assert _cli("--dir", str(logs), "--format", "json", "cache")[1].count('"results": 1') == 1
+    assert _cli("--dir", str(logs), "--format", "json", "cache")[1].count('"results": 2') == 1
 
 
 def test_answers_with_the_cache_are_the_answers_without_it(logs: Path, cache_dir: Path) -> None:

@@ -32,7 +32,7 @@ class StoreStats:
 
     location: str
     entries: int  # parsed runs
-    results: int  # results derived from them (analyses)
+    results: int  # results derived from them (analyses, summaries)
     bytes: int
     max_bytes: int
     format_version: int

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Hashable, Sequence
 from pathlib import PurePath
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import attrs
 
@@ -20,6 +20,7 @@ from runwise.services.stored_runs import StoredRuns
 
 MAX_CANDIDATES_SHOWN = 4
 RUNNING_RELIST_S = 5.0
+T = TypeVar("T")
 
 
 class NoticeSource(Protocol):
@@ -248,6 +249,10 @@ class Catalog:
                 return source.load_run(info.id) if stored is None else stored.load(source, info)
 
         return self.cache.get_or_load(key, read)
+
+    def remember(self, run: Run, name: str, params: str, compute: Callable[[], T]) -> T:
+        """`compute()`, kept with the run on disk when the run came from the disk cache unchanged."""
+        return compute() if self.stored is None else self.stored.remember(run, name, params, compute)
 
     def allowed(self, info: RunInfo) -> bool:
         """Whether a run lies under the configured roots (always, when no roots are set)."""

@@ -84,7 +84,10 @@ class StoredRuns:
 
 
 class RememberedAnalyzer:
-    """An analyzer whose answers are kept with the run they came from (see StoredRuns.remember)."""
+    """An analyzer whose answers are kept with the run they came from (see StoredRuns.remember); what is built
+    from its answers (a run's summary) may be kept too, under `kept_as`."""
+
+    kept_as = "analysis"
 
     def __init__(self, stored: StoredRuns, analyzer: Callable[[Run, MetricSchema], Any]) -> None:
         self.stored = stored

@@ -53,12 +53,19 @@ def summarize(
     """Load the run (every point), analyse it, digest its key metrics and fit the rendering to the budget."""
     loaded = catalog.load(ref)
     run = loaded.run
-    if analyzer is not None:
-        analysis: Any = analyzer(run, schema)
-        headline, anomalies, recs = analysis.headline, analysis.anomalies, analysis.recommendations
-    else:
-        headline, anomalies, recs = basic_headline(run, schema), (), ()
-    summary = build_summary(run, schema, headline=headline, anomalies=anomalies, recommendations=recs, step=loaded.step)
+
+    def build() -> RunSummary:
+        if analyzer is not None:
+            analysis: Any = analyzer(run, schema)
+            headline, anomalies, recs = analysis.headline, analysis.anomalies, analysis.recommendations
+        else:
+            headline, anomalies, recs = basic_headline(run, schema), (), ()
+        return build_summary(
+            run, schema, headline=headline, anomalies=anomalies, recommendations=recs, step=loaded.step
+        )
+
+    kept_as = getattr(analyzer, "kept_as", None)  # an analyzer whose answers are kept: keep the summary too
+    summary = catalog.remember(run, "summary", repr((kept_as, schema, loaded.step)), build) if kept_as else build()
     return fit_summary(summary, ref, renderer=renderer, counter=counter, budget=budget or DEFAULT_SUMMARY_BUDGET)
 
 

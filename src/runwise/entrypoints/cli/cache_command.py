@@ -47,7 +47,7 @@ def cmd_cache(ctx: Context) -> int:
     state = "" if settings.cache else " (off for this call)"
     text = (
         f"cache: {stats.location}{state}\n"
-        f"{stats.entries} parsed {_runs(stats.entries)} ({stats.results} analysed), {stats.bytes / 2**20:.1f} MiB of {stats.max_bytes / 2**20:.0f} MiB "
+        f"{stats.entries} parsed {_runs(stats.entries)} and {stats.results} results (analyses, summaries), {stats.bytes / 2**20:.1f} MiB of {stats.max_bytes / 2**20:.0f} MiB "
         f"(least recently used go first); format {stats.format_version}"
     )
     _say(ctx, facts, text)
