@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Mapping
 from typing import Any, BinaryIO
 
+import attrs
 import numpy as np
 
 from runwise.adapters.sources.jsonl.parser import ParseReport
@@ -47,7 +48,8 @@ class ChecksummedReader:
 
 def resume_point(reader: ChecksummedReader, note: Mapping[str, Any] | None) -> ParseReport | None:
     """The parser state to read on from, with `reader` placed just after the part already read; None (and
-    `reader` at the start) when the note does not fit the file as it is now."""
+    `reader` at the start) when the note does not fit the file as it is now. The report's config is a copy:
+    the stored note is never changed."""
     if not note or note.get("version") != NOTE_VERSION:
         return None
     offset = int(note["offset"])
@@ -64,16 +66,12 @@ def resume_point(reader: ChecksummedReader, note: Mapping[str, Any] | None) -> P
         reader.stream.seek(0)
         reader.crc, reader.position, reader.last_byte = 0, 0, b""
         return None
-    return ParseReport(
-        lines=int(note["lines"]),
-        malformed=int(note["malformed"]),
-        first_malformed_line=note["first_malformed_line"],
-        config=dict(note["config"]),
-        step_key=note["step_key"],
-        step_chosen=bool(note["step_chosen"]),
-        records=int(note["records"]),
-        last_step=int(note["last_step"]),
-    )
+    try:
+        return ParseReport(**note["report"])
+    except TypeError:  # a note from before the report changed its fields: read from the start
+        reader.stream.seek(0)
+        reader.crc, reader.position, reader.last_byte = 0, 0, b""
+        return None
 
 
 def resume_note(reader: ChecksummedReader, report: ParseReport) -> dict[str, Any] | None:
@@ -86,14 +84,7 @@ def resume_note(reader: ChecksummedReader, report: ParseReport) -> dict[str, Any
         "offset": reader.position,
         "crc": reader.crc,
         "ino": os.fstat(reader.fileno()).st_ino,
-        "lines": report.lines,
-        "malformed": report.malformed,
-        "first_malformed_line": report.first_malformed_line,
-        "config": dict(report.config),
-        "step_key": report.step_key,
-        "step_chosen": report.step_chosen,
-        "records": report.records,
-        "last_step": report.last_step,
+        "report": attrs.asdict(report, recurse=False),  # every counter carries over, whatever fields it has
     }
 
 
