@@ -5,18 +5,19 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Hashable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from runwise.adapters.fs import file_identity, newest_first
-from runwise.adapters.sources.tensorboard.columns import Columns
 from runwise.adapters.sources.tensorboard.discovery import LAYOUTS, RunFolder, discover
 from runwise.adapters.sources.tensorboard.follow import TensorBoardFollower
 from runwise.adapters.sources.tensorboard.peek import peek
-from runwise.adapters.sources.tensorboard.reader import read_files
 from runwise.domain.errors import InvalidInput, RunNotFound
 from runwise.domain.model import MetricSeries, Run, RunInfo, RunState, select_series
+
+if TYPE_CHECKING:
+    from runwise.adapters.sources.tensorboard.columns import Columns
 
 RUNNING_WINDOW_S = 120.0  # TensorBoard logs have no exit record: a file written this recently is a live run
 _GENERIC_NAMES = frozenset(
@@ -115,6 +116,8 @@ class TensorBoardRunSource:
         last: float | None = None
         session: str | None = None
         for part in run.parts:
+            from runwise.adapters.sources.tensorboard.reader import read_files  # decoders: only to read
+
             columns, reports = read_files(part.files, [run.label(f) for f in part.files])
             for report in reports:
                 warnings.extend(report.warnings())
