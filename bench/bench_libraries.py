@@ -147,7 +147,7 @@ def wandb_rows(steps: int, repeat: int, only: set[str]) -> None:
     from runwise.adapters.sources.wandb_local import WandbLocalRunSource
     from runwise.adapters.sources.wandb_local.batches import read_batches
     from runwise.adapters.sources.wandb_local.framing import FrameReport
-    from runwise.adapters.sources.wandb_local.proto import item_key, message
+    from runwise.adapters.sources.wandb_local.proto import item_key
 
     root = ensure(steps, "auto")
     (path,) = list(root.glob("wandb/*run-*/*.wandb"))
@@ -164,14 +164,16 @@ def wandb_rows(steps: int, repeat: int, only: set[str]) -> None:
             assert series == got.series[key], key
         show("load_run: SWAR/Clinger floats vs orjson span", ours, theirs)
     if "records" in only:
-        record_class = message("Record")
+        from wandb.proto import wandb_internal_pb2  # W&B's own schema on the upb runtime
+
+        record_class = wandb_internal_pb2.Record
 
         def upb() -> None:
             with path.open("rb") as stream:
                 for batch in read_batches(stream, os.fstat(stream.fileno()).st_size, FrameReport()):
                     for i in range(len(batch)):
                         record = record_class.FromString(batch.payload(i))
-                        if record.WhichOneof("record_type") == "history":
+                        if record.HasField("history"):
                             for item in record.history.item:
                                 _ = (item_key(item), orjson.loads(item.value_json))
 

@@ -1,7 +1,8 @@
 """Cold start of `runwise mcp` (spawn to initialize response) and summarize_run latency on a 100k-step run.
 
 Cold start: a fresh `runwise mcp --root DIR` process per sample, timed from spawn until its
-initialize response arrives on stdout, beside the floor of `python -c pass`.
+initialize response arrives on stdout, beside the floors of `python -c pass` and of a process that only
+imports the official SDK's server package (`mcp.server.mcpserver`).
 Warm call: one `runwise mcp` over stdio with the SDK client; the first summarize_run parses the
 log, the repeats are served from the caches. "run cache only" repeats vary token_budget, so the
 answer is recomputed from the cached parsed run (no remembered answer).
@@ -67,9 +68,9 @@ def cold_start(argv: list[str]) -> float:
     return elapsed
 
 
-def floor() -> float:
+def floor(code: str = "pass") -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    subprocess.run([sys.executable, "-c", code], check=True)
     return time.perf_counter() - start
 
 
@@ -112,6 +113,8 @@ def main() -> None:
     print(f"cold start (spawn → initialize response): {ms([cold_start(argv) for _ in range(args.repeat)])}")
     print(f"  python -m runwise.entrypoints.mcp:      {ms([cold_start(module) for _ in range(args.repeat)])}")
     print(f"python -c pass (floor):                   {ms([floor() for _ in range(args.repeat)])}")
+    sdk = "import mcp.server.mcpserver"  # the official SDK's server package: every server on it pays this
+    print(f"python -c '{sdk}' (SDK floor): {ms([floor(sdk) for _ in range(args.repeat)])}")
     first, remembered, recomputed = anyio.run(warm_calls, argv, args.calls)
     print(f"summarize_run, {args.steps:,} steps, first call (parse + analyse): {first * 1000:.0f} ms")
     print(f"summarize_run warm (same arguments):      {ms(remembered)}")

@@ -5,6 +5,10 @@ table loop costs about 0.1 µs per byte, i.e. seconds for a large event file; he
 batch advances together, one 32-bit word per numpy step (slicing-by-4 folded into two 16-bit tables),
 so a 15 MB file is verified in tens of milliseconds.
 
+Kept over google-crc32c (the C library of the TensorFlow ecosystem) because it is faster end to end:
+`python bench/bench_libraries.py --only crc` — TensorBoard `load_run` of 100k steps (15 MB): 0.29 s with this
+module against 0.50 s with google-crc32c in its place, one call per record (1.7x; load average 11, medians of 3).
+
 CRC32C is affine in its register, which gives two tricks used below:
 - leading zero bytes do not change a register that starts at zero, so records of different lengths
   can be left-padded to a common width and checksummed in one matrix;

@@ -5,6 +5,10 @@ field keys, lengths, the tag, the plugin metadata — repeats byte for byte. So 
 length, one record of a group is decoded by hand (events.py), and its bytes become a template
 (templates.py) that reads every other record of its kind in the group as whole columns. Records no
 template covers (hparams, text, histograms, events mixing kinds of values) are decoded by hand.
+
+Kept over the upb `protobuf` runtime because it is faster end to end: `python bench/bench_libraries.py --only
+decode` — decoding every event of a 100k-step file into columns took 0.15 s here against 1.25 s for upb
+parsing each Event and reading its values (8.5x; load average 11).
 """
 
 from __future__ import annotations

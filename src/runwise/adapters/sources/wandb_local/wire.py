@@ -5,6 +5,11 @@ Here every step of the decoder (read a tag, read a length, skip a field) runs on
 messages in a batch, so Python work grows with the number of fields per message, not with the
 number of messages. Anything unusual (long varints, unexpected fields) is flagged for the
 protobuf slow path rather than guessed at.
+
+Kept over the upb `protobuf` runtime because it is faster end to end: `python bench/bench_libraries.py --only
+records` — the whole `load_run` of a 100k-step `.wandb` file (73 MB) took 3.2 s against 13.6 s for upb parsing
+every record with W&B's own schema and orjson reading the history values, building no columns (4.2x; load
+average 18, medians of 3 and 1).
 """
 
 from __future__ import annotations
