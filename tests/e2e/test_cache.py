@@ -283,3 +283,14 @@ def test_answers_with_the_cache_are_the_answers_without_it(logs: Path, cache_dir
     for argv in (["run", "run"], ["run", "run@1500"], ["stats", "run"], ["health", "run"], ["run", "run"]):
         cached = _cli("--dir", str(logs), *argv)
         assert cached == _cli("--dir", str(logs), "--no-cache", *argv), argv
+
+
+def test_an_edited_side_config_is_read_again(logs: Path, cache_dir: Path) -> None:
+    (logs / "run.jsonl").write_text(_lines(0, 100))
+    (logs / "config.json").write_text('{"lr": 0.1}')
+    assert _load(logs).config == {"lr": 0.1}
+    side = logs / "config.json"
+    stat = side.stat()
+    side.write_text('{"lr": 0.2}')  # same size: only the mtime tells
+    os.utime(side, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert _load(logs).config == {"lr": 0.2}

@@ -154,7 +154,8 @@ class JsonlRunSource:
         return select_series(self.load_run(run_id).series, keys, run_id)
 
     def fingerprint(self, run_id: str) -> Hashable:
-        return file_identity([self._path(run_id)])
+        path = self._path(run_id)
+        return file_identity([path, *_sidecar_paths(path)])  # a side config file decides the run's config too
 
     def follow(self, run_id: str) -> JsonlFollower:
         """Read the run as it grows, one poll at a time (see ports.follower)."""
@@ -214,12 +215,16 @@ def _time_of(row: dict[str, Any] | None) -> float | None:
     return None
 
 
+def _sidecar_paths(path: Path) -> tuple[Path, Path]:
+    return path.with_name(f"{path.stem}.config.json"), path.with_name("config.json")
+
+
 def _sidecar_config(path: Path) -> dict[str, Any]:
     """`<stem>.config.json` or a lone `config.json` beside the log holds the run's config.
 
     A name too long for the file system, a FIFO or an unreadable file is no config, not an error.
     """
-    for candidate in (path.with_name(f"{path.stem}.config.json"), path.with_name("config.json")):
+    for candidate in _sidecar_paths(path):
         if not is_regular_file(candidate):
             continue
         try:
