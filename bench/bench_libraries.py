@@ -5,8 +5,8 @@ Each row is a whole in-process `load_run` (imports excluded, the file in the pag
   (the C library the TensorFlow ecosystem uses) put in its place, one call per record as a library reader makes.
 - TensorBoard decoding: runwise's columnar wire decoder (templates per record length) against the upb
   `protobuf` runtime parsing each Event (framing excluded for both: decode stage only, values extracted).
-- W&B value texts: runwise's SWAR/Clinger float parser (adapters/sources/wandb_local/floats.py) against
-  orjson parsing one joined `[v1,v2,...]` span per batch, put in its place in the same reader.
+- W&B value texts: the SWAR/Clinger float parser runwise had (wandb_local/floats.py, taken from git history)
+  against orjson parsing one joined `[v1,v2,...]` span per batch, which replaced it (the "library" column).
 - W&B records: runwise's whole `load_run` against upb parsing every framed record as a `Record` and reading
   its history items with orjson (no columns built: a lower bound for a reader on the library).
 Needs google-crc32c (`pip install google-crc32c`; not a runwise dependency). Data: bench/data/ (the writers of
@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -77,27 +76,36 @@ def google_crc32c_in_place() -> Iterator[None]:
             setattr(module, name, original)
 
 
+HAND_MADE_FLOATS = "621bd18^"  # the last commit with the SWAR/Clinger parser (wandb_local/floats.py)
+
+
 @contextmanager
-def orjson_floats_in_place() -> Iterator[None]:
-    import orjson
+def hand_made_floats_in_place() -> Iterator[None]:
+    """The W&B reader as it was with its own float parser: floats.py and numbers.py of HAND_MADE_FLOATS."""
+    import subprocess
+    import types
 
-    from runwise.adapters.sources.wandb_local import floats
+    from runwise.adapters.sources.wandb_local import history
 
-    original = floats.parse
+    def old(name: str) -> types.ModuleType:
+        path = f"src/runwise/adapters/sources/wandb_local/{name}.py"
+        text = subprocess.run(["git", "show", f"{HAND_MADE_FLOATS}:{path}"], cwd=HERE.parent, capture_output=True,
+                              text=True, check=True).stdout  # fmt: skip
+        module = types.ModuleType(f"runwise.adapters.sources.wandb_local.{name}")
+        sys.modules[module.__name__] = module
+        exec(compile(text, path, "exec"), module.__dict__)
+        return module
 
-    def parse(compact: Any, words: Any, text: np.ndarray, at: Any, width: Any) -> tuple[np.ndarray, np.ndarray]:
-        items = text.tolist()
-        try:
-            values = np.array(orjson.loads(b"[" + b",".join(items) + b"]"), dtype=np.float64)
-            return values, np.ones(values.size, bool)
-        except (orjson.JSONDecodeError, TypeError, ValueError):  # NaN / Infinity spellings: numpy's cast after
-            return np.zeros(len(items)), np.zeros(len(items), bool)
-
-    floats.parse = parse
+    current = {n: sys.modules[f"runwise.adapters.sources.wandb_local.{n}"] for n in ("numbers",)}
+    old("floats")
+    old_numbers = old("numbers")
+    original = history.numbers
+    history.numbers = old_numbers.numbers
     try:
         yield
     finally:
-        floats.parse = original
+        history.numbers = original
+        sys.modules.update({f"runwise.adapters.sources.wandb_local.{n}": m for n, m in current.items()})
 
 
 def tensorboard_rows(steps: int, repeat: int, only: set[str]) -> None:
@@ -157,12 +165,12 @@ def wandb_rows(steps: int, repeat: int, only: set[str]) -> None:
     ours = timed(lambda: source.load_run(run_id), repeat)
     if "floats" in only:
         reference = source.load_run(run_id)
-        with orjson_floats_in_place():
+        with hand_made_floats_in_place():
             got = source.load_run(run_id)
-            theirs = timed(lambda: source.load_run(run_id), repeat)
+            hand_made = timed(lambda: source.load_run(run_id), repeat)
         for key, series in reference.series.items():
             assert series == got.series[key], key
-        show("load_run: SWAR/Clinger floats vs orjson span", ours, theirs)
+        show("load_run: SWAR/Clinger floats vs orjson span", hand_made, ours)
     if "records" in only:
         from wandb.proto import wandb_internal_pb2  # W&B's own schema on the upb runtime
 

@@ -8,7 +8,7 @@ template covers (hparams, text, histograms, events mixing kinds of values) are d
 
 Kept over the upb `protobuf` runtime because it is faster end to end: `python bench/bench_libraries.py --only
 decode` — decoding every event of a 100k-step file into columns took 0.15 s here against 1.25 s for upb
-parsing each Event and reading its values (8.5x; load average 11).
+parsing each Event and reading its values (8.5x); 1M steps: 9.3 s against 50.2 s (5.4x). Load average 11-15.
 """
 
 from __future__ import annotations
