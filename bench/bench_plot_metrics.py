@@ -101,6 +101,35 @@ def jsonl_after_load(steps: int, repeat: int) -> None:
     )
 
 
+def report_open_time(html: str, repeat: int) -> None:
+    """How long headless Chromium takes from opening the report to its load event (tab creation included)."""
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.browser import Browser, chromium_binary
+
+    binary = chromium_binary()
+    if binary is None:
+        print("HTML report open time: skipped (no chromium)")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        page_path = Path(tmp) / "report.html"
+        page_path.write_text(html, encoding="utf-8")
+        browser = Browser(binary)
+        times = []
+        try:
+            for _ in range(repeat):
+                start = time.perf_counter()
+                page = browser.open_page(page_path)
+                times.append(time.perf_counter() - start)
+                page.close()
+        finally:
+            browser.close()
+    print(f"HTML report opened in headless Chromium: median {statistics.median(times):.3f} s (min {min(times):.3f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
@@ -120,13 +149,15 @@ def main() -> None:
         f"(min {min(zooms):.3f}, max {max(zooms):.3f})"
     )
     app = bootstrap(Settings.load(env={}, cache=False), sources=[InMemoryRunSource([run])])
-    report_times, size = [], 0
+    report_times, size, html = [], 0, ""
     for _ in range(args.repeat):
         start = time.perf_counter()
         report = build_report(app.catalog, ["big"], app.schema, analyzer=app.analyzer)
-        size = len(HtmlReportRenderer().render(report).encode())
+        html = HtmlReportRenderer().render(report)
+        size = len(html.encode())
         report_times.append(time.perf_counter() - start)
     print(f"HTML report, {args.steps:,} steps: median {statistics.median(report_times):.3f} s, {size:,} bytes")
+    report_open_time(html, args.repeat)
     jsonl_after_load(args.steps, args.repeat)
 
 
