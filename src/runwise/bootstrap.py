@@ -44,6 +44,7 @@ def local_sources(root: Path, settings: Settings) -> list[RunSource]:
     from runwise.adapters.sources.csv_loggers import KerasRunSource, LightningRunSource, UltralyticsRunSource
     from runwise.adapters.sources.hf_trainer import HfTrainerRunSource
     from runwise.adapters.sources.jsonl import JsonlRunSource
+    from runwise.adapters.sources.neptune import NeptuneRunSource
     from runwise.adapters.sources.tensorboard import TensorBoardRunSource
     from runwise.adapters.sources.wandb_local import WandbLocalRunSource
 
@@ -56,6 +57,7 @@ def local_sources(root: Path, settings: Settings) -> list[RunSource]:
         LightningRunSource(root),
         KerasRunSource(root),
         UltralyticsRunSource(root),
+        NeptuneRunSource(root),
     ]
 
 

@@ -1,0 +1,186 @@
+"""neptune-scale (0.30) offline/async operation databases: `<log dir>/<project>_<run id>_<time>/run_operations.sqlite3`.
+
+Rows of `run_operations` hold protobuf operations in write order (see scale_proto.py); `metadata`
+names the project and run id. The database is opened strictly read-only (adapters/sqlite_readonly:
+`immutable=1` once the writer closed it, a private copy of file and log while it is live).
+Snapshots are decoded in one protobuf call per 4,096 rows (rows framed as the repeated field of
+`UpdateRunSnapshots`). A step is `whole + micro / 1e6`; NaN and ±Inf are stored and kept.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from runwise.adapters.sources.neptune.record import NeptuneRun, config_from, metric_key
+from runwise.adapters.sources.neptune.scale_proto import message
+from runwise.adapters.sqlite_readonly import is_sqlite, open_readonly
+from runwise.domain.errors import InvalidInput
+from runwise.domain.model import RunState, sorted_series
+
+FILE_NAME = "run_operations.sqlite3"
+RUNNING_WINDOW_S = 120.0
+_BATCH = 4096
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _frame(blobs: list[bytes]) -> bytes:
+    """Rows as the repeated field 1 of UpdateRunSnapshots, so protobuf parses a batch in one call."""
+    return b"".join(b"\x0a" + _varint(len(b)) + b for b in blobs)
+
+
+def read_scale(path: Path, *, now: float | None = None) -> NeptuneRun:
+    """Decode one operation database."""
+    now = time.time() if now is None else now
+    if not is_sqlite(path):
+        raise InvalidInput(
+            f"{path} is not an SQLite database", "point Runwise at neptune-scale's run_operations.sqlite3"
+        )
+    try:
+        with open_readonly(path) as conn:
+            meta = conn.execute("SELECT project, run_id FROM metadata ORDER BY id LIMIT 1").fetchone()
+            rows = conn.execute(
+                "SELECT operation_type, operation, timestamp FROM run_operations ORDER BY sequence_id"
+            ).fetchall()
+    except sqlite3.Error as exc:
+        raise InvalidInput(f"cannot read {path}: {exc}", "the file may be damaged or still being created") from exc
+    project, run_id = (str(meta[0]), str(meta[1])) if meta else (None, path.parent.name)
+    points: dict[str, tuple[list[float], list[float], list[float]]] = {}
+    attributes: dict[str, Any] = {}
+    tags: set[str] = set()
+    created = updated = None
+    experiment = None
+    warnings: list[str] = []
+    snapshots = [op for kind, op, _ in rows if kind == 0]
+    for kind, op, stamp in rows:
+        if kind == 1:
+            run = message("Run")()
+            try:
+                run.ParseFromString(op)
+            except Exception:  # protobuf's DecodeError
+                warnings.append("an unreadable create-run operation was skipped")
+                continue
+            if run.HasField("creation_time"):
+                created = run.creation_time.seconds + run.creation_time.nanos / 1e9
+            experiment = run.experiment_id or None
+        if isinstance(stamp, (int, float)):
+            updated = stamp / 1000 if updated is None else max(updated, stamp / 1000)
+    batch_cls = message("UpdateRunSnapshots")
+    bad = 0
+    for start in range(0, len(snapshots), _BATCH):
+        chunk = snapshots[start : start + _BATCH]
+        batch = batch_cls()
+        try:
+            batch.ParseFromString(_frame(chunk))
+            decoded = list(batch.snapshots)
+        except Exception:  # one damaged row: decode the rows of this batch one by one
+            decoded = []
+            for blob in chunk:
+                single = message("UpdateRunSnapshot")()
+                try:
+                    single.ParseFromString(blob)
+                except Exception:
+                    bad += 1
+                    continue
+                decoded.append(single)
+        for snap in decoded:
+            _apply(snap, points, attributes, tags)
+    if bad:
+        warnings.append(f"{bad} unreadable operation(s) skipped")
+    series = {}
+    for attr_path, (steps, values, walls) in points.items():
+        key = metric_key(attr_path)
+        step = np.asarray(steps)
+        whole = np.floor(step)
+        if not np.array_equal(whole, step):
+            warnings.append(f"{key}: fractional steps rounded down to whole steps")
+        series[key] = sorted_series(key, whole.astype(np.int64), np.asarray(values), np.asarray(walls))
+    if experiment:
+        attributes.setdefault("sys/experiment", experiment)
+    return NeptuneRun(
+        id=run_id,
+        name=run_id,
+        form="scale",
+        project=project,
+        state=_state(path, now),
+        created_at=created,
+        updated_at=updated if updated is not None else created,
+        tags=tuple(sorted(tags)),
+        notes=f"experiment {experiment}" if experiment else None,
+        config=config_from(attributes),
+        series=series,
+        warnings=tuple(warnings),
+        path=str(path.parent.resolve()),
+    )
+
+
+def _apply(
+    snap: Any,
+    points: dict[str, tuple[list[float], list[float], list[float]]],
+    attributes: dict[str, Any],
+    tags: set[str],
+) -> None:
+    step = float(snap.step.whole) + snap.step.micro / 1e6 if snap.HasField("step") else np.nan
+    wall = snap.timestamp.seconds + snap.timestamp.nanos / 1e9 if snap.HasField("timestamp") else np.nan
+    for entry in snap.append:
+        value = entry.value
+        if value.HasField("float64"):
+            number = value.float64
+        elif value.HasField("int64"):
+            number = float(value.int64)
+        else:
+            continue  # string series, files, histograms: not metrics
+        target = points.get(entry.key)
+        if target is None:
+            target = points[entry.key] = ([], [], [])
+        target[0].append(step)
+        target[1].append(number)
+        target[2].append(wall)
+    for entry in snap.assign:
+        attributes[entry.key] = _scalar(entry.value)
+    for entry in snap.modify_sets:
+        if entry.key != "sys/tags":
+            continue
+        for change in entry.value.string.values:
+            if change.value == 1:
+                tags.add(change.key)
+            elif change.value == 2:
+                tags.discard(change.key)
+
+
+def _scalar(value: Any) -> Any:
+    for field in ("float64", "int64", "bool", "string"):
+        if value.HasField(field):
+            return getattr(value, field)
+    if value.HasField("timestamp"):
+        return value.timestamp.seconds + value.timestamp.nanos / 1e9
+    if value.HasField("string_set"):
+        return list(value.string_set.values)
+    return None
+
+
+def _state(path: Path, now: float) -> RunState:
+    """running while the writer keeps its write-ahead log and wrote recently; otherwise unknown (neptune-scale
+    records no end of run)."""
+    wal = path.with_name(path.name + "-wal")
+    try:
+        if wal.exists() and now - wal.stat().st_mtime < RUNNING_WINDOW_S:
+            return "running"
+    except OSError:
+        pass
+    return "unknown"

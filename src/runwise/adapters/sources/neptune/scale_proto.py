@@ -1,0 +1,87 @@
+"""The few neptune-scale protobuf messages Runwise reads, built at run time from their field numbers.
+
+Facts from `neptune_api` (neptune-scale 0.30's ingest protocol, `neptune.ingest.v1`): a row of
+`run_operations.sqlite3` holds an `UpdateRunSnapshot` (operation_type 0: step, timestamp, `assign`
+and `append` maps of attribute path → Value, `modify_sets` for tags) or a `Run` (operation_type 1:
+CreateRun, with creation time, family and experiment). Declared here as proto2 (every field knows
+whether it was set) with maps as their wire-equal repeated key/value entries, and decoded by the
+`protobuf` runtime Runwise already depends on: neither `neptune_scale` nor `neptune_api` is
+imported (they pin their own protobuf range and load a generated module tree), and fields Runwise
+does not read (files, histograms, previews) stay unknown fields.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory  # type: ignore[import-untyped,unused-ignore]
+
+_PACKAGE = "runwise_neptune_min"
+_F = descriptor_pb2.FieldDescriptorProto
+_TYPES = {
+    "double": _F.TYPE_DOUBLE,
+    "int64": _F.TYPE_INT64,
+    "uint64": _F.TYPE_UINT64,
+    "int32": _F.TYPE_INT32,
+    "bool": _F.TYPE_BOOL,
+    "string": _F.TYPE_STRING,
+}
+
+_MESSAGES: dict[str, list[tuple[str, int, str, bool]]] = {
+    "Timestamp": [("seconds", 1, "int64", False), ("nanos", 2, "int32", False)],
+    "Step": [("whole", 1, "uint64", False), ("micro", 2, "uint64", False)],
+    "StringSet": [("values", 1, "string", True)],
+    "Value": [
+        ("float64", 1, "double", False),
+        ("int64", 3, "int64", False),
+        ("bool", 5, "bool", False),
+        ("string", 6, "string", False),
+        ("timestamp", 8, "Timestamp", False),
+        ("string_set", 12, "StringSet", False),
+    ],
+    "Entry": [("key", 1, "string", False), ("value", 2, "Value", False)],
+    "SetChange": [("key", 1, "string", False), ("value", 2, "int32", False)],  # SET_OPERATION: 1 add, 2 remove
+    "ModifyStringSet": [("values", 1, "SetChange", True)],
+    "ModifySet": [("string", 1, "ModifyStringSet", False)],
+    "ModifySetsEntry": [("key", 1, "string", False), ("value", 2, "ModifySet", False)],
+    "UpdateRunSnapshot": [
+        ("step", 1, "Step", False),
+        ("timestamp", 2, "Timestamp", False),
+        ("assign", 4, "Entry", True),
+        ("modify_sets", 5, "ModifySetsEntry", True),
+        ("append", 8, "Entry", True),
+    ],
+    "UpdateRunSnapshots": [("snapshots", 1, "UpdateRunSnapshot", True)],
+    "Run": [
+        ("run_id", 1, "string", False),
+        ("creation_time", 3, "Timestamp", False),
+        ("family", 4, "string", False),
+        ("experiment_id", 5, "string", False),
+    ],
+}
+
+
+@cache
+def _classes() -> dict[str, Any]:
+    file_proto = descriptor_pb2.FileDescriptorProto(name=f"{_PACKAGE}.proto", package=_PACKAGE, syntax="proto2")
+    for name, fields in _MESSAGES.items():
+        message = file_proto.message_type.add(name=name)
+        for field_name, number, kind, repeated in fields:
+            field = message.field.add(name=field_name, number=number)
+            field.label = _F.LABEL_REPEATED if repeated else _F.LABEL_OPTIONAL
+            if kind in _TYPES:
+                field.type = _TYPES[kind]
+            else:
+                field.type = _F.TYPE_MESSAGE
+                field.type_name = f".{_PACKAGE}.{kind}"
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(file_proto)
+    return {
+        name: message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{_PACKAGE}.{name}")) for name in _MESSAGES
+    }
+
+
+def message(name: str) -> Any:
+    """The class of one of the messages above."""
+    return _classes()[name]

@@ -1,0 +1,163 @@
+"""NeptuneRunSource: every form of Neptune data people still hold, after the hosted service shut down.
+
+- neptune 1.x offline folders (and async folders never synced): `.neptune/offline/run__<id>__...`
+- neptune-scale operation databases: `run_operations.sqlite3`
+- neptune-exporter Parquet exports: `<run id>_part_<n>.parquet`
+
+Run ids are Neptune's: the container id of an offline run, the run id (custom run id) of a
+neptune-scale run or an export. REF `neptune:<run id>`, the run's name (`sys/name`), or its path.
+Nothing is written next to the data; no `neptune` package is imported.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
+from pathlib import Path
+
+from runwise.adapters.fs import file_identity, newest_first, walk
+from runwise.adapters.sources.neptune.export import group_parts, read_export
+from runwise.adapters.sources.neptune.offline import data_logs, is_offline_folder, read_offline
+from runwise.adapters.sources.neptune.record import NeptuneRun
+from runwise.adapters.sources.neptune.scale import FILE_NAME, read_scale
+from runwise.domain.errors import RunNotFound
+from runwise.domain.model import MetricSeries, Run, RunInfo, select_series
+
+_OTHER_TRACKERS = {"wandb", "mlruns", ".aim"}
+
+
+class _Found:
+    """One run's files on disk, before they are read."""
+
+    def __init__(self, form: str, files: list[Path], anchor: Path) -> None:
+        self.form = form
+        self.files = files
+        self.anchor = anchor  # the folder or file that is the run
+
+    def identity(self) -> Hashable:
+        return file_identity(self.files)
+
+
+class NeptuneRunSource:
+    """A RunSource over Neptune offline folders, neptune-scale databases and neptune-exporter Parquet under `root`."""
+
+    name = "neptune"
+
+    def __init__(self, root: Path | str, *, clock: Callable[[], float] = time.time) -> None:
+        self.root = Path(root)
+        self.clock = clock
+        self._parsed: dict[Path, tuple[Hashable, NeptuneRun | Exception]] = {}
+
+    # discovery -------------------------------------------------------------------------------
+    def _found(self) -> list[_Found]:
+        if self.root.is_file():
+            return self._found_in(self.root.parent, [self.root.name], only=self.root)
+        out: list[_Found] = []
+        for folder, _dirs, files in walk(self.root, skip=lambda d: d in _OTHER_TRACKERS):
+            out.extend(self._found_in(folder, files))
+        return out
+
+    @staticmethod
+    def _found_in(folder: Path, files: list[str], only: Path | None = None) -> list[_Found]:
+        out: list[_Found] = []
+        in_neptune = folder.parent.name in {"offline", "async"} and folder.parent.parent.name == ".neptune"
+        if in_neptune and is_offline_folder(folder):
+            out.append(_Found("offline", [*data_logs(folder), folder / "metadata.json"], folder))
+        if FILE_NAME in files:
+            db = folder / FILE_NAME
+            out.append(_Found("scale", [db, db.with_name(FILE_NAME + "-wal")], db))
+        for parts in group_parts(folder, files).values():
+            if only is None or only in parts:
+                out.append(_Found("export", parts, parts[0]))
+        return out
+
+    def _read(self, found: _Found) -> NeptuneRun:
+        """Parse a run's files, cached until they change; a failure is cached and raised again."""
+        identity = found.identity()
+        cached = self._parsed.get(found.anchor)
+        if cached is None or cached[0] != identity:
+            result: NeptuneRun | Exception
+            try:
+                if found.form == "offline":
+                    result = read_offline(found.anchor, now=self.clock())
+                elif found.form == "scale":
+                    result = read_scale(found.anchor, now=self.clock())
+                else:
+                    result = read_export(found.files)
+            except Exception as exc:  # kept, so listing can pass over it and loading can report it
+                result = exc
+            cached = (identity, result)
+            self._parsed[found.anchor] = cached
+        if isinstance(cached[1], Exception):
+            raise cached[1]
+        return cached[1]
+
+    def _runs(self) -> dict[str, tuple[_Found, NeptuneRun | None]]:
+        runs: list[tuple[_Found, NeptuneRun | None]] = []
+        for found in self._found():
+            try:
+                runs.append((found, self._read(found)))
+            except Exception:
+                runs.append((found, None))
+        counts: dict[str, int] = {}
+        for found, run in runs:
+            rid = run.id if run is not None else found.anchor.name
+            counts[rid] = counts.get(rid, 0) + 1
+        out: dict[str, tuple[_Found, NeptuneRun | None]] = {}
+        for found, run in runs:
+            rid = run.id if run is not None else found.anchor.name
+            out[rid if counts[rid] == 1 else f"{found.form}/{rid}"] = (found, run)
+        return out
+
+    def list_runs(self, *, project: str | None = None, limit: int | None = None) -> Sequence[RunInfo]:
+        readable = [(rid, run) for rid, (_, run) in self._runs().items() if run is not None]
+        return newest_first(readable, lambda pair: self._info(*pair), project=project, limit=limit)
+
+    def _info(self, run_id: str, run: NeptuneRun) -> RunInfo:
+        steps = [s.last_step for s in run.series.values() if s.last_step is not None]
+        return RunInfo(
+            id=run_id,
+            name=run.name,
+            source=self.name,
+            project=run.project,
+            state=run.state,
+            created_at=run.created_at,
+            updated_at=run.updated_at,
+            last_step=max(steps) if steps else None,
+            runtime_s=(run.updated_at - run.created_at)
+            if run.updated_at is not None and run.created_at is not None
+            else None,
+            tags=run.tags,
+            notes=run.notes,
+            path=run.path,
+        )
+
+    def _find(self, run_id: str) -> tuple[str, _Found, NeptuneRun | None]:
+        runs = self._runs()
+        if run_id in runs:
+            return (run_id, *runs[run_id])
+        for rid, (found, run) in runs.items():
+            if str(found.anchor.resolve()) == run_id or (run is not None and run.path == run_id):
+                return rid, found, run
+        raise RunNotFound(f"no Neptune run '{run_id}' under {self.root}", "list runs with: runwise list")
+
+    # loading ---------------------------------------------------------------------------------
+    def load_run(self, run_id: str) -> Run:
+        rid, found, run = self._find(run_id)
+        if run is None:
+            run = self._read(found)  # raises the reason it could not be read
+        summary = {k: float(s.values[-1]) for k, s in run.series.items() if len(s)}
+        return Run(
+            info=self._info(rid, run),
+            config=dict(run.config),
+            summary=summary,
+            series=dict(run.series),
+            warnings=run.warnings,
+        )
+
+    def load_series(self, run_id: str, keys: Collection[str] | None = None) -> Mapping[str, MetricSeries]:
+        return select_series(self.load_run(run_id).series, keys, run_id)
+
+    def fingerprint(self, run_id: str) -> Hashable:
+        _, found, _ = self._find(run_id)
+        return found.identity()
