@@ -49,9 +49,9 @@ def one_process(argv: list[str]) -> tuple[float, float]:
 
 
 def runwise_run(root: Path, ref: str, repeat: int) -> dict[str, float]:
-    """Medians of `repeat` whole `runwise run` processes."""
+    """Medians of `repeat` whole `runwise run` processes, cold: `--no-cache`, so every process parses the run."""
     warm(root)
-    argv = [sys.executable, "-m", "runwise", "--dir", str(root), "--no-color", "run", ref]
+    argv = [sys.executable, "-m", "runwise", "--dir", str(root), "--no-color", "--no-cache", "run", ref]
     figures = [one_process(argv) for _ in range(repeat)]
     return {
         "median_wall_s": statistics.median(f[0] for f in figures),

@@ -149,7 +149,7 @@ def test_every_cli_command_works(roots: dict[str, tuple[Path, dict[str, str]]], 
         code, text = _cli(root, *argv)
         assert code in (0, 1) and text.strip(), (form, argv, text)
     code, text = _cli(root, "run", f"neptune:{a}" if form.startswith("neptune") else f"aim:{a}")
-    assert code == 0 and "loop-diverges" in text or a in text
+    assert (code == 0 and "loop-diverges" in text) or a in text
     code, text = _cli(root, "--format", "json", "health", a)
     assert json.loads(text)["status"] == "critical"  # the NaN divergence is found in every form
 
