@@ -76,7 +76,9 @@ def write_export(folder: Path) -> str:
         "attribute_path": pa.array(paths.tolist()),
         "attribute_type": pa.array(["float_series"] * n),
         "step": pa.array(steps.astype(np.int32)).cast(pa.decimal128(18, 6)),
-        "timestamp": pa.array((1_767_225_600_000 + steps * 10).astype("datetime64[ms]"), type=pa.timestamp("ms", tz="UTC")),
+        "timestamp": pa.array(
+            (1_767_225_600_000 + steps * 10).astype("datetime64[ms]"), type=pa.timestamp("ms", tz="UTC")
+        ),
         "float_value": pa.array(values),
     }
     table = pa.table({f.name: columns.get(f.name, pa.nulls(n, f.type)) for f in schema}, schema=schema)

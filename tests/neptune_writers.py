@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -60,11 +61,18 @@ def _write_offline(folder: Path, runs: list[dict[str, Any]]) -> dict[str, str]:
     os.chdir(folder)  # neptune 1.x writes .neptune/ in the working folder
     ids = {}
     for spec in runs:
+        # Each run as if in a process of its own: the client warns "value will be skipped" once per
+        # value kind and process (its warn_once set), and that warning is what each run must record.
+        from neptune.common import warnings as neptune_warnings
+
+        neptune_warnings.warned_once.clear()
+        warnings.resetwarnings()
         run = neptune.init_run(
             mode="offline",
             name=spec["name"],
             tags=spec.get("tags") or None,
             capture_hardware_metrics=False,
+            capture_stderr=spec.get("capture_stderr", True),
             source_files=[],
             git_ref=False,
         )

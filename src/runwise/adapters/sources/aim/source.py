@@ -23,6 +23,7 @@ from runwise.adapters.sources.aim.rocks import Chunk, aimrocks_available
 from runwise.adapters.sources.aim.series import read_traces
 from runwise.domain.errors import MissingExtra, RunNotFound
 from runwise.domain.model import MetricSeries, Run, RunInfo, RunState, select_series
+from runwise.domain.notices import Notice, unreadable_store
 
 
 class AimRunSource:
@@ -110,6 +111,17 @@ class AimRunSource:
         if pid is None:
             return "unknown"
         return "running" if _alive(pid) else "crashed"
+
+    def notices(self) -> Sequence[Notice]:
+        """Repositories found while `aimrocks` is missing: listed, but not readable here (the extra to install)."""
+        if aimrocks_available():
+            return []
+        return [
+            unreadable_store(
+                "aim", "Aim", str(repo), "reading it needs the aimrocks package", "pip install 'runwise[aim]'"
+            )
+            for repo in find_repos(self.root)
+        ]
 
     # loading ---------------------------------------------------------------------------------
     def load_run(self, run_id: str) -> Run:

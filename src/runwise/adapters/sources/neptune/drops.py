@@ -3,8 +3,9 @@
 The client refuses non-finite floats: it stores nothing for that point and warns on stderr
 "NeptuneUnsupportedValue: WARNING: A value you're trying to log (`nan`) will be skipped because it's
 a non-standard float value ...", which its console capture writes into the run
-(`monitoring/<hash>/stderr`). Python prints a given warning once per call site, so the run holds one
-line per distinct value kind and logging line, not one per dropped point. A metric that blew up
+(`monitoring/<hash>/stderr`). The client warns once per distinct message and process, so a run holds
+one line per value kind (`nan`, `inf`, `-inf`) at most, not one per dropped point; a second run in
+the same process holds none. A metric that blew up
 therefore just stops (or skips points) while the others go on, and read naively the run looks
 healthy. Here, only when the client's warning is in the run:
 

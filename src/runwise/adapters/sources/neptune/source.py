@@ -20,8 +20,9 @@ from runwise.adapters.sources.neptune.export import group_parts, read_export
 from runwise.adapters.sources.neptune.offline import data_logs, is_offline_folder, read_offline
 from runwise.adapters.sources.neptune.record import NeptuneRun
 from runwise.adapters.sources.neptune.scale import FILE_NAME, read_scale
-from runwise.domain.errors import RunNotFound
+from runwise.domain.errors import MissingExtra, RunNotFound
 from runwise.domain.model import MetricSeries, Run, RunInfo, select_series
+from runwise.domain.notices import Notice, unreadable_store
 
 _OTHER_TRACKERS = {"wandb", "mlruns", ".aim"}
 
@@ -107,6 +108,21 @@ class NeptuneRunSource:
         for found, run in runs:
             rid = run.id if run is not None else found.anchor.name
             out[rid if counts[rid] == 1 else f"{found.form}/{rid}"] = (found, run)
+        return out
+
+    def notices(self) -> Sequence[Notice]:
+        """Runs found but not readable: an export while pyarrow is missing (the extra to install), damaged files."""
+        out: list[Notice] = []
+        for found, _ in self._runs().values():
+            cached = self._parsed.get(found.anchor)
+            error = cached[1] if cached is not None and isinstance(cached[1], Exception) else None
+            if isinstance(error, MissingExtra):
+                label = "neptune-exporter" if found.form == "export" else "Neptune"
+                out.append(
+                    unreadable_store("neptune", label, str(found.anchor), "reading it needs pyarrow", error.hint)
+                )
+            elif error is not None:
+                out.append(Notice(f"could not read Neptune run {found.anchor}: {error}", None, "skipped"))
         return out
 
     def list_runs(self, *, project: str | None = None, limit: int | None = None) -> Sequence[RunInfo]:
