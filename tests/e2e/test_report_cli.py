@@ -132,3 +132,11 @@ def test_markdown_report_fits_a_token_budget_keeping_headlines_and_anomalies(log
     assert whole > 700 >= tokens == counter.count(text)
     assert "Main problem: NaN in train/loss from step 693" in text and "### Anomalies (6)" in text
     assert "### Config" not in text  # the config goes first
+
+
+def test_a_run_without_metrics_still_gets_a_report(tmp_path: Path) -> None:
+    run = Run(info=RunInfo(id="r0", name="fresh", source="memory"), config={"lr": 0.1}, summary={}, series={})
+    app = bootstrap(Settings.load(env={}, cwd=tmp_path), sources=[InMemoryRunSource([run])])
+    report = build_report(app.catalog, ["r0"], app.schema, analyzer=app.analyzer)
+    html = HtmlReportRenderer().render(report)
+    assert report.charts == () and "No metrics to chart yet." in html and "fresh" in html

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import PurePath
 
-from runwise.domain.errors import InvalidInput
+from runwise.domain.errors import InvalidInput, MetricNotFound
 from runwise.domain.report import Report, RunReport
 from runwise.domain.schema import MetricSchema
 from runwise.domain.summary import build_summary
@@ -34,10 +34,15 @@ def build_report(
 ) -> Report:
     """Load and analyse every run, then chart the chosen keys (default: the key metrics) for all of them."""
     runs = load_charted(catalog, refs, schema, analyzer)
-    charts = chart_runs(runs, keys, schema, columns=columns, default_limit=REPORT_KEYS)
+    try:
+        charts = chart_runs(runs, keys, schema, columns=columns, default_limit=REPORT_KEYS).charts
+    except MetricNotFound:
+        if keys:
+            raise
+        charts = ()  # a run that logged no metric yet still has a headline, a state and a config to report
     parts = tuple(_run_report(r, schema) for r in runs)
     title = runs[0].label if len(runs) == 1 else f"{len(runs)} runs: " + ", ".join(r.label for r in runs)
-    return Report(title=title, runs=parts, charts=charts.charts, version=version)
+    return Report(title=title, runs=parts, charts=charts, version=version)
 
 
 def _run_report(charted: ChartedRun, schema: MetricSchema) -> RunReport:
