@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from runwise.config import Settings
+from runwise.domain.hints import no_logs_hint
 from runwise.domain.schema import MetricSchema
 from runwise.ports.progress import ReadProgress
 from runwise.ports.renderer import Renderer
@@ -103,9 +104,7 @@ def bootstrap(
             if not Path(root).exists():
                 from runwise.domain.errors import InvalidInput
 
-                raise InvalidInput(
-                    f"{root} does not exist", "point --dir (or RUNWISE_DIR) at a folder with training logs"
-                )
+                raise InvalidInput(f"{root} does not exist", no_logs_hint())
             found.extend(local_sources(Path(root), settings))
         source_list = found
         readable = {s.name for s in source_list}

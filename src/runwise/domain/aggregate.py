@@ -37,6 +37,7 @@ import numpy as np
 from runwise.domain.compare.best import score, unscored_reason
 from runwise.domain.compare.config_diff import config_equal, flatten_config
 from runwise.domain.errors import InvalidInput, MetricNotFound
+from runwise.domain.hints import list_keys_hint, no_logs_hint, say
 from runwise.domain.model import Run, RunInfo
 from runwise.domain.roles import Role
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
@@ -131,11 +132,11 @@ def aggregate(
 ) -> Aggregation:
     """Group runs (by seed-free config, or by `group_by`) and estimate the metric's final and best values."""
     if not runs:
-        raise InvalidInput("no runs to aggregate", "give run references or discover runs with --dir")
+        raise InvalidInput("no runs to aggregate", say("give run references, or ", no_logs_hint()))
     if not 0.0 < confidence < 1.0:
         raise InvalidInput(f"confidence must lie strictly between 0 and 1, got {confidence}")
     if not any(metric in run.series for run in runs):
-        raise MetricNotFound(f"no run logs '{metric}'", "list keys with: runwise keys REF")
+        raise MetricNotFound(f"no run logs '{metric}'", list_keys_hint())
     direction = higher_is_better if higher_is_better is not None else schema.direction(metric)
     flats = [flatten_config(run.config) for run in runs]
     extra = frozenset(ignore)

@@ -1,15 +1,26 @@
-"""Errors every layer understands; each carries one sentence a user can act on."""
+"""Errors every layer understands; each carries one sentence a user can act on.
+
+The message and the hint may be `Phrase`s (see domain.hints): they point at parameters and
+capabilities by name, and each interface spells them its own way with `words(wording)`.
+"""
 
 from __future__ import annotations
 
+from runwise.domain.hints import PLAIN, Text, Wording, spell
+
 
 class RunwiseError(Exception):
-    """Base error: `str(exc)` is one line saying what is wrong and what to do."""
+    """Base error: `str(exc)` is one line saying what is wrong and what to do (in the API's words)."""
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: Text, hint: Text | None = None) -> None:
         self.message = message
         self.hint = hint
-        super().__init__(f"{message} — {hint}" if hint else message)
+        super().__init__(self.words(PLAIN))
+
+    def words(self, wording: Wording) -> str:
+        """The error as one line in an interface's words."""
+        message = spell(self.message, wording)
+        return f"{message} — {spell(self.hint, wording)}" if self.hint else message
 
 
 class RunNotFound(RunwiseError):

@@ -204,8 +204,9 @@ def select_series(
     if keys is None:
         return dict(series)
     from runwise.domain.errors import MetricNotFound
+    from runwise.domain.hints import list_keys_hint
 
     for key in keys:
         if key not in series:
-            raise MetricNotFound(f"run '{run}' has no metric '{key}'", "list keys with: runwise keys REF")
+            raise MetricNotFound(f"run '{run}' has no metric '{key}'", list_keys_hint(run))
     return {k: series[k] for k in keys}

@@ -8,6 +8,7 @@ import attrs
 
 from runwise.domain.analysis import Analysis, Health, Stability, analyze, stability
 from runwise.domain.errors import InvalidInput, MetricNotFound
+from runwise.domain.hints import Param, list_keys_hint, say
 from runwise.domain.model import RunInfo
 from runwise.domain.schema import MetricSchema
 from runwise.domain.summary import key_metrics
@@ -47,10 +48,12 @@ def run_stability(
     series = loaded.run.series
     chosen = list(keys) if keys else key_metrics(loaded.run, schema, limit=4)
     if len(chosen) > MAX_STABILITY_KEYS:
-        raise InvalidInput(f"too many keys ({len(chosen)}; at most {MAX_STABILITY_KEYS})", "name fewer keys with -k")
+        raise InvalidInput(
+            f"too many keys ({len(chosen)}; at most {MAX_STABILITY_KEYS})", say("name fewer ", Param("keys"))
+        )
     for key in chosen:
         if key not in series:
             raise MetricNotFound(
-                f"run '{loaded.run.info.name}' has no metric '{key}'", "list keys with: runwise keys REF"
+                f"run '{loaded.run.info.name}' has no metric '{key}'", list_keys_hint(loaded.run.info.name)
             )
     return loaded.run.info, [stability(series[k], window) for k in chosen]

@@ -10,6 +10,7 @@ from typing import Protocol, TypeVar
 import attrs
 
 from runwise.domain.errors import AccessDenied, AmbiguousRun, InvalidInput, RunNotFound, UnreadableStore
+from runwise.domain.hints import list_runs_hint, no_logs_hint
 from runwise.domain.model import Run, RunInfo
 from runwise.domain.notices import Notice
 from runwise.domain.refs import RunRef, parse_ref
@@ -161,14 +162,14 @@ class Catalog:
         self.require_readable(candidates, source=parsed.source)
         if not candidates:
             where = f" from {parsed.source}" if parsed.source else ""
-            raise RunNotFound(f"no runs found{where}", "point --dir (or RUNWISE_DIR) at a folder with training logs")
+            raise RunNotFound(f"no runs found{where}", no_logs_hint())
         if parsed.is_latest:
             return candidates[0]
         for matcher in (self._by_name, self._by_prefix):
             found = self._one(parsed.ref, matcher(parsed.ref, candidates))
             if found is not None:
                 return found
-        raise RunNotFound(f"no run matches '{parsed.ref}'", "list runs with: runwise list (or the list_runs tool)")
+        raise RunNotFound(f"no run matches '{parsed.ref}'", list_runs_hint())
 
     @staticmethod
     def _one(ref: str, matches: list[tuple[RunSource, RunInfo]]) -> tuple[RunSource, RunInfo] | None:

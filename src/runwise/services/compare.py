@@ -12,6 +12,7 @@ from runwise.domain.compare import BestRun, Comparison, Mode, best_run
 from runwise.domain.compare import compare_runs as compare_domain_runs
 from runwise.domain.compare.best import metric_direction
 from runwise.domain.errors import InvalidInput, RunNotFound
+from runwise.domain.hints import Call, Param, list_keys_hint, no_logs_hint, say
 from runwise.domain.model import Run
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
 from runwise.services.catalog import Catalog
@@ -32,7 +33,9 @@ def compare_runs(
 ) -> Comparison:
     """Load each REF (a `REF@STEP` is compared at that step) and compare them; the first is the baseline."""
     if len(refs) < 2:
-        raise InvalidInput("compare needs at least two runs", "e.g. runwise compare run-a run-b@5000")
+        raise InvalidInput(
+            "compare needs at least two runs", say("e.g. ", Call.of("compare", runs=["run-a", "run-b@5000"]))
+        )
     if len(refs) > MAX_COMPARED_RUNS:
         raise InvalidInput(f"too many runs to compare ({len(refs)}; the limit is {MAX_COMPARED_RUNS})")
     loaded = [catalog.load(ref) for ref in refs]
@@ -77,8 +80,8 @@ def find_best_run(
     selected = select_runs(catalog, where, schema=schema, loads=loads)
     if not selected:
         if where:
-            raise RunNotFound(f"no runs match '{where}'", "loosen the --where condition")
-        raise RunNotFound("no runs found", "point --dir (or RUNWISE_DIR) at a folder with training logs")
+            raise RunNotFound(f"no runs match '{where}'", say("loosen ", Param("where")))
+        raise RunNotFound("no runs found", no_logs_hint())
     runs = _runs(selected)
     result = best_run(runs, metric, direction_flag(direction), mode, schema=schema)
     if loads.errors:  # an unreadable run is skipped for its read error, not for "does not log it"
@@ -124,7 +127,7 @@ def aggregate_runs(
     else:
         runs = [run for run in _runs(select_runs(catalog, where, schema=schema)) if metric in run.series]
         if not runs:
-            raise RunNotFound(f"no discovered run logs '{metric}'", "list keys with: runwise keys REF")
+            raise RunNotFound(f"no discovered run logs '{metric}'", list_keys_hint())
     return aggregate(
         runs,
         metric,

@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from runwise.domain.errors import InvalidInput, MetricNotFound
+from runwise.domain.hints import Param, Text, list_keys_hint, say
 from runwise.domain.inspect import History, KeyListing, StatsTable, history, list_keys
 from runwise.domain.model import MetricSeries, RunInfo
 from runwise.domain.refs import SOURCE_ALIASES
@@ -50,14 +51,16 @@ def keys(catalog: Catalog, ref: str, schema: MetricSchema) -> KeyListing:
 def _select(loaded: LoadedRun, wanted: Sequence[str]) -> list[str]:
     series = loaded.run.series
     if not wanted:
-        raise InvalidInput("no keys given", "name keys with -k KEY1,KEY2 (list them with: runwise keys REF)")
+        raise InvalidInput(
+            "no keys given", say("name them in ", Param("keys"), "; ", list_keys_hint(loaded.run.info.name))
+        )
     chosen: list[str] = []
     for key in wanted:
         if key in series:
             chosen.append(key)
             continue
         close = [k for k in series if key.lower() in k.lower()]
-        hint = f"did you mean {', '.join(close[:3])}?" if close else "list keys with: runwise keys REF"
+        hint: Text = f"did you mean {', '.join(close[:3])}?" if close else list_keys_hint(loaded.run.info.name)
         raise MetricNotFound(f"run '{loaded.run.info.name}' has no metric '{key}'", hint)
     return chosen
 
@@ -80,7 +83,10 @@ def get_history(
     if not 2 <= samples <= MAX_SAMPLES:
         raise InvalidInput(f"samples must be between 2 and {MAX_SAMPLES}, got {samples}")
     if start is not None and stop is not None and start > stop:
-        raise InvalidInput(f"--from {start} is after --to {stop}", "give a start step before the end step")
+        raise InvalidInput(
+            say(Param("from_step", start), " is after ", Param("to_step", stop)),
+            "give a start step before the end step",
+        )
     loaded = catalog.load(ref)
     chosen = _select(loaded, keys_wanted)
     return history(loaded.run.info, loaded.run.series, chosen, samples, start, stop, schema, aligned=aligned)

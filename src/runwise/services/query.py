@@ -1,4 +1,4 @@
-"""Use case: `runwise query "EXPR"` — evaluate a query over every discovered run, loading as little as possible.
+"""Use case: query runs with an expression — evaluate a query over every discovered run, loading as little as possible.
 
 RunInfo fields are answered from the listing; a run's config and series are read only when the
 query reaches a term that needs them (`and`/`or` short-circuit), through the catalog's cache.
@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from runwise.domain.errors import InvalidInput, RunwiseError
+from runwise.domain.hints import Param, say
 from runwise.domain.model import Run, RunInfo
 from runwise.domain.query import (
     Pushdown,
@@ -153,7 +154,7 @@ def parse_sort(sort: str) -> tuple[Value, bool]:
         return parse_value(text), descending
     except QueryError as exc:
         raise QueryError(
-            f"in --sort: {exc.reason}", sort, exc.position + (len(sort) - len(sort.lstrip())), exc.hint
+            say("in ", Param("sort"), ": ", exc.reason), sort, exc.position + (len(sort) - len(sort.lstrip())), exc.hint
         ) from None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 
 from runwise.domain.errors import RunNotFound
+from runwise.domain.hints import list_runs_hint
 from runwise.domain.model import MetricSeries, Run, RunInfo, select_series
 
 
@@ -29,7 +30,7 @@ class InMemoryRunSource:
         try:
             return self._runs[run_id]
         except KeyError:
-            raise RunNotFound(f"no run '{run_id}' in {self.name}", "list runs with: runwise list") from None
+            raise RunNotFound(f"no run '{run_id}' in {self.name}", list_runs_hint()) from None
 
     def load_series(self, run_id: str, keys: Collection[str] | None = None) -> Mapping[str, MetricSeries]:
         return select_series(self.load_run(run_id).series, keys, run_id)

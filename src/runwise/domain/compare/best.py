@@ -14,6 +14,7 @@ import attrs
 import numpy as np
 
 from runwise.domain.errors import InvalidInput, MetricNotFound
+from runwise.domain.hints import Param, Text, list_keys_hint, say
 from runwise.domain.model import Run, RunInfo
 from runwise.domain.numbers import format_step
 from runwise.domain.roles import Role
@@ -50,18 +51,21 @@ class BestRun:
 class DirectionUnknown(InvalidInput):
     """Neither the caller nor the metric's role says whether higher or lower is better.
 
-    The hint is neutral; each interface restates it in its own terms (`--max`, `direction='max'`) with `hinted`.
+    The hint names the `direction` parameter; each interface spells it (`--max`, `direction='max'`).
     """
 
-    def __init__(self, metric: str, hint: str = "say whether higher (max) or lower (min) is better") -> None:
+    def __init__(self, metric: str) -> None:
         self.metric = metric
         super().__init__(
-            f"cannot tell whether higher or lower '{metric}' is better", f"{hint}, or set it in the metric schema"
+            f"cannot tell whether higher or lower '{metric}' is better",
+            say(
+                "pass ",
+                Param("direction", "max"),
+                " or ",
+                Param("direction", "min"),
+                ", or set it in the metric schema",
+            ),
         )
-
-    def hinted(self, hint: str) -> DirectionUnknown:
-        """The same error with an interface's own words for choosing the direction."""
-        return DirectionUnknown(self.metric, hint)
 
 
 def metric_direction(metric: str, higher_is_better: bool | None, schema: MetricSchema) -> tuple[bool, bool]:
@@ -128,7 +132,7 @@ def best_run(
         if mode == "last" and any(why.startswith("ends in") for _, why in skipped):
             raise MetricNotFound(
                 f"no run has a valid last value for '{metric}': " + "; ".join(f"{n} {why}" for n, why in skipped[:3]),
-                "rank by the best value reached instead (--best, or mode='best')",
+                say("rank by the best value reached instead: ", Param("mode", "best")),
             )
         raise MetricNotFound(f"no run has a finite value for '{metric}'", _suggest(metric, runs))
     # stable sort: ties keep the caller's order (the catalog lists newest first)
@@ -146,10 +150,10 @@ def best_run(
     )
 
 
-def _suggest(metric: str, runs: Sequence[Run]) -> str:
+def _suggest(metric: str, runs: Sequence[Run]) -> Text:
     keys = sorted(set().union(*(run.series.keys() for run in runs))) if runs else []
     close = difflib.get_close_matches(metric, keys, n=3, cutoff=0.5)
     close += [k for k in keys if metric.lower() in k.lower() and k not in close][: 3 - len(close)]
     if close:
         return "did you mean " + ", ".join(close) + "?"
-    return "list keys with: runwise keys REF"
+    return list_keys_hint()

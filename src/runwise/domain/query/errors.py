@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from runwise.domain.errors import InvalidInput
+from runwise.domain.hints import PLAIN, Text, Wording, say
 
 _WINDOW = 60  # characters of the query shown around the caret, so the error stays short
 
@@ -13,18 +14,26 @@ class QueryError(InvalidInput):
     `position` is the 0-based offset of the offending character, `column` the 1-based column shown.
     """
 
-    def __init__(self, reason: str, text: str = "", position: int = 0, hint: str | None = None) -> None:
+    def __init__(self, reason: Text, text: str = "", position: int = 0, hint: Text | None = None) -> None:
         position = max(0, min(position, len(text)))
         self.reason = reason
         self.text = text
         self.position = position
         self.column = position + 1
-        super().__init__(f"query error at column {self.column}: {reason}", hint)
         self.snippet = _caret(text, position) if text else ""
+        super().__init__(say(f"query error at column {self.column}: ", reason), hint)
+
+    def words(self, wording: Wording) -> str:
+        """The reason, then the query with a caret under the column (two more lines)."""
+        head = self.head(wording)
+        return f"{head}\n{self.snippet}" if self.snippet else head
+
+    def head(self, wording: Wording) -> str:
+        """The one-line reason, without the caret lines."""
+        return super().words(wording)
 
     def __str__(self) -> str:
-        head = f"{self.message} — {self.hint}" if self.hint else self.message
-        return f"{head}\n{self.snippet}" if self.snippet else head
+        return self.words(PLAIN)
 
 
 def _caret(text: str, position: int) -> str:

@@ -23,6 +23,7 @@ from runwise.adapters.sources.jsonl.follow import JsonlFollower
 from runwise.adapters.sources.jsonl.parser import STEP_KEYS, fix_nonfinite, read_series
 from runwise.adapters.sources.jsonl.resume import ChecksummedReader, appended, resume_note, resume_point
 from runwise.domain.errors import InvalidInput, RunNotFound
+from runwise.domain.hints import list_runs_hint
 from runwise.domain.model import MetricSeries, Run, RunInfo, select_series
 from runwise.domain.notices import Notice
 
@@ -96,7 +97,7 @@ class JsonlRunSource:
         for path in self._files():
             if self._run_id(path) == run_id or str(path.resolve()) == run_id:
                 return path
-        raise RunNotFound(f"no JSONL run '{run_id}' under {self.root}", "list runs with: runwise list")
+        raise RunNotFound(f"no JSONL run '{run_id}' under {self.root}", list_runs_hint())
 
     # loading ---------------------------------------------------------------------------------
     @property

@@ -14,6 +14,7 @@ from runwise.adapters.sources.tensorboard.discovery import LAYOUTS, RunFolder, d
 from runwise.adapters.sources.tensorboard.follow import TensorBoardFollower
 from runwise.adapters.sources.tensorboard.peek import peek
 from runwise.domain.errors import InvalidInput, RunNotFound
+from runwise.domain.hints import list_runs_hint
 from runwise.domain.model import MetricSeries, Run, RunInfo, RunState, select_series
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ class TensorBoardRunSource:
         for run in runs:
             if str(run.folder.resolve()) == run_id:
                 return run
-        raise RunNotFound(f"no TensorBoard run '{run_id}' under {self.root}", "list runs with: runwise list")
+        raise RunNotFound(f"no TensorBoard run '{run_id}' under {self.root}", list_runs_hint())
 
     def _info(self, run: RunFolder) -> RunInfo:
         """From the head and tail of each part's files: cheap enough to list hundreds of runs."""

@@ -22,6 +22,7 @@ from runwise.adapters.sources.wandb_api.convert import (
 )
 from runwise.adapters.sources.wandb_api.uri import WandbUri, parse_uri
 from runwise.domain.errors import MetricNotFound
+from runwise.domain.hints import list_keys_hint
 from runwise.domain.model import MetricSeries, Run, RunInfo
 from runwise.domain.query import Pushdown, to_wandb_filters
 
@@ -143,7 +144,7 @@ class WandbApiRunSource:
         wanted = list(keys) if keys is not None else known
         for key in wanted:
             if keys is not None and known and key not in known:
-                raise MetricNotFound(f"run '{run.id}' has no metric '{key}'", "list keys with: runwise keys REF")
+                raise MetricNotFound(f"run '{run.id}' has no metric '{key}'", list_keys_hint(run.id))
         full = self.full_history if full is None else full
         samples = samples or self.samples
         out: dict[str, MetricSeries] = {}

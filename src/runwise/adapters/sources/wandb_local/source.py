@@ -16,6 +16,7 @@ from runwise.adapters.sources.wandb_local.framing import NotAWandbFile
 from runwise.adapters.sources.wandb_local.peek import Peek, peek_wandb_file
 from runwise.adapters.sources.wandb_local.records import RunMeta
 from runwise.domain.errors import InvalidInput, RunNotFound
+from runwise.domain.hints import list_runs_hint
 from runwise.domain.model import GitInfo, MetricSeries, Run, RunInfo, RunState, select_series
 from runwise.domain.notices import Notice
 
@@ -57,7 +58,7 @@ class WandbLocalRunSource:
     def _folders(self, run_id: str) -> list[RunFolder]:
         folders = self._groups().get(run_id)
         if not folders:
-            raise RunNotFound(f"no W&B run '{run_id}' under {self.root}", "list runs with: runwise list")
+            raise RunNotFound(f"no W&B run '{run_id}' under {self.root}", list_runs_hint())
         return folders
 
     def list_runs(self, *, project: str | None = None, limit: int | None = None) -> Sequence[RunInfo]:
