@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["keys", "list_runs", "load", "stats", "summarize", "summary"]
+__all__ = ["Session", "keys", "list_runs", "load", "stats", "summarize", "summary"]
 
 
 def __getattr__(name: str) -> Any:

@@ -134,7 +134,6 @@ def bootstrap(
         renderers = {
             "text": TextRenderer(color=settings.color),
             "md": MarkdownRenderer(),
-            "mcp": MarkdownRenderer(tool_hints=True),  # markdown whose pointers name MCP tools
         }
     return Runwise(
         settings=settings,

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from runwise.adapters.tokens import EstimatingTokenCounter
-from tests.e2e.test_cli import run_cli
+from tests.e2e.clients import run_cli
 
 TOKENS = EstimatingTokenCounter()
 

@@ -20,12 +20,12 @@ from runwise.adapters.tokens import EstimatingTokenCounter
 from runwise.domain.analysis import THRESHOLD_DEFAULTS, Analysis, Health
 from runwise.domain.anomaly import Anomaly
 from runwise.domain.model import RunInfo
+from runwise.entrypoints.capabilities.wording import TOOL_WORDING
 from runwise.entrypoints.mcp.server import build_server
-from runwise.entrypoints.mcp.tools_analysis import SchemaOut
-from runwise.entrypoints.mcp.views_analysis import anomalies_text, health_text
-from runwise.entrypoints.schemas_analysis import AnomaliesOut, HealthOut, StabilityOut
-from tests.e2e.test_mcp_logs import app_for, make_outside
-from tests.e2e.test_mcp_tools import call_error, call_ok, text_of
+from runwise.entrypoints.structured.analysis import AnomaliesOut, HealthOut, SchemaDraftOut, StabilityOut
+from runwise.services.fitting import fit_answer
+from tests.e2e.clients import call_error, call_ok, text_of
+from tests.e2e.logs import app_for, make_outside
 
 pytestmark = pytest.mark.anyio
 TOKENS = EstimatingTokenCounter()
@@ -82,8 +82,8 @@ async def test_health_check_as_of_a_step(client: Client) -> None:
 def test_a_long_finding_loses_whole_clauses_to_fit_80_tokens() -> None:
     info = RunInfo(id="x", name="a-very-long-run-name-" * 3, source="jsonl", state="running", last_step=9)
     clauses = [f"clause {i} about train/loss at step {i * 1000:,} with value {i / 7:.4f}" for i in range(8)]
-    renderer = MarkdownRenderer(tool_hints=True)
-    text = health_text(info, Health("critical", "; ".join(clauses)), renderer=renderer, counter=TOKENS)
+    renderer = MarkdownRenderer(wording=TOOL_WORDING)
+    text = fit_answer(renderer.health_sections(info, Health("critical", "; ".join(clauses))), TOKENS, 80).text
     assert TOKENS.count(text) <= 80
     assert clauses[0] in text and clauses[-1] not in text and text.endswith("(more: detect_anomalies)")
 
@@ -117,7 +117,7 @@ async def test_severity_keeps_that_severity_or_worse(client: Client) -> None:
     result = await call_ok(client, "detect_anomalies", {"run": "small-data", "severity": "critical"})
     out = AnomaliesOut.model_validate(result.structured_content)
     assert out.anomalies == [] and out.status == "warning"  # the run's health does not change with the filter
-    assert out.less_severe == 1 and "No anomalies at this severity (1 less severe: omit severity)." in text_of(result)
+    assert out.less_severe == 1 and "No anomalies at this severity (1 less severe: drop severity)." in text_of(result)
     warnings = await call_ok(client, "detect_anomalies", {"run": "small-data", "severity": "warning"})
     assert len(AnomaliesOut.model_validate(warnings.structured_content).anomalies) == 1
 
@@ -125,8 +125,8 @@ async def test_severity_keeps_that_severity_or_worse(client: Client) -> None:
 async def test_a_small_budget_drops_trailing_anomalies_first_and_keeps_the_health_line(client: Client) -> None:
     result = await call_ok(client, "detect_anomalies", {"run": "lr-too-high", "token_budget": 250})
     out = AnomaliesOut.model_validate(result.structured_content)
-    n = len(out.anomalies)
-    assert n >= 5 and out.anomalies[-1].kind == "nan_inf"  # the structured output stays complete
+    n = out.total
+    assert n >= 5 and len(out.anomalies) == 1  # the structured output holds what the text shows
     lines = text_of(result).split("\n")
     assert TOKENS.count(text_of(result)) <= 250
     assert lines[0].startswith("**lr-too-high**") and lines[1].startswith("critical: NaN in train/loss")
@@ -144,8 +144,8 @@ def test_mixed_severities_suggest_the_severity_filter_when_cut() -> None:
         for i, severity in enumerate(["critical", "critical"] + ["warning"] * 10 + ["info"] * 10)
     )
     analysis = Analysis(anomalies, Health("critical", "train/loss spiked"), "", ("Lower the lr.",))
-    renderer = MarkdownRenderer(tool_hints=True)
-    text = anomalies_text(info, analysis, None, renderer=renderer, counter=TOKENS, budget=300)
+    renderer = MarkdownRenderer(wording=TOOL_WORDING)
+    text = fit_answer(renderer.anomalies_sections(info, analysis, None), TOKENS, 300).text
     assert TOKENS.count(text) <= 300
     assert "critical: train/loss spiked" in text and "Anomalies (22):" in text and "- critical loss_spike @0–5" in text
     assert "more anomalies: raise token_budget, or pass severity='critical' for the worst only" in text
@@ -188,7 +188,7 @@ async def test_generate_schema_returns_toml_and_writes_nothing(client: Client, t
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     result = await call_ok(client, "generate_schema", {"run": "baseline"})
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
-    out = SchemaOut.model_validate(result.structured_content)
+    out = SchemaDraftOut.model_validate(result.structured_content)
     assert out.run == "baseline" and text_of(result) == out.toml
     parsed = tomllib.loads(out.toml)["schema"]
     assert parsed == out.schema_
@@ -204,7 +204,11 @@ async def test_generate_schema_returns_toml_and_writes_nothing(client: Client, t
     [
         ("health_check", {"run": "no-such-run"}, "no run matches 'no-such-run' — list runs with list_runs"),
         ("detect_anomalies", {"run": "nope"}, "no run matches 'nope'"),
-        ("analyze_stability", {"run": "baseline", "keys": ["val/los"]}, "has no metric 'val/los' — list them with"),
+        (
+            "analyze_stability",
+            {"run": "baseline", "keys": ["val/los"]},
+            "has no metric 'val/los' — list keys with list_keys",
+        ),
         ("generate_schema", {"run": "missing"}, "no run matches 'missing'"),
         ("health_check", {"run": "/etc/passwd"}, "outside the allowed roots"),
         ("detect_anomalies", {"run": "LINK"}, "outside the allowed roots"),

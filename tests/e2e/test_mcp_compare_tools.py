@@ -16,9 +16,9 @@ from mcp import Client
 
 from runwise.adapters.tokens import EstimatingTokenCounter
 from runwise.entrypoints.mcp.server import build_server
-from runwise.entrypoints.schemas_compare import BestRunOut, ComparisonOut, QueryResultOut
-from tests.e2e.test_mcp_logs import app_for, make_outside, wide_rows, write_jsonl
-from tests.e2e.test_mcp_tools import call_error, call_ok, text_of
+from runwise.entrypoints.structured.compare import BestRunOut, ComparisonOut, QueryResultOut
+from tests.e2e.clients import call_error, call_ok, text_of
+from tests.e2e.logs import app_for, make_outside, wide_rows, write_jsonl
 
 pytestmark = pytest.mark.anyio
 TOKENS = EstimatingTokenCounter()
@@ -107,7 +107,7 @@ async def test_best_run_by_best_value_among_matching_runs(client: Client) -> Non
 
 async def test_best_run_without_direction_speaks_mcp(client: Client) -> None:
     message = await call_error(client, "find_best_run", {"metric": "lr"})
-    assert "pass direction='max' or 'min'" in message and "--max" not in message
+    assert "pass direction='max' or direction='min'" in message and "--max" not in message
 
 
 async def test_grouped_comparison_has_a_header_per_group(client: Client) -> None:
@@ -153,7 +153,8 @@ async def test_many_matches_are_cut_to_the_budget(tmp_path: Path) -> None:
         result = await call_ok(c, "query_runs", {"expr": "loss < 1", "limit": 40, "token_budget": 200})
     out = QueryResultOut.model_validate(result.structured_content)
     text = text_of(result)
-    assert out.matched == 40 and len(out.matches) == 40
+    assert out.matched == 40 and 0 < len(out.matches) < 40  # the structured output holds the rows the text shows
+    assert all(f"| jsonl:{m.run.id} |" in text for m in out.matches)
     assert TOKENS.count(text) <= 200 and "more matches: raise limit or token_budget, or narrow expr" in text
     assert text.startswith("query 'loss < 1': 40 of 40 runs match")
 
@@ -184,7 +185,7 @@ async def test_a_bad_query_keeps_its_position(client: Client) -> None:
         ("find_best_run", {"metric": "val/acx"}, "no run logs 'val/acx' — did you mean val/acc"),
         ("find_best_run", {"metric": "val/acc", "direction": "up"}, "Invalid argument 'direction'"),
         ("find_best_run", {"metric": "val/acc", "where": "config.lr > 100"}, "no runs match 'config.lr > 100'"),
-        ("find_best_run", {"metric": "lr"}, "pass direction='max' or 'min'"),
+        ("find_best_run", {"metric": "lr"}, "pass direction='max' or direction='min'"),
         ("query_runs", {"expr": ""}, "Invalid argument 'expr'"),
         ("query_runs", {"expr": "val/loss < 1", "limit": 0}, "Invalid argument 'limit'"),
     ],

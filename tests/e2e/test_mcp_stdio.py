@@ -17,10 +17,9 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from runwise.adapters.tokens import EstimatingTokenCounter
-from runwise.entrypoints.schemas import RunSummaryOut
-from runwise.entrypoints.schemas_analysis import HealthOut
-from runwise.entrypoints.schemas_compare import ComparisonOut
-from tests.e2e.test_mcp_logs import TOOL_NAMES, make_logs, make_outside
+from runwise.entrypoints.structured.analysis import HealthOut
+from runwise.entrypoints.structured.compare import ComparisonOut
+from tests.e2e.logs import TOOL_NAMES, make_logs, make_outside
 
 pytestmark = pytest.mark.anyio
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "jsonl"
@@ -36,41 +35,6 @@ def logs(tmp_path: Path) -> Path:
     make_logs(root)
     make_outside(tmp_path, root)
     return root
-
-
-@pytest.mark.parametrize("command", list(COMMANDS))
-async def test_every_tool_over_stdio_with_the_sdk_client(command: str, logs: Path, tmp_path: Path) -> None:
-    exe, *args = COMMANDS[command]
-    params = StdioServerParameters(command=exe, args=[*args, "--root", str(logs)], cwd=str(tmp_path))
-    async with Client(params) as client:
-        assert [t.name for t in (await client.list_tools()).tools] == TOOL_NAMES
-        calls: list[tuple[str, dict[str, Any]]] = [
-            ("list_runs", {}),
-            ("list_keys", {"run": "wide"}),
-            ("summarize_run", {"run": "nan-run"}),
-            ("health_check", {"run": "nan-run"}),
-            ("get_history", {"run": "healthy", "keys": ["val/loss"], "samples": 10}),
-            ("get_stats", {"run": "healthy", "keys": ["train/loss"]}),
-            ("detect_anomalies", {"run": "nan-run", "severity": "warning"}),
-            ("analyze_stability", {"run": "healthy", "keys": ["train/loss"]}),
-            ("compare_runs", {"runs": ["healthy", "nan-run"], "config_diff": True}),
-            ("find_best_run", {"metric": "train/loss", "mode": "best"}),
-            ("query_runs", {"expr": "train/loss < 1", "sort": "-train/loss"}),
-            ("get_config", {"run": "healthy"}),
-            ("generate_schema", {"run": "wide"}),
-            ("plot_metrics", {"run": "nan-run", "width": 300, "height": 200}),
-        ]
-        assert [tool for tool, _ in calls] == TOOL_NAMES
-        for tool, arguments in calls:
-            result = await client.call_tool(tool, arguments)
-            assert not result.is_error, (tool, result.content)
-            assert result.structured_content is not None
-        summary = await client.call_tool("summarize_run", {"run": "nan-run"})
-        assert EstimatingTokenCounter().count(summary.content[0].text) <= 400  # type: ignore[union-attr]
-        for bad in ({"run": "../../etc/passwd"}, {"run": str(logs / "link.jsonl")}, {"run": "corrupt"}, {"run": 7}):
-            assert (await client.call_tool("summarize_run", bad)).is_error
-        again = await client.call_tool("summarize_run", {"run": "healthy"})
-        assert RunSummaryOut.model_validate(again.structured_content).run.id == "healthy"
 
 
 async def test_health_check_and_compare_runs_through_a_runwise_mcp_process(tmp_path: Path) -> None:

@@ -18,8 +18,16 @@ from runwise.bootstrap import bootstrap
 from runwise.config import Settings
 from runwise.domain.model import MetricSeries, Run, RunInfo
 from runwise.entrypoints.mcp.server import build_server
-from runwise.entrypoints.schemas import ConfigOut, HistoryOut, KeyListOut, RunListOut, RunSummaryOut, StatsOut
-from tests.e2e.test_mcp_logs import TOOL_NAMES, app_for, make_logs, make_outside, write_big, write_jsonl
+from runwise.entrypoints.structured.inspect import (
+    ConfigOut,
+    HistoryOut,
+    KeyListOut,
+    RunListOut,
+    RunSummaryOut,
+    StatsOut,
+)
+from tests.e2e.clients import call_error, call_ok, text_of
+from tests.e2e.logs import TOOL_NAMES, app_for, make_logs, make_outside, write_big, write_jsonl
 
 pytestmark = pytest.mark.anyio
 TOKENS = EstimatingTokenCounter()
@@ -37,25 +45,6 @@ def logs(tmp_path: Path) -> Path:
 async def client(logs: Path, tmp_path: Path) -> AsyncIterator[Client]:
     async with Client(build_server(app_for(logs, cwd=tmp_path)), raise_exceptions=True) as c:
         yield c
-
-
-def text_of(result: CallToolResult) -> str:
-    assert len(result.content) == 1
-    return result.content[0].text  # type: ignore[union-attr]
-
-
-async def call_ok(client: Client, tool: str, args: dict[str, Any]) -> CallToolResult:
-    result = await client.call_tool(tool, args)
-    assert not result.is_error, text_of(result)
-    return result
-
-
-async def call_error(client: Client, tool: str, args: dict[str, Any]) -> str:
-    result = await client.call_tool(tool, args)
-    assert result.is_error
-    message = text_of(result)
-    assert "\n" not in message and "Traceback" not in message
-    return message
 
 
 # the tool list ---------------------------------------------------------------------------------
@@ -193,9 +182,10 @@ async def test_resources_and_prompt(client: Client) -> None:
 async def test_list_keys_fits_300_tokens_for_a_50_key_run(client: Client) -> None:
     result = await call_ok(client, "list_keys", {"run": "wide"})
     out = KeyListOut.model_validate(result.structured_content)
-    assert out.total == 50 and sum(len(g.keys) for g in out.groups) == 50  # structured output is complete
     text = text_of(result)
-    assert TOKENS.count(text) <= 300
+    assert out.total == 50 and TOKENS.count(text) <= 300
+    shown = [k.key for g in out.groups for k in g.keys]  # the structured output holds the keys the text shows
+    assert 0 < len(shown) < 50 and all(key.split("/")[-1] in text for key in shown)
     for prefix in ("train/", "val/", "system/", "optim/"):
         assert prefix in text
 
@@ -209,7 +199,8 @@ async def test_list_keys_compacts_many_keys_to_the_budget(tmp_path: Path) -> Non
     async with Client(build_server(app_for(tmp_path / "logs", cwd=tmp_path))) as c:
         text = text_of(await call_ok(c, "list_keys", {"run": "huge"}))
     assert TOKENS.count(text) <= 300
-    assert "+" in text and "more" in text and "prefix=" in text  # says what it left out and how to get it
+    assert "more g1/ key lines: pass prefix='g1/'" in text  # says what it left out and how to get it
+    assert all(f"g{i}/" in text for i in range(5))  # every group keeps a line
 
 
 async def test_summary_fits_default_and_custom_budgets(client: Client) -> None:
@@ -403,7 +394,7 @@ async def test_list_runs_says_what_the_limit_and_filters_left_out(client: Client
     limited = await call_ok(client, "list_runs", {"limit": 2})
     out = RunListOut.model_validate(limited.structured_content)
     assert (len(out.runs), out.total) == (2, 4)
-    assert text_of(limited).endswith("+2 more runs: raise limit, or filter by project or state")
+    assert text_of(limited).endswith("+2 more runs: raise limit or token_budget, or filter by project or state")
     none = text_of(await call_ok(client, "list_runs", {"project": "nope"}))
     assert none.startswith("No runs with project='nope' under ")
 

@@ -14,6 +14,7 @@ from runwise.services.summarize import summarize
 from tests.helpers import make_run, wide_run
 
 COUNTER = EstimatingTokenCounter()
+REPEAT = 5  # anomaly messages long enough that the old priorities dropped the metrics table
 
 
 def _summarize(run, ref="latest", renderer=None, budget=None, schema=None):  # type: ignore[no-untyped-def]
@@ -72,3 +73,50 @@ def test_at_step_summary_says_which_step_was_used() -> None:
 def test_unknown_run() -> None:
     with pytest.raises(RunNotFound):
         _summarize(make_run("r", loss=[1.0]), ref="nope")
+
+
+def _anomaly_heavy_summary():  # type: ignore[no-untyped-def]
+    from runwise.domain.anomaly import Anomaly
+    from runwise.domain.summary import build_summary
+
+    run = make_run(
+        "heavy",
+        train__loss=[3.0 - i * 0.01 for i in range(200)],
+        val__loss=([0, 50, 100, 150], [2.5, 2.0, 1.9, 2.2]),
+        val__acc=([0, 50, 100, 150], [0.2, 0.5, 0.6, 0.55]),
+        train__acc=[0.1 + i * 0.003 for i in range(200)],
+        lr=[1e-3] * 200,
+        grad_norm=[1.0 + (i % 7) for i in range(200)],
+    )
+    anomalies = tuple(
+        Anomaly(
+            kind,
+            metric,
+            i * 10,
+            i * 10 + 5,
+            i * 10 + 2,
+            "warning",
+            f"{metric} {kind} episode {i}: " + "rose from 0.4164 to 26.77 (64×) by step 509, " * REPEAT,
+        )
+        for i, (kind, metric) in enumerate(
+            [("loss_spike", "train/loss"), ("overfitting", "val/loss"), ("instability", "grad_norm")] * 3
+        )
+    )
+    recs = tuple(f"Recommendation {i}: " + "do something sensible about it " * 3 for i in range(4))
+    headline = "Training reached step 199. " + "A long headline sentence about the run. " * 8
+    return build_summary(run, MetricSchema(), headline=headline, anomalies=anomalies, recommendations=recs)
+
+
+@pytest.mark.parametrize("renderer", [TextRenderer(), MarkdownRenderer()], ids=["text", "markdown"])
+def test_key_metrics_survive_before_secondary_anomalies(renderer) -> None:  # type: ignore[no-untyped-def]
+    """Issue: on anomaly-heavy runs the markdown/JSON summary dropped the whole metrics table to fit 400 tokens."""
+    from runwise.services.summarize import fit_summary
+
+    summary = _anomaly_heavy_summary()
+    fitted = fit_summary(summary, "heavy", renderer=renderer, counter=COUNTER, budget=400)
+    assert fitted.tokens <= 400
+    shown = [d.key for d in fitted.summary.metrics]  # the JSON carries what the text shows
+    assert shown[:3] == ["train/loss", "val/loss", "val/acc"]
+    for digest in fitted.summary.metrics[:3]:
+        assert digest.key in fitted.text and digest.best is not None
+    assert len(fitted.summary.anomalies) < len(summary.anomalies)  # secondary anomalies gave way first

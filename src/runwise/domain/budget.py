@@ -1,4 +1,9 @@
-"""Fit prioritised sections to a token budget: drop whole low-priority sections, then whole items."""
+"""Fit prioritised sections to a token budget: drop whole low-priority sections, then whole items.
+
+Every answer Runwise gives (CLI text, markdown, MCP text) is a list of sections drawn by a renderer
+and fitted here; services.fitting adds what was shown per section so structured results can be cut
+to exactly what the text shows.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,10 @@ import attrs
 class Section:
     """A block of output. Lower `priority` numbers matter more; `required` sections are never dropped.
 
-    `items` are whole facts (one line each). Trimming keeps the first `shown` items and, when
-    `more` is set, adds its note for the rest (e.g. "+12 more metrics: runwise keys REF").
+    `items` are whole facts (one line each, or `inline`: joined by "; " after the header on one line).
+    Trimming keeps the first `shown` items and, when `more` is set, adds its note for the rest (e.g.
+    "+12 more metrics: ..."). `floor` is how few items may stay as a last resort when even the
+    `min_items` do not fit (e.g. every anomaly line gives way before the run line does).
     """
 
     name: str
@@ -25,6 +32,8 @@ class Section:
     shown: int | None = None  # None: all items
     trim_priority: float | None = None  # when its extra items go, relative to other sections (default: priority)
     hidden_before: int = 0  # items already left out by the caller, counted in the `more` note
+    floor: int | None = None
+    inline: bool = False
 
     @property
     def visible_items(self) -> tuple[str, ...]:
@@ -35,6 +44,9 @@ class Section:
         return self.hidden_before + len(self.items) - len(self.visible_items)
 
     def render(self) -> str:
+        if self.inline:
+            text = " ".join(p for p in (self.header, "; ".join(self.visible_items)) if p)
+            return f"{text} {self.more(self.hidden)}" if self.hidden and self.more is not None else text
         lines = [self.header] if self.header else []
         lines.extend(self.visible_items)
         if self.hidden and self.more is not None:
@@ -119,15 +131,20 @@ def _readmit(
     count_tokens: Callable[[str], int],
     budget: int,
 ) -> tuple[list[Section], int]:
-    """Dropping a big section may leave room for a smaller, less important one: put it back."""
+    """Dropping a big section may leave room for a smaller one: put it back, whole or at its fewest items."""
     kept_names = {s.name for s in kept}
     for section in sorted(sections, key=lambda s: s.priority):
         if section.name in kept_names:
             continue
-        trial = [s for s in sections if s.name in kept_names or s is section]
-        trial = [next((k for k in kept if k.name == s.name), s) for s in trial]
-        trial_total = count_tokens(render_sections(trial))
-        if trial_total <= budget:
-            kept, total = trial, trial_total
-            kept_names.add(section.name)
+        forms = [section]
+        if len(section.items) > section.min_items:
+            forms.append(attrs.evolve(section, shown=section.min_items))
+        for form in forms:
+            trial = [s for s in sections if s.name in kept_names or s is section]
+            trial = [form if s is section else next((k for k in kept if k.name == s.name), s) for s in trial]
+            trial_total = count_tokens(render_sections(trial))
+            if trial_total <= budget:
+                kept, total = trial, trial_total
+                kept_names.add(section.name)
+                break
     return kept, total

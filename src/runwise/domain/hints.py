@@ -6,7 +6,7 @@ plain text and typed references:
 
 - `Param("from_step", 90)`: a parameter of the current capability (CLI `--from 90`, MCP `from_step=90`);
 - `Call("keys", run="REF")`: another capability (CLI `runwise keys REF`, MCP `list_keys(run="REF")`);
-- `Setting("dir")`: how Runwise was started (CLI `--dir (or RUNWISE_DIR)`, MCP the server's roots).
+- `Setting("logs")`: where Runwise reads logs, a clause (CLI `point --dir ... at`, MCP the server's roots).
 
 Each interface passes its own `Wording` to `Phrase.words`; `str()` uses the plain wording of the
 Python API (parameter and capability names as they are).
@@ -52,9 +52,6 @@ class Setting:
     name: str
 
 
-Part = "str | Param | Call | Setting | Phrase"
-
-
 class Wording(Protocol):
     """How one interface spells parameters, capabilities and settings."""
 
@@ -75,7 +72,7 @@ class PlainWording:
         return f"{ref.capability}(" + ", ".join(f"{k}={v!r}" for k, v in ref.args) + ")"
 
     def setting(self, ref: Setting) -> str:
-        return {"dir": "the discovery folder (dir=...)"}.get(ref.name, ref.name)
+        return {"logs": "pass dir= a folder with training logs"}.get(ref.name, ref.name)
 
 
 PLAIN = PlainWording()
@@ -85,7 +82,7 @@ PLAIN = PlainWording()
 class Phrase:
     """Text with typed references, spelled by a `Wording` only when shown."""
 
-    parts: tuple[Part, ...]
+    parts: tuple[str | Param | Call | Setting | Phrase, ...]
 
     def words(self, wording: Wording) -> str:
         out = []
@@ -109,7 +106,7 @@ class Phrase:
         return Phrase(self.parts + (other.parts if isinstance(other, Phrase) else (other,)))
 
 
-def say(*parts: Part) -> Phrase:
+def say(*parts: str | Param | Call | Setting | Phrase) -> Phrase:
     """`say("list them with ", Call.of("keys", run=ref))`."""
     return Phrase(tuple(parts))
 
@@ -134,4 +131,4 @@ def list_runs_hint() -> Phrase:
 
 
 def no_logs_hint() -> Phrase:
-    return say("point ", Setting("dir"), " at a folder with training logs")
+    return say(Setting("logs"))

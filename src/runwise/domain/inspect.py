@@ -42,6 +42,14 @@ class KeyListing:
     non_series: tuple[str, ...] = ()
 
 
+def same_span(keys: Sequence[KeyInfo]) -> dict[tuple[int, int | None, int | None], list[KeyInfo]]:
+    """Keys with the same point count and step range (one listing line each), in first-seen order."""
+    merged: dict[tuple[int, int | None, int | None], list[KeyInfo]] = {}
+    for k in keys:
+        merged.setdefault((k.count, k.first_step, k.last_step), []).append(k)
+    return merged
+
+
 def prefix_of(key: str) -> str:
     head, sep, _ = key.partition("/")
     return f"{head}/" if sep else ""

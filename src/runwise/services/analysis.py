@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import attrs
 
 from runwise.domain.analysis import Analysis, Health, Stability, analyze, stability
 from runwise.domain.errors import InvalidInput, MetricNotFound
 from runwise.domain.hints import Param, list_keys_hint, say
-from runwise.domain.model import RunInfo
+from runwise.domain.model import Run, RunInfo
 from runwise.domain.schema import MetricSchema
 from runwise.domain.summary import key_metrics
 from runwise.services.catalog import Catalog
@@ -26,15 +27,20 @@ class RunAnalysis:
     step: int | None = None
 
 
-def analyze_run(catalog: Catalog, ref: str, schema: MetricSchema) -> RunAnalysis:
-    """Every detector on every point of the run."""
+def analyze_run(
+    catalog: Catalog, ref: str, schema: MetricSchema, analyzer: Callable[[Run, MetricSchema], Any] | None = None
+) -> RunAnalysis:
+    """Every detector on every point of the run (with the app's analyzer when one is injected)."""
     loaded = catalog.load(ref)
-    return RunAnalysis(loaded.run.info, analyze(loaded.run, schema), loaded.step)
+    result: Analysis = (analyzer or analyze)(loaded.run, schema)
+    return RunAnalysis(loaded.run.info, result, loaded.step)
 
 
-def run_health(catalog: Catalog, ref: str, schema: MetricSchema) -> tuple[RunInfo, Health]:
+def run_health(
+    catalog: Catalog, ref: str, schema: MetricSchema, analyzer: Callable[[Run, MetricSchema], Any] | None = None
+) -> tuple[RunInfo, Health]:
     """healthy / warning / critical and the single most important finding."""
-    result = analyze_run(catalog, ref, schema)
+    result = analyze_run(catalog, ref, schema, analyzer)
     return result.info, result.analysis.health
 
 

@@ -143,7 +143,7 @@ class Catalog:
         """The one run a REF names. Raises RunNotFound, AmbiguousRun or AccessDenied."""
         parsed = parse_ref(ref) if isinstance(ref, str) else ref
         if "\x00" in parsed.ref or any(ord(c) < 32 and c not in "\t" for c in parsed.ref):
-            raise InvalidInput("a run reference cannot contain control characters", "list runs with: runwise list")
+            raise InvalidInput("a run reference cannot contain control characters", list_runs_hint())
         if parsed.is_uri:
             return self._resolve_remote(parsed)
         candidates = self.list_runs(source=parsed.source)  # only runs under the roots are ever listed

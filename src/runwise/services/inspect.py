@@ -8,10 +8,11 @@ from typing import Any
 import attrs
 
 from runwise.domain.errors import InvalidInput, MetricNotFound
-from runwise.domain.hints import Param, Text, list_keys_hint, say
-from runwise.domain.inspect import History, KeyListing, StatsTable, history, list_keys
+from runwise.domain.hints import Call, Param, Text, list_keys_hint, say
+from runwise.domain.inspect import History, KeyGroup, KeyListing, StatsTable, history, list_keys
 from runwise.domain.model import MetricSeries, RunInfo
 from runwise.domain.refs import SOURCE_ALIASES
+from runwise.domain.roles import ROLE_PRIORITY
 from runwise.domain.schema import MetricSchema
 from runwise.domain.series import best, stats
 from runwise.domain.summary import is_internal
@@ -41,11 +42,25 @@ def list_runs(
     return [info for _, info in found]
 
 
-def keys(catalog: Catalog, ref: str, schema: MetricSchema) -> KeyListing:
+def keys(catalog: Catalog, ref: str, schema: MetricSchema, *, prefix: str | None = None) -> KeyListing:
+    """A run's keys grouped by prefix; with `prefix`, only the keys starting with it."""
     loaded = catalog.load(ref)
     listing = list_keys(loaded.run.info, loaded.run.series, schema)
     non_series = tuple(sorted(str(k) for k in loaded.run.summary.get("_non_series", ()) or ()))
-    return attrs.evolve(listing, non_series=non_series)
+    listing = attrs.evolve(listing, non_series=non_series)
+    if not prefix:
+        return listing
+    groups = []
+    for group in listing.groups:
+        kept = tuple(k for k in group.keys if k.key.startswith(prefix))
+        if kept:
+            groups.append(KeyGroup(group.prefix, kept))
+    if not groups:
+        raise InvalidInput(
+            f"run '{listing.run.name}' has no keys starting with '{prefix}'",
+            say(Call.of("keys", run=ref), " without ", Param("prefix"), " lists every key"),
+        )
+    return attrs.evolve(listing, groups=tuple(groups), total=sum(len(g.keys) for g in groups), non_series=())
 
 
 def _select(loaded: LoadedRun, wanted: Sequence[str]) -> list[str]:
@@ -96,7 +111,10 @@ def get_stats(catalog: Catalog, ref: str, keys_wanted: Sequence[str] | None, sch
     """Min/max/mean/last/best and non-finite counts over every point of each key."""
     loaded = catalog.load(ref)
     series = loaded.run.series
-    chosen = _select(loaded, keys_wanted) if keys_wanted else sorted(k for k in series if not is_internal(k))
+    if keys_wanted:
+        chosen = _select(loaded, keys_wanted)
+    else:  # losses and validation metrics first: a table cut to a budget keeps what matters most
+        chosen = sorted((k for k in series if not is_internal(k)), key=lambda k: (ROLE_PRIORITY[schema.role(k)], k))
     rows = tuple(stats(series[k]) for k in chosen)
     roles = {k: schema.role(k) for k in chosen}
     bests = {k: _best(series[k], schema) for k in chosen}

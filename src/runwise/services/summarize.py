@@ -8,7 +8,6 @@ from typing import Any, Protocol
 import attrs
 
 from runwise.domain.anomaly import Anomaly
-from runwise.domain.budget import Section, fit, render_sections
 from runwise.domain.model import Run
 from runwise.domain.numbers import format_step, format_value
 from runwise.domain.schema import MetricSchema
@@ -17,6 +16,7 @@ from runwise.domain.summary import RunSummary, build_summary, digest, key_metric
 from runwise.ports.renderer import Renderer
 from runwise.ports.tokens import TokenCounter
 from runwise.services.catalog import Catalog
+from runwise.services.fitting import Fitted, fit_answer
 
 DEFAULT_SUMMARY_BUDGET = 400
 
@@ -51,6 +51,12 @@ def summarize(
     budget: int | None = None,
 ) -> FittedSummary:
     """Load the run (every point), analyse it, digest its key metrics and fit the rendering to the budget."""
+    summary = build_run_summary(catalog, ref, schema=schema, analyzer=analyzer)
+    return fit_summary(summary, ref, renderer=renderer, counter=counter, budget=budget or DEFAULT_SUMMARY_BUDGET)
+
+
+def build_run_summary(catalog: Catalog, ref: str, *, schema: MetricSchema, analyzer: Analyzer | None) -> RunSummary:
+    """The whole summary of a run (every key metric, anomaly and recommendation), before fitting."""
     loaded = catalog.load(ref)
     run = loaded.run
 
@@ -65,30 +71,26 @@ def summarize(
         )
 
     kept_as = getattr(analyzer, "kept_as", None)  # an analyzer whose answers are kept: keep the summary too
-    summary = catalog.remember(run, "summary", repr((kept_as, schema, loaded.step)), build) if kept_as else build()
-    return fit_summary(summary, ref, renderer=renderer, counter=counter, budget=budget or DEFAULT_SUMMARY_BUDGET)
+    return catalog.remember(run, "summary", repr((kept_as, schema, loaded.step)), build) if kept_as else build()
 
 
 def fit_summary(
     summary: RunSummary, ref: str, *, renderer: Renderer, counter: TokenCounter, budget: int
 ) -> FittedSummary:
     """Drop whole low-priority sections, then whole rows, until the rendering fits."""
-    sections = renderer.summary_sections(summary, ref)
-    kept, tokens = fit(sections, counter.count, budget)
-    text = render_sections(kept)
-    return FittedSummary(_cut(summary, kept), text, tokens, budget)
+    fitted = fit_answer(renderer.summary_sections(summary, ref), counter, budget)
+    return FittedSummary(cut_summary(summary, fitted), fitted.text, fitted.tokens, budget)
 
 
-def _cut(summary: RunSummary, kept: list[Section]) -> RunSummary:
-    """The summary restricted to what the kept sections show, so JSON and text carry the same facts."""
-    shown = {s.name: len(s.visible_items) for s in kept}
+def cut_summary(summary: RunSummary, fitted: Fitted) -> RunSummary:
+    """The summary restricted to what the text shows, so JSON and text carry the same facts."""
     return attrs.evolve(
         summary,
-        headline=summary.headline if "headline" in shown else "",
-        metrics=summary.metrics[: shown.get("metrics", 0)],
-        anomalies=summary.anomalies[: shown.get("anomalies", 0)],
-        recommendations=summary.recommendations[: shown.get("recommendations", 0)],
-        warnings=summary.warnings[: shown.get("warnings", 0)],
+        headline=summary.headline if fitted.kept("headline") else "",
+        metrics=summary.metrics[: fitted.count("metrics")],
+        anomalies=summary.anomalies[: fitted.count("anomalies")],
+        recommendations=summary.recommendations[: fitted.count("recommendations")],
+        warnings=summary.warnings[: fitted.count("warnings")],
     )
 
 

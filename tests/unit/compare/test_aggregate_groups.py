@@ -6,6 +6,7 @@ import pytest
 
 from runwise.adapters.renderers.tabular import MarkdownRenderer, TextRenderer
 from runwise.domain.aggregate import aggregate
+from runwise.domain.budget import render_sections
 from runwise.domain.errors import InvalidInput
 from tests.helpers import make_run
 
@@ -34,7 +35,7 @@ def test_a_fractions_interval_stays_within_0_and_1() -> None:
     assert agg.bounds == (0.0, 1.0)
     assert final is not None and final.low == 0.0 and final.high == 1.0  # clipped on both sides
     assert final.mean == pytest.approx(0.6533, abs=1e-4)  # the mean and std stay as computed
-    text = TextRenderer().aggregation(agg)
+    text = render_sections(TextRenderer().aggregation_sections(agg))
     assert "clipped to 0–1" in text.splitlines()[0]
 
 
@@ -54,7 +55,7 @@ def test_labels_name_groups_by_keys_that_vary_and_print_once() -> None:
     labels = {g.members[0].info.name: g.label for g in agg.groups}
     assert labels == {"wandb-run": "lr=0.2", "base": "hidden=64, lr=0.05", "small": "hidden=256, lr=0.02"}
     for renderer in (TextRenderer(), MarkdownRenderer()):
-        text = renderer.aggregation(agg)
+        text = render_sections(renderer.aggregation_sections(agg))
         assert all(text.count(label) == 1 for label in labels.values()), text
         assert "=—" not in text
 

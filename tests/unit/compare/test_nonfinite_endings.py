@@ -7,6 +7,7 @@ import numpy as np
 from runwise.adapters.renderers.tabular import TextRenderer
 from runwise.domain.aggregate import aggregate
 from runwise.domain.analysis import stability
+from runwise.domain.budget import render_sections
 from runwise.domain.compare import best_run
 from runwise.domain.model import MetricSeries, RunInfo
 from runwise.domain.series import nonfinite_tail, trend
@@ -56,5 +57,5 @@ def test_aggregate_has_no_final_for_a_nan_ending_and_says_why() -> None:
 def test_stability_of_a_nan_ending_says_so_instead_of_noisy() -> None:
     st = stability(_broken())
     assert st.label == "ends in NaN" and st.broken_at == 500 and st.nonfinite == 1500
-    text = TextRenderer().stability(RunInfo("r", "r", "memory"), [st])
+    text = render_sections(TextRenderer().stability_sections(RunInfo("r", "r", "memory"), [st]))
     assert "ends in NaN" in text and "1,500 (from 500)" in text

@@ -85,7 +85,7 @@ def test_errors_surface_as_query_errors(catalog: Catalog) -> None:
         query_runs(catalog, "val/acc > and")
     with pytest.raises(QueryError, match="best\\(train/lr\\) needs a metric with a direction"):
         query_runs(catalog, "best(train/lr) > 0")
-    with pytest.raises(QueryError, match="in --sort"):
+    with pytest.raises(QueryError, match="in sort: "):  # the parameter by name; each interface spells it
         query_runs(catalog, "steps > 0", sort="val/acc >")
     with pytest.raises(InvalidInput, match="limit"):
         query_runs(catalog, "steps > 0", limit=0)

@@ -7,6 +7,7 @@ import pytest
 
 from runwise.adapters.renderers.tabular import MarkdownRenderer, TextRenderer
 from runwise.adapters.sources.memory import InMemoryRunSource
+from runwise.domain.budget import render_sections
 from runwise.domain.query import QueryError, parse_query, validate
 from runwise.services.catalog import Catalog
 from runwise.services.query import query_runs
@@ -53,7 +54,10 @@ def test_a_fraction_against_a_percent_sized_number_gets_a_hint(catalog: Catalog)
     result = query_runs(catalog, "val/acc > 80")
     assert result.matched == 0
     assert result.hints == ("val/acc is a fraction (0–1): did you mean 80%?",)
-    assert "hint: val/acc is a fraction (0–1): did you mean 80%?" in TextRenderer().query(result).splitlines()
+    assert (
+        "hint: val/acc is a fraction (0–1): did you mean 80%?"
+        in render_sections(TextRenderer().query_sections(result)).splitlines()
+    )
     assert query_runs(catalog, "val/acc > 80%").hints == ()
     assert query_runs(catalog, "train/loss < 2").hints == ()  # the loss (2.0 at step 0) is no fraction
     assert query_runs(catalog, "throughput/tokens_per_sec > 80").hints == ()  # not a fraction
@@ -62,5 +66,9 @@ def test_a_fraction_against_a_percent_sized_number_gets_a_hint(catalog: Catalog)
 def test_state_read_by_the_query_is_shown_once(catalog: Catalog) -> None:
     result = query_runs(catalog, 'best(val/loss) < 0.8 or state == "crashed"')
     for renderer in (TextRenderer(), MarkdownRenderer()):
-        header = next(line for line in renderer.query(result).splitlines() if line.startswith(("run ", "| run ")))
+        header = next(
+            line
+            for line in render_sections(renderer.query_sections(result)).splitlines()
+            if line.startswith(("run ", "| run "))
+        )
         assert header.count("state") == 1 and "best(val/loss)" in header, header

@@ -1,4 +1,4 @@
-"""`runwise init`: write a metric schema from a real run or a built-in template."""
+"""`runwise init`: the schema draft of the `init` capability, written to a file, or a built-in template."""
 
 from __future__ import annotations
 
@@ -12,35 +12,47 @@ from runwise.entrypoints.cli.output import Context
 DEFAULT_OUTPUT = Path("runwise.schema.toml")
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> dict[str, Any]:  # type: ignore[type-arg]
-    p = sub.add_parser("init", parents=[common], help="write a metric schema file from a run or a template")
-    how = p.add_mutually_exclusive_group(required=True)
-    how.add_argument("--from-run", metavar="REF", help="infer roles, directions and groups from this run's keys")
-    how.add_argument("--template", metavar="NAME", help="a built-in template (see --list-templates)")
-    how.add_argument("--list-templates", action="store_true", help="list the built-in templates")
+def setup(p: argparse.ArgumentParser) -> None:
+    """The CLI-only flags of `init` (the draft's own parameter, --from-run, comes from the declaration)."""
+    p.add_argument("--template", metavar="NAME", help="a built-in template (see --list-templates)")
+    p.add_argument("--list-templates", action="store_true", help="list the built-in templates")
     p.add_argument(
         "-o", "--output", type=Path, default=DEFAULT_OUTPUT, help="file to write (default %(default)s); - for stdout"
     )
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
-    return {"init": cmd_init}
 
 
-def cmd_init(ctx: Context) -> int:
+def run(ctx: Context, given: dict[str, Any]) -> int:
     from runwise.adapters.templates import read_template, template_names
-    from runwise.services.init_schema import render_toml, schema_from_run
+    from runwise.entrypoints.capabilities.analysis import INIT
+    from runwise.entrypoints.cli.commands import answer
 
     a = ctx.args
+    chosen = [
+        flag
+        for flag, on in (
+            ("--from-run", "run" in given),
+            ("--template", a.template),
+            ("--list-templates", a.list_templates),
+        )
+        if on
+    ]
+    if len(chosen) != 1:
+        raise InvalidInput(
+            "init needs exactly one of --from-run REF, --template NAME or --list-templates"
+            + (f" (got {', '.join(chosen)})" if chosen else "")
+        )
     if a.list_templates:
         ctx.out.write("\n".join(template_names()) + "\n")
         return 0
     if a.template:
         text = read_template(a.template)
     else:
-        name, schema = schema_from_run(ctx.app.catalog, a.from_run, _default_thresholds())
-        text = render_toml(
-            schema,
-            f"Runwise metric schema inferred from run {name}.\nEdit roles the names got wrong; see the README for every field.",
-        )
+        draft = answer(ctx, INIT, given)
+        if ctx.format == "json" and str(a.output) == "-":  # the generate_schema tool's structured result
+            ctx.out.write(draft.structured.model_dump_json(indent=2) + "\n")
+            return 0
+        text = draft.result.toml
     if str(a.output) == "-":
         ctx.out.write(text)
         return 0
@@ -50,13 +62,6 @@ def cmd_init(ctx: Context) -> int:
     a.output.write_text(text, encoding="utf-8")
     ctx.out.write(f"wrote {a.output} — use it with --schema {a.output} or schema_file in runwise.toml\n")
     return 0
-
-
-def _default_thresholds() -> dict[str, float]:
-    """Every detector threshold at its default, so the written file shows what can be tuned."""
-    from runwise.domain.analysis import THRESHOLD_DEFAULTS
-
-    return {name: default for name, (default, _why) in THRESHOLD_DEFAULTS.items()}
 
 
 def _refuse_log_dirs(output: Path, ctx: Context) -> None:

@@ -48,7 +48,7 @@ def _global_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
-    from runwise.entrypoints.cli import inspect_commands
+    from runwise.entrypoints.cli import commands
 
     common = _Parser(add_help=False)
     _global_flags(common, suppress=True)
@@ -59,7 +59,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     handlers: dict[str, Handler] = {}
     for module in _command_modules():
         handlers.update(module.register(sub, common))
-    handlers.update(inspect_commands.register(sub, common))
+    handlers.update(commands.register(sub, common))
     return parser, handlers
 
 
@@ -73,14 +73,7 @@ def _command_modules() -> list:  # type: ignore[type-arg]
     return modules
 
 
-COMMAND_MODULES: list[str] = [
-    "mcp_command",
-    "init_command",
-    "compare_commands",
-    "analysis_commands",
-    "cache_command",
-    "picture_commands",
-]
+COMMAND_MODULES: list[str] = ["mcp_command", "cache_command", "picture_commands"]  # the rest: the declaration table
 
 
 def main(argv: Sequence[str] | None = None, *, app: object | None = None, stdout: TextIO | None = None) -> int:
@@ -97,7 +90,7 @@ def main(argv: Sequence[str] | None = None, *, app: object | None = None, stdout
     try:
         return _dispatch(args, handlers, app, out)
     except RunwiseError as exc:
-        return _fail(str(exc), args, EXIT_USAGE)
+        return _fail(_in_cli_words(exc, args.command), args, EXIT_USAGE)
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_OK
@@ -144,6 +137,15 @@ def _progress(args: argparse.Namespace) -> ReadProgress | None:
     from runwise.adapters.progress import TerminalReadProgress
 
     return TerminalReadProgress(sys.stderr)
+
+
+def _in_cli_words(exc: RunwiseError, command: str) -> str:
+    """The error with its pointers spelled as this command's flags and `runwise` commands."""
+    from runwise.entrypoints.capabilities import CAPABILITIES
+    from runwise.entrypoints.capabilities.wording import CliWording
+
+    capability = next((c for c in CAPABILITIES if command == c.command or command in c.cli_aliases), None)
+    return exc.words(CliWording(capability))
 
 
 def _is_tty(stream: TextIO) -> bool:

@@ -17,10 +17,9 @@ from pydantic import Field
 
 from runwise.bootstrap import Runwise
 from runwise.domain.errors import RunNotFound, RunwiseError
-from runwise.entrypoints.mcp import views
+from runwise.entrypoints.capabilities import inspect as declared
 from runwise.entrypoints.mcp.state import ServerState
-from runwise.services import inspect as inspect_service
-from runwise.services.summarize import DEFAULT_SUMMARY_BUDGET, summarize
+from runwise.entrypoints.mcp.toolkit import call, error_text
 
 log = logging.getLogger(__name__)
 RUNS_URI = "runwise://runs"
@@ -36,9 +35,9 @@ def register_resources(server: MCPServer[ServerState], state: ServerState) -> No
         try:
             return await anyio.to_thread.run_sync(work, state.app)
         except RunNotFound as exc:
-            raise ResourceNotFoundError(str(exc)) from exc
+            raise ResourceNotFoundError(error_text(exc)) from exc
         except RunwiseError as exc:
-            raise ResourceError(str(exc)) from exc
+            raise ResourceError(error_text(exc)) from exc
         except Exception as exc:
             log.exception("reading %s failed", uri)
             raise ResourceError(
@@ -54,10 +53,7 @@ def register_resources(server: MCPServer[ServerState], state: ServerState) -> No
     )
     async def runs() -> str:
         def work(app: Runwise) -> str:
-            found = inspect_service.list_runs(app.catalog, limit=RUNS_SHOWN)
-            return views.runs_text(
-                found, app.catalog.roots, renderer=app.renderer("mcp"), counter=app.tokens, budget=RUNS_BUDGET
-            )
+            return call(declared.LIST, app, declared.ListParams(limit=RUNS_SHOWN, token_budget=RUNS_BUDGET)).text
 
         return await read(RUNS_URI, work)
 
@@ -70,16 +66,7 @@ def register_resources(server: MCPServer[ServerState], state: ServerState) -> No
     )
     async def run_summary(ref: str) -> str:
         def work(app: Runwise) -> str:
-            fitted = summarize(
-                app.catalog,
-                ref,
-                renderer=app.renderer("mcp"),
-                counter=app.tokens,
-                schema=app.schema,
-                analyzer=app.analyzer,
-                budget=DEFAULT_SUMMARY_BUDGET,
-            )
-            return fitted.text
+            return call(declared.SUMMARY, app, declared.SummaryParams(run=ref)).text
 
         return await read(SUMMARY_URI.replace("{ref}", ref), work)
 

@@ -1,75 +1,82 @@
-"""What every MCP tool shares: the REF argument, the roots resolver, and one way to answer or fail.
+"""One MCP tool per declared capability, and one way to answer or fail.
 
 The services are synchronous (file parsing, numpy), so each call runs them on a worker thread and
-the event loop stays free. Every failure reaches the client as a tool error of one line.
+the event loop stays free. Every failure reaches the client as a tool error of one line, worded in
+tool arguments (never a CLI flag).
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Callable, Hashable, Sequence
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import anyio.to_thread
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Resolve
 from mcp_types import CallToolResult, ListRootsResult, TextContent
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from runwise.bootstrap import Runwise
 from runwise.domain.errors import RunwiseError
 from runwise.domain.query.errors import QueryError
+from runwise.entrypoints.capabilities.declaration import Capability, Cli, Params
+from runwise.entrypoints.capabilities.execute import Answer, execute
+from runwise.entrypoints.capabilities.wording import TOOL_WORDING
 from runwise.entrypoints.mcp.state import ServerState, offered_roots, run_identity
 
 log = logging.getLogger(__name__)
 
-REF_DESCRIPTION = (
-    "Which run: 'latest', a run id or unique name prefix from list_runs, a log file or folder path under "
-    "the allowed roots, or SOURCE:REF (e.g. jsonl:exp1). Append @STEP for the run as it was at that step."
-)
-RunArg = Annotated[str, Field(min_length=1, max_length=1024, description=REF_DESCRIPTION)]
 Roots = Annotated[ListRootsResult | None, Resolve(offered_roots)]
-Budget = Field(ge=50, le=20_000, description="Most tokens the text answer may use; whole rows are dropped to fit.")
-KeyName = Annotated[str, Field(min_length=1, max_length=512)]
-
-# Hints written for the CLI, said the MCP way; an unlisted hint is passed on as it is.
-TOOL_HINTS = {
-    "list keys with: runwise keys REF": "list them with list_keys",
-    "list runs with: runwise list (or the list_runs tool)": "list runs with list_runs",
-    "point --dir (or RUNWISE_DIR) at a folder with training logs": (
-        "start the server with --root pointing at the folder that holds the training logs"
-    ),
-    "name fewer keys with -k": "name fewer keys",
-    "loosen the --where condition": "loosen where",
-    "pass --max or --min (direction='max' or 'min'), or set it in the metric schema": (
-        "pass direction='max' or 'min', or set it in the metric schema"
-    ),
-}
 QUERY_WINDOW = 60  # characters of a long query shown around the error position
 
 
-async def answer(
-    ctx: Context[ServerState],
-    offered: ListRootsResult | None,
-    action: str,
-    work: Callable[[Runwise], CallToolResult],
-    *,
-    run: str | Sequence[str] | None = None,
-    args: Hashable = (),
-) -> CallToolResult:
-    """Run `work` on a worker thread; every failure becomes a tool error of one line.
+def tool_function(capability: Capability) -> Callable[..., Any]:
+    """An async tool whose signature is the capability's parameters (plus the injected context and roots)."""
 
-    With `run` (one REF or several), the answer is remembered for these `args` until a run's files change.
+    async def tool(ctx: Context[ServerState], roots: Roots, **arguments: Any) -> CallToolResult:
+        return await answer(ctx, roots, capability, capability.params(**arguments))
+
+    parameters = [
+        inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Context[ServerState]),
+        inspect.Parameter("roots", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Roots),
+    ]
+    annotations: dict[str, Any] = {"ctx": Context[ServerState], "roots": Roots}
+    for name, field in capability.params.model_fields.items():
+        metadata = [m for m in field.metadata if not isinstance(m, Cli)]
+        annotation: Any = Annotated[(field.annotation, *metadata, Field(description=field.description))]
+        default = inspect.Parameter.empty if field.is_required() else field.default
+        parameters.append(
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
+        )
+        annotations[name] = annotation
+    returns = Annotated[CallToolResult, capability.output]
+    tool.__signature__ = inspect.Signature(parameters, return_annotation=returns)  # type: ignore[attr-defined]
+    tool.__annotations__ = {**annotations, "return": returns}
+    tool.__name__ = tool.__qualname__ = capability.tool
+    return tool
+
+
+async def answer(
+    ctx: Context[ServerState], offered: ListRootsResult | None, capability: Capability, params: Params
+) -> CallToolResult:
+    """Run the capability on a worker thread; the answer is remembered until a run it read changes.
+
+    The cache key is the validated parameters (all of them) and the identity of the runs they name.
     """
     state = ctx.request_context.lifespan_context
 
     def job(app: Runwise) -> CallToolResult:
-        if run is None:
-            return work(app)
-        refs = (run,) if isinstance(run, str) else tuple(run)
-        key = (action, refs, args, tuple(run_identity(app, ref) for ref in refs))
-        return state.results.get_or_compute(key, lambda: work(app))
+        def work() -> CallToolResult:
+            return reply(call(capability, app, params))
+
+        if capability.reads is None:  # reads every run under the roots: not cached
+            return work()
+        refs = tuple(capability.reads(params))
+        key = (capability.tool, params.model_dump_json(), tuple(run_identity(app, ref) for ref in refs))
+        return state.results.get_or_compute(key, work)
 
     try:
         app = state.app_for(offered)
@@ -77,20 +84,28 @@ async def answer(
     except RunwiseError as exc:
         raise ToolError(error_text(exc)) from exc
     except Exception as exc:
-        log.exception("%s failed", action)
-        raise ToolError(unexpected(action, exc)) from exc
+        log.exception("%s failed", capability.tool)
+        raise ToolError(unexpected(capability.tool, exc)) from exc
+
+
+def call(capability: Capability, app: Runwise, params: Params) -> Answer:
+    """The capability's answer as an assistant reads it: markdown, tool wording, the call's budget."""
+    return execute(
+        capability, app, params, renderer=app.renderer("md"), wording=TOOL_WORDING, budget=capability.budget_of(params)
+    )
+
+
+def reply(answer: Answer) -> CallToolResult:
+    """The structured result with its fitted text."""
+    return CallToolResult(content=[TextContent(type="text", text=answer.text)], structured_content=answer.data())
 
 
 def error_text(exc: RunwiseError) -> str:
-    """The error in one line, with a CLI-only hint said the MCP way; a query error keeps its position."""
-    hint = TOOL_HINTS.get(exc.hint, exc.hint) if exc.hint else None
-    message = exc.message
+    """The error in one line, in tool words; a query error marks its position with «»."""
     if isinstance(exc, QueryError):
-        message = message.replace(" in --sort: ", " in sort: ")  # the CLI flag is the tool's `sort` argument
-    text = " ".join((f"{message} — {hint}" if hint else message).split())
-    if isinstance(exc, QueryError) and exc.text:
-        text += f" (at «»: {marked(exc.text, exc.position)})"
-    return text
+        text = " ".join(exc.head(TOOL_WORDING).split())
+        return text + (f" (at «»: {marked(exc.text, exc.position)})" if exc.text else "")
+    return " ".join(exc.words(TOOL_WORDING).split())
 
 
 def marked(text: str, position: int, window: int = QUERY_WINDOW) -> str:
@@ -109,16 +124,4 @@ def unexpected(action: str, exc: BaseException) -> str:
     return (
         f"{action} failed unexpectedly ({type(exc).__name__}: {detail}); the server log on stderr has the details, "
         "and other calls still work."
-    )
-
-
-def unique(keys: Sequence[str]) -> list[str]:
-    """Keys in the order given, each once: a repeated key would only repeat a row."""
-    return list(dict.fromkeys(keys))
-
-
-def reply(model: BaseModel, text: str) -> CallToolResult:
-    """The structured output (the pydantic model) with its fitted text."""
-    return CallToolResult(
-        content=[TextContent(type="text", text=text)], structured_content=model.model_dump(mode="json")
     )

@@ -5,21 +5,21 @@ Both live in this package because they differ only in how a table and a title ar
 
 from __future__ import annotations
 
-from runwise.adapters.renderers.tabular.analysis import AnalysisViews
+from runwise.adapters.renderers.tabular.analysis import AnalysisSections
 from runwise.adapters.renderers.tabular.base import Tabular, flatten_config
-from runwise.adapters.renderers.tabular.compare import CompareViews
+from runwise.adapters.renderers.tabular.compare import CompareSections
 
 __all__ = ["MarkdownRenderer", "TextRenderer", "flatten_config"]
 
 
-class TextRenderer(AnalysisViews, CompareViews, Tabular):
+class TextRenderer(AnalysisSections, CompareSections, Tabular):
     """Aligned columns for terminals; colour only when asked and on a terminal."""
 
     format = "text"
     markdown = False
 
 
-class MarkdownRenderer(AnalysisViews, CompareViews, Tabular):
+class MarkdownRenderer(AnalysisSections, CompareSections, Tabular):
     """Markdown tables and bold titles, for assistants and documents."""
 
     format = "md"

@@ -1,13 +1,18 @@
-"""Drawing primitives and the single-run views shared by the text and markdown renderers."""
+"""Drawing primitives and the single-run sections shared by the text and markdown renderers.
+
+Every view returns prioritised sections (domain.budget.Section): services.fitting fits them to a
+budget. Lower priority numbers stay longer; `required` sections are never dropped.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from runwise.domain.anomaly import Anomaly
 from runwise.domain.budget import Section
-from runwise.domain.inspect import History, KeyInfo, KeyListing, StatsTable
+from runwise.domain.hints import PLAIN, Call, Param, Phrase, Setting, Wording, say
+from runwise.domain.inspect import History, KeyListing, StatsTable, same_span
 from runwise.domain.model import RunInfo
 from runwise.domain.numbers import format_duration, format_step, format_value
 from runwise.domain.roles import Role
@@ -20,13 +25,20 @@ class Tabular:
     format = "text"
     markdown = False
 
-    def __init__(self, *, color: bool = False, tool_hints: bool = False) -> None:
+    def __init__(self, *, color: bool = False, wording: Wording = PLAIN) -> None:
         self.color = color and not self.markdown
-        self.tool_hints = tool_hints  # point at MCP tools instead of CLI commands in "+N more" notes
+        self.wording = wording  # how "what to pass / call next" is spelled: CLI flags, MCP arguments...
 
-    def hint(self, command: str, tool: str) -> str:
-        """Where to look next: a CLI command for people, an MCP tool call for assistants."""
-        return tool if self.tool_hints else command
+    def with_wording(self, wording: Wording) -> Any:
+        """The same renderer, pointing at parameters and capabilities in an interface's words."""
+        return type(self)(color=self.color, wording=wording)
+
+    def say(self, phrase: Phrase | str) -> str:
+        return phrase.words(self.wording) if isinstance(phrase, Phrase) else phrase
+
+    def more(self, noun: str, then: Phrase | str) -> Callable[[int], str]:
+        """The note for left-out items: '+3 more runs: <then>'."""
+        return lambda n: f"+{n:,} more {noun if n == 1 else _plural(noun)}: {self.say(then)}"
 
     # drawing primitives ----------------------------------------------------------------------
     def table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -42,6 +54,24 @@ class Tabular:
             return "  ".join(padded).rstrip()
 
         return [line(header)] + [line(r) for r in rows]
+
+    def table_section(
+        self, name: str, header: Sequence[str], rows: Sequence[Sequence[str]], *, title: str | None = None, **kw: Any
+    ) -> Section:
+        """A table as a section: the title and header row stay together, each row is one item."""
+        top, *body = self.table(header, rows)
+        if self.markdown:
+            top = top + "\n" + body.pop(0)
+        if title:
+            top = f"{title}\n{top}"
+        kw.setdefault("priority", 1)
+        kw.setdefault("required", True)
+        return Section(name, items=tuple(body), header=top, **kw)
+
+    def line(self, name: str, text: str, priority: int = 0, **kw: Any) -> Section:
+        """One line that stays (required) unless said otherwise."""
+        kw.setdefault("required", priority == 0)
+        return Section(name, priority, (text,), **kw)
 
     def title(self, text: str) -> str:
         if self.markdown:
@@ -75,25 +105,30 @@ class Tabular:
 
     # summary ---------------------------------------------------------------------------------
     def summary_sections(self, summary: RunSummary, ref: str) -> list[Section]:
+        """Budget priorities: the run line and the key metrics' first three rows (last, best) always stay.
+
+        When tokens are short, these go first, in this order: extra read warnings, metric rows beyond
+        three, extra recommendations, the recommendations, anomalies beyond the most severe, the
+        anomalies, the read warnings, the headline. Only then do the first three metric rows give way
+        (down to one). A section dropped on the way comes back, trimmed, if it fits in what is left.
+        """
         sections = [Section("header", 0, (self.run_line(summary.run, summary.step),), required=True)]
         if summary.headline:
             sections.append(Section("headline", 1, (summary.headline,)))
         if summary.metrics:
             rows = [self._digest_row(d) for d in summary.metrics]
-            head, *body = self.table(["metric", "last", "best (step)", "trend"], rows)
-            if self.markdown:
-                head = head + "\n" + body.pop(0)
             more_total = summary.total_metrics - len(summary.metrics)
             sections.append(
-                Section(
+                self.table_section(
                     "metrics",
-                    3,
-                    tuple(body),
+                    ["metric", "last", "best (step)", "trend"],
+                    rows,
+                    priority=1,
                     trim_priority=4.5,  # rows beyond the first three go before the recommendations
-                    header=head,
-                    min_items=min(3, len(body)),
+                    min_items=min(3, len(rows)),
+                    floor=1,
                     hidden_before=more_total,
-                    more=lambda n: f"+{n} more metrics: " + self.hint(f"runwise keys {ref}", f'list_keys(run="{ref}")'),
+                    more=self.more("metric", say(Call.of("keys", run=ref))),
                 )
             )
         if summary.anomalies:
@@ -103,11 +138,9 @@ class Tabular:
                     2,
                     tuple(self.bullet(self.anomaly(a, said=a.message in summary.headline)) for a in summary.anomalies),
                     header=f"Anomalies ({len(summary.anomalies)}):",
-                    min_items=min(2, len(summary.anomalies)),
-                    trim_priority=3.5,  # the two most severe stay; the rest go before the metrics table
-                    more=lambda n: (
-                        f"+{n} more: " + self.hint(f"runwise anomalies {ref}", f'detect_anomalies(run="{ref}")')
-                    ),
+                    min_items=1,
+                    trim_priority=3.5,  # the most severe stays; the rest go before the first metric rows do
+                    more=lambda n: f"+{n} more: " + self.say(say(Call.of("anomalies", run=ref))),
                 )
             )
         if summary.recommendations:
@@ -121,7 +154,7 @@ class Tabular:
                 )
             )
         if summary.warnings:
-            # damage found while reading is a fact about the data: it outranks the metrics table
+            # damage found while reading is a fact about the data: it outranks the anomalies beyond two
             sections.append(
                 Section(
                     "warnings",
@@ -156,28 +189,46 @@ class Tabular:
         return f"{self.severity(a.severity)} {a.kind} @{steps}: {detail}"
 
     # listings --------------------------------------------------------------------------------
-    def runs(self, runs: Sequence[RunInfo]) -> str:
+    def runs_sections(
+        self,
+        runs: Sequence[RunInfo],
+        *,
+        total: int | None = None,
+        filters: Mapping[str, str] | None = None,
+        where: str | None = None,
+    ) -> list[Section]:
+        """The run table (required), its rows trimmed from the oldest; `total` counts runs beyond the limit."""
+        place = f" under {where}" if where else ""
+        if not runs and filters:
+            asked = ", ".join(f"{k}={v!r}" for k, v in filters.items())
+            text = say(f"No runs with {asked}{place}; ", Call.of("list"), " without filters lists every run.")
+            return [self.line("runs", self.say(text))]
         if not runs:
-            return "No runs found. Point --dir (or RUNWISE_DIR) at a folder with training logs."
-        rows = [
-            [
-                r.qualified_id,
-                r.name,
-                r.state,
-                format_step(r.last_step),
-                format_duration(r.runtime_s),
-            ]
-            for r in runs
+            text = say(f"No runs found{place}. Runwise reads training logs there; ", Setting("logs"), ".")
+            return [self.line("runs", self.say(text))]
+        rows = [[r.qualified_id, r.name, r.state, format_step(r.last_step), format_duration(r.runtime_s)] for r in runs]
+        then = say("raise ", Param("limit"), " or ", Param("token_budget"), ", or filter by ", Param("project"))
+        then += say(" or ", Param("state"))
+        return [
+            self.table_section(
+                "runs",
+                ["run", "name", "state", "step", "runtime"],
+                rows,
+                hidden_before=(total or len(runs)) - len(runs),
+                more=self.more("run", then),
+            )
         ]
-        return "\n".join(self.table(["run", "name", "state", "step", "runtime"], rows))
 
-    def keys(self, listing: KeyListing, ref: str) -> str:
-        lines = [self.run_line(listing.run) + f" · {listing.total} keys"]
+    def keys_sections(self, listing: KeyListing, ref: str) -> list[Section]:
+        """The run line, then per prefix group one line per set of keys sharing counts and steps.
+
+        Over budget, every group keeps its first line and says how many it left out and how to get them
+        (the group's prefix); the later groups give up lines first.
+        """
+        sections = [self.line("run", self.run_line(listing.run) + f" · {listing.total} keys")]
         for group in listing.groups:
-            merged: dict[tuple[int, int | None, int | None], list[KeyInfo]] = {}
-            for k in group.keys:
-                merged.setdefault((k.count, k.first_step, k.last_step), []).append(k)
-            for (count, first, last), members in merged.items():
+            lines = []
+            for (count, first, last), members in same_span(group.keys).items():
                 names = ", ".join(
                     _short(k.key, group.prefix) + (f" ({k.nonfinite:,} non-finite)" if k.nonfinite else "")
                     for k in members
@@ -185,27 +236,49 @@ class Tabular:
                 span = f"{count:,} pts, steps {format_step(first)}–{format_step(last)}" if count else "no points"
                 label = group.prefix or ""
                 lines.append(f"{label}{{{names}}}: {span}" if label and len(members) > 1 else f"{label}{names}: {span}")
-        if listing.non_series:
-            lines.append("not series: " + ", ".join(listing.non_series))
-        return "\n".join(lines)
-
-    def history(self, history: History) -> str:
-        lines = [self.run_line(history.run)]
-        if history.aligned is not None:
-            return "\n".join(lines + self._aligned(history))
-        for item in history.items:
-            s = item.series
-            shown = len(s)
-            note = f"{item.total_points:,} pts" + (
-                f", {shown} shown (extremes kept)" if shown < item.total_points else ""
+            then = say("pass ", Param("prefix", group.prefix)) if group.prefix else say("raise ", Param("token_budget"))
+            noun = f"{group.prefix} key line" if group.prefix else "key line"
+            sections.append(
+                Section(f"keys:{group.prefix}", 1, tuple(lines), required=True, floor=0, more=self.more(noun, then))
             )
-            lines.append(f"{s.key} ({note}):")
-            pairs = [
-                f"{int(st)}:{format_value(float(v), item.role, percent=item.percent)}"
-                for st, v in zip(s.steps, s.values)
-            ]
-            lines.append(" ".join(pairs) if pairs else "(no points in range)")
-        return "\n".join(lines)
+        if listing.non_series:
+            sections.append(self.line("non_series", "not series: " + ", ".join(listing.non_series), 2))
+        return sections
+
+    def history_sections(
+        self, history: History, *, asked: int | None = None, budget: int | None = None
+    ) -> list[Section]:
+        """The run line and every key; a history too long for its budget is re-read with fewer samples."""
+        sections = [self.line("run", self.run_line(history.run))]
+        if history.aligned is not None:
+            sections.append(Section("series", 0, tuple(self._aligned(history)), required=True, min_items=10**9))
+        else:
+            items = []
+            for item in history.items:
+                s = item.series
+                shown = len(s)
+                note = f"{item.total_points:,} pts" + (
+                    f", {shown} shown (extremes kept)" if shown < item.total_points else ""
+                )
+                pairs = [
+                    f"{int(st)}:{format_value(float(v), item.role, percent=item.percent)}"
+                    for st, v in zip(s.steps, s.values)
+                ]
+                items.append(f"{s.key} ({note}):\n" + (" ".join(pairs) if pairs else "(no points in range)"))
+            sections.append(Section("series", 0, tuple(items), required=True, min_items=len(items)))
+        if asked is not None and history.samples < asked:
+            tip = say(
+                f"(samples reduced from {asked} to {history.samples} per key to fit {budget} tokens; for more detail "
+                "narrow ",
+                Param("from_step"),
+                "/",
+                Param("to_step"),
+                ", ask for fewer keys, or raise ",
+                Param("token_budget"),
+                ")",
+            )
+            sections.append(self.line("reduced", self.say(tip)))
+        return sections
 
     def _aligned(self, history: History) -> list[str]:
         table = history.aligned
@@ -222,7 +295,8 @@ class Tabular:
         note = f"aligned on {table.grid_key}'s steps ({totals}); other keys at their last logged step at or before"
         return [note, *self.table(["step", *(k for k, _ in table.columns)], rows)]
 
-    def stats(self, table: StatsTable) -> str:
+    def stats_sections(self, table: StatsTable) -> list[Section]:
+        """The statistics table; rows are trimmed from the end (the service orders losses and validation first)."""
         rows = []
         for st in table.rows:
             role = table.roles.get(st.key, Role.OTHER)
@@ -242,14 +316,26 @@ class Tabular:
                 ]
             )
         header = ["key", "points", "non-finite", "min (step)", "max (step)", "mean", "last", "best (step)"]
-        return "\n".join([self.run_line(table.run), *self.table(header, rows)])
+        then = say("name them in ", Param("keys"), ", or raise ", Param("token_budget"))
+        return [self.table_section("stats", header, rows, title=self.run_line(table.run), more=self.more("key", then))]
 
-    def config(self, info: RunInfo, config: Mapping[str, Any]) -> str:
+    def config_sections(self, info: RunInfo, config: Mapping[str, Any]) -> list[Section]:
         flat = flatten_config(config)
         if not flat:
-            return self.run_line(info) + "\nNo config recorded for this run."
+            return [self.line("run", self.run_line(info)), self.line("config", "No config recorded for this run.")]
         rows = [[k, _short_value(v)] for k, v in flat.items()]
-        return "\n".join([self.run_line(info), *self.table(["key", "value"], rows)])
+        then = say("raise ", Param("token_budget"), " to see them")
+        return [
+            self.table_section(
+                "config", ["key", "value"], rows, title=self.run_line(info), more=self.more("config entry", then)
+            )
+        ]
+
+
+def _plural(noun: str) -> str:
+    if noun.endswith("y") and not noun.endswith("ey"):
+        return noun[:-1] + "ies"
+    return noun + ("es" if noun.endswith(("s", "ch")) else "s")
 
 
 def flatten_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

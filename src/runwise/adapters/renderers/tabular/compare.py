@@ -1,4 +1,4 @@
-"""Views over several runs: comparison, best run, query matches, seed aggregation."""
+"""Sections of the answers over several runs: comparison, best run, query matches, seed aggregation."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from runwise.adapters.renderers.tabular.base import Tabular
 from runwise.domain.budget import Section
+from runwise.domain.hints import Call, Param, say
 from runwise.domain.numbers import format_step, format_value
 
 if TYPE_CHECKING:  # annotations only: a single-run command never loads the comparison modules
@@ -15,11 +16,12 @@ if TYPE_CHECKING:  # annotations only: a single-run command never loads the comp
     from runwise.domain.compare.comparison import KeyComparison
     from runwise.domain.stats import Estimate
 
+BEST_ROWS = 10  # ranking rows drawn; the rest are counted in a note
 _FIXED_COLUMNS = frozenset({"state", "steps"})  # query values shown by the run columns themselves
 _VERDICT = {"better": "better", "worse": "worse", "same": "same", "differs": "differs"}
 
 
-class CompareViews(Tabular):
+class CompareSections(Tabular):
     """Mixed into the text and markdown renderers."""
 
     def comparison_sections(self, cmp: Comparison) -> list[Section]:
@@ -50,14 +52,12 @@ class CompareViews(Tabular):
                     tuple(body),
                     header=top,
                     min_items=min(3, len(body)),
-                    more=lambda n: (
-                        f"+{n} more keys: narrow with "
-                        + self.hint("-f PATTERN or -t PCT", "key_filter or threshold_pct")
-                    ),
+                    more=self.more("key", say("narrow with ", Param("key_filter"), " or ", Param("threshold_pct"))),
                 )
             )
         else:
-            sections.append(Section("keys", 2, ("No keys to compare (check -f / -t).",)))
+            check = say("No keys to compare (check ", Param("key_filter"), " / ", Param("threshold_pct"), ").")
+            sections.append(Section("keys", 2, (self.say(check),)))
         if cmp.config_diff is not None:
             if cmp.config_diff.entries:
                 items = tuple(
@@ -103,14 +103,15 @@ class CompareViews(Tabular):
             cells.append(labels[k.best_index] if k.best_index is not None else "—")
         return cells
 
-    def best(self, result: BestRun) -> str:
+    def best_sections(self, result: BestRun) -> list[Section]:
+        """The winner line always; ranking rows (at most BEST_ROWS), then the skipped runs, as the budget allows."""
         direction = "higher" if result.higher_is_better else "lower"
         how = "best value" if result.mode == "best" else "last value"
         w = result.winner
-        lines = [
+        winner = (
             f"best {result.metric} ({direction} is better, {how}): {self.title(w.info.name)} = "
             f"{format_value(w.value, result.role, percent=result.percent)} at step {format_step(w.step)}"
-        ]
+        )
         rows = [
             [
                 str(i + 1),
@@ -118,20 +119,31 @@ class CompareViews(Tabular):
                 format_value(r.value, result.role, percent=result.percent),
                 format_step(r.step),
             ]
-            for i, r in enumerate(result.ranking[:10])
+            for i, r in enumerate(result.ranking[:BEST_ROWS])
         ]
-        lines += self.table(["rank", "run", "value", "step"], rows)
-        if len(result.ranking) > 10:
-            lines.append(f"+{len(result.ranking) - 10} more runs")
+        then = say("narrow with ", Param("where"), ", or raise ", Param("token_budget"))
+        sections = [
+            self.line("winner", winner),
+            self.table_section(
+                "ranking",
+                ["rank", "run", "value", "step"],
+                rows,
+                required=False,
+                hidden_before=max(0, len(result.ranking) - BEST_ROWS),
+                more=self.more("run", then),
+            ),
+        ]
         if result.skipped:
-            lines.append("skipped: " + "; ".join(f"{name} ({why})" for name, why in result.skipped[:5]))
-        return "\n".join(lines)
+            skipped = "skipped: " + "; ".join(f"{name} ({why})" for name, why in result.skipped[:5])
+            sections.append(self.line("skipped", skipped, 2))
+        return sections
 
-    def query(self, result: Any) -> str:
-        lines = [
-            f"query {result.query!r}: {result.matched} of {result.scanned} runs match"
-            + (f" (showing {len(result.matches)})" if len(result.matches) < result.matched else "")
-        ]
+    def query_sections(self, result: Any) -> list[Section]:
+        """The match count line always, the notes on unknown keys next; match rows as the budget allows."""
+        count = f"query {result.query!r}: {result.matched} of {result.scanned} runs match" + (
+            f" (showing {len(result.matches)})" if len(result.matches) < result.matched else ""
+        )
+        sections = [self.line("count", count)]
         if result.matches:
             # state and steps already have their columns: a query reading them shows them once
             names = [name for name, _ in result.matches[0].values if name not in _FIXED_COLUMNS]
@@ -144,26 +156,35 @@ class CompareViews(Tabular):
                 ]
                 for m in result.matches
             ]
-            lines += self.table(["run", "state", "step", *names], rows)
-        if result.unknown_metrics:
-            lines.append(
-                "no run logs: "
-                + ", ".join(result.unknown_metrics)
-                + f" (check the key names: {self.hint('runwise keys REF', 'list_keys')})"
+            then = say("raise ", Param("limit"), " or ", Param("token_budget"), ", or narrow ", Param("expr"))
+            sections.append(
+                self.table_section(
+                    "matches",
+                    ["run", "state", "step", *names],
+                    rows,
+                    priority=2,
+                    hidden_before=result.matched - len(result.matches),
+                    more=self.more("match", then),
+                )
             )
+        notes = []
+        if result.unknown_metrics:
+            check = say(" (check the key names: ", Call.of("keys"), ")")
+            notes.append("no run logs: " + ", ".join(result.unknown_metrics) + self.say(check))
         if result.errors:
-            lines.append("unreadable: " + "; ".join(f"{n} ({e})" for n, e in result.errors[:3]))
-        lines += [f"hint: {h}" for h in result.hints]
-        return "\n".join(lines)
+            notes.append("unreadable: " + "; ".join(f"{n} ({e})" for n, e in result.errors[:3]))
+        notes += [f"hint: {h}" for h in result.hints]
+        if notes:
+            sections.append(Section("notes", 1, tuple(notes), min_items=len(notes)))
+        return sections
 
-    def aggregation(self, agg: Aggregation) -> str:
+    def aggregation_sections(self, agg: Aggregation) -> list[Section]:
         """Groups numbered once in the table; the notes under it refer to a group by its number, not its label."""
         by = f"grouped by {agg.group_by}" if agg.group_by else "runs differing only by seed grouped"
         conf = f"{agg.confidence:.0%} CI"
         if agg.bounds is not None:
             lo, hi = (format_value(b, agg.role) for b in agg.bounds)
             conf += f", clipped to {lo}–{hi}"
-        lines = [f"{agg.metric}: {by}; mean ± std [{conf}]"]
         rows = []
         for i, g in enumerate(agg.groups, 1):
             rows.append(
@@ -175,7 +196,6 @@ class CompareViews(Tabular):
                     _estimate(g.best, agg) if agg.higher_is_better is not None else "—",
                 ]
             )
-        lines += self.table(["#", "group", "runs", "final", "best"], rows)
         notes = []
         for i, g in enumerate(agg.groups, 1):
             t = g.trailing
@@ -187,7 +207,19 @@ class CompareViews(Tabular):
                 )
             if g.notes:
                 notes.append(f"#{i} no final value: " + "; ".join(g.notes))
-        return "\n".join(lines + notes[:8])
+        then = say("narrow with ", Param("where"), ", or raise ", Param("token_budget"))
+        sections = [
+            self.table_section(
+                "groups",
+                ["#", "group", "runs", "final", "best"],
+                rows,
+                title=f"{agg.metric}: {by}; mean ± std [{conf}]",
+                more=self.more("group", then),
+            )
+        ]
+        if notes:
+            sections.append(Section("notes", 2, tuple(notes[:8])))
+        return sections
 
 
 def _estimate(e: Estimate | None, agg: Aggregation) -> str:

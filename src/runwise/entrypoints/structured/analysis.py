@@ -1,14 +1,14 @@
-"""Wire models for the analysis tools: detect_anomalies, analyze_stability, health_check."""
+"""Structured results of the analysis capabilities: anomalies, stability, health, schema draft."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from runwise.domain.analysis import Analysis, Health, LrAnalysis, Stability
 from runwise.domain.model import RunInfo
-from runwise.entrypoints.schemas import AnomalyOut, Number, RunRefOut, _num
+from runwise.entrypoints.structured.inspect import AnomalyOut, Number, RunRefOut, _num
 
 
 class LrChangeOut(BaseModel):
@@ -65,13 +65,15 @@ class AnomaliesOut(BaseModel):
     status: Literal["healthy", "warning", "critical"]
     finding: str
     anomalies: list[AnomalyOut]
-    less_severe: int = Field(default=0, description="anomalies left out by the severity filter (status counts them)")
+    total: int = Field(default=0, description="anomalies at this severity; the list holds those the text shows")
+    less_severe: int = Field(default=0, description="anomalies below the severity filter")
     recommendations: list[str]
     lr: LrAnalysisOut | None = None
 
     @classmethod
-    def of(cls, info: RunInfo, analysis: Analysis) -> AnomaliesOut:
+    def of(cls, info: RunInfo, analysis: Analysis, total: int | None = None) -> AnomaliesOut:
         return cls(
+            total=len(analysis.anomalies) if total is None else total,
             run=RunRefOut.of(info),
             status=analysis.health.status,
             finding=analysis.health.finding,
@@ -148,3 +150,13 @@ class HealthOut(BaseModel):
             status=health.status,
             finding=health.finding,
         )
+
+
+class SchemaDraftOut(BaseModel):
+    """A metric schema drafted from a run's keys, as TOML to save and as the parsed fields."""
+
+    run: str = Field(description="the run the draft was inferred from")
+    toml: str = Field(description="the file's text; save it as runwise.schema.toml")
+    schema_: dict[str, Any] = Field(alias="schema", description="the fields of the [schema] table")
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from runwise.domain.aggregate import Aggregation
 from runwise.domain.compare import BestRun, Comparison
 from runwise.domain.stats import Estimate
-from runwise.entrypoints.schemas import Number, RunRefOut, _jsonable, _num
+from runwise.entrypoints.structured.inspect import Number, RunRefOut, _jsonable, _num
 
 
 class ValueAtStepOut(BaseModel):
@@ -43,15 +43,18 @@ class ComparisonOut(BaseModel):
     tokens: int = 0
 
     @classmethod
-    def of(cls, cmp: Comparison, tokens: int = 0, shown: int | None = None) -> ComparisonOut:
+    def of(
+        cls, cmp: Comparison, tokens: int = 0, shown: int | None = None, config_shown: int | None = None
+    ) -> ComparisonOut:
         keys = cmp.keys if shown is None else cmp.keys[:shown]
         diff = None
         if cmp.config_diff is not None:
+            entries = cmp.config_diff.entries if config_shown is None else cmp.config_diff.entries[:config_shown]
             diff = [
                 ConfigDifferenceOut(
                     key=e.key, values=[_jsonable(v) if p else None for v, p in zip(e.values, e.present)]
                 )
-                for e in cmp.config_diff.entries
+                for e in entries
             ]
         return cls(
             runs=[RunRefOut.of(c.info) for c in cmp.runs],

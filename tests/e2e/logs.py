@@ -1,6 +1,7 @@
-"""Real JSONL training logs for the MCP tests, written the way training scripts write them (json.dumps per step).
+"""Real JSONL training logs for the e2e tests, written the way training scripts write them (json.dumps per step).
 
-The other test_mcp_* modules import these builders; the tests here check the logs are what they claim.
+A helper module (not a test module): the test_mcp_* modules import these builders; test_logs.py checks
+the logs are what they claim.
 """
 
 from __future__ import annotations
@@ -13,27 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from runwise.adapters.sources.jsonl import JsonlRunSource
 from runwise.bootstrap import Runwise, bootstrap
 from runwise.config import Settings
+from runwise.entrypoints.capabilities import CAPABILITIES
 
 BASE_TIME = 1_700_000_000.0
-TOOL_NAMES = [  # every tool, in the order tools/list returns them
-    "list_runs",
-    "list_keys",
-    "summarize_run",
-    "health_check",
-    "get_history",
-    "get_stats",
-    "detect_anomalies",
-    "analyze_stability",
-    "compare_runs",
-    "find_best_run",
-    "query_runs",
-    "get_config",
-    "generate_schema",
-    "plot_metrics",
-]
+TOOL_NAMES = [c.tool for c in CAPABILITIES]  # every tool, in the order tools/list returns them
 
 
 def write_jsonl(path: Path, rows: list[dict[str, object]], *, config: dict[str, object] | None = None) -> Path:
@@ -141,17 +127,3 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def test_wide_run_has_fifty_keys_with_differing_spans(tmp_path: Path) -> None:
-    write_jsonl(tmp_path / "wide.jsonl", wide_rows())
-    series = JsonlRunSource(tmp_path).load_series("wide")
-    assert len(series) == 50
-    assert len({(len(s), s.first_step) for s in series.values()}) > 10
-
-
-def test_big_run_has_100k_steps(tmp_path: Path) -> None:
-    write_big(tmp_path / "big.jsonl", steps=100_000)
-    run = JsonlRunSource(tmp_path).load_run("big")
-    assert run.info.last_step == 99_999
-    assert np.isnan(run.series["train/loss"].values).sum() == 1

@@ -1,0 +1,136 @@
+"""What a capability declares once, so that the MCP tool, the CLI command and the Python API follow from it.
+
+A `Capability` names the use case, one typed parameter model (`Params`: names, defaults, bounds and
+descriptions), the structured result, the default token budget, the exit policy and the help text.
+`Cli` metadata on a parameter says how the CLI spells it when a plain `--name` will not do (short
+flags, positional REF, a comma-separated list, one flag per choice).
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import attrs
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.fields import FieldInfo
+
+from runwise.domain.budget import Section
+from runwise.ports.renderer import Renderer
+from runwise.services.fitting import Fitted
+
+if TYPE_CHECKING:
+    from runwise.bootstrap import Runwise
+
+
+class Params(BaseModel):
+    """A capability's parameters: unknown names are an error (never silently ignored), values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@attrs.frozen
+class Cli:
+    """How the CLI spells one parameter, when `--name` is not enough.
+
+    `flags` empty means positional (`metavar` names it); `split` reads a comma-separated list from one
+    argument, `repeat` a flag given several times; `choices` spells each value as its own flag
+    (`--max`/`--min` for direction); `global_flag` is one of the flags every command shares (`--budget`).
+    """
+
+    flags: tuple[str, ...] = ()
+    metavar: str | None = None
+    split: bool = False
+    repeat: bool = False
+    choices: Mapping[str, str] = attrs.field(factory=dict)
+    global_flag: bool = False
+    help: str | None = None
+
+
+@attrs.frozen
+class ExitPolicy:
+    """A CLI-only switch that turns a result into a non-zero exit code (e.g. `health --strict`)."""
+
+    flag: str
+    help: str
+    fails: Callable[[Any], bool]
+    code: int = 1
+
+
+@attrs.frozen(kw_only=True)
+class Capability:
+    """One capability, declared once; see the package docstring for how to add one."""
+
+    name: str  # the CLI command and the Python API method
+    tool: str  # the MCP tool
+    title: str
+    help: str  # one line for `runwise --help`
+    description: str  # the MCP tool's description: what it answers, in few words
+    params: type[Params]
+    output: type[BaseModel]
+    use: Callable[[Runwise, Any], Any]  # the use case: (app, params) -> result
+    sections: Callable[[Renderer, Any, Any], list[Section]]  # (renderer, result, params) -> what the text shows
+    structured: Callable[[Any, Fitted], BaseModel]  # (result, fitted) -> the structured result, cut to the text
+    budget: int | None = None  # a fixed budget, for capabilities without a token_budget parameter
+    cli_fits: bool = False  # whether the CLI fits to the default budget without --budget (else: the whole answer)
+    exit_policy: ExitPolicy | None = None
+    reads: Callable[[Any], Sequence[str]] | None = None  # the REFs an answer depends on (its cache key); None: no cache
+    refine: Callable[[Any, int, int], Any | None] | None = None  # lighter params when over budget (history samples)
+    cli_name: str | None = None  # when the command is not `name` (summary is `runwise run`)
+    cli_aliases: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)  # `latest` = `run` with run="latest"
+    differs: Mapping[str, str] = attrs.field(factory=dict)  # parameter -> why the CLI default differs
+    cli_setup: Callable[[Any], None] | None = None  # adds CLI-only arguments (init's --output)
+    cli_run: Callable[[Any, Any], int] | None = None  # replaces the CLI handler (init writes a file)
+
+    @property
+    def command(self) -> str:
+        return self.cli_name or self.name
+
+    def budget_of(self, params: Params) -> int | None:
+        """The token budget a call asks for: its token_budget, else the declared fixed budget."""
+        value = getattr(params, "token_budget", None)
+        return int(value) if value is not None else self.budget
+
+    def accepted(self) -> list[str]:
+        return list(self.params.model_fields)
+
+
+def cli_of(field: FieldInfo) -> Cli | None:
+    return next((m for m in field.metadata if isinstance(m, Cli)), None)
+
+
+def base_type(annotation: Any) -> Any:
+    """The annotation without None and Annotated: `list[str] | None` -> `list[str]`."""
+    while typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        rest = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return base_type(rest[0]) if len(rest) == 1 else annotation
+    return annotation
+
+
+def literal_values(annotation: Any) -> tuple[Any, ...]:
+    kind = base_type(annotation)
+    return typing.get_args(kind) if typing.get_origin(kind) is Literal else ()
+
+
+# Parameters several capabilities share, declared once -----------------------------------------------
+REF_HELP = "'latest', id or name prefix from list_runs, log path, or SOURCE:REF; REF@STEP: as of that step."
+RunRef = Annotated[str, Field(min_length=1, max_length=1024, description=REF_HELP), Cli(metavar="REF")]
+KeyName = Annotated[str, Field(min_length=1, max_length=512)]
+KEYS_HELP = "Keys as list_keys shows them"
+
+
+def budget_param(low: int = 50) -> Any:
+    """A `token_budget` parameter type (CLI: the global --budget); each capability gives its default."""
+    return Annotated[
+        int,
+        Field(ge=low, le=20_000, description="Max tokens of the text."),
+        Cli(flags=("--budget",), global_flag=True),
+    ]
+
+
+Budget = budget_param()
