@@ -23,4 +23,5 @@ CALLS: dict[str, dict[str, Any]] = {
     "aggregate": {"metric": "val/loss", "group_by": "config.lr"},
     "config": {"run": "baseline"},
     "init": {"run": "baseline"},
+    "plot": {"run": "lr-too-high", "keys": ["train/loss"], "width": 300, "height": 200},
 }

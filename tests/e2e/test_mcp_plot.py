@@ -15,8 +15,8 @@ from mcp_types import CallToolResult, ImageContent, TextContent
 from PIL import Image
 
 from runwise.entrypoints.mcp.server import build_server
-from runwise.entrypoints.schemas_pictures import PlotOut
-from tests.e2e.test_mcp_logs import app_for
+from runwise.entrypoints.structured.pictures import PlotOut
+from tests.e2e.logs import app_for
 
 pytestmark = pytest.mark.anyio
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "jsonl"
@@ -58,8 +58,8 @@ async def test_several_runs_keys_range_and_size(client: Client) -> None:
     args = {
         "runs": ["lr-too-high", "baseline"],
         "keys": ["val/loss", "train/acc"],
-        "start": 0,
-        "stop": 1200,
+        "from_step": 0,
+        "to_step": 1200,
         "width": 500,
         "height": 420,
     }
@@ -75,7 +75,7 @@ async def test_bad_arguments_are_tool_errors_of_one_line(client: Client) -> None
     for args, expected in [
         ({"run": "baseline", "keys": ["nope"]}, "no metric 'nope'"),
         ({"run": "baseline", "width": 5000}, "width"),
-        ({"run": "baseline", "start": 500, "stop": 100}, "after"),
+        ({"run": "baseline", "from_step": 500, "to_step": 100}, "after"),
     ]:
         result = await client.call_tool("plot_metrics", args)
         assert result.is_error

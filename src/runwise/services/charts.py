@@ -16,6 +16,7 @@ import attrs
 from runwise.domain.anomaly import Anomaly
 from runwise.domain.chart import Chart, build_chart
 from runwise.domain.errors import InvalidInput, MetricNotFound
+from runwise.domain.hints import Param, Text, list_keys_hint, say
 from runwise.domain.model import Run, RunInfo
 from runwise.domain.schema import MetricSchema
 from runwise.domain.summary import key_metrics
@@ -134,12 +135,15 @@ def chart_runs(
 ) -> ChartSet:
     """A chart per key with a line per run that logged it."""
     if start is not None and stop is not None and start > stop:
-        raise InvalidInput(f"--from {start} is after --to {stop}", "give a start step before the end step")
+        raise InvalidInput(
+            say(Param("from_step", start), " is after ", Param("to_step", stop)),
+            "give a start step before the end step",
+        )
     chosen = list(dict.fromkeys(keys)) if keys else default_keys(runs, schema, default_limit)
     if len(chosen) > MAX_KEYS:
         raise InvalidInput(f"too many keys ({len(chosen)}; at most {MAX_KEYS})", "name fewer keys with -k")
     if not chosen:
-        raise MetricNotFound("the runs have no metrics to chart", "list keys with: runwise keys REF")
+        raise MetricNotFound("the runs have no metrics to chart", list_keys_hint())
     charts = []
     for key in chosen:
         having = [(r.label, r.run.series[key], r.anomalies) for r in runs if key in r.run.series]
@@ -154,9 +158,9 @@ def _missing(runs: Sequence[ChartedRun], key: str) -> str:
     return f"{who} no metric '{key}'"
 
 
-def _near(runs: Sequence[ChartedRun], key: str) -> str:
+def _near(runs: Sequence[ChartedRun], key: str) -> Text:
     close = sorted({k for r in runs for k in r.run.series if key.lower() in k.lower()})
-    return f"did you mean {', '.join(close[:3])}?" if close else "list keys with: runwise keys REF"
+    return f"did you mean {', '.join(close[:3])}?" if close else list_keys_hint(runs[0].info.name if runs else "REF")
 
 
 def plot(

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import PurePath
 
 from runwise.domain.errors import InvalidInput, MetricNotFound
+from runwise.domain.hints import Param, say
 from runwise.domain.report import Report, RunReport
 from runwise.domain.schema import MetricSchema
 from runwise.domain.summary import build_summary
@@ -91,5 +92,5 @@ def check_output_path(
             raise InvalidInput(
                 f"{target} is inside the folder of run '{part.summary.run.name}' ({folder}); "
                 "Runwise never writes where logs are",
-                "pass -o with a path outside the run's folder",
+                say("pass ", Param("output"), " a path outside the run's folder"),
             )

@@ -47,6 +47,7 @@ class Cli:
     choices: Mapping[str, str] = attrs.field(factory=dict)
     global_flag: bool = False
     help: str | None = None
+    omit: bool = False  # not a CLI flag (the declaration's `differs` says why)
 
 
 @attrs.frozen
@@ -83,6 +84,8 @@ class Capability:
     differs: Mapping[str, str] = attrs.field(factory=dict)  # parameter -> why the CLI default differs
     cli_setup: Callable[[Any], None] | None = None  # adds CLI-only arguments (init's --output)
     cli_run: Callable[[Any, Any], int] | None = None  # replaces the CLI handler (init writes a file)
+    media: Callable[[Any], tuple[str, bytes]] | None = None  # (mime type, data) an MCP answer carries (a PNG)
+    json_differs: str | None = None  # why `--format json` is not the tool's structured result, if it is not
 
     @property
     def command(self) -> str:
@@ -98,7 +101,9 @@ class Capability:
 
 
 def cli_of(field: FieldInfo) -> Cli | None:
-    return next((m for m in field.metadata if isinstance(m, Cli)), None)
+    """The parameter's CLI spelling (the innermost Annotated wins: `Annotated[RunRef, Cli(omit=True)]`)."""
+    found = [m for m in field.metadata if isinstance(m, Cli)]
+    return found[-1] if found else None
 
 
 def base_type(annotation: Any) -> Any:

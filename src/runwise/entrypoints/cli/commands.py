@@ -49,8 +49,8 @@ def add_params(p: argparse.ArgumentParser, capability: Capability) -> None:
     """The capability's parameters as flags and positionals; only given values reach the namespace."""
     for name, field in capability.params.model_fields.items():
         cli = cli_of(field)
-        if cli is not None and cli.global_flag:
-            continue  # --budget is a global flag: main() puts it in the settings
+        if cli is not None and (cli.global_flag or cli.omit):
+            continue  # --budget is a global flag (main() puts it in the settings); omitted ones say why in `differs`
         kind = base_type(field.annotation)
         is_list = typing.get_origin(kind) is list
         help_text = (cli.help if cli and cli.help else None) or _help(field)

@@ -1,4 +1,8 @@
-"""Commands that draw: `report` (one self-contained HTML file, or markdown) and `plot` (terminal charts)."""
+"""Commands that draw: `report` (one self-contained HTML file, or markdown), and the terminal side of `plot`.
+
+`plot` is declared with the other capabilities (entrypoints/capabilities/pictures.py): its flags come
+from there; this module draws its terminal chart.
+"""
 
 from __future__ import annotations
 
@@ -39,14 +43,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("refs", metavar="REF", nargs="+", help="one or more runs (several: a line per run on each chart)")
     p.add_argument("-k", "--keys", type=_keys_arg, help="comma-separated keys to chart (default: the key metrics)")
     p.add_argument("-o", "--output", help="file to write (default: runwise-report-<run>.html here; '-' for stdout)")
-    p = sub.add_parser("plot", parents=[common], help="terminal chart of metrics with anomaly markers")
-    p.add_argument("refs", metavar="REF", nargs="+", help="one or more runs (several are overlaid)")
-    p.add_argument("-k", "--keys", type=_keys_arg, help="comma-separated keys (default: the main metric or two)")
-    p.add_argument("--from", dest="start", type=int, help="first step")
-    p.add_argument("--to", dest="stop", type=int, help="last step")
-    p.add_argument("--log", action="store_true", default=None, help="log y axis (default: chosen per chart)")
-    p.add_argument("--height", type=_rows, default=PLOT_HEIGHT, help="rows per chart (default %(default)s)")
-    return {"report": cmd_report, "plot": cmd_plot}
+    return {"report": cmd_report}
+
+
+def plot_arguments(p: argparse.ArgumentParser) -> None:
+    """The terminal chart's own flag (the declared parameters come from the declaration)."""
+    p.add_argument(
+        "--height", dest="rows", type=_rows, default=PLOT_HEIGHT, help="rows per chart (default %(default)s)"
+    )
 
 
 def cmd_report(ctx: Context) -> int:
@@ -90,28 +94,31 @@ def _size(n: int) -> str:
     return f"{n / 1024:.0f} KB" if n < 1 << 20 else f"{n / (1 << 20):.1f} MB"
 
 
-def cmd_plot(ctx: Context) -> int:
+def cmd_plot(ctx: Context, given: dict[str, Any]) -> int:
     from runwise.adapters.renderers.terminal_chart import render_terminal
+    from runwise.entrypoints.capabilities.pictures import PLOT
+    from runwise.entrypoints.cli.commands import validated
     from runwise.services.charts import plot
 
     app, args = ctx.app, ctx.args
+    p = validated(PLOT, given)
     width = terminal_width(ctx.out)
     color = bool(app.settings.color) and _is_tty(ctx.out)
     charts = plot(
         app.catalog,
-        args.refs,
-        args.keys,
+        list(dict.fromkeys(p.runs)) if p.runs else [p.run],  # type: ignore[attr-defined]
+        p.keys,  # type: ignore[attr-defined]
         app.schema,
         analyzer=app.analyzer,
         columns=max(20, width - 14),
-        start=args.start,
-        stop=args.stop,
-        log=args.log,
+        start=p.from_step,  # type: ignore[attr-defined]
+        stop=p.to_step,  # type: ignore[attr-defined]
+        log=p.log,  # type: ignore[attr-defined]
     )
     if ctx.format == "json":
         ctx.out.write(json.dumps({"alt": charts.alt_text(), "keys": [c.key for c in charts.charts]}) + "\n")
         return 0
-    ctx.out.write(render_terminal(charts.charts, width=width, height=args.height, color=color, ascii_only=not color))
+    ctx.out.write(render_terminal(charts.charts, width=width, height=args.rows, color=color, ascii_only=not color))
     return 0
 
 

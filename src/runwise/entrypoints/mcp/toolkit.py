@@ -7,6 +7,7 @@ tool arguments (never a CLI flag).
 
 from __future__ import annotations
 
+import base64
 import inspect
 import logging
 from collections.abc import Callable
@@ -16,7 +17,7 @@ import anyio.to_thread
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Resolve
-from mcp_types import CallToolResult, ListRootsResult, TextContent
+from mcp_types import CallToolResult, ImageContent, ListRootsResult, TextContent
 from pydantic import Field
 
 from runwise.bootstrap import Runwise
@@ -70,7 +71,7 @@ async def answer(
 
     def job(app: Runwise) -> CallToolResult:
         def work() -> CallToolResult:
-            return reply(call(capability, app, params))
+            return reply(call(capability, app, params), capability)
 
         if capability.reads is None:  # reads every run under the roots: not cached
             return work()
@@ -95,9 +96,13 @@ def call(capability: Capability, app: Runwise, params: Params) -> Answer:
     )
 
 
-def reply(answer: Answer) -> CallToolResult:
-    """The structured result with its fitted text."""
-    return CallToolResult(content=[TextContent(type="text", text=answer.text)], structured_content=answer.data())
+def reply(answer: Answer, capability: Capability | None = None) -> CallToolResult:
+    """The structured result with its fitted text (after the image, for a capability that draws one)."""
+    content: list[Any] = [TextContent(type="text", text=answer.text)]
+    if capability is not None and capability.media is not None:
+        mime, data = capability.media(answer.result)
+        content.insert(0, ImageContent(type="image", data=base64.b64encode(data).decode("ascii"), mime_type=mime))
+    return CallToolResult(content=content, structured_content=answer.data())
 
 
 def error_text(exc: RunwiseError) -> str:

@@ -1,10 +1,10 @@
-"""Wire models of the drawing tools: what plot_metrics says beside its image."""
+"""Structured results of the drawing capabilities: what plot_metrics says beside its image."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from runwise.entrypoints.schemas import RunRefOut
+from runwise.entrypoints.structured.inspect import RunRefOut
 
 
 class ChartOut(BaseModel):

@@ -1,0 +1,130 @@
+"""Pictures of a run's metrics: `plot` (MCP plot_metrics: a PNG; CLI: a terminal chart)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import attrs
+from pydantic import Field
+
+from runwise.domain.budget import Section
+from runwise.entrypoints.capabilities.declaration import Capability, Cli, KeyName, Params, RunRef
+from runwise.entrypoints.structured.inspect import RunRefOut
+from runwise.entrypoints.structured.pictures import ChartOut, PlotOut
+from runwise.services.charts import MAX_RUNS, ChartSet, plot
+from runwise.services.fitting import Fitted
+
+if TYPE_CHECKING:
+    from runwise.bootstrap import Runwise
+
+MAX_IMAGE_KEYS = 4
+
+
+class PlotParams(Params):
+    run: Annotated[RunRef, Cli(omit=True)] = "latest"
+    runs: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=1024)]] | None,
+        Field(min_length=1, max_length=MAX_RUNS, description="Several runs on the same axes, instead of run."),
+        Cli(metavar="REF"),
+    ] = None
+    keys: Annotated[
+        list[KeyName] | None,
+        Field(max_length=MAX_IMAGE_KEYS, description="A chart per key (default: the main metric or two)."),
+        Cli(("-k", "--keys"), split=True),
+    ] = None
+    from_step: Annotated[int | None, Field(description="First step shown."), Cli(("--from",))] = None
+    to_step: Annotated[int | None, Field(description="Last step shown."), Cli(("--to",))] = None
+    log: Annotated[bool | None, Field(description="Log y axis; default: chosen per chart."), Cli(("--log",))] = None
+    width: Annotated[int, Field(ge=200, le=1600, description="Image width in pixels."), Cli(omit=True)] = 720
+    height: Annotated[int, Field(ge=120, le=1200, description="Image height in pixels."), Cli(omit=True)] = 360
+
+
+@attrs.frozen
+class Picture:
+    """The charts and their PNG drawing."""
+
+    charts: ChartSet
+    png: bytes
+    width: int
+    height: int
+
+
+def _refs(p: PlotParams) -> list[str]:
+    return list(dict.fromkeys(p.runs)) if p.runs else [p.run]
+
+
+def _picture(app: Runwise, p: PlotParams) -> Picture:
+    from runwise.adapters.renderers.image import render_png
+
+    charts = plot(
+        app.catalog,
+        _refs(p),
+        list(dict.fromkeys(p.keys)) if p.keys else None,
+        app.schema,
+        analyzer=app.analyzer,
+        columns=p.width,
+        start=p.from_step,
+        stop=p.to_step,
+        log=p.log,
+    )
+    return Picture(charts, render_png(charts.charts, width=p.width, height=p.height), p.width, p.height)
+
+
+def _plot_out(picture: Picture, fit: Fitted) -> PlotOut:
+    charts = picture.charts
+    return PlotOut(
+        alt=charts.alt_text(),
+        width=picture.width,
+        height=picture.height,
+        bytes=len(picture.png),
+        runs=[RunRefOut.of(r.info) for r in charts.runs],
+        charts=[
+            ChartOut(
+                key=c.key,
+                log_scale=c.log_y,
+                anomalies=len(c.episodes),
+                broke_at={line.label: line.broke_at for line in c.lines if line.broke_at is not None},
+            )
+            for c in charts.charts
+        ],
+    )
+
+
+def _cli_plot(ctx: Any, given: dict[str, Any]) -> int:
+    from runwise.entrypoints.cli import picture_commands
+
+    return picture_commands.cmd_plot(ctx, given)
+
+
+def _cli_setup(parser: Any) -> None:
+    from runwise.entrypoints.cli import picture_commands
+
+    picture_commands.plot_arguments(parser)
+
+
+PLOT = Capability(
+    name="plot",
+    tool="plot_metrics",
+    title="Plot metrics as an image",
+    help="terminal chart of metrics with anomaly markers",
+    description="A PNG chart of metrics, anomaly episodes shaded, a NaN ending marked, and a one-line alt text. "
+    "For when a curve's shape matters and you can read images (a few hundred tokens; each pixel column keeps its "
+    "min and max).",
+    params=PlotParams,
+    output=PlotOut,
+    use=_picture,
+    sections=lambda r, pic, p: [Section("alt", 0, (pic.charts.alt_text(),), required=True)],
+    structured=_plot_out,
+    reads=lambda p: tuple(_refs(p)),
+    media=lambda pic: ("image/png", pic.png),
+    differs={
+        "run": "the CLI takes one or more REFs (runs)",
+        "width": "the CLI draws to the terminal's width",
+        "height": "the CLI's --height counts the rows of a terminal chart",
+    },
+    json_differs="the CLI draws a terminal chart (its JSON: the alt text and keys); the tool a PNG",
+    cli_setup=_cli_setup,
+    cli_run=_cli_plot,
+)
+
+CAPABILITIES = (PLOT,)
