@@ -19,10 +19,14 @@ def lean(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def lean_output(schema: dict[str, Any]) -> dict[str, Any]:
-    """An output schema leaner still: a structured result always carries every field, so `required` and
-    `default` say nothing a client needs; nested objects are objects by their properties; field
-    descriptions live in the tool's description and in the text; a definition
-    used once is written where it is used."""
+    """An output schema leaner still: it names every field and its nesting (objects, arrays), no more.
+
+    A structured result always carries every field, so `required` and `default` say nothing a client
+    needs; a scalar's type shows in its value (numbers that are not finite travel as "NaN"/"Infinity"
+    strings), so scalar types, enums and field descriptions stay in the pydantic models
+    (entrypoints/structured/) and the tool's text; a definition used once is written where it is used.
+    This keeps `tools/list`, which clients load into every conversation, to a few thousand tokens.
+    """
     out = _strip(_inline_single_use(lean(schema)), root=True)
     assert isinstance(out, dict)
     return out
@@ -65,11 +69,7 @@ def _strip(node: Any, root: bool = False) -> Any:
             continue
         if key == "enum" and not root:  # the values speak for themselves in an answer; inputs keep theirs
             continue
-        if (
-            key == "type"
-            and not root
-            and ((value == "object" and "properties" in node) or (value == "array" and "items" in node))
-        ):
+        if key == "type" and not root:  # nesting shows in properties/items; a scalar's type in its value
             continue
         if key in ("properties", "$defs"):
             out[key] = {name: _strip(sub) for name, sub in value.items()}
