@@ -77,7 +77,7 @@ def _plot_out(picture: Picture, fit: Fitted) -> PlotOut:
         width=picture.width,
         height=picture.height,
         bytes=len(picture.png),
-        runs=[RunRefOut.of(r.info) for r in charts.runs],
+        runs=[RunRefOut.copy_of(r.info) for r in charts.runs],
         charts=[
             ChartOut(
                 key=c.key,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from runwise.domain.analysis import Analysis, Health, LrAnalysis, Stability
 from runwise.domain.model import RunInfo
-from runwise.entrypoints.structured.inspect import AnomalyOut, Number, RunRefOut, _num
+from runwise.entrypoints.structured.inspect import AnomalyOut, Number, Out, RunRefOut
 
 
-class LrChangeOut(BaseModel):
+class LrChangeOut(Out):
     step: int
     kind: str
     lr_before: Number
@@ -20,7 +20,7 @@ class LrChangeOut(BaseModel):
     loss_after: Number = None
 
 
-class LrAnalysisOut(BaseModel):
+class LrAnalysisOut(Out):
     key: str
     shape: str = Field(
         description="constant, warmup, cosine, linear, step, cyclic... or combinations like warmup+cosine"
@@ -36,29 +36,10 @@ class LrAnalysisOut(BaseModel):
     def of(cls, lr: LrAnalysis | None) -> LrAnalysisOut | None:
         if lr is None:
             return None
-        return cls(
-            key=lr.key,
-            shape=lr.shape,
-            peak=_num(lr.peak),
-            peak_step=lr.peak_step,
-            final=_num(lr.final),
-            warmup_end_step=lr.warmup_end_step,
-            changes=[
-                LrChangeOut(
-                    step=c.step,
-                    kind=c.kind,
-                    lr_before=_num(c.lr_before),
-                    lr_after=_num(c.lr_after),
-                    loss_before=_num(c.loss_before),
-                    loss_after=_num(c.loss_after),
-                )
-                for c in lr.changes[:10]
-            ],
-            response=lr.response,
-        )
+        return cls.copy_of(lr, changes=[LrChangeOut.copy_of(c) for c in lr.changes[:10]])
 
 
-class AnomaliesOut(BaseModel):
+class AnomaliesOut(Out):
     """Every anomaly episode found on every point of the run, most severe first."""
 
     run: RunRefOut
@@ -74,17 +55,17 @@ class AnomaliesOut(BaseModel):
     def of(cls, info: RunInfo, analysis: Analysis, total: int | None = None) -> AnomaliesOut:
         return cls(
             total=len(analysis.anomalies) if total is None else total,
-            run=RunRefOut.of(info),
+            run=RunRefOut.copy_of(info),
             status=analysis.health.status,
             finding=analysis.health.finding,
-            anomalies=[AnomalyOut.of(a) for a in analysis.anomalies],
+            anomalies=[AnomalyOut.copy_of(a) for a in analysis.anomalies],
             less_severe=analysis.less_severe,
             recommendations=list(analysis.recommendations),
             lr=LrAnalysisOut.of(analysis.lr),
         )
 
 
-class StabilityKeyOut(BaseModel):
+class StabilityKeyOut(Out):
     key: str
     verdict: str = Field(
         description=(
@@ -104,7 +85,7 @@ class StabilityKeyOut(BaseModel):
     )
 
 
-class StabilityOut(BaseModel):
+class StabilityOut(Out):
     """Rolling std and coefficient of variation per key, computed on every point."""
 
     run: RunRefOut
@@ -113,18 +94,13 @@ class StabilityOut(BaseModel):
     @classmethod
     def of(cls, info: RunInfo, items: list[Stability]) -> StabilityOut:
         return cls(
-            run=RunRefOut.of(info),
+            run=RunRefOut.copy_of(info),
             keys=[
-                StabilityKeyOut(
-                    key=s.key,
+                StabilityKeyOut.copy_of(
+                    s,
                     verdict=s.label,
-                    window=s.window,
-                    cv=_num(s.cv),
-                    late_cv=_num(s.late_cv),
-                    late_std=_num(s.late_std),
-                    max_rolling_std=_num(s.max_std),
+                    max_rolling_std=s.max_std,
                     max_rolling_std_step=s.max_std_step,
-                    nonfinite=s.nonfinite,
                     nonfinite_from_step=s.broken_at,
                 )
                 for s in items
@@ -132,7 +108,7 @@ class StabilityOut(BaseModel):
         )
 
 
-class HealthOut(BaseModel):
+class HealthOut(Out):
     """One run's health in a few tokens."""
 
     run: str = Field(description="SOURCE:ID of the run")
@@ -152,7 +128,7 @@ class HealthOut(BaseModel):
         )
 
 
-class SchemaDraftOut(BaseModel):
+class SchemaDraftOut(Out):
     """A metric schema drafted from a run's keys, as TOML to save and as the parsed fields."""
 
     run: str = Field(description="the run the draft was inferred from")

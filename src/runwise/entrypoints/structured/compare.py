@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from runwise.domain.aggregate import Aggregation
 from runwise.domain.compare import BestRun, Comparison
 from runwise.domain.stats import Estimate
-from runwise.entrypoints.structured.inspect import Number, RunRefOut, _jsonable, _num
+from runwise.entrypoints.structured.inspect import Number, Out, RunRefOut, _jsonable, _num
 
 
-class ValueAtStepOut(BaseModel):
+class ValueAtStepOut(Out):
     value: Number
     step: int | None = Field(description="the step the value was taken at")
     exact: bool | None = Field(default=None, description="at a requested step: whether that step was logged exactly")
 
 
-class KeyComparisonOut(BaseModel):
+class KeyComparisonOut(Out):
     key: str
     higher_is_better: bool | None
     values: list[ValueAtStepOut] = Field(description="one per run, in the order the runs were given")
@@ -27,12 +27,12 @@ class KeyComparisonOut(BaseModel):
     best_run: int | None = Field(description="index of the run with the best value")
 
 
-class ConfigDifferenceOut(BaseModel):
+class ConfigDifferenceOut(Out):
     key: str
     values: list[Any] = Field(description="per run; null where the run does not set it")
 
 
-class ComparisonOut(BaseModel):
+class ComparisonOut(Out):
     """Runs side by side at their last (or a requested) step."""
 
     runs: list[RunRefOut]
@@ -57,7 +57,7 @@ class ComparisonOut(BaseModel):
                 for e in entries
             ]
         return cls(
-            runs=[RunRefOut.of(c.info) for c in cmp.runs],
+            runs=[RunRefOut.copy_of(c.info) for c in cmp.runs],
             requested_steps=[c.requested_step for c in cmp.runs],
             keys=[
                 KeyComparisonOut(
@@ -76,13 +76,13 @@ class ComparisonOut(BaseModel):
         )
 
 
-class RankedRunOut(BaseModel):
+class RankedRunOut(Out):
     run: RunRefOut
     value: Number
     step: int
 
 
-class BestRunOut(BaseModel):
+class BestRunOut(Out):
     """The best run for a metric, with the ranking behind the verdict."""
 
     metric: str
@@ -96,7 +96,7 @@ class BestRunOut(BaseModel):
     @classmethod
     def of(cls, result: BestRun, limit: int = 20) -> BestRunOut:
         def ranked(r: Any) -> RankedRunOut:
-            return RankedRunOut(run=RunRefOut.of(r.info), value=_num(r.value), step=r.step)
+            return RankedRunOut(run=RunRefOut.copy_of(r.info), value=_num(r.value), step=r.step)
 
         return cls(
             metric=result.metric,
@@ -109,12 +109,12 @@ class BestRunOut(BaseModel):
         )
 
 
-class QueryMatchOut(BaseModel):
+class QueryMatchOut(Out):
     run: RunRefOut
     values: dict[str, Any] = Field(description="the values the expression read for this run")
 
 
-class QueryResultOut(BaseModel):
+class QueryResultOut(Out):
     """Runs matching a query expression."""
 
     query: str
@@ -126,17 +126,15 @@ class QueryResultOut(BaseModel):
 
     @classmethod
     def of(cls, result: Any) -> QueryResultOut:
-        return cls(
-            query=result.query,
-            matched=result.matched,
-            scanned=result.scanned,
-            matches=[QueryMatchOut(run=RunRefOut.of(m.info), values=_jsonable(dict(m.values))) for m in result.matches],
-            unknown_metrics=list(result.unknown_metrics),
-            hints=list(result.hints),
+        return cls.copy_of(
+            result,
+            matches=[
+                QueryMatchOut(run=RunRefOut.copy_of(m.info), values=_jsonable(dict(m.values))) for m in result.matches
+            ],
         )
 
 
-class EstimateOut(BaseModel):
+class EstimateOut(Out):
     mean: Number
     std: Number
     n: int
@@ -147,10 +145,10 @@ class EstimateOut(BaseModel):
     def of(cls, e: Estimate | None) -> EstimateOut | None:
         if e is None:
             return None
-        return cls(mean=_num(e.mean), std=_num(e.std), n=e.n, ci_low=_num(e.low), ci_high=_num(e.high))
+        return cls.copy_of(e, ci_low=e.low, ci_high=e.high)
 
 
-class RunGroupOut(BaseModel):
+class RunGroupOut(Out):
     label: str
     runs: list[str]
     final: EstimateOut | None
@@ -161,7 +159,7 @@ class RunGroupOut(BaseModel):
     )
 
 
-class AggregationOut(BaseModel):
+class AggregationOut(Out):
     """Groups of runs (differing only by seed, or by a config key) with mean ± std and confidence intervals."""
 
     metric: str
@@ -174,10 +172,8 @@ class AggregationOut(BaseModel):
 
     @classmethod
     def of(cls, agg: Aggregation) -> AggregationOut:
-        return cls(
-            metric=agg.metric,
-            group_by=agg.group_by,
-            confidence=agg.confidence,
+        return cls.copy_of(
+            agg,
             ci_clipped_to=list(agg.bounds) if agg.bounds is not None else None,
             groups=[
                 RunGroupOut(

@@ -1,74 +1,51 @@
-"""Pydantic wire models: the MCP tools' structured output and the CLI's `--format json`, one and the same."""
+"""Structured results of the inspection capabilities: the MCP structured output and `--format json`, one and the same."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from runwise.domain.anomaly import Anomaly
 from runwise.domain.inspect import History, KeyListing, StatsTable
 from runwise.domain.model import RunInfo
-from runwise.domain.summary import MetricDigest, RunSummary
-
-Number = float | str | None  # a float, or "NaN" / "Infinity" / "-Infinity" (JSON has no non-finite numbers)
+from runwise.domain.summary import RunSummary
 
 
-def _num(value: float | None) -> Number:
+def _num(value: Any) -> Any:
     """JSON has no NaN/Infinity: non-finite values travel as the strings "NaN", "Infinity", "-Infinity"."""
-    if value is None or math.isfinite(value):
+    if not isinstance(value, float) or math.isfinite(value):
         return value
     if math.isnan(value):
         return "NaN"
     return "Infinity" if value > 0 else "-Infinity"
 
 
-class GitOut(BaseModel):
+Number = Annotated[float | str | None, BeforeValidator(_num)]  # a float, or "NaN" / "Infinity" / "-Infinity"
+
+
+class Out(BaseModel):
+    """A structured result drawn from a domain object: fields named alike are copied, numbers made JSON-safe."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    @classmethod
+    def copy_of(cls, source: object, **fields: Any) -> Self:
+        """The model with every field `source` has under the same name, and `fields` for the others."""
+        taken = {
+            name: getattr(source, name) for name in cls.model_fields if name not in fields and hasattr(source, name)
+        }
+        return cls.model_validate({**taken, **fields})
+
+
+class GitOut(Out):
     commit: str | None = None
     remote: str | None = None
     dirty: bool | None = None
 
 
-class RunInfoOut(BaseModel):
-    """Run metadata."""
-
-    id: str = Field(description="run id within its source; SOURCE:ID is unique across sources")
-    name: str
-    source: str
-    project: str | None = None
-    state: Literal["running", "finished", "crashed", "unknown"]
-    created_at: float | None = Field(default=None, description="unix seconds")
-    updated_at: float | None = Field(default=None, description="unix seconds")
-    last_step: int | None = None
-    runtime_s: float | None = None
-    tags: list[str] = Field(default_factory=list)
-    notes: str | None = None
-    git: GitOut | None = None
-    path: str | None = None
-
-    @classmethod
-    def of(cls, info: RunInfo) -> RunInfoOut:
-        git = GitOut(commit=info.git.commit, remote=info.git.remote, dirty=info.git.dirty) if info.git else None
-        return cls(
-            id=info.id,
-            name=info.name,
-            source=info.source,
-            project=info.project,
-            state=info.state,
-            created_at=info.created_at,
-            updated_at=info.updated_at,
-            last_step=info.last_step,
-            runtime_s=info.runtime_s,
-            tags=list(info.tags),
-            notes=info.notes,
-            git=git,
-            path=info.path,
-        )
-
-
-class RunRefOut(BaseModel):
+class RunRefOut(Out):
     """Which run an answer is about; the full metadata comes from list_runs and summarize_run."""
 
     id: str = Field(description="pass SOURCE:ID (or the id) back as `run`")
@@ -77,12 +54,21 @@ class RunRefOut(BaseModel):
     state: Literal["running", "finished", "crashed", "unknown"]
     last_step: int | None = None
 
-    @classmethod
-    def of(cls, info: RunInfo) -> RunRefOut:
-        return cls(id=info.id, name=info.name, source=info.source, state=info.state, last_step=info.last_step)
+
+class RunInfoOut(RunRefOut):
+    """Run metadata."""
+
+    project: str | None = None
+    created_at: float | None = Field(default=None, description="unix seconds")
+    updated_at: float | None = Field(default=None, description="unix seconds")
+    runtime_s: float | None = None
+    tags: list[str] = Field(default_factory=list)
+    notes: str | None = None
+    git: GitOut | None = None
+    path: str | None = None
 
 
-class MetricDigestOut(BaseModel):
+class MetricDigestOut(Out):
     key: str
     last: Number
     last_step: int | None
@@ -96,20 +82,8 @@ class MetricDigestOut(BaseModel):
     )
     sparkline: str
 
-    @classmethod
-    def of(cls, d: MetricDigest) -> MetricDigestOut:
-        return cls(
-            key=d.key,
-            last=_num(d.last),
-            last_step=d.last_step,
-            best=_num(d.best),
-            best_step=d.best_step,
-            trend=d.trend,
-            sparkline=d.sparkline,
-        )
 
-
-class AnomalyOut(BaseModel):
+class AnomalyOut(Out):
     kind: str
     metric: str
     start_step: int
@@ -119,21 +93,8 @@ class AnomalyOut(BaseModel):
     message: str
     value: Number = None
 
-    @classmethod
-    def of(cls, a: Anomaly) -> AnomalyOut:
-        return cls(
-            kind=a.kind,
-            metric=a.metric,
-            start_step=a.start_step,
-            end_step=a.end_step,
-            peak_step=a.peak_step,
-            severity=a.severity,
-            message=a.message,
-            value=_num(a.value),
-        )
 
-
-class RunSummaryOut(BaseModel):
+class RunSummaryOut(Out):
     """A run summary fitted to a token budget."""
 
     run: RunInfoOut
@@ -148,10 +109,10 @@ class RunSummaryOut(BaseModel):
     @classmethod
     def of(cls, summary: RunSummary, tokens: int) -> RunSummaryOut:
         return cls(
-            run=RunInfoOut.of(summary.run),
+            run=RunInfoOut.copy_of(summary.run),
             headline=summary.headline,
-            metrics=[MetricDigestOut.of(d) for d in summary.metrics],
-            anomalies=[AnomalyOut.of(a) for a in summary.anomalies],
+            metrics=[MetricDigestOut.copy_of(d) for d in summary.metrics],
+            anomalies=[AnomalyOut.copy_of(a) for a in summary.anomalies],
             recommendations=list(summary.recommendations),
             warnings=list(summary.warnings),
             tokens=tokens,
@@ -159,16 +120,16 @@ class RunSummaryOut(BaseModel):
         )
 
 
-class RunListOut(BaseModel):
+class RunListOut(Out):
     runs: list[RunInfoOut]
     total: int
 
     @classmethod
     def of(cls, runs: Sequence[RunInfo], total: int | None = None) -> RunListOut:
-        return cls(runs=[RunInfoOut.of(r) for r in runs], total=len(runs) if total is None else total)
+        return cls(runs=[RunInfoOut.copy_of(r) for r in runs], total=len(runs) if total is None else total)
 
 
-class KeyOut(BaseModel):
+class KeyOut(Out):
     key: str
     points: int
     first_step: int | None
@@ -176,48 +137,33 @@ class KeyOut(BaseModel):
     nonfinite: int = 0
 
 
-class KeyGroupOut(BaseModel):
+class KeyGroupOut(Out):
     prefix: str = Field(description="shared prefix such as 'train/'; empty for keys without one")
     keys: list[KeyOut]
 
 
-class KeyListOut(BaseModel):
+class KeyListOut(Out):
     run: RunRefOut
     total: int
     groups: list[KeyGroupOut]
 
     @classmethod
     def of(cls, listing: KeyListing) -> KeyListOut:
-        return cls(
-            run=RunRefOut.of(listing.run),
-            total=listing.total,
-            groups=[
-                KeyGroupOut(
-                    prefix=g.prefix,
-                    keys=[
-                        KeyOut(
-                            key=k.key,
-                            points=k.count,
-                            first_step=k.first_step,
-                            last_step=k.last_step,
-                            nonfinite=k.nonfinite,
-                        )
-                        for k in g.keys
-                    ],
-                )
-                for g in listing.groups
-            ],
-        )
+        groups = [
+            KeyGroupOut(prefix=g.prefix, keys=[KeyOut.copy_of(k, points=k.count) for k in g.keys])
+            for g in listing.groups
+        ]
+        return cls.copy_of(listing, groups=groups)
 
 
-class SeriesOut(BaseModel):
+class SeriesOut(Out):
     key: str
     total_points: int = Field(description="points in the requested range before downsampling")
     steps: list[int]
     values: list[Number]
 
 
-class AlignedOut(BaseModel):
+class AlignedOut(Out):
     grid_key: str = Field(description="the sparsest key, whose steps every column is read at")
     steps: list[int]
     columns: dict[str, list[Number]] = Field(
@@ -225,7 +171,7 @@ class AlignedOut(BaseModel):
     )
 
 
-class HistoryOut(BaseModel):
+class HistoryOut(Out):
     run: RunRefOut
     samples: int
     series: list[SeriesOut]
@@ -233,9 +179,8 @@ class HistoryOut(BaseModel):
 
     @classmethod
     def of(cls, h: History) -> HistoryOut:
-        return cls(
-            run=RunRefOut.of(h.run),
-            samples=h.samples,
+        return cls.copy_of(
+            h,
             series=[
                 SeriesOut(
                     key=i.series.key,
@@ -255,7 +200,7 @@ class HistoryOut(BaseModel):
         )
 
 
-class KeyStatsOut(BaseModel):
+class KeyStatsOut(Out):
     key: str
     points: int
     nonfinite: int
@@ -272,7 +217,7 @@ class KeyStatsOut(BaseModel):
     best_step: int | None
 
 
-class StatsOut(BaseModel):
+class StatsOut(Out):
     run: RunRefOut
     stats: list[KeyStatsOut]
 
@@ -281,34 +226,17 @@ class StatsOut(BaseModel):
         rows = []
         for st in table.rows:
             best_value, best_step = table.best.get(st.key, (None, None))
-            rows.append(
-                KeyStatsOut(
-                    key=st.key,
-                    points=st.count,
-                    nonfinite=st.nonfinite,
-                    first_nonfinite_step=st.first_nonfinite_step,
-                    min=_num(st.min),
-                    min_step=st.min_step,
-                    max=_num(st.max),
-                    max_step=st.max_step,
-                    mean=_num(st.mean),
-                    std=_num(st.std),
-                    last=_num(st.last),
-                    last_step=st.last_step,
-                    best=_num(best_value),
-                    best_step=best_step,
-                )
-            )
-        return cls(run=RunRefOut.of(table.run), stats=rows)
+            rows.append(KeyStatsOut.copy_of(st, points=st.count, best=best_value, best_step=best_step))
+        return cls(run=RunRefOut.copy_of(table.run), stats=rows)
 
 
-class ConfigOut(BaseModel):
+class ConfigOut(Out):
     run: RunRefOut
     config: dict[str, Any]
 
     @classmethod
     def of(cls, info: RunInfo, config: Mapping[str, Any]) -> ConfigOut:
-        return cls(run=RunRefOut.of(info), config=_jsonable(config))
+        return cls(run=RunRefOut.copy_of(info), config=_jsonable(config))
 
 
 def _jsonable(value: Any) -> Any:

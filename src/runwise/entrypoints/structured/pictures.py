@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from runwise.entrypoints.structured.inspect import RunRefOut
+from runwise.entrypoints.structured.inspect import Out, RunRefOut
 
 
-class ChartOut(BaseModel):
+class ChartOut(Out):
     key: str
     log_scale: bool
     anomalies: int = Field(description="anomaly episodes of this metric marked on the chart")
     broke_at: dict[str, int] = Field(default_factory=dict, description="run name -> step its NaN/Inf ending starts")
 
 
-class PlotOut(BaseModel):
+class PlotOut(Out):
     """The picture's facts: its alt text, size and what each chart shows (the PNG is the image content)."""
 
     alt: str
