@@ -85,6 +85,7 @@ class Capability:
     cli_setup: Callable[[Any], None] | None = None  # adds CLI-only arguments (init's --output)
     cli_run: Callable[[Any, Any], int] | None = None  # replaces the CLI handler (init writes a file)
     media: Callable[[Any], tuple[str, bytes]] | None = None  # (mime type, data) an MCP answer carries (a PNG)
+    warnings: Callable[[Runwise, Any], Sequence[str]] | None = None  # said beside the answer (CLI: stderr)
     json_differs: str | None = None  # why `--format json` is not the tool's structured result, if it is not
 
     @property
