@@ -155,3 +155,12 @@ async def test_cli_json_is_the_tools_structured_result(capability: Capability, c
     # the API answers with the same facts; its notes name Python methods, so only the text's token count differs
     api = getattr(Session(dir=EXAMPLES / "jsonl"), capability.name)(**args).data()
     assert {**api, "tokens": None} == {**(result.structured_content or {}), "tokens": None}
+
+
+def test_the_tool_table_in_the_docs_is_the_declarations() -> None:
+    from pathlib import Path
+
+    from runwise.entrypoints.capabilities.docs import tools_table
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "mcp.md").read_text()
+    assert tools_table() in docs, "regenerate it: python -m runwise.entrypoints.capabilities.docs"
