@@ -20,7 +20,7 @@ from runwise.domain.errors import ConfigError
 from runwise.entrypoints.mcp.http_security import StaticTokenVerifier, http_security
 from runwise.entrypoints.mcp.serve import http_app
 from runwise.entrypoints.mcp.server import build_server
-from tests.e2e.test_mcp_logs import app_for
+from tests.e2e.logs import app_for
 
 TOKEN = "s3cret-token-for-the-team-0123456789"
 INIT = {

@@ -10,7 +10,7 @@ import pytest
 from mcp import Client
 
 from runwise.entrypoints.mcp.server import build_server
-from tests.e2e.test_mcp_logs import app_for
+from tests.e2e.logs import app_for
 
 pytestmark = pytest.mark.anyio
 
