@@ -21,6 +21,7 @@ from runwise.adapters.sources.neptune.offline import data_logs, is_offline_folde
 from runwise.adapters.sources.neptune.record import NeptuneRun
 from runwise.adapters.sources.neptune.scale import FILE_NAME, read_scale
 from runwise.domain.errors import MissingExtra, RunNotFound
+from runwise.domain.hints import spell
 from runwise.domain.model import MetricSeries, Run, RunInfo, select_series
 from runwise.domain.notices import Notice, unreadable_store
 
@@ -119,7 +120,9 @@ class NeptuneRunSource:
             if isinstance(error, MissingExtra):
                 label = "neptune-exporter" if found.form == "export" else "Neptune"
                 out.append(
-                    unreadable_store("neptune", label, str(found.anchor), "reading it needs pyarrow", error.hint)
+                    unreadable_store(
+                        "neptune", label, str(found.anchor), "reading it needs pyarrow", spell(error.hint) or None
+                    )
                 )
             elif error is not None:
                 out.append(Notice(f"could not read Neptune run {found.anchor}: {error}", None, "skipped"))
