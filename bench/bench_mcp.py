@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -77,7 +78,8 @@ def floor(code: str = "pass") -> float:
 async def warm_calls(argv: list[str], calls: int) -> tuple[float, list[float], list[float]]:
     from mcp import Client, StdioServerParameters
 
-    params = StdioServerParameters(command=argv[0], args=argv[1:])
+    cache = {k: os.environ[k] for k in ("RUNWISE_CACHE_DIR",) if k in os.environ}  # the SDK passes a minimal env
+    params = StdioServerParameters(command=argv[0], args=argv[1:], env=cache or None)
     async with Client(params) as client:
 
         async def timed(budget: int) -> float:

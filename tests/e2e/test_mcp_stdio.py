@@ -29,6 +29,12 @@ COMMANDS = {
 }
 
 
+def _cache_env() -> dict[str, str]:
+    """The SDK starts servers with a minimal environment (HOME, PATH, ...): hand on the session's cache folder,
+    or the server would write parsed runs into the real user cache."""
+    return {name: os.environ[name] for name in ("RUNWISE_CACHE_DIR", "XDG_CACHE_HOME") if name in os.environ}
+
+
 @pytest.fixture
 def logs(tmp_path: Path) -> Path:
     root = tmp_path / "logs"
@@ -40,8 +46,12 @@ def logs(tmp_path: Path) -> Path:
 async def test_health_check_and_compare_runs_through_a_runwise_mcp_process(tmp_path: Path) -> None:
     root = tmp_path / "examples"
     shutil.copytree(EXAMPLES, root)
-    params = StdioServerParameters(command=sys.executable, args=["-m", "runwise", "mcp", "--root", str(root)])
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "runwise", "mcp", "--root", str(root)], env=_cache_env()
+    )
     tokens = EstimatingTokenCounter()
+    cached = Path(os.environ["RUNWISE_CACHE_DIR"])
+    before = len(list(cached.glob("runs-v*/*.run")))
     async with Client(params) as client:
         for run, status in [("baseline", "healthy"), ("small-data", "warning"), ("lr-too-high", "critical")]:
             health = await client.call_tool("health_check", {"run": run})
@@ -55,6 +65,7 @@ async def test_health_check_and_compare_runs_through_a_runwise_mcp_process(tmp_p
         assert alone.is_error and "at least 2" in alone.content[0].text  # type: ignore[union-attr]
         outside = await client.call_tool("compare_runs", {"runs": ["baseline", "../../etc/passwd"]})
         assert outside.is_error and "outside the allowed roots" in outside.content[0].text  # type: ignore[union-attr]
+    assert len(list(cached.glob("runs-v*/*.run"))) >= before + 3  # the server used the session's cache folder
 
 
 class RawServer:
