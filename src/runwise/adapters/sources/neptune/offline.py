@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from itertools import compress
 from pathlib import Path
 from typing import Any
 
@@ -120,8 +121,8 @@ class _Series:
         return sorted_series(key, whole.astype(np.int64), value, ts), note
 
 
-def _floats(raw: list[bytes]) -> NDArray[np.float64]:
-    return np.array(raw, dtype="S").astype(np.float64) if raw else np.empty(0)
+def _floats(raw: Sequence[bytes]) -> NDArray[np.float64]:
+    return np.fromiter(map(float, raw), dtype=np.float64, count=len(raw))
 
 
 def read_offline(folder: Path, *, now: float) -> NeptuneRun:
@@ -151,17 +152,13 @@ def read_offline(folder: Path, *, now: float) -> NeptuneRun:
         if not matches:
             continue
         paths, values, steps, stamps, versions, others = zip(*matches)
-        fast = [i for i, p in enumerate(paths) if p]
-        if fast:
-            _bulk_points(
-                series,
-                [paths[i] for i in fast],
-                [values[i] for i in fast],
-                [steps[i] for i in fast],
-                [stamps[i] for i in fast],
-                [versions[i] for i in fast],
-            )
-            at = float(stamps[fast[-1]])
+        mask = list(map(bool, paths))  # C-level passes only: no Python work per line
+        columns = (paths, values, steps, stamps, versions)
+        if not all(mask):
+            columns = tuple(tuple(compress(column, mask)) for column in columns)  # type: ignore[assignment]
+        if columns[0]:
+            _bulk_points(series, *columns)
+            at = float(columns[3][-1])
             last_at = at if last_at is None else max(last_at, at)
         bad = 0
         for line in (o for o in others if o):
@@ -212,20 +209,21 @@ def read_offline(folder: Path, *, now: float) -> NeptuneRun:
 
 def _bulk_points(
     series: dict[str, _Series],
-    paths: list[bytes],
-    values: list[bytes],
-    steps: list[bytes],
-    stamps: list[bytes],
-    versions: list[bytes],
+    paths: Sequence[bytes],
+    values: Sequence[bytes],
+    steps: Sequence[bytes],
+    stamps: Sequence[bytes],
+    versions: Sequence[bytes],
 ) -> None:
     codes: dict[bytes, int] = {}
     code = np.array([codes.setdefault(p, len(codes)) for p in paths], dtype=np.int64)
     value = _floats(values)
-    step_raw = np.array(steps, dtype="S")
-    nulls = step_raw == b"null"
-    step = np.where(nulls, b"nan", step_raw).astype(np.float64) if nulls.any() else step_raw.astype(np.float64)
+    if b"null" in steps:
+        step = np.fromiter((np.nan if s == b"null" else float(s) for s in steps), dtype=np.float64, count=len(steps))
+    else:
+        step = _floats(steps)
     ts = _floats(stamps)
-    version = np.array(versions, dtype="S").astype(np.int64)
+    version = np.fromiter(map(int, versions), dtype=np.int64, count=len(versions))
     order = np.argsort(code, kind="stable")
     bounds = np.searchsorted(code[order], np.arange(len(codes) + 1))
     for raw_path, index in codes.items():
