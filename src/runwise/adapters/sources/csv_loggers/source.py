@@ -20,7 +20,6 @@ from runwise.adapters.sources.csv_loggers.columns import build_series, integer_s
 from runwise.adapters.sources.csv_loggers.discovery import find
 from runwise.adapters.sources.csv_loggers.kinds import Kind
 from runwise.adapters.sources.csv_loggers.table import Table, read_table
-from runwise.adapters.sources.csv_loggers.yaml_config import read_config
 from runwise.domain.errors import InvalidInput, RunNotFound
 from runwise.domain.model import MetricSeries, Run, RunInfo, RunState, select_series
 
@@ -153,6 +152,8 @@ class CsvLoggerRunSource:
     def _config(self, log: Path) -> tuple[dict[str, Any], str | None]:
         for path in self._config_files(log):
             if path.is_file():
+                from runwise.adapters.sources.csv_loggers.yaml_config import read_config  # PyYAML: ~25 ms, only here
+
                 return read_config(path)
         return {}, None
 
