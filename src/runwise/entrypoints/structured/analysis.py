@@ -119,13 +119,7 @@ class HealthOut(Out):
 
     @classmethod
     def of(cls, info: RunInfo, health: Health) -> HealthOut:
-        return cls(
-            run=info.qualified_id,
-            name=info.name,
-            last_step=info.last_step,
-            status=health.status,
-            finding=health.finding,
-        )
+        return cls.copy_of(info, run=info.qualified_id, status=health.status, finding=health.finding)
 
 
 class SchemaDraftOut(Out):
