@@ -45,6 +45,7 @@ def local_sources(root: Path, settings: Settings) -> list[RunSource]:
     from runwise.adapters.sources.csv_loggers import KerasRunSource, LightningRunSource, UltralyticsRunSource
     from runwise.adapters.sources.hf_trainer import HfTrainerRunSource
     from runwise.adapters.sources.jsonl import JsonlRunSource
+    from runwise.adapters.sources.mlflow import MlflowRunSource
     from runwise.adapters.sources.neptune import NeptuneRunSource
     from runwise.adapters.sources.tensorboard import TensorBoardRunSource
     from runwise.adapters.sources.wandb_local import WandbLocalRunSource
@@ -59,6 +60,7 @@ def local_sources(root: Path, settings: Settings) -> list[RunSource]:
         KerasRunSource(root),
         UltralyticsRunSource(root),
         NeptuneRunSource(root),
+        MlflowRunSource(root),
     ]
 
 

@@ -279,7 +279,8 @@ class Catalog:
 
     @staticmethod
     def _by_name(ref: str, candidates: list[tuple[RunSource, RunInfo]]) -> list[tuple[RunSource, RunInfo]]:
-        return [c for c in candidates if c[1].name == ref]
+        """Runs named `ref`, or `PROJECT/NAME` (an MLflow experiment and run name, a W&B project and run name)."""
+        return [c for c in candidates if ref in (c[1].name, f"{c[1].project}/{c[1].name}")]
 
     @staticmethod
     def _by_prefix(ref: str, candidates: list[tuple[RunSource, RunInfo]]) -> list[tuple[RunSource, RunInfo]]:

@@ -1,0 +1,75 @@
+"""MlflowRunSource: runs of every MLflow store (sqlite or `mlruns/`) found under a folder, read without mlflow."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Hashable, Mapping, Sequence
+from pathlib import Path
+
+from runwise.adapters.sources.mlflow.discovery import Store, find_stores
+from runwise.adapters.sources.mlflow.file_store import FileStore
+from runwise.adapters.sources.mlflow.records import SOURCE_NAME, RunRecord, config_from_params, run_info
+from runwise.domain.errors import MetricNotFound, RunNotFound
+from runwise.domain.model import MetricSeries, Run, RunInfo
+
+
+class MlflowRunSource:
+    """A RunSource over the MLflow stores under `root`; each run is one MLflow run (nested runs included)."""
+
+    name = SOURCE_NAME
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        self._where: dict[str, Store] = {}
+
+    def stores(self) -> list[Store]:
+        return find_stores(self.root)
+
+    def list_runs(self, *, project: str | None = None, limit: int | None = None) -> Sequence[RunInfo]:
+        infos: list[RunInfo] = []
+        for store in self.stores():
+            for record in store.records():
+                self._where[record.id] = store
+                info = run_info(record)
+                if project is None or info.project == project:
+                    infos.append(info)
+        infos.sort(key=lambda i: i.updated_at or i.created_at or 0.0, reverse=True)
+        return infos[:limit] if limit is not None else infos
+
+    def _find(self, run_id: str) -> tuple[Store, RunRecord]:
+        known = self._where.get(run_id)
+        candidates = ([known] if known else []) + [s for s in self.stores() if s is not known]
+        for store in candidates:
+            records = store.records(run_id)
+            if records:
+                self._where[run_id] = store
+                return store, records[0]
+        raise RunNotFound(f"no MLflow run '{run_id}' under {self.root}", "list runs with: runwise list")
+
+    def load_run(self, run_id: str) -> Run:
+        store, record = self._find(run_id)
+        series = store.series(record.id, store.keys(record.id))
+        last = max((s.last_step for s in series.values() if s.last_step is not None), default=record.last_step)
+        info = run_info(record)
+        if last != info.last_step:
+            import attrs
+
+            info = attrs.evolve(info, last_step=last)
+        summary = {key: float(s.values[-1]) for key, s in series.items() if len(s)}
+        config = config_from_params(store.params(record.id))
+        return Run(info=info, config=config, summary=summary, series=series)
+
+    def load_series(self, run_id: str, keys: Collection[str] | None = None) -> Mapping[str, MetricSeries]:
+        store, record = self._find(run_id)
+        known = store.keys(record.id)
+        if keys is None:
+            return store.series(record.id, known)
+        for key in keys:
+            if key not in known:
+                raise MetricNotFound(f"run '{run_id}' has no metric '{key}'", "list keys with: runwise keys REF")
+        return store.series(record.id, list(keys))
+
+    def fingerprint(self, run_id: str) -> Hashable:
+        store, record = self._find(run_id)
+        if isinstance(store, FileStore):
+            return store.run_identity(record.id)
+        return (store.identity(), record.status, record.end_ms, record.last_metric_ms)

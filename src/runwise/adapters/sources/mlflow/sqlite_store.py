@@ -1,0 +1,195 @@
+"""An MLflow SQL store in a sqlite file, read with stdlib `sqlite3` and never written to.
+
+Read-only, provably: the file is opened through a `file:` URI with `mode=ro`, so SQLite cannot
+write it, create a rollback journal beside it, or take a write lock. One case needs more: a
+database in WAL mode. A read-only connection to it uses the `-wal` and `-shm` files a writer left
+beside it, and when they are missing SQLite would create them in the user's folder. So a WAL
+database without both files is opened with `immutable=1` instead: nothing is locked or created,
+and with no `-wal` file there is nothing outside the main file to miss; the price is that a writer
+starting during that read is not seen (the next read sees it). MLflow itself leaves its sqlite
+stores in the default rollback-journal mode, which always takes the plain `mode=ro` path.
+
+Speed: one indexed query per metric key, and the rows go straight from the cursor into numpy
+(`np.fromiter` over the flattened cursor) without a Python list in between; `timestamp * 2 +
+is_nan` packs the NaN flag into the time column so each row costs three numbers. Figures are in
+bench/bench_mlflow.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from collections.abc import Collection, Hashable, Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from runwise.adapters.sources.mlflow.records import RunRecord, decode_sql_values, ordered_series
+from runwise.adapters.sources.mlflow.revisions import KNOWN_REVISIONS, NEWEST, NEWEST_MLFLOW, OLDER_REVISIONS
+from runwise.domain.errors import InvalidInput
+from runwise.domain.model import MetricSeries
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+SUFFIXES = (".db", ".sqlite", ".sqlite3")
+MLFLOW_TABLES = frozenset({"runs", "experiments", "metrics", "params", "tags", "alembic_version"})
+BUSY_TIMEOUT_S = 5.0
+
+_RUNS = """
+SELECT r.run_uuid, e.name, r.status, r.start_time, r.end_time, r.name, r.user_id,
+       (SELECT max(step) FROM latest_metrics m WHERE m.run_uuid = r.run_uuid),
+       (SELECT max(timestamp) FROM latest_metrics m WHERE m.run_uuid = r.run_uuid)
+FROM runs r LEFT JOIN experiments e ON e.experiment_id = r.experiment_id
+WHERE r.lifecycle_stage = 'active' AND coalesce(e.lifecycle_stage, 'active') = 'active'
+"""
+
+
+def is_sqlite_file(path: Path) -> bool:
+    """A file that starts with SQLite's 16-byte header."""
+    try:
+        with path.open("rb") as stream:
+            return stream.read(16) == SQLITE_MAGIC
+    except OSError:
+        return False
+
+
+def _uses_wal(path: Path) -> bool:
+    """Bytes 18-19 of the header are 2 for a database in WAL mode."""
+    with path.open("rb") as stream:
+        header = stream.read(20)
+    return len(header) == 20 and header[18] == 2
+
+
+def readonly_uri(path: Path) -> str:
+    """The URI that opens `path` without ever writing to or beside it (see the module docstring)."""
+    uri = path.resolve().as_uri()
+    if _uses_wal(path):
+        wal, shm = (path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))
+        if not (wal.exists() and shm.exists()):
+            return uri + "?immutable=1"
+    return uri + "?mode=ro"
+
+
+class SqliteStore:
+    """One MLflow sqlite store; every call opens a short read-only connection (safe across threads)."""
+
+    kind = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._checked = False
+
+    @classmethod
+    def probe(cls, path: Path) -> SqliteStore | None:
+        """The store in `path` if the file holds MLflow's tables (its name proves nothing); else None."""
+        if not is_sqlite_file(path):
+            return None
+        store = cls(path)
+        try:
+            with store._connect(check=False) as conn:
+                tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except (sqlite3.Error, OSError):
+            return None
+        return store if tables >= MLFLOW_TABLES else None
+
+    @contextmanager
+    def _connect(self, *, check: bool = True) -> Iterator[sqlite3.Connection]:
+        try:
+            conn = sqlite3.connect(readonly_uri(self.path), uri=True, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+        except (sqlite3.Error, OSError) as exc:
+            raise self._error(exc) from exc
+        with closing(conn):
+            try:
+                if check and not self._checked:
+                    self._check_revision(conn)
+                yield conn
+            except sqlite3.Error as exc:
+                raise self._error(exc) from exc
+
+    def _error(self, exc: BaseException) -> InvalidInput:
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        if "locked" in text or "busy" in text:
+            return InvalidInput(f"{self.path} is locked by a writer ({text})", "try again in a moment")
+        return InvalidInput(f"cannot read the MLflow store {self.path}: {text}", "check that the file is whole")
+
+    def _check_revision(self, conn: sqlite3.Connection) -> None:
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        revision = str(row[0]) if row else "none"
+        if revision in OLDER_REVISIONS:
+            raise InvalidInput(
+                f"{self.path} is an MLflow store at schema revision {revision}, older than Runwise reads",
+                f"upgrade a copy with: mlflow db upgrade sqlite:///{self.path.name}",
+            )
+        if revision not in KNOWN_REVISIONS:
+            raise InvalidInput(
+                f"{self.path} has MLflow schema revision {revision}, which Runwise does not know "
+                f"(it reads revisions up to {NEWEST}, MLflow {NEWEST_MLFLOW})",
+                "upgrade runwise; a newer MLflow may have changed the tables",
+            )
+        self._checked = True
+
+    # runs ------------------------------------------------------------------------------------
+    def records(self, run_id: str | None = None) -> list[RunRecord]:
+        """Every active run (or just `run_id`), with its tags and last step from `latest_metrics`."""
+        sql, args = (_RUNS, ()) if run_id is None else (_RUNS + " AND r.run_uuid = ?", (run_id,))
+        with self._connect() as conn:
+            rows = conn.execute(sql, args).fetchall()
+            tag_sql = "SELECT run_uuid, key, value FROM tags" + ("" if run_id is None else " WHERE run_uuid = ?")
+            tags: dict[str, dict[str, str]] = {}
+            for uuid, key, value in conn.execute(tag_sql, args):
+                tags.setdefault(uuid, {})[key] = value or ""
+        where = str(self.path.resolve())
+        return [
+            RunRecord(
+                id=uuid,
+                experiment=experiment,
+                status=status or "",
+                start_ms=start,
+                end_ms=end,
+                tags=tags.get(uuid, {}),
+                fallback_name=name,
+                user=user,
+                last_step=last_step,
+                last_metric_ms=last_ms,
+                path=where,
+            )
+            for uuid, experiment, status, start, end, name, user, last_step, last_ms in rows
+        ]
+
+    def params(self, run_id: str) -> dict[str, str]:
+        with self._connect() as conn:
+            return {k: v for k, v in conn.execute("SELECT key, value FROM params WHERE run_uuid = ?", (run_id,))}
+
+    def keys(self, run_id: str) -> list[str]:
+        """Every metric key of the run (`latest_metrics` holds one row per key)."""
+        with self._connect() as conn:
+            rows = conn.execute("SELECT key FROM latest_metrics WHERE run_uuid = ? ORDER BY key", (run_id,))
+            return [row[0] for row in rows]
+
+    def series(self, run_id: str, keys: Collection[str]) -> dict[str, MetricSeries]:
+        """Every point of each key, NaN and ±Inf restored."""
+        out: dict[str, MetricSeries] = {}
+        with self._connect() as conn:
+            for key in keys:
+                cursor = conn.execute(
+                    "SELECT step, value, timestamp * 2 + is_nan FROM metrics WHERE run_uuid = ? AND key = ?",
+                    (run_id, key),
+                )
+                flat = np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.float64).reshape(-1, 3)
+                steps = flat[:, 0].astype(np.int64)
+                packed = flat[:, 2].astype(np.int64)
+                values = decode_sql_values(flat[:, 1].copy(), (packed & 1).astype(bool))
+                del flat
+                out[key] = ordered_series(key, steps, values, packed >> 1)
+        return out
+
+    def identity(self) -> Hashable:
+        """Size and mtime of the database and its WAL: any write to the store changes them."""
+        parts = []
+        for path in (self.path, self.path.with_name(self.path.name + "-wal")):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            parts.append((str(path), st.st_size, st.st_mtime_ns))
+        return tuple(parts)
