@@ -73,7 +73,7 @@ def store_uri(store: str, base: Path) -> str:
         return f"sqlite:///{base / 'mlflow.db'}"
     if store == "files":
         return (base / "mlruns").as_uri()
-    return server().url
+    return server(wait=False).url
 
 
 _PENDING: list[tuple[str, dict[str, Any]]] = []
@@ -86,11 +86,18 @@ def register(job: Mapping[str, Any]) -> None:
         _PENDING.append((key, dict(job)))
 
 
-def _write_pending(store_kind: str) -> None:
-    """Write every pending job of one kind ("server" or local) in one child process."""
-    todo = [(k, j) for k, j in _PENDING if (j["store"] == "server") == (store_kind == "server")]
+def _write_pending() -> None:
+    """Write every pending job in one child process.
+
+    Jobs for the tracking server are logged to it over HTTP; the server is started first, without
+    waiting, so it boots (and migrates its database) while the child writes the local stores.
+    """
+    todo = list(_PENDING)
     if not todo:
         return
+    if any(job["store"] == "server" for _, job in todo):
+        server(wait=False)
+    todo.sort(key=lambda item: item[1]["store"] == "server")  # local stores first: the server is still booting
     batch = []
     for key, job in todo:
         base = session_dir() / f"job{len(_CACHE) + len(batch)}"
@@ -104,13 +111,15 @@ def _write_pending(store_kind: str) -> None:
         env=mlflow_env(session_dir()),
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
     )
     if proc.returncode != 0:
         raise RuntimeError(f"mlflow writer failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr[-4000:]}")
     for key, base, _ in batch:
         _CACHE[key] = (base, json.loads((base / "ids.json").read_text()))
     _PENDING[:] = [(k, j) for k, j in _PENDING if k not in _CACHE]
+    if _SERVER:
+        _SERVER[0].wait()
 
 
 def cached(job: Mapping[str, Any]) -> tuple[Path, dict[str, str]]:
@@ -118,7 +127,7 @@ def cached(job: Mapping[str, Any]) -> tuple[Path, dict[str, str]]:
     register(job)
     key = json.dumps(job, sort_keys=True)
     if key not in _CACHE:
-        _write_pending("server" if job["store"] == "server" else "local")
+        _write_pending()
     return _CACHE[key]
 
 
@@ -134,6 +143,8 @@ def _write_all(batch: dict[str, Any]) -> None:
     for job in batch["jobs"]:
         if job["uri"].startswith("sqlite:///"):
             shutil.copy(template, job["uri"].removeprefix("sqlite:///"))
+        if job["uri"].startswith("http"):
+            wait_until_up(job["uri"])
         _write(job)
 
 
@@ -184,12 +195,31 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def server() -> MlflowServer:
+def server(*, wait: bool = True) -> MlflowServer:
     """The session's tracking server, started on first use and stopped when the session ends."""
     if not _SERVER:
         _SERVER.append(MlflowServer())
         atexit.register(_SERVER[0].stop)
+    if wait:
+        _SERVER[0].wait()
     return _SERVER[0]
+
+
+def wait_until_up(url: str, timeout: float = 300.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    """Poll the server's /health until it answers 200."""
+    import httpx2
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"mlflow server exited with {proc.returncode}")
+        try:
+            if httpx2.get(url + "/health", timeout=2).status_code == 200:
+                return
+        except httpx2.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"mlflow server at {url} did not start in {timeout:.0f} s")
 
 
 class MlflowServer:
@@ -198,9 +228,6 @@ class MlflowServer:
     def __init__(self) -> None:
         self.base = session_dir() / "server"
         self.base.mkdir(parents=True, exist_ok=True)
-        template = session_dir() / "template.db"
-        if template.exists():  # already migrated: the server starts seconds sooner
-            shutil.copy(template, self.base / "mlflow.db")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = (self.base / "server.log").open("w")
@@ -217,23 +244,17 @@ class MlflowServer:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
-        self._wait()
+        self._up = False
 
-    def _wait(self, timeout: float = 120.0) -> None:
-        import httpx2
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"mlflow server exited:\n{(self.base / 'server.log').read_text()[-3000:]}")
-            try:
-                if httpx2.get(self.url + "/health", timeout=2).status_code == 200:
-                    return
-            except httpx2.HTTPError:
-                pass
-            time.sleep(0.5)
-        self.stop()
-        raise RuntimeError("mlflow server did not start in time")
+    def wait(self) -> None:
+        if self._up:
+            return
+        try:
+            wait_until_up(self.url, proc=self.proc)
+        except RuntimeError as exc:
+            self.stop()
+            raise RuntimeError(f"{exc}:\n{(self.base / 'server.log').read_text()[-3000:]}") from None
+        self._up = True
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -64,8 +65,9 @@ def local_sources(root: Path, settings: Settings) -> list[RunSource]:
     ]
 
 
-def remote_source(uri: str) -> tuple[RunSource, str] | None:
-    """The source and run id behind a remote REF (`wandb://entity/project/run_id`); None if unknown."""
+def remote_source(uri: str, settings: Settings | None = None) -> tuple[RunSource, str] | None:
+    """The source and run id behind a remote REF (`wandb://entity/project/run_id`, an MLflow run's web address
+    `http://host:5000/#/experiments/1/runs/RUN_ID`); None if unknown."""
     if uri.startswith("wandb://"):
         from runwise.adapters.sources.wandb_api import WandbApiRunSource, parse_uri
 
@@ -75,7 +77,49 @@ def remote_source(uri: str) -> tuple[RunSource, str] | None:
 
             raise InvalidInput(f"'{uri}' names a project, not a run", "add the run id: wandb://entity/project/RUN_ID")
         return WandbApiRunSource(parsed), parsed.run_id
+    if uri.startswith(("http://", "https://")):
+        from runwise.adapters.sources.mlflow import server_run_ref
+
+        base, run_id = server_run_ref(uri)
+        if not run_id:
+            from runwise.domain.errors import InvalidInput
+
+            raise InvalidInput(
+                f"'{uri}' names a tracking server, not a run", "use --dir URL to list its runs, then mlflow:RUN_ID"
+            )
+        return mlflow_server(base, settings or Settings()), run_id
     return None
+
+
+def mlflow_server(url: str, settings: Settings, experiment: str | None = None) -> RunSource:
+    """An MLflow tracking server as a source, with the credentials MLflow's own client would use."""
+    from runwise.adapters.sources.mlflow.server import MlflowServerRunSource
+
+    return MlflowServerRunSource(
+        url,
+        experiment=experiment,
+        token=settings.mlflow_tracking_token,
+        username=settings.mlflow_tracking_username,
+        password=settings.mlflow_tracking_password,
+    )
+
+
+def tracking_uri_sources(settings: Settings, roots: Sequence[Path]) -> list[RunSource]:
+    """The store MLFLOW_TRACKING_URI names, unless discovery under the roots already finds it."""
+    uri = settings.mlflow_tracking_uri
+    if not uri:
+        return []
+    from runwise.adapters.sources.mlflow import MlflowRunSource, is_server_uri, local_store_path
+
+    if is_server_uri(uri):
+        return [mlflow_server(uri, settings)]
+    path = local_store_path(uri)
+    if path is None or not path.exists():
+        return []
+    real = path.resolve()
+    if any(real == r.resolve() or r.resolve() in real.parents for r in roots):
+        return []
+    return [MlflowRunSource(real)]
 
 
 def bootstrap(
@@ -100,6 +144,13 @@ def bootstrap(
         from runwise.adapters.sources.wandb_api import WandbApiRunSource
 
         source_list: list[RunSource] = [WandbApiRunSource(str(settings.dir))]  # --dir wandb://entity/project
+    elif sources is None and str(settings.dir).startswith(("http://", "https://")):
+        source_list = [mlflow_server(str(settings.dir), settings)]  # --dir http://host:5000 (a tracking server)
+    elif sources is None and str(settings.dir).startswith(("sqlite:", "file:")):
+        from runwise.adapters.sources.mlflow import MlflowRunSource, local_store_path
+
+        store = local_store_path(str(settings.dir))  # --dir sqlite:///mlflow.db, as MLflow spells a store
+        source_list = [MlflowRunSource(store or Path("."))]
     elif sources is None:
         found: list[RunSource] = []
         for root in roots or [Path(settings.dir)]:
@@ -108,7 +159,7 @@ def bootstrap(
 
                 raise InvalidInput(f"{root} does not exist", no_logs_hint())
             found.extend(local_sources(Path(root), settings))
-        source_list = found
+        source_list = found + tracking_uri_sources(settings, [Path(r) for r in roots or [Path(settings.dir)]])
         readable = {s.name for s in source_list}
         scouts = [StoreScout(Path(root), readable=readable) for root in roots or [Path(settings.dir)]]
     else:
@@ -119,7 +170,7 @@ def bootstrap(
         cache=RunCache(settings.cache_size),
         roots=[str(r) for r in roots] or None,
         path_resolver=RealPathResolver(),
-        remote=remote_source,
+        remote=partial(remote_source, settings=settings),
         stored=stored,
         scouts=scouts,
         progress=progress,

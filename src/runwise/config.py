@@ -75,6 +75,12 @@ class Settings:
     cache: bool = attrs.field(default=True, converter=_bool)  # parsed runs kept on disk between calls
     cache_dir: Path | None = attrs.field(default=None, converter=_optional_path)  # None: the user cache folder
     cache_max_mb: int = 2048
+    # MLflow's own variables, read the way its client reads them: a tracking URI (server, sqlite or
+    # file store) whose runs are listed beside the ones under --dir, and the server's credentials
+    mlflow_tracking_uri: str | None = None
+    mlflow_tracking_token: str | None = None
+    mlflow_tracking_username: str | None = None
+    mlflow_tracking_password: str | None = None
 
     def schema(self) -> MetricSchema:
         if not self.schema_data:
@@ -194,6 +200,10 @@ _ENV_KEYS = {
     "RUNWISE_CACHE_SIZE": "cache_size",
     "RUNWISE_CACHE_DIR": "cache_dir",
     "RUNWISE_CACHE_MAX_MB": "cache_max_mb",
+    "MLFLOW_TRACKING_URI": "mlflow_tracking_uri",
+    "MLFLOW_TRACKING_TOKEN": "mlflow_tracking_token",
+    "MLFLOW_TRACKING_USERNAME": "mlflow_tracking_username",
+    "MLFLOW_TRACKING_PASSWORD": "mlflow_tracking_password",
 }
 
 
