@@ -15,19 +15,25 @@ import pytest
 from runwise.adapters.fs import RealPathResolver
 from runwise.adapters.sources.mlflow import MlflowRunSource
 from runwise.adapters.sources.mlflow.revisions import NEWEST
+from runwise.adapters.sources.mlflow.server import MlflowServerRunSource
 from runwise.domain.errors import InvalidInput, MetricNotFound, RunNotFound
+from runwise.ports.run_source import RunSource
 from runwise.services.catalog import Catalog
 from tests import mlflow_support
 from tests.mlflow_support import GIT_COMMIT, LONG_EXPERIMENT, rich_job
 
-STORES = ("sqlite", "files")
+STORES = ("sqlite", "files", "server")
 for _store in STORES:
     mlflow_support.register(rich_job(_store))
+RICH_EXPERIMENTS = ("vision", "nlp", LONG_EXPERIMENT)
 
 
 @pytest.fixture(params=STORES)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[MlflowRunSource, dict[str, str], Path]:
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[RunSource, dict[str, str], Path]:
+    """The same runs in each store kind (the server's holds other tests' experiments too)."""
     base, ids = mlflow_support.cached(rich_job(request.param))
+    if request.param == "server":
+        return MlflowServerRunSource(mlflow_support.server().url), ids, base
     if request.param == "sqlite":
         shutil.copy(base / "mlflow.db", tmp_path / "mlflow.db")
     else:
@@ -35,9 +41,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[MlflowRunSour
     return MlflowRunSource(tmp_path), ids, base
 
 
-def test_states_experiments_and_deleted_runs(store: tuple[MlflowRunSource, dict[str, str], Path]) -> None:
+def test_states_experiments_and_deleted_runs(store: tuple[RunSource, dict[str, str], Path]) -> None:
     source, ids, _ = store
-    infos = {i.name: i for i in source.list_runs()}
+    infos = {i.name: i for i in source.list_runs() if i.project in RICH_EXPERIMENTS}
     assert set(infos) == {"baseline", "diverged", "stopped", "live", "sweep", "trial-1", "trial-2"}
     assert {n: i.state for n, i in infos.items()} == {
         "baseline": "finished",
@@ -54,25 +60,27 @@ def test_states_experiments_and_deleted_runs(store: tuple[MlflowRunSource, dict[
     assert infos["baseline"].id == ids["baseline"] and infos["baseline"].last_step == 59
     assert infos["baseline"].runtime_s == pytest.approx(0.595)
     assert [i.project for i in source.list_runs(project="nlp")] == ["nlp", "nlp"]
+    assert [i.name for i in source.list_runs(project="nlp")] == ["live", "stopped"]  # newest first
 
 
-def test_tags_git_note_and_config(store: tuple[MlflowRunSource, dict[str, str], Path]) -> None:
+def test_tags_git_note_and_config(store: tuple[RunSource, dict[str, str], Path]) -> None:
     source, ids, _ = store
     run = source.load_run(ids["baseline"])
     assert run.info.git is not None and run.info.git.commit == GIT_COMMIT
+    assert run.info.created_at == mlflow_support.BASE_TIME_MS / 1000
     assert run.info.notes == "first try"
     assert "team=cv" in run.info.tags and any(t.startswith("user=") for t in run.info.tags)
     assert run.config == {"batch_size": 64, "dropout": None, "lr": 0.001, "optimizer": "adam", "use_amp": True}
 
 
-def test_nan_and_infinities_come_back(store: tuple[MlflowRunSource, dict[str, str], Path]) -> None:
+def test_nan_and_infinities_come_back(store: tuple[RunSource, dict[str, str], Path]) -> None:
     source, ids, _ = store
     loss = source.load_series(ids["baseline"], ["train/loss"])["train/loss"]
     assert math.isnan(loss.values[20]) and loss.values[21] == math.inf and loss.values[22] == -math.inf
     assert np.isfinite(np.delete(loss.values, [20, 21, 22])).all()
 
 
-def test_series_equal_mlflow_client_history(store: tuple[MlflowRunSource, dict[str, str], Path]) -> None:
+def test_series_equal_mlflow_client_history(store: tuple[RunSource, dict[str, str], Path]) -> None:
     """Every point MlflowClient.get_metric_history returns, with MLflow's ±1.8e308 read as the ±Inf logged."""
     source, ids, base = store
     history = json.loads((base / "history.json").read_text())
@@ -94,7 +102,7 @@ def test_series_equal_mlflow_client_history(store: tuple[MlflowRunSource, dict[s
             np.testing.assert_array_equal(got.wall_time * 1000, [p[2] for p in points])
 
 
-def test_system_metrics_and_sparse_keys(store: tuple[MlflowRunSource, dict[str, str], Path]) -> None:
+def test_system_metrics_and_sparse_keys(store: tuple[RunSource, dict[str, str], Path]) -> None:
     source, ids, _ = store
     run = source.load_run(ids["baseline"])
     assert len(run.series["system/cpu_utilization_percentage"]) == 60
@@ -103,7 +111,7 @@ def test_system_metrics_and_sparse_keys(store: tuple[MlflowRunSource, dict[str, 
         source.load_series(ids["baseline"], ["nope"])
 
 
-def test_every_mlflow_ref_form(store: tuple[MlflowRunSource, dict[str, str], Path]) -> None:
+def test_every_mlflow_ref_form(store: tuple[RunSource, dict[str, str], Path]) -> None:
     source, ids, _ = store
     catalog = Catalog([source], path_resolver=RealPathResolver())
     for ref in (ids["diverged"], f"mlflow:{ids['diverged']}", "vision/diverged", "mlflow:vision/diverged", "diverged"):

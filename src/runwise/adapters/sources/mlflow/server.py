@@ -178,12 +178,13 @@ class MlflowServerRunSource:
 
     # loading ---------------------------------------------------------------------------------
     def _get(self, run_id: str) -> dict[str, Any]:
+        missing = RunNotFound(f"no MLflow run '{run_id}' on {self.url}", "list runs with: runwise --dir URL list")
         try:
             run: dict[str, Any] = self.client.get("runs/get", {"run_id": run_id})["run"]
         except RunNotFound:
-            raise RunNotFound(
-                f"no MLflow run '{run_id}' on {self.url}", "list runs with: runwise --dir URL list"
-            ) from None
+            raise missing from None
+        if run.get("info", {}).get("lifecycle_stage") == "deleted":  # in MLflow's trash: gone, as in its UI
+            raise missing
         experiment_id = str(run.get("info", {}).get("experiment_id", ""))
         if experiment_id and experiment_id not in self._experiment_names:
             try:
