@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import shutil
@@ -17,6 +18,7 @@ from runwise.adapters.sources.mlflow import MlflowRunSource
 from runwise.adapters.sources.mlflow.revisions import NEWEST
 from runwise.adapters.sources.mlflow.server import MlflowServerRunSource
 from runwise.domain.errors import InvalidInput, MetricNotFound, RunNotFound
+from runwise.entrypoints.cli import main
 from runwise.ports.run_source import RunSource
 from runwise.services.catalog import Catalog
 from tests import mlflow_support
@@ -190,18 +192,24 @@ def _set_revision(db: Path, revision: str) -> None:
     conn.close()
 
 
-def test_unknown_newer_schema_is_one_clear_line(sqlite_copy: Path) -> None:
+def test_unknown_newer_schema_is_one_clear_line(sqlite_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _set_revision(sqlite_copy / "mlflow.db", "ffffffffffff")
+    source = MlflowRunSource(sqlite_copy)
+    assert source.list_runs() == []  # not read on trust
+    (notice,) = source.notices()
+    assert "ffffffffffff" in notice.line() and NEWEST in notice.line() and "upgrade runwise" in notice.line()
+    code = main(["--dir", str(sqlite_copy), "list"], stdout=io.StringIO())
+    err = capsys.readouterr().err
+    assert code == 2 and "ffffffffffff" in err and len(err.strip().splitlines()) == 1  # the answer, not "no runs"
     with pytest.raises(InvalidInput) as caught:
-        MlflowRunSource(sqlite_copy).list_runs()
-    message = str(caught.value)
-    assert "\n" not in message and "ffffffffffff" in message and NEWEST in message and "upgrade runwise" in message
+        source.load_run("0" * 32)
+    assert "\n" not in str(caught.value)
 
 
 def test_older_schema_asks_for_an_upgrade(sqlite_copy: Path) -> None:
     _set_revision(sqlite_copy / "mlflow.db", "181f10493468")
-    with pytest.raises(InvalidInput, match="mlflow db upgrade"):
-        MlflowRunSource(sqlite_copy).list_runs()
+    source = MlflowRunSource(sqlite_copy)
+    assert source.list_runs() == [] and "mlflow db upgrade" in source.notices()[0].line()
 
 
 def test_stores_are_found_by_schema_not_by_name(sqlite_copy: Path) -> None:

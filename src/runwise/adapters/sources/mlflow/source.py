@@ -8,8 +8,9 @@ from pathlib import Path
 from runwise.adapters.sources.mlflow.discovery import Store, find_stores
 from runwise.adapters.sources.mlflow.file_store import FileStore
 from runwise.adapters.sources.mlflow.records import SOURCE_NAME, RunRecord, config_from_params, run_info
-from runwise.domain.errors import MetricNotFound, RunNotFound
+from runwise.domain.errors import InvalidInput, MetricNotFound, RunNotFound
 from runwise.domain.model import MetricSeries, Run, RunInfo
+from runwise.domain.notices import Notice, unreadable_store
 
 
 class MlflowRunSource:
@@ -20,20 +21,39 @@ class MlflowRunSource:
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
         self._where: dict[str, Store] = {}
+        self._passed_over: list[Notice] = []
 
     def stores(self) -> list[Store]:
         return find_stores(self.root)
 
     def list_runs(self, *, project: str | None = None, limit: int | None = None) -> Sequence[RunInfo]:
         infos: list[RunInfo] = []
+        self._passed_over = []
         for store in self.stores():
-            for record in store.records():
+            try:
+                records = store.records()
+            except InvalidInput as exc:  # a newer schema, a corrupt or locked file: said, not fatal to others
+                self._passed_over.append(self._notice(store, exc))
+                continue
+            for record in records:
                 self._where[record.id] = store
                 info = run_info(record)
                 if project is None or info.project == project:
                     infos.append(info)
         infos.sort(key=lambda i: i.updated_at or i.created_at or 0.0, reverse=True)
         return infos[:limit] if limit is not None else infos
+
+    def notices(self) -> Sequence[Notice]:
+        """The stores the last listing could not read, one line each (alone, they are the answer: exit 2)."""
+        return list(self._passed_over)
+
+    def _notice(self, store: Store, exc: InvalidInput) -> Notice:
+        try:
+            shown = store.path.relative_to(self.root).as_posix()
+        except ValueError:
+            shown = str(store.path)
+        reason = exc.message.replace(str(store.path), shown)
+        return unreadable_store(SOURCE_NAME, "MLflow", shown, reason, exc.hint)
 
     def _find(self, run_id: str) -> tuple[Store, RunRecord]:
         known = self._where.get(run_id)
