@@ -9,6 +9,7 @@ from runwise.adapters.sources.mlflow.discovery import Store, find_stores
 from runwise.adapters.sources.mlflow.file_store import FileStore
 from runwise.adapters.sources.mlflow.records import SOURCE_NAME, RunRecord, config_from_params, run_info
 from runwise.domain.errors import InvalidInput, MetricNotFound, RunNotFound
+from runwise.domain.hints import PLAIN, spell
 from runwise.domain.model import MetricSeries, Run, RunInfo
 from runwise.domain.notices import Notice, unreadable_store
 
@@ -52,8 +53,9 @@ class MlflowRunSource:
             shown = store.path.relative_to(self.root).as_posix()
         except ValueError:
             shown = str(store.path)
-        reason = exc.message.replace(str(store.path), shown)
-        return unreadable_store(SOURCE_NAME, "MLflow", shown, reason, exc.hint)
+        reason = spell(exc.message, PLAIN).replace(str(store.path), shown)
+        hint = spell(exc.hint, PLAIN) if exc.hint is not None else None
+        return unreadable_store(SOURCE_NAME, "MLflow", shown, reason, hint)
 
     def _find(self, run_id: str) -> tuple[Store, RunRecord]:
         known = self._where.get(run_id)
