@@ -23,7 +23,7 @@ from runwise.services.compare import find_best_run
 from runwise.services.query import query_runs
 from runwise.services.summarize import summarize
 from tests import mlflow_support
-from tests.e2e.test_mcp_logs import TOOL_NAMES
+from tests.e2e.logs import TOOL_NAMES
 
 
 def training_loop(lr: float, *, blow_up: bool) -> list[tuple[int, dict[str, float]]]:
@@ -167,6 +167,7 @@ TOOL_ARGS: dict[str, dict[str, Any]] = {
     "compare_runs": {"runs": ["lr-0.05", "lr-0.3"]},
     "find_best_run": {"metric": "val/loss", "direction": "min"},
     "query_runs": {"expr": "config.lr > 0.06"},
+    "aggregate_runs": {"metric": "val/loss"},
     "get_config": {"run": "lr-0.1"},
     "generate_schema": {"run": "lr-0.1"},
     "plot_metrics": {"run": "lr-0.3", "keys": ["train/loss"]},
