@@ -137,7 +137,13 @@ def relative_id(path: Path, root: Path) -> str:
     except ValueError:
         rel = path.resolve()
     text = rel.as_posix()
-    return text if text != "." else path.resolve().name
+    return printable(text if text != "." else path.resolve().name)
+
+
+def printable(name: str) -> str:
+    """A file name as text every output can carry: bytes that are not UTF-8 (which Python keeps as
+    lone surrogates, and JSON, tokenizers and terminals refuse) become `\\xe9` escapes."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _readable_log(name: str) -> bool:

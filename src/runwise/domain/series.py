@@ -47,8 +47,10 @@ def _stats(series: MetricSeries) -> SeriesStats:
     n_bad = int(values.size - np.count_nonzero(finite))
     first_bad = int(steps[np.argmin(finite)]) if n_bad else None
     if not finite.any():
+        # first/last are what was logged (NaN, ±Inf), as when only some points are non-finite
+        first, last = (float(values[0]), float(values[-1])) if values.size else (None, None)
         return SeriesStats(
-            series.key, int(values.size), n_bad, first_bad, None, None, series.last_step,
+            series.key, int(values.size), n_bad, first_bad, first, last, series.last_step,
             None, None, None, None, None, None, series.first_step,
         )  # fmt: skip
     good_v, good_s = values[finite], steps[finite]

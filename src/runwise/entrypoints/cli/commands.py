@@ -23,7 +23,7 @@ from runwise.entrypoints.capabilities import CAPABILITIES
 from runwise.entrypoints.capabilities.declaration import Capability, Params, base_type, cli_of, literal_values
 from runwise.entrypoints.capabilities.execute import Answer, execute
 from runwise.entrypoints.capabilities.wording import TOOL_WORDING, CliWording
-from runwise.entrypoints.cli.output import Context
+from runwise.entrypoints.cli.output import Context, json_text
 
 Handler = Callable[[Context], int]
 
@@ -125,7 +125,7 @@ def handler(capability: Capability, preset: Mapping[str, Any] | None = None) -> 
             for warning in out.warnings:
                 sys.stderr.write(f"runwise: warning: {warning}\n")
         if ctx.format == "json":
-            ctx.out.write(out.structured.model_dump_json(indent=2) + "\n")
+            ctx.out.write(json_text(out.structured) + "\n")
         else:
             ctx.out.write(out.text.rstrip("\n") + "\n")
         policy = capability.exit_policy

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import attrs
 
 from runwise.bootstrap import Runwise
 from runwise.ports.renderer import Renderer
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 @attrs.frozen
@@ -26,3 +29,16 @@ class Context:
     @property
     def renderer(self) -> Renderer:
         return self.app.renderer(self.format)
+
+
+def json_text(model: BaseModel) -> str:
+    """The model as JSON; a file name that is not UTF-8 (lone surrogates) is written as \\u escapes
+    instead of failing the whole answer."""
+    from pydantic_core import PydanticSerializationError
+
+    try:
+        return model.model_dump_json(indent=2)
+    except PydanticSerializationError:
+        import json
+
+        return json.dumps(model.model_dump(mode="python"), indent=2, ensure_ascii=True, default=str)

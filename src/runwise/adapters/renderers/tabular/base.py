@@ -42,7 +42,13 @@ class Tabular:
 
     # drawing primitives ----------------------------------------------------------------------
     def table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-        """Rows of a table; each row is one whole fact for budgeting."""
+        """Rows of a table; each row is one whole fact for budgeting.
+
+        Cells come from file and key names a log chose: control characters are escaped (a newline
+        in a file name split `list` rows) and over-long names are cut (a 5,000-character key
+        padded a 400-token summary to 25 KB).
+        """
+        rows = [[safe_cell(str(c)) for c in row] for row in rows]
         if self.markdown:
             lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
             lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -89,8 +95,8 @@ class Tabular:
     # run header ------------------------------------------------------------------------------
     def run_line(self, info: RunInfo, step: int | None = None) -> str:
         parts = [
-            self.title(info.name),
-            info.qualified_id if info.qualified_id != f"{info.source}:{info.name}" else info.source,
+            self.title(safe_cell(info.name)),
+            safe_cell(info.qualified_id) if info.qualified_id != f"{info.source}:{info.name}" else info.source,
         ]
         parts.append(info.state)
         if step is not None:
@@ -100,7 +106,7 @@ class Tabular:
         if info.runtime_s:
             parts.append(format_duration(info.runtime_s))
         if info.project:
-            parts.append(f"project {info.project}")
+            parts.append(f"project {safe_cell(info.project)}")
         return " · ".join(parts)
 
     # summary ---------------------------------------------------------------------------------
@@ -361,3 +367,20 @@ def _short_value(value: Any, limit: int = 80) -> str:
 
 def _with_step(value: str, step: int | None) -> str:
     return value if step is None else f"{value} ({format_step(step)})"
+
+
+MAX_CELL_CHARS = 80
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)} | {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}
+
+
+def safe_cell(text: str) -> str:
+    """A name as one printable line: control characters escaped, lone surrogates (undecodable file
+    names) shown as \\x escapes, and the middle of an over-long name replaced by `…`."""
+    if text.isprintable() and len(text) <= MAX_CELL_CHARS:
+        return text
+    text = text.translate(_CONTROL)
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if len(text) > MAX_CELL_CHARS:
+        keep = (MAX_CELL_CHARS - 1) // 2
+        text = text[:keep] + "…" + text[-keep:]
+    return text

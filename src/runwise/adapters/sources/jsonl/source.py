@@ -15,6 +15,7 @@ from runwise.adapters.fs import (
     is_regular_file,
     newest_first,
     open_regular,
+    printable,
     relative_id,
     skipped_notice,
     walk,
@@ -64,8 +65,9 @@ class JsonlRunSource:
 
     def _info(self, path: Path) -> RunInfo:
         st = path.stat()
-        stem = path.stem
-        name = f"{path.parent.name}/{stem}" if stem.lower() in _GENERIC_STEMS and path.parent.name else stem
+        stem = printable(path.stem)
+        parent = printable(path.parent.name)
+        name = f"{parent}/{stem}" if stem.lower() in _GENERIC_STEMS and parent else stem
         first_time, last_step, last_time = _peek(path)
         # the log's own clock beats the file's mtime, which a copy or a git checkout resets
         updated = last_time if last_time is not None else st.st_mtime
@@ -74,13 +76,13 @@ class JsonlRunSource:
             id=self._run_id(path),
             name=name,
             source=self.name,
-            project=path.parent.name if path.parent != self.root else None,
+            project=parent if path.parent != self.root else None,
             state="running" if running else "unknown",
             created_at=first_time if first_time is not None else st.st_mtime,
             updated_at=updated,
             last_step=last_step,
             runtime_s=(last_time - first_time) if first_time is not None and last_time is not None else None,
-            path=str(path.resolve()),
+            path=printable(str(path.resolve())),
         )
 
     def list_runs(self, *, project: str | None = None, limit: int | None = None) -> Sequence[RunInfo]:

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from runwise.adapters.fs import file_identity, newest_first
+from runwise.adapters.fs import file_identity, newest_first, printable
+from runwise.adapters.sources.tensorboard.columns import Columns
 from runwise.adapters.sources.tensorboard.discovery import LAYOUTS, RunFolder, discover
 from runwise.adapters.sources.tensorboard.follow import TensorBoardFollower
 from runwise.adapters.sources.tensorboard.peek import peek
@@ -84,7 +85,7 @@ class TensorBoardRunSource:
     ) -> RunInfo:
         """`session`: the state an hparams session_end_info recorded (SUCCESS finished, FAILURE crashed)."""
         folder = run.folder
-        name = folder.name or run.id
+        name = printable(folder.name) or run.id
         if name.lower() in _GENERIC_NAMES or name.startswith("version_"):
             name = f"{folder.parent.name}/{name}" if folder != self.root and folder.parent.name else name
         running = newest_mtime > 0 and (time.time() - newest_mtime) < RUNNING_WINDOW_S
@@ -100,7 +101,7 @@ class TensorBoardRunSource:
             created_at=created,
             updated_at=updated,
             runtime_s=max(0.0, updated - created) if created is not None and updated is not None else None,
-            path=str(folder.resolve()),
+            path=printable(str(folder.resolve())),
         )
 
     def list_runs(self, *, project: str | None = None, limit: int | None = None) -> Sequence[RunInfo]:
