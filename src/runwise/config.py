@@ -123,8 +123,12 @@ def _validated(values: dict[str, Any], origin: Mapping[str, str]) -> Settings:
     known = {a.name for a in attrs.fields(Settings)}
     for key in values:
         if key not in known:
+            from runwise.config_schema import did_you_mean
+
             raise fail(
-                key, "unknown setting", "remove it or check the spelling (see the README's configuration section)"
+                key,
+                "unknown setting" + did_you_mean(key, known),
+                "remove it or check the spelling (see the README's configuration section)",
             )
     if values.get("format", "text") not in _FORMATS:
         raise fail(

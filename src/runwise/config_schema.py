@@ -11,11 +11,22 @@ from runwise.domain.schema import MetricSchema
 
 
 def _patterns(value: Any) -> tuple[str, ...]:
+    """A key pattern or a list of them; anything else is a one-line error (`loss = 3` was a TypeError)."""
     if value is None:
         return ()
     if isinstance(value, str):
         return (value,)
-    return tuple(str(v) for v in value)
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ValueError('must be a key or pattern, or a list of them, e.g. ["train/loss", "val/*"]')
+
+
+def did_you_mean(name: str, known: list[str] | tuple[str, ...] | set[str]) -> str:
+    """` (did you mean 'spike_z'?)` when a known name is close, else ''."""
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 class SchemaModel(BaseModel):
@@ -42,6 +53,19 @@ class SchemaModel(BaseModel):
     @classmethod
     def _as_patterns(cls, value: Any) -> tuple[str, ...]:
         return _patterns(value)
+
+    @field_validator("thresholds", mode="after")
+    @classmethod
+    def _known_thresholds(cls, value: dict[str, float]) -> dict[str, float]:
+        from runwise.domain.analysis import THRESHOLD_DEFAULTS
+
+        for name in value:
+            if name not in THRESHOLD_DEFAULTS:
+                known = ", ".join(sorted(THRESHOLD_DEFAULTS))
+                raise ValueError(
+                    f"unknown threshold '{name}'{did_you_mean(name, set(THRESHOLD_DEFAULTS))}; known: {known}"
+                )
+        return value
 
     def to_domain(self) -> MetricSchema:
         return MetricSchema(
@@ -70,5 +94,10 @@ def validate(data: Any, source: str) -> dict[str, Any]:
             "extra_forbidden": "remove it or check the spelling (see the README's configuration section)",
             "literal_error": "use one of the allowed values",
         }.get(error["type"], "correct its value")
+        if error["type"] == "extra_forbidden" and error["loc"]:
+            fix = did_you_mean(str(error["loc"][-1]), set(SchemaModel.model_fields)).strip() + " " + fix
+            fix = fix.strip()
+        if error["type"] == "value_error":
+            error["msg"] = str(error["msg"]).removeprefix("Value error, ")
         more = f" (+{exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
         raise ConfigError(f"{source}: field '{field}': {error['msg']} — {fix}{more}") from None
