@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from runwise.adapters.fs import file_identity, newest_first, printable
-from runwise.adapters.sources.tensorboard.columns import Columns
 from runwise.adapters.sources.tensorboard.discovery import LAYOUTS, RunFolder, discover
 from runwise.adapters.sources.tensorboard.follow import TensorBoardFollower
 from runwise.adapters.sources.tensorboard.peek import peek
