@@ -49,6 +49,7 @@ def local_sources(root: Path, settings: Settings) -> list[RunSource]:
     from runwise.adapters.sources.mlflow import MlflowRunSource
     from runwise.adapters.sources.neptune import NeptuneRunSource
     from runwise.adapters.sources.tensorboard import TensorBoardRunSource
+    from runwise.adapters.sources.text_logs import TextLogRunSource
     from runwise.adapters.sources.wandb_local import WandbLocalRunSource
 
     return [
@@ -62,6 +63,7 @@ def local_sources(root: Path, settings: Settings) -> list[RunSource]:
         UltralyticsRunSource(root),
         NeptuneRunSource(root),
         MlflowRunSource(root),
+        TextLogRunSource(root),
     ]
 
 

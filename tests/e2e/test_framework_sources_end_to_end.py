@@ -46,12 +46,18 @@ def _ultralytics(target: Path) -> Path:
     return target
 
 
+def _text(target: Path) -> Path:
+    shutil.copytree(framework_runs("text") / "trained", target)
+    return target
+
+
 # source name -> (writes the framework's runs under a folder, the loss key it logs)
 FRAMEWORKS: dict[str, tuple[Callable[[Path], Path], str]] = {
     "hf": (_hf, "loss"),
     "lightning": (_lightning, "train_loss_step"),
     "keras": (_keras, "loss"),
     "ultralytics": (_ultralytics, "train/box_loss"),
+    "text": (_text, "loss"),
 }
 
 

@@ -25,6 +25,7 @@ SOURCE_ALIASES = {
     "keras": "keras",
     "ultralytics": "ultralytics",
     "yolo": "ultralytics",
+    "text": "text",
 }
 _STEP_SUFFIX = re.compile(r"@(-?[0-9][0-9_,]*)$")
 _URI = re.compile(r"^[a-z][a-z0-9+.-]*://")
