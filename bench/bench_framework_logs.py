@@ -1,11 +1,13 @@
 """Whole-process time of `runwise run` on 100k-step logs in the frameworks' own formats, beside a floor.
 
 Formats: `hf` (a Trainer `trainer_state.json`: 100k training entries, an evaluation every 1,000
-steps, the end-of-training entry; written with indent=2 and sorted keys as the Trainer writes it).
+steps, the end-of-training entry; written with indent=2 and sorted keys as the Trainer writes it),
+`lightning` (a CSVLogger `metrics.csv`: a row per step, validation and epoch rows of their own every
+1,000) and `text` (nanoGPT's stdout: an `iter` line per step, a `step` evaluation line every 1,000).
 Beside it: the same command on a 10-step log of the same format (Python start-up, imports and the
 analysis of a tiny run: what the reader adds is the difference) and a floor process that only reads
 the file and parses it with the standard library.
-Usage: python bench/bench_framework_logs.py [--formats hf] [--steps 100000] [--repeat 5]
+Usage: python bench/bench_framework_logs.py [--formats hf lightning text] [--steps 100000] [--repeat 5]
 Data is generated once into bench/data/ (git-ignored). Prints the median and the best of the runs.
 """
 
@@ -58,11 +60,44 @@ def write_hf(steps: int, folder: Path) -> Path:
     return path
 
 
+def write_lightning(steps: int, folder: Path) -> Path:
+    """Lightning CSVLogger's layout: a training row per step, a validation row of its own every 1,000 steps."""
+    rng = random.Random(0)
+    path = folder / "metrics.csv"
+    with path.open("w", newline="") as fh:
+        fh.write("epoch,step,train_loss_epoch,train_loss_step,val_loss\n")
+        for step in range(steps):
+            epoch = step // 1000
+            fh.write(f"{epoch},{step},,{_loss(step, rng)},\n")
+            if step % 1000 == 999:
+                fh.write(f"{epoch},{step},,,{_loss(step, rng) + 0.1}\n")
+                fh.write(f"{epoch},{step},{_loss(step, rng)},,\n")
+    (folder / "hparams.yaml").write_text("lr: 0.001\nbatch_size: 32\n")
+    return path
+
+
+def write_text(steps: int, folder: Path) -> Path:
+    """nanoGPT's stdout: an `iter` line per step, a `step` evaluation line every 1,000."""
+    rng = random.Random(0)
+    path = folder / "train.log"
+    with path.open("w") as fh:
+        fh.write("Overriding: batch_size = 12\nnumber of parameters: 10.65M\n")
+        for step in range(steps):
+            if step % 1000 == 0:
+                fh.write(f"step {step}: train loss {_loss(step, rng):.4f}, val loss {_loss(step, rng) + 0.1:.4f}\n")
+            fh.write(f"iter {step}: loss {_loss(step, rng):.4f}, time {30 + rng.random():.2f}ms, mfu {12.3:.2f}%\n")
+    return path
+
+
 FLOOR_JSON = "import json, sys\nwith open(sys.argv[1], 'rb') as fh:\n    json.load(fh)\n"
+FLOOR_CSV = "import csv, sys\nwith open(sys.argv[1], newline='') as fh:\n    rows = list(csv.reader(fh))\n"
+FLOOR_LINES = "import sys\nwith open(sys.argv[1]) as fh:\n    lines = fh.read().split('\\n')\n"
 
 # format -> (writer, floor program)
 FORMATS: dict[str, tuple[Callable[[int, Path], Path], str]] = {
     "hf": (write_hf, FLOOR_JSON),
+    "lightning": (write_lightning, FLOOR_CSV),
+    "text": (write_text, FLOOR_LINES),
 }
 
 
@@ -75,6 +110,11 @@ def ensure(fmt: str, steps: int) -> Path:
         path = FORMATS[fmt][0](steps, folder)
         marker.write_text(str(path))
     return Path(marker.read_text())
+
+
+def _ref(fmt: str, path: Path) -> Path:
+    """The path REF of the run: the folder for folder runs, the file for file runs."""
+    return path if fmt == "text" else path.parent
 
 
 def measure(argv: list[str]) -> float:
@@ -99,8 +139,8 @@ def main() -> None:
         tiny = ensure(fmt, 10)
         size = f"{os.path.getsize(path) / 1e6:.1f} MB"
         for label, argv in (
-            ("runwise", [runwise, "--dir", str(path.parent.parent), "run", str(path.parent)]),
-            ("10 steps", [runwise, "--dir", str(tiny.parent.parent), "run", str(tiny.parent)]),
+            ("runwise", [runwise, "--dir", str(path.parent.parent), "run", str(_ref(fmt, path))]),
+            ("10 steps", [runwise, "--dir", str(tiny.parent.parent), "run", str(_ref(fmt, tiny))]),
             ("floor", [sys.executable, "-c", FORMATS[fmt][1], str(path)]),
         ):
             walls = [measure(argv) for _ in range(args.repeat)]

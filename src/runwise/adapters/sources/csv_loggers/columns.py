@@ -20,6 +20,14 @@ def numbers(column: list[str]) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
         return np.ones(values.size, dtype=bool), values
     except ValueError:
         pass
+    cells = np.array(column, dtype=str)
+    filled = (cells != "") & (cells != "NA") & (cells != "None")
+    try:  # a sparse column (Lightning's validation keys): the gaps masked, the numbers still parsed by numpy
+        values = np.full(cells.size, np.nan)
+        values[filled] = cells[filled].astype(np.float64)
+        return filled, values
+    except ValueError:
+        pass
     present = np.zeros(len(column), dtype=bool)
     values = np.full(len(column), np.nan)
     for i, cell in enumerate(column):
