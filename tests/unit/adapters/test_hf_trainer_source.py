@@ -35,6 +35,8 @@ def test_train_and_eval_entries_share_steps_and_the_summary_entry_is_not_a_step(
     assert "train_runtime" not in run.series and "train_loss" not in run.series
     assert run.summary["train_loss"] > 0 and run.info.runtime_s == run.summary["train_runtime"]
     assert run.config["train_batch_size"] == 16 and run.config["model"]["hidden_size"] == 16
+    assert run.config["learning_rate"] == 3e-3 and run.config["eval_strategy"] == "epoch"  # training_args.bin
+    assert not any("token" in key for key in run.config)
     assert run.info.state == "finished"
 
 
@@ -114,3 +116,25 @@ def test_nothing_is_written_into_the_run_folder(trained: Path) -> None:
     for info in source.list_runs():
         source.load_run(info.id)
     assert sorted((p, p.stat().st_mtime_ns) for p in trained.rglob("*")) == before
+
+
+def test_training_args_bin_is_read_without_running_its_code(tmp_path: Path) -> None:
+    import pickle
+    import zipfile
+
+    from runwise.adapters.sources.hf_trainer.training_args import read_training_args
+
+    class Boom:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            import os
+
+            return (os.system, (f"touch {tmp_path / 'pwned'}",))
+
+    path = tmp_path / "training_args.bin"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("archive/data.pkl", pickle.dumps({"learning_rate": 0.1, "evil": Boom(), "hub_token": "x"}))
+    read = read_training_args(path)
+    assert read["learning_rate"] == 0.1 and "hub_token" not in read  # the call is kept as inert text at most
+    assert not (tmp_path / "pwned").exists()
+    path.write_bytes(b"PK\x03\x04 not a zip")
+    assert read_training_args(path) == {}

@@ -19,6 +19,7 @@ from runwise.adapters.sources.hf_trainer.state import (
     history,
     parse_state,
 )
+from runwise.adapters.sources.hf_trainer.training_args import read_training_args
 from runwise.domain.errors import InvalidInput, RunNotFound
 from runwise.domain.model import MetricSeries, Run, RunInfo, RunState, select_series
 
@@ -166,12 +167,21 @@ def _where(run: TrainerRun, state: StateFile) -> str:
 
 
 def _config(run: TrainerRun, used: StateFile, state: TrainerState) -> dict[str, Any]:
-    """Trainer settings from the state, the trial's hyperparameters, and the model's config.json as `model`."""
-    config: dict[str, Any] = {k: state.header[k] for k in SETTING_KEYS if state.header.get(k) is not None}
+    """The TrainingArguments (training_args.bin), the Trainer's settings from the state, the trial's
+    hyperparameters, and the model's config.json as `model`."""
+    folders = dict.fromkeys([used.path.parent, run.folder, *(s.path.parent for s in run.states)])
+    config: dict[str, Any] = next(
+        (
+            found
+            for f in folders
+            if (f / "training_args.bin").is_file() and (found := read_training_args(f / "training_args.bin"))
+        ),
+        {},
+    )
+    config.update((k, state.header[k]) for k in SETTING_KEYS if state.header.get(k) is not None)
     trial = state.header.get("trial_params")
     if isinstance(trial, dict):
         config.update(trial)
-    folders = dict.fromkeys([used.path.parent, run.folder, *(s.path.parent for s in run.states)])
     model = next((found for f in folders if (found := _json_object(f / "config.json"))), None)
     if model:
         config["model"] = model
