@@ -182,7 +182,7 @@ def _config(run: TrainerRun, used: StateFile, state: TrainerState) -> dict[str, 
     trial = state.header.get("trial_params")
     if isinstance(trial, dict):
         config.update(trial)
-    model = next((found for f in folders if (found := _json_object(f / "config.json"))), None)
+    model = next((obj for f in folders if (obj := _json_object(f / "config.json"))), None)
     if model:
         config["model"] = model
     return config
