@@ -16,7 +16,7 @@ from runwise.adapters.sources.csv_loggers.kinds import Kind, classify
 from runwise.adapters.sources.csv_loggers.table import read_head
 
 SUFFIXES = (".csv", ".log", ".txt")
-_FOREIGN = {"wandb", "mlruns", ".aim"}
+_FOREIGN = {"wandb", "mlruns", ".aim", ".neptune"}
 _MEMO: OrderedDict[tuple[str, int, int], Kind | None] = OrderedDict()
 _MEMO_SIZE = 4096
 _LOCK = threading.Lock()

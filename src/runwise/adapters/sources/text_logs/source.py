@@ -17,7 +17,7 @@ from runwise.domain.model import MetricSeries, Run, RunInfo, select_series
 RUNNING_WINDOW_S = 120.0  # text logs have no end marker: a file written this recently is a live run
 SUFFIXES = (".log", ".txt", ".out")
 MAX_BYTES = 2 << 30
-_FOREIGN = {"wandb", "mlruns", ".aim", "lightning_logs"}
+_FOREIGN = {"wandb", "mlruns", ".aim", ".neptune", "lightning_logs"}
 _GENERIC_STEMS = {"train", "training", "log", "logs", "output", "out", "stdout", "nohup", "run"}
 
 
