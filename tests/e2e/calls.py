@@ -24,4 +24,5 @@ CALLS: dict[str, dict[str, Any]] = {
     "config": {"run": "baseline"},
     "init": {"run": "baseline"},
     "plot": {"run": "lr-too-high", "keys": ["train/loss"], "width": 300, "height": 200},
+    "report": {"runs": ["lr-too-high", "baseline"], "keys": ["train/loss"], "token_budget": 600},
 }

@@ -81,3 +81,17 @@ async def test_bad_arguments_are_tool_errors_of_one_line(client: Client) -> None
         assert result.is_error
         text = result.content[0].text  # type: ignore[union-attr]
         assert expected in text and "\n" not in text
+
+
+async def test_report_runs_is_the_markdown_report_within_its_budget(client: Client) -> None:
+    from runwise.adapters.tokens import EstimatingTokenCounter
+
+    result = await client.call_tool("report_runs", {"runs": ["lr-too-high", "baseline"], "token_budget": 800})
+    assert not result.is_error, result.content
+    text = result.content[0].text  # type: ignore[union-attr]
+    assert text.startswith("# Runwise report — 2 runs: lr-too-high, baseline")
+    assert "### Anomalies (6)" in text and "<svg" not in text
+    assert EstimatingTokenCounter().count(text) <= 800
+    out = result.structured_content or {}
+    assert out["health"] == {"lr-too-high": "critical", "baseline": "healthy"}
+    assert out["anomalies"]["lr-too-high"] == 6 and "train/loss" in out["charts"]

@@ -34,6 +34,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     inspect.CONFIG,
     analysis.INIT,
     pictures.PLOT,
+    pictures.REPORT,
 )
 BY_NAME = {c.name: c for c in CAPABILITIES}
 BY_TOOL = {c.tool: c for c in CAPABILITIES}

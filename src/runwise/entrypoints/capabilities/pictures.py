@@ -1,4 +1,5 @@
-"""Pictures of a run's metrics: `plot` (MCP plot_metrics: a PNG; CLI: a terminal chart)."""
+"""Pictures of runs: `plot` (MCP plot_metrics: a PNG; CLI: a terminal chart) and `report` (MCP report_runs: the
+markdown report; CLI: the self-contained HTML page with charts, or the markdown)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import attrs
 from pydantic import Field
 
 from runwise.domain.budget import Section
-from runwise.entrypoints.capabilities.declaration import Capability, Cli, KeyName, Params, RunRef
+from runwise.domain.report import Report
+from runwise.entrypoints.capabilities.declaration import Capability, Cli, KeyName, Params, RunRef, budget_param
 from runwise.entrypoints.structured.inspect import RunRefOut
-from runwise.entrypoints.structured.pictures import ChartOut, PlotOut
-from runwise.services.charts import MAX_RUNS, ChartSet, plot
+from runwise.entrypoints.structured.pictures import ChartOut, PlotOut, ReportOut
+from runwise.services.charts import MAX_KEYS, MAX_RUNS, ChartSet, plot
 from runwise.services.fitting import Fitted
+from runwise.services.report import build_report
 
 if TYPE_CHECKING:
     from runwise.bootstrap import Runwise
@@ -127,4 +130,76 @@ PLOT = Capability(
     cli_run=_cli_plot,
 )
 
-CAPABILITIES = (PLOT,)
+
+# report -------------------------------------------------------------------------------------------
+class ReportParams(Params):
+    runs: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=1024)]],
+        Field(
+            min_length=1,
+            max_length=MAX_RUNS,
+            description="One or more runs (REF or REF@STEP); several share each chart, a line each.",
+        ),
+        Cli(metavar="REF"),
+    ]
+    keys: Annotated[
+        list[KeyName] | None,
+        Field(max_length=MAX_KEYS, description="Keys to chart (default: the key metrics)."),
+        Cli(("-k", "--keys"), split=True),
+    ] = None
+    token_budget: budget_param(low=200) = 1500  # type: ignore[valid-type]
+
+
+def _report(app: Runwise, p: ReportParams) -> Report:
+    from runwise import __version__
+
+    keys = list(dict.fromkeys(p.keys)) if p.keys else None
+    return build_report(
+        app.catalog, list(dict.fromkeys(p.runs)), app.schema, analyzer=app.analyzer, keys=keys, version=__version__
+    )
+
+
+def _report_sections(renderer: Any, report: Report, p: ReportParams) -> list[Section]:
+    from runwise.adapters.renderers.report import MarkdownReportRenderer
+
+    return MarkdownReportRenderer().sections(report)
+
+
+def _report_out(report: Report, fit: Fitted) -> ReportOut:
+    return ReportOut(
+        runs=[RunRefOut.copy_of(part.summary.run) for part in report.runs],
+        health={part.summary.run.name: part.health for part in report.runs},
+        anomalies={part.summary.run.name: len(part.summary.anomalies) for part in report.runs},
+        charts=[chart.key for chart in report.charts],
+        tokens=fit.tokens,
+    )
+
+
+def _report_cli() -> Any:
+    from runwise.entrypoints.cli import picture_commands
+
+    return picture_commands
+
+
+REPORT = Capability(
+    name="report",
+    tool="report_runs",
+    title="Report on runs",
+    help="one self-contained HTML report with charts (-o FILE); --format md for PR comments",
+    description="A report of one or more runs in markdown, for a PR comment or a notebook: headline and health, "
+    "every anomaly episode, recommendations, key metrics, lr analysis, config. Writes nothing (the CLI's "
+    "`runwise report` writes the HTML page with charts).",
+    params=ReportParams,
+    output=ReportOut,
+    use=_report,
+    sections=_report_sections,
+    structured=_report_out,
+    reads=lambda p: tuple(p.runs),
+    differs={"token_budget": "the CLI writes the whole report to a file"},
+    json_differs="the CLI writes the report to a file (HTML, or markdown with --format md); its JSON says where",
+    cli_setup=lambda parser: _report_cli().report_arguments(parser),
+    cli_run=lambda ctx, given: _report_cli().cmd_report(ctx, given),
+)
+
+
+CAPABILITIES = (PLOT, REPORT)

@@ -1,7 +1,7 @@
-"""Commands that draw: `report` (one self-contained HTML file, or markdown), and the terminal side of `plot`.
+"""The CLI sides of the drawing capabilities: `report` writes a file (HTML or markdown), `plot` draws in the terminal.
 
-`plot` is declared with the other capabilities (entrypoints/capabilities/pictures.py): its flags come
-from there; this module draws its terminal chart.
+Both are declared with the other capabilities (entrypoints/capabilities/pictures.py): their flags come from
+there; this module adds `-o` and `--height`, writes the report file and draws the terminal chart.
 """
 
 from __future__ import annotations
@@ -20,10 +20,6 @@ PLOT_HEIGHT = 14  # rows of one chart's plot area
 MIN_WIDTH, MAX_WIDTH = 40, 240
 
 
-def _keys_arg(text: str) -> list[str]:
-    return [k.strip() for k in text.split(",") if k.strip()]
-
-
 def _rows(text: str) -> int:
     try:
         value = int(text)
@@ -35,15 +31,13 @@ def _rows(text: str) -> int:
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> dict[str, Any]:  # type: ignore[type-arg]
-    p = sub.add_parser(
-        "report",
-        parents=[common],
-        help="one self-contained HTML report (charts, anomalies, lr, advice, config); --format md for PR comments",
-    )
-    p.add_argument("refs", metavar="REF", nargs="+", help="one or more runs (several: a line per run on each chart)")
-    p.add_argument("-k", "--keys", type=_keys_arg, help="comma-separated keys to chart (default: the key metrics)")
+    """Nothing of its own: `report` and `plot` come from the declaration table; this module adds their CLI sides."""
+    return {}
+
+
+def report_arguments(p: argparse.ArgumentParser) -> None:
+    """The report's CLI-only flag: where the file goes (the MCP tool writes nothing)."""
     p.add_argument("-o", "--output", help="file to write (default: runwise-report-<run>.html here; '-' for stdout)")
-    return {"report": cmd_report}
 
 
 def plot_arguments(p: argparse.ArgumentParser) -> None:
@@ -53,14 +47,14 @@ def plot_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def cmd_report(ctx: Context) -> int:
-    from runwise import __version__
-    from runwise.services.report import build_report, check_output_path, default_report_name
+def cmd_report(ctx: Context, given: dict[str, Any]) -> int:
+    """Write the whole report (HTML with charts, or markdown with --format md) to a file, never into a run's folder."""
+    from runwise.entrypoints.capabilities.pictures import REPORT
+    from runwise.entrypoints.cli.commands import validated
+    from runwise.services.report import check_output_path, default_report_name
 
-    app, args = ctx.app, ctx.args
-    report = build_report(
-        app.catalog, args.refs, app.schema, analyzer=app.analyzer, keys=args.keys, version=__version__
-    )
+    args = ctx.args
+    report = REPORT.use(ctx.app, validated(REPORT, given))
     renderer = _report_renderer("md" if ctx.format == "md" else "html")
     document = renderer.render(report)
     if args.output == "-":

@@ -23,3 +23,13 @@ class PlotOut(Out):
     bytes: int
     runs: list[RunRefOut]
     charts: list[ChartOut]
+
+
+class ReportOut(Out):
+    """What the report covers; the text is the markdown report, fitted to the budget."""
+
+    runs: list[RunRefOut]
+    health: dict[str, str | None] = Field(description="run name -> healthy, warning or critical")
+    anomalies: dict[str, int] = Field(description="run name -> anomaly episodes found")
+    charts: list[str] = Field(description="keys the HTML report charts")
+    tokens: int
