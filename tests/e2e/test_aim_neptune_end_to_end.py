@@ -170,6 +170,7 @@ TOOL_ARGS: dict[str, dict[str, Any]] = {
     "generate_schema": {"run": "A"},
     "aggregate_runs": {"metric": "val/loss"},
     "plot_metrics": {"run": "A", "keys": ["train/loss"]},
+    "report_runs": {"runs": ["A", "B"], "token_budget": 800},
 }
 
 
