@@ -86,10 +86,13 @@ def test_heavy_tailed_batch_noise_does_not_spike() -> None:
         assert detect_loss_spikes(series("loss", v)) == []
 
 
-def test_short_series_gives_no_spike() -> None:
+def test_short_series_burst_is_judged_point_by_point_and_says_so() -> None:
+    """Block statistics need more points than an epoch-level log has; a short series is judged point by point
+    (issue 14: every detector works from the points it has) and the finding says on how many."""
     v = np.array([2.0, 1.5, 1.2, 1.0, 0.9, 0.8, 5.0, 0.7, 0.65, 0.6, 0.58, 0.56, 0.55, 0.54, 0.53, 0.52])
     assert detect_loss_spikes(series("loss", v)) == []
-    assert detect_anomalies(run_of(series("loss", v))) == ()
+    (burst,) = detect_anomalies(run_of(series("loss", v)))
+    assert burst.kind == "loss_spike" and burst.start_step == 6 and "judged on 16 points" in burst.message
 
 
 def test_small_rise_on_a_smooth_loss_is_not_a_spike() -> None:

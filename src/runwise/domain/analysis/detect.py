@@ -17,6 +17,7 @@ from runwise.domain.analysis.detectors.lr_issue import THRESHOLDS as LR_THRESHOL
 from runwise.domain.analysis.keys import KeyRoles, assign
 from runwise.domain.analysis.lr import LrAnalysis, lr_analysis
 from runwise.domain.analysis.registry import Scope
+from runwise.domain.analysis.sessions import sessions
 from runwise.domain.analysis.thresholds import Thresholds
 from runwise.domain.anomaly import SEVERITY_RANK, Anomaly
 from runwise.domain.model import Run
@@ -110,9 +111,15 @@ def detect(run: Run, schema: MetricSchema = DEFAULT_SCHEMA) -> Detection:
     loss_series = run.series[objective] if objective is not None else None
     lr_info = lr_analysis(run.series[keys.lr], loss_series) if keys.lr is not None else None
     scope = Scope(run=run, keys=keys, schema=schema, span=span, lr=lr_info)
+    parts = sessions(run)
     found: list[Anomaly] = []
     for detector in REGISTRY:
-        if detector.stage == 0:
+        if detector.stage != 0:
+            continue
+        if detector.per_session and len(parts) > 1:
+            for part in parts:
+                found += detector.find(attrs.evolve(scope, run=part, span=run_span(part)))
+        else:
             found += detector.find(scope)
     window = Thresholds.from_schema(schema, LR_THRESHOLDS).lr_window * max(span[1] - span[0], 1)
     losses = {k for k in (keys.train_loss, keys.val_loss) if k}

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from fnmatch import fnmatchcase
 
 import attrs
+import numpy as np
 
 from runwise.domain.model import MetricSeries, Run
 from runwise.domain.roles import Role, tokens
@@ -41,6 +42,7 @@ class KeyRoles:
     grad_norms: tuple[str, ...]
     throughputs: tuple[str, ...]
     secondary_losses: tuple[str, ...]
+    constant: tuple[str, ...] = ()  # losses and validation metrics with one value throughout: nothing to judge
 
 
 def _declared(key: str, patterns: tuple[str, ...]) -> bool:
@@ -72,10 +74,24 @@ def _pick_loss(run: Run, keys: list[str], schema: MetricSchema, rl: bool) -> tup
     return best, ranked[1:]
 
 
+_JUDGED = (Role.LOSS, Role.VAL_LOSS, Role.ACCURACY, Role.VAL_ACCURACY)
+
+
+def is_constant(series: MetricSeries) -> bool:
+    """One finite value throughout (an unused loss term logged as 0), over at least two points."""
+    values = series.values[np.isfinite(series.values)]
+    return values.size >= 2 and bool(np.all(values == values[0]))
+
+
 def assign(run: Run, schema: MetricSchema) -> KeyRoles:
-    """Roles of all non-empty keys and the primary key of each part."""
+    """Roles of all non-empty keys and the primary key of each part.
+
+    A loss or validation metric that holds one value throughout (Ultralytics logs `box_loss` 0 for a classifier,
+    a disabled loss term logs 0) is never chosen as the objective or the validation metric.
+    """
     roles = {k: schema.role(k) for k, s in run.series.items()}
-    present = [k for k, s in run.series.items() if len(s)]
+    constant = tuple(sorted(k for k, s in run.series.items() if roles[k] in _JUDGED and is_constant(s)))
+    present = [k for k, s in run.series.items() if len(s) and k not in constant]
     by_role: dict[Role, list[str]] = {}
     for k in present:
         by_role.setdefault(roles[k], []).append(k)
@@ -93,4 +109,5 @@ def assign(run: Run, schema: MetricSchema) -> KeyRoles:
         grad_norms=tuple(sorted(by_role.get(Role.GRAD_NORM, []))),
         throughputs=tuple(sorted(by_role.get(Role.THROUGHPUT, []))),
         secondary_losses=tuple(other_train + other_val),
+        constant=constant,
     )

@@ -78,7 +78,8 @@ class Detector:
     headline (lower first: a NaN before the divergence that led to it, before a spike). applies_to: the roles of
     the series it judges (documentation and tests; the routing itself is in `find`). needs: what it needs to speak,
     in one line (README). stage: 0 for detectors of series, 1 for detectors that relate earlier findings (they
-    see `Scope.found`).
+    see `Scope.found`). per_session: False for detectors of the whole run (its state), which must not run once per
+    appended session.
     """
 
     kind: AnomalyKind
@@ -89,3 +90,4 @@ class Detector:
     find: Callable[[Scope], list[Anomaly]]
     advise: Callable[[Anomaly, Advice], str | None] = no_advice
     stage: int = 0
+    per_session: bool = True  # run on each training session of a log that holds several (see sessions.py)

@@ -81,6 +81,51 @@ def _into_nan(
     return [*episodes, (tail_start, n - 1)]
 
 
+def _short(
+    series: MetricSeries,
+    steps: np.ndarray,
+    values: np.ndarray,
+    th: Thresholds,
+    *,
+    role: Role,
+    higher_is_better: bool,
+) -> list[Anomaly]:
+    """A short series (epoch-level) that rose above its best for good: every point from the onset on is at
+    least (1 + divergence_rise) × the best before it, over 2+ points, to the end. Point by point, as blocks need
+    more points; critical when the last point is 10× the best or the series ends in NaN/Inf."""
+    n = values.size
+    if n < 4 or higher_is_better or not np.all(values > 0):
+        return []
+    best = np.minimum.accumulate(values)
+    high = values >= (1 + th.divergence_rise) * np.concatenate([[np.inf], best[:-1]])
+    calm = np.flatnonzero(~high)
+    onset = int(calm[-1]) + 1 if calm.size else 1
+    if onset > n - 2:
+        return []
+    before = float(best[onset - 1])
+    last = float(values[-1])
+    ends_nonfinite = not np.isfinite(series.values[-1])
+    severity: Severity = "critical" if last >= 10 * before or ends_nonfinite else "warning"
+    tail = "then NaN/Inf" if ends_nonfinite else "never recovered"
+    p = onset + int(np.argmax(values[onset:]))
+    return [
+        Anomaly(
+            kind="divergence",
+            metric=series.key,
+            start_step=int(steps[onset]),
+            end_step=int(series.steps[-1]),
+            peak_step=int(steps[p]),
+            severity=severity,
+            message=(
+                f"{series.key} diverged from step {step(steps[onset])}: rose from its best {fmt(before, role)} to "
+                f"{fmt(values[p], role)} ({percent((values[p] - before) / before)}) by step {step(steps[p])}, {tail} "
+                f"(judged on {n} points)"
+            ),
+            value=float(values[p]),
+        )
+    ]
+
+
 def detect_divergence(
     series: MetricSeries,
     schema: MetricSchema = DEFAULT_SCHEMA,
@@ -93,7 +138,7 @@ def detect_divergence(
     steps, values = finite_points(series)
     n = values.size
     if n < th.min_points:
-        return []
+        return _short(series, steps, values, th, role=role, higher_is_better=higher_is_better)
     ends_nonfinite = bool(series.values.size) and not np.isfinite(series.values[-1])
     x = -values if higher_is_better else values
     coarse = block_size(n, 20, 3, n)
@@ -177,7 +222,7 @@ DETECTOR = Detector(
     priority=10,
     applies_to=(Role.LOSS, Role.VAL_LOSS),
     thresholds=THRESHOLDS,
-    needs="the objective (training loss, else validation loss) with min_points points",
+    needs="the objective (training loss, else validation loss); point by point from 4 points when short",
     find=find,
     advise=advise,
 )

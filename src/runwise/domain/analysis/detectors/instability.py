@@ -27,7 +27,10 @@ THRESHOLDS = (
     Threshold(
         "instability_noise_ratio", 0.50, "and late noise (std) at least this fraction of the loss's total progress"
     ),
+    Threshold("swing_factor", 1.5, "on short series: a point-to-point move this large (×, up or down) is a swing"),
+    Threshold("swing_turns", 2, "and this many changes of direction between such moves make it unstable", integer=True),
 )
+SHORT_SERIES = 80  # validation series this short (epoch-level) are judged by their swings
 
 
 def detect_instability(
@@ -72,11 +75,62 @@ def detect_instability(
     ]
 
 
-def find(scope: Scope) -> list[Anomaly]:
-    s = scope.objective_series
-    if s is None or scope.objective_higher_is_better:
+def detect_swings(
+    series: MetricSeries, schema: MetricSchema = DEFAULT_SCHEMA, *, role: Role = Role.VAL_LOSS
+) -> list[Anomaly]:
+    """Point-to-point swings of a short series (epoch-level validation), relative to its level: moves of
+    `swing_factor`× or more that keep changing direction (up, down, up) are instability, where a rolling CV has
+    too few points. A steady fall (large moves, one direction) or a single burst is not a swing."""
+    th = Thresholds.from_schema(schema, THRESHOLDS)
+    steps, values = finite_points(series)
+    n = values.size
+    if n < 5 or not np.all(values > 0):
         return []
-    return detect_instability(s, scope.schema, role=scope.role(s.key))
+    moves = np.diff(np.log(values))
+    big = np.flatnonzero(np.abs(moves) >= np.log(th.swing_factor))
+    if big.size < 3:
+        return []
+    signs = np.sign(moves[big])
+    turns = int(np.count_nonzero(signs[1:] != signs[:-1]))
+    ups = int(np.count_nonzero(signs > 0))
+    if turns < th.swing_turns or ups < 2:
+        return []
+    first_up = int(big[np.flatnonzero(signs > 0)[0]])
+    largest = float(np.exp(np.max(np.abs(moves[big]))))
+    return [
+        Anomaly(
+            kind="instability",
+            metric=series.key,
+            start_step=int(steps[first_up]),
+            end_step=int(steps[-1]),
+            peak_step=int(steps[int(big[np.argmax(np.abs(moves[big]))]) + 1]),
+            severity="warning",
+            message=(
+                f"{series.key} swings from point to point from step {step(steps[first_up])}: {big.size} of {n - 1} "
+                f"moves of {th.swing_factor:g}× or more, {turns} changes of direction, the largest {largest:.1f}× "
+                f"(around {fmt(float(np.median(values)), role)}; judged on {n} points)"
+            ),
+            value=largest,
+        )
+    ]
+
+
+def find(scope: Scope) -> list[Anomaly]:
+    """The objective's late noise (long series) or swings (short); the validation loss's swings when short."""
+    th = Thresholds.from_schema(scope.schema, THRESHOLDS)
+    out: list[Anomaly] = []
+    s = scope.objective_series
+    if s is not None and not scope.objective_higher_is_better:
+        if int(np.count_nonzero(np.isfinite(s.values))) < th.min_points:
+            out += detect_swings(s, scope.schema, role=scope.role(s.key))
+        else:
+            out += detect_instability(s, scope.schema, role=scope.role(s.key))
+    val = scope.keys.val_loss
+    if val is not None and val != scope.objective:
+        v = scope.series[val]
+        if int(np.count_nonzero(np.isfinite(v.values))) < SHORT_SERIES:
+            out += detect_swings(v, scope.schema, role=Role.VAL_LOSS)
+    return out
 
 
 def advise(a: Anomaly, c: Advice) -> str | None:
@@ -88,7 +142,7 @@ DETECTOR = Detector(
     priority=70,
     applies_to=(Role.LOSS, Role.VAL_LOSS),
     thresholds=THRESHOLDS,
-    needs="the objective (a loss) with min_points points",
+    needs="the objective (a loss) with min_points points, or 5+ points of a short loss or validation loss (swings)",
     find=find,
     advise=advise,
 )

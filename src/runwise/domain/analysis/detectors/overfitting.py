@@ -23,12 +23,31 @@ from runwise.domain.roles import Role
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
 
 THRESHOLDS = (
-    Threshold("overfit_min_points", 8, "validation points needed to judge overfitting", minimum=3, integer=True),
+    Threshold(
+        "overfit_min_points",
+        8,
+        "validation points for the usual test; from 4 points a rise of overfit_few_rise is needed",
+        minimum=4,
+        integer=True,
+    ),
+    Threshold("overfit_few_rise", 0.30, "on fewer than overfit_min_points validation points: the rise needed"),
     Threshold(
         "overfit_rise", 0.05, "validation worsening after its best, as a fraction of the best (losses) or of progress"
     ),
     Threshold("overfit_warn_rise", 0.10, "validation worsening at which overfitting is a warning"),
 )
+
+
+_FEWEST = 4  # validation points below which nothing is said about overfitting
+_IMPROVED = 0.05  # a validation curve that never got this much better than its first point never improved
+
+
+def improvement(x: np.ndarray) -> float:
+    """How much a lower-is-better curve ever improved on its first point, relative to it (0 if never)."""
+    if x.size < 2:
+        return 0.0
+    scale = max(abs(float(x[0])), float(np.max(np.abs(x))) if x[0] == 0 else 0.0)  # an accuracy starting at 0
+    return max(0.0, float(x[0] - np.min(x[1:])) / scale) if scale > 0 else 0.0
 
 
 def _train_levels(train: MetricSeries, vsteps: np.ndarray, best_i: int, tail: int) -> tuple[float, float] | None:
@@ -65,24 +84,35 @@ def detect_overfitting(
     th = Thresholds.from_schema(schema, THRESHOLDS)
     vsteps, vvalues = finite_points(val)
     nv = vvalues.size
-    if nv < th.overfit_min_points:
+    if nv < _FEWEST:
         return []
+    few = nv < th.overfit_min_points
     x = -vvalues if higher_is_better else vvalues
     best_i = int(np.argmin(x))
+    if improvement(x) < _IMPROVED:
+        return []  # it never improved: the plateau detector's "never improved while training did"
     after = nv - best_i - 1
-    if after < max(3, math.ceil(0.1 * nv)):
+    if after < (2 if few else max(3, math.ceil(0.1 * nv))):
         return []
-    tail = min(max(3, nv // 10), after)
+    tail = min(2, after) if few else min(max(3, nv // 10), after)
     end_level = float(np.median(x[-tail:]))
-    # significance is judged on the median around the best, not the raw minimum, which noise biases low
-    best = float(np.median(x[max(0, best_i - 1) : best_i + 2]))
+    if few:
+        # too few points for a median around the best or a noise estimate: the rise must be large and held
+        best = float(x[best_i])
+        needed = th.overfit_few_rise
+    else:
+        # significance is judged on the median around the best, not the raw minimum, which noise biases low
+        best = float(np.median(x[max(0, best_i - 1) : best_i + 2]))
+        needed = th.overfit_rise
     progress = max(float(x[0]) - best, 0.0)
     scale = progress if higher_is_better else max(abs(best), 0.1 * progress)
     if scale <= 0:
         return []
     rise = end_level - best
-    if rise <= 0 or rise < th.overfit_rise * scale or rise <= 3 * diff_noise(x):
+    if rise <= 0 or rise < needed * scale or (not few and rise <= 3 * diff_noise(x)):
         return []
+    if few and float(x[-1]) - best < 0.5 * needed * scale:
+        return []  # came back down at the last point
     levels = _train_levels(train, vsteps, best_i, tail) if train is not None else None
     if levels is not None and levels[1] > levels[0]:
         return []  # training got worse too: not overfitting
@@ -105,6 +135,8 @@ def detect_overfitting(
             message += f"; gap {fmt(gap_best, Role.LOSS)}→{fmt(gap_end, Role.LOSS)}"
         if rise >= th.overfit_warn_rise * scale:
             severity = "warning"
+        if few:
+            message += f" (judged on {nv} validation points)"
     else:
         message += " (no training loss to confirm)"
     return [

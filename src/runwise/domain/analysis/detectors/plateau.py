@@ -13,13 +13,15 @@ steps bought nothing. A plateau that training later leaves (as under a step deca
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from runwise.domain.analysis.detectors.common import fmt, percent, step
+from runwise.domain.analysis.detectors.common import fmt, percent, step, times
+from runwise.domain.analysis.detectors.overfitting import improvement
 from runwise.domain.analysis.registry import Advice, Detector, Scope
 from runwise.domain.analysis.thresholds import MIN_POINTS, Threshold, Thresholds
-from runwise.domain.analysis.windows import block_medians, finite_points
+from runwise.domain.analysis.windows import block_medians, end_level, finite_points, median_between
 from runwise.domain.anomaly import Anomaly
 from runwise.domain.model import MetricSeries
 from runwise.domain.roles import Role
@@ -30,9 +32,18 @@ THRESHOLDS = (
     Threshold("plateau_min_improvement", 0.01, "relative improvement below which a stretch counts as flat"),
     Threshold("plateau_min_fraction", 0.30, "a converged plateau must cover this fraction of the run to be reported"),
     Threshold(
+        "never_improved_train",
+        3.0,
+        "validation that never beat its first point is a warning when training fell this many times meanwhile",
+    ),
+    Threshold(
         "stall_max_improvement", 0.03, "whole-run relative gain under which the loss 'stalled early' (3× if steady)"
     ),
 )
+
+
+NEVER = "never improved"
+CONSTANT = "not judged"
 
 
 def _stalled(key: str, steps: np.ndarray, x: np.ndarray, sign: float, th: Thresholds, role: Role) -> Anomaly | None:
@@ -121,15 +132,96 @@ def detect_plateau(
     return [found] if found else []
 
 
-def find(scope: Scope) -> list[Anomaly]:
-    s = scope.objective_series
-    if s is None:
+def detect_never_improved(
+    val: MetricSeries,
+    train: MetricSeries,
+    schema: MetricSchema = DEFAULT_SCHEMA,
+    *,
+    val_role: Role = Role.VAL_LOSS,
+    higher_is_better: bool = False,
+) -> list[Anomaly]:
+    """Validation that never got better than its first point while the training loss fell `never_improved_train`×
+    or more over the same steps: a validation set that never responds (a broken pipeline, wrong labels, a
+    different distribution) or a model that memorises from the start."""
+    th = Thresholds.from_schema(schema, THRESHOLDS)
+    vsteps, vvalues = finite_points(val)
+    ts, tv = finite_points(train)
+    nv = vvalues.size
+    if nv < 4 or tv.size < 3:
         return []
-    return detect_plateau(s, scope.schema, role=scope.role(s.key), higher_is_better=scope.objective_higher_is_better)
+    x = -vvalues if higher_is_better else vvalues
+    if improvement(x) >= 0.05:
+        return []
+    half = max(float(np.median(np.diff(vsteps))) / 2, 1.0)
+    start = median_between(ts, tv, float(ts[0]), float(vsteps[0]) + half)
+    end = end_level(tv) if vsteps[-1] + half >= ts[-1] else median_between(ts, tv, vsteps[-2], vsteps[-1] + half)
+    if start is None or end is None or end <= 0 or start / end < th.never_improved_train:
+        return []
+    first, last = float(vvalues[0]), float(vvalues[-1])
+    return [
+        Anomaly(
+            kind="plateau",
+            metric=val.key,
+            start_step=int(vsteps[0]),
+            end_step=int(vsteps[-1]),
+            peak_step=int(vsteps[int(np.argmax(x))]),
+            severity="warning",
+            message=(
+                f"{val.key} never improved: {fmt(first, val_role)} at step {step(vsteps[0])}, "
+                f"{fmt(last, val_role)} at step {step(vsteps[-1])}, while {train.key} fell {times(start / end)} "
+                f"({fmt(start, Role.LOSS)}→{fmt(end, Role.LOSS)}) (judged on {nv} validation points)"
+            ),
+            value=last,
+        )
+    ]
+
+
+def constant_note(keys: Sequence[str], run_series: Mapping[str, MetricSeries]) -> Anomaly:
+    """One note for every loss or validation metric that held one value throughout: said once, not judged."""
+    first = run_series[keys[0]]
+    value = float(first.values[np.isfinite(first.values)][0])
+    named = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+    verb = "is" if len(keys) == 1 else "are"
+    return Anomaly(
+        kind="plateau",
+        metric=keys[0],
+        start_step=int(first.steps[0]),
+        end_step=int(first.steps[-1]),
+        peak_step=int(first.steps[0]),
+        severity="info",
+        message=f"{named} {verb} {fmt(value)} throughout: {CONSTANT}",
+        value=value,
+    )
+
+
+def find(scope: Scope) -> list[Anomaly]:
+    """The objective's plateau; validation that never improved while training did; constant metrics, once."""
+    out: list[Anomaly] = []
+    s = scope.objective_series
+    if s is not None:
+        hib = scope.objective_higher_is_better
+        out += detect_plateau(s, scope.schema, role=scope.role(s.key), higher_is_better=hib)
+    keys = scope.keys
+    validation = keys.val_loss or keys.val_metric
+    if validation is not None and keys.train_loss is not None:
+        out += detect_never_improved(
+            scope.series[validation], scope.series[keys.train_loss], scope.schema,
+            val_role=scope.role(validation), higher_is_better=keys.val_loss is None,
+        )  # fmt: skip
+    if keys.constant:
+        out.append(constant_note(keys.constant, scope.series))
+    return out
 
 
 def advise(a: Anomaly, c: Advice) -> str | None:
     s = step(a.start_step)
+    if CONSTANT in a.message:
+        return None
+    if NEVER in a.message:
+        return (
+            f"Check the validation data and pipeline (preprocessing, labels, which split it reads): {a.metric} "
+            f"never improved from step {s} while training did."
+        )
     if a.severity != "info":
         return f"Check that the weights update (optimizer step, frozen layers): {a.metric} barely moved from step {s}."
     return f"Training could stop around step {s}: {a.metric} improved under 1% after it."
@@ -138,9 +230,9 @@ def advise(a: Anomaly, c: Advice) -> str | None:
 DETECTOR = Detector(
     kind="plateau",
     priority=50,
-    applies_to=(Role.LOSS, Role.VAL_LOSS),
+    applies_to=(Role.LOSS, Role.VAL_LOSS, Role.VAL_ACCURACY),
     thresholds=THRESHOLDS,
-    needs="the objective with min_points points",
+    needs="the objective with min_points points; 4 validation points and a training loss for 'never improved'",
     find=find,
     advise=advise,
 )

@@ -126,4 +126,5 @@ DETECTOR = Detector(
     needs="the run's state from its source; the planned length (max_steps, epochs, ...) from its config",
     find=find,
     advise=advise,
+    per_session=False,
 )

@@ -9,6 +9,8 @@ Consecutive outliers are one episode. A rise that never comes back is divergence
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from runwise.domain.analysis.detectors.common import cap, fmt, step, times
@@ -32,7 +34,15 @@ THRESHOLDS = (
         1.0,
         "a spike this far above the local level (doubling) is a warning; half of it, if 3+ points",
     ),
-)
+    Threshold(
+        "spike_extreme_rise", 9.0,
+        "a one-point spike of a per-batch training loss is a warning only this far above its level (10×), unless it "
+        "lasts 3+ points or validation was hurt at the same time",
+    ),
+    Threshold("burst_rise", 1.0, "on short series (under min_points): a point this far above the level before it"),
+    Threshold("burst_warn_rise", 2.0, "a short-series burst this far above its level (3×) that recovered is a warning"),
+)  # fmt: skip
+SHORT_SERIES = 80  # validation series this short (epoch-level) are also judged point by point for bursts
 _MAX_REPORTED_WHEN_FREQUENT = 3
 _EXCURSION_Z = 2.0
 
@@ -95,8 +105,15 @@ def detect_loss_spikes(
     role: Role = Role.LOSS,
     higher_is_better: bool = False,
     max_severity: Severity = "warning",
+    batch_noise: bool = False,
+    damage: Sequence[tuple[int, int]] = (),
 ) -> list[Anomaly]:
-    """Spike episodes of a loss-like metric (drops, for a higher-is-better metric)."""
+    """Spike episodes of a loss-like metric (drops, for a higher-is-better metric).
+
+    With `batch_noise` (a training loss logged per batch, noisy by nature) a spike is a warning only when it
+    persists (3+ points), stands far beyond the series' own noise (10× its level, or 3× the z it needed), or
+    coincides with damage on validation (`damage`: step ranges of validation spikes).
+    """
     th = Thresholds.from_schema(schema, THRESHOLDS)
     steps, values = finite_points(series)
     n = values.size
@@ -145,6 +162,13 @@ def detect_loss_spikes(
         big = rel[p] >= th.spike_warn_rise or (rel[p] >= th.spike_warn_rise / 2 and e - s + 1 >= 3)
         # a level shift (new data, longer sequences) may be by design; a large one is divergence's business
         severity: Severity = "warning" if big and not frequent and back is not None else "info"
+        if severity == "warning" and batch_noise:
+            lasting_points = e - s + 1 >= 3
+            extreme = rel[p] >= th.spike_extreme_rise or z[p] >= 3 * z_needed
+            hurt = any(lo <= int(steps[s]) <= hi for lo, hi in damage)
+            if not (lasting_points or extreme or hurt):
+                severity = "info"
+                message += " (batch noise: no lasting damage)"
         out.append(
             Anomaly(
                 kind="loss_spike",
@@ -160,18 +184,118 @@ def detect_loss_spikes(
     return out
 
 
+def detect_bursts(
+    series: MetricSeries,
+    schema: MetricSchema = DEFAULT_SCHEMA,
+    *,
+    role: Role = Role.VAL_LOSS,
+    higher_is_better: bool = False,
+    max_severity: Severity = "warning",
+) -> list[Anomaly]:
+    """Bursts of a short series (epoch-level validation): a point or a few, far above the level of the points
+    before (the median of up to three), that came back within twice that level later.
+
+    Point by point, because block statistics need more points than an epoch-level log has. A rise that never
+    comes back is divergence's or overfitting's business. For a higher-is-better metric a burst is a drop
+    (the level over the value). At least two points before the burst set its level.
+    """
+    th = Thresholds.from_schema(schema, THRESHOLDS)
+    steps, values = finite_points(series)
+    n = values.size
+    if n < 4 or not np.all(values > 0):
+        return []
+    x = 1.0 / values if higher_is_better else values
+    out: list[Anomaly] = []
+    i = 2
+    while i < n - 1:
+        level = float(np.median(x[max(0, i - 3) : i]))
+        if x[i] < (1 + th.burst_rise) * level:
+            i += 1
+            continue
+        e = i
+        while e + 1 < n and x[e + 1] >= (1 + th.burst_rise) * level:
+            e += 1
+        back = np.flatnonzero(x[e + 1 :] <= 2 * level)
+        if back.size == 0:
+            break  # still up at the end: not a burst
+        p = i + int(np.argmax(x[i : e + 1]))
+        factor = float(x[p] / level)
+        back_step = int(steps[e + 1 + int(back[0])])
+        severity: Severity = "warning" if factor >= 1 + th.burst_warn_rise else "info"
+        shown_level = 1.0 / level if higher_is_better else level
+        verb = "dropped" if higher_is_better else "burst"
+        message = (
+            f"{series.key} {verb} to {fmt(values[p], role)} at step {step(steps[p])} ({times(factor)} "
+            f"{'below' if higher_is_better else 'above'} the level {fmt(shown_level, role)} before it); back near "
+            f"its level by step {step(back_step)} (judged on {n} points)"
+        )
+        out.append(
+            Anomaly(
+                kind="loss_spike",
+                metric=series.key,
+                start_step=int(steps[i]),
+                end_step=int(steps[e]),
+                peak_step=int(steps[p]),
+                severity=cap(severity, max_severity),
+                message=message,
+                value=float(values[p]),
+            )
+        )
+        i = e + 1
+    return out
+
+
+def _judge(
+    series: MetricSeries, scope: Scope, role: Role, *, hib: bool = False, max_severity: Severity = "warning"
+) -> list[Anomaly]:
+    """Bursts for an epoch-level (short) series, block-based spikes for a long one."""
+    th = Thresholds.from_schema(scope.schema, THRESHOLDS)
+    n = int(np.count_nonzero(np.isfinite(series.values)))
+    if n < th.min_points:
+        return detect_bursts(series, scope.schema, role=role, higher_is_better=hib, max_severity=max_severity)
+    found = detect_loss_spikes(series, scope.schema, role=role, higher_is_better=hib, max_severity=max_severity)
+    if n < SHORT_SERIES and role in (Role.VAL_LOSS, Role.VAL_ACCURACY):
+        extra = detect_bursts(series, scope.schema, role=role, higher_is_better=hib, max_severity=max_severity)
+        found += [b for b in extra if not any(a.start_step <= b.peak_step <= a.end_step for a in found)]
+    return found
+
+
+def _window(a: Anomaly, series: MetricSeries) -> tuple[int, int]:
+    """An anomaly's steps, reaching back to the point logged before it (a validation point follows the batches
+    that hurt it)."""
+    i = int(np.searchsorted(series.steps, a.start_step, side="left"))
+    before = int(series.steps[i - 1]) if i > 0 else a.start_step
+    return before, a.end_step
+
+
 def find(scope: Scope) -> list[Anomaly]:
-    """The objective, the validation loss, and component losses (info only: they need not fall steadily)."""
+    """Validation first (bursts or spikes), then the objective, then component losses (info only).
+
+    A per-batch training loss is noisy by nature: its spikes are warnings only when they last, are extreme, or
+    hurt validation at the same time (validation found here first tells which).
+    """
     keys, series = scope.keys, scope.series
     out: list[Anomaly] = []
     objective = scope.objective
+    damage: list[tuple[int, int]] = []
+    for key, role, hib in ((keys.val_loss, Role.VAL_LOSS, False), (keys.val_metric, Role.VAL_ACCURACY, True)):
+        if key is None or key == objective or (hib and keys.val_loss is not None and keys.val_loss != objective):
+            continue
+        found = _judge(series[key], scope, role, hib=hib)
+        damage += [_window(a, series[key]) for a in found if a.severity != "info"]
+        out += found
     if objective is not None:
-        hib = scope.objective_higher_is_better
-        out += detect_loss_spikes(series[objective], scope.schema, role=scope.role(objective), higher_is_better=hib)
-    if keys.val_loss is not None and keys.val_loss != objective:
-        out += detect_loss_spikes(series[keys.val_loss], scope.schema, role=Role.VAL_LOSS)
+        s, hib = series[objective], scope.objective_higher_is_better
+        th = Thresholds.from_schema(scope.schema, THRESHOLDS)
+        if int(np.count_nonzero(np.isfinite(s.values))) < th.min_points:
+            out += detect_bursts(s, scope.schema, role=scope.role(objective), higher_is_better=hib)
+        else:
+            batch = scope.role(objective) is Role.LOSS
+            out += detect_loss_spikes(
+                s, scope.schema, role=scope.role(objective), higher_is_better=hib, batch_noise=batch, damage=damage
+            )
     for key in keys.secondary_losses:
-        out += detect_loss_spikes(series[key], scope.schema, role=scope.role(key), max_severity="info")
+        out += _judge(series[key], scope, scope.role(key), max_severity="info")
     return out
 
 
