@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from runwise.domain.analysis.detectors.common import fmt, step
+from runwise.domain.analysis.detectors.spikes import detect_bursts
 from runwise.domain.analysis.registry import Advice, Detector, Scope
 from runwise.domain.analysis.stability import stability
 from runwise.domain.analysis.thresholds import MIN_POINTS, Threshold, Thresholds
@@ -30,6 +31,7 @@ THRESHOLDS = (
     Threshold("swing_factor", 1.5, "on short series: a point-to-point move this large (×, up or down) is a swing"),
     Threshold("swing_turns", 2, "and this many changes of direction between such moves make it unstable", integer=True),
 )
+_SWING_SHARE = 0.25  # at least this share of all point-to-point moves must be swings
 SHORT_SERIES = 80  # validation series this short (epoch-level) are judged by their swings
 
 
@@ -75,28 +77,60 @@ def detect_instability(
     ]
 
 
+def _without_bursts(series: MetricSeries, schema: MetricSchema, steps: np.ndarray) -> np.ndarray:
+    """Indices of the finite points outside bursts (a burst and its way back are one event, not swings)."""
+    keep = np.ones(steps.size, dtype=bool)
+    for b in detect_bursts(series, schema):
+        back = steps >= b.start_step
+        recovered = b.message.rsplit("by step ", 1)[-1].split(" ", 1)[0].replace(",", "")
+        until = int(recovered) if recovered.isdigit() else b.end_step
+        keep &= ~(back & (steps < until))
+    return np.flatnonzero(keep)
+
+
+def _training_erratic(train: MetricSeries, val_steps: np.ndarray) -> bool:
+    """Whether the training loss itself went up and down over the same stretch: two or more rises of 10% or more
+    between the medians of its points in consecutive validation intervals (medians, so batch noise does not
+    count). An lr too high makes both erratic; a small validation set makes only validation swing."""
+    steps, values = finite_points(train)
+    cuts = np.searchsorted(steps, val_steps, side="right")
+    levels = [float(np.median(values[a:b])) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
+    rises = sum(1 for a, b in zip(levels[:-1], levels[1:], strict=True) if a > 0 and b >= 1.1 * a)
+    return rises >= 2
+
+
 def detect_swings(
-    series: MetricSeries, schema: MetricSchema = DEFAULT_SCHEMA, *, role: Role = Role.VAL_LOSS
+    series: MetricSeries,
+    schema: MetricSchema = DEFAULT_SCHEMA,
+    *,
+    role: Role = Role.VAL_LOSS,
+    train: MetricSeries | None = None,
 ) -> list[Anomaly]:
     """Point-to-point swings of a short series (epoch-level validation), relative to its level: moves of
     `swing_factor`× or more that keep changing direction (up, down, up) are instability, where a rolling CV has
-    too few points. A steady fall (large moves, one direction) or a single burst is not a swing."""
+    too few points. A steady fall (large moves, one direction) or a single burst is not a swing. Swings of the
+    validation loss while `train` falls steadily are a note (a small validation set is noisy), a warning when
+    training stopped improving too (an lr too high makes both erratic)."""
     th = Thresholds.from_schema(schema, THRESHOLDS)
     steps, values = finite_points(series)
     n = values.size
     if n < 5 or not np.all(values > 0):
         return []
-    moves = np.diff(np.log(values))
+    calm = _without_bursts(series, schema, steps)
+    moves = np.diff(np.log(values[calm]))
     big = np.flatnonzero(np.abs(moves) >= np.log(th.swing_factor))
-    if big.size < 3:
-        return []
+    if big.size < max(3, _SWING_SHARE * moves.size):
+        return []  # a few large moves among many calm ones are bursts or noise, not swinging
     signs = np.sign(moves[big])
     turns = int(np.count_nonzero(signs[1:] != signs[:-1]))
     ups = int(np.count_nonzero(signs > 0))
     if turns < th.swing_turns or ups < 2:
         return []
+    steps, values = steps[calm], values[calm]
     first_up = int(big[np.flatnonzero(signs > 0)[0]])
     largest = float(np.exp(np.max(np.abs(moves[big]))))
+    improving = train is not None and not _training_erratic(train, steps)
+    note = f"; {train.key} fell steadily: a small or noisy validation set?" if train is not None and improving else ""
     return [
         Anomaly(
             kind="instability",
@@ -104,11 +138,11 @@ def detect_swings(
             start_step=int(steps[first_up]),
             end_step=int(steps[-1]),
             peak_step=int(steps[int(big[np.argmax(np.abs(moves[big]))]) + 1]),
-            severity="warning",
+            severity="info" if improving else "warning",
             message=(
                 f"{series.key} swings from point to point from step {step(steps[first_up])}: {big.size} of {n - 1} "
                 f"moves of {th.swing_factor:g}× or more, {turns} changes of direction, the largest {largest:.1f}× "
-                f"(around {fmt(float(np.median(values)), role)}; judged on {n} points)"
+                f"(around {fmt(float(np.median(values)), role)}; judged on {n} points){note}"
             ),
             value=largest,
         )
@@ -129,7 +163,8 @@ def find(scope: Scope) -> list[Anomaly]:
     if val is not None and val != scope.objective:
         v = scope.series[val]
         if int(np.count_nonzero(np.isfinite(v.values))) < SHORT_SERIES:
-            out += detect_swings(v, scope.schema, role=Role.VAL_LOSS)
+            train = scope.series[scope.keys.train_loss] if scope.keys.train_loss else None
+            out += detect_swings(v, scope.schema, role=Role.VAL_LOSS, train=train)
     return out
 
 

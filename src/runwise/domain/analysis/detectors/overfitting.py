@@ -3,7 +3,7 @@
 The best checkpoint is the raw best validation point (what a user would restore). "Sustained" means the median
 of the last tenth of the validation points is still clearly worse than the level around the best (the median of
 the best point and its neighbours, as the raw minimum of a noisy curve is biased low): by `overfit_rise` of the
-best (losses) or of the progress made (accuracy-like metrics), and by more than three times the validation noise.
+best (losses) or of the progress made (accuracy-like metrics), and by more than twice the validation's point-to-point noise.
 Without a training loss to confirm, the rise is reported as info only: it could as well be divergence.
 """
 
@@ -40,6 +40,9 @@ THRESHOLDS = (
 
 _FEWEST = 4  # validation points below which nothing is said about overfitting
 _IMPROVED = 0.05  # a validation curve that never got this much better than its first point never improved
+# the rise must exceed this many times the point-to-point noise: the end level and the level around the best are
+# medians of about three points each, so this is about 2.5 standard deviations of their difference
+_NOISE_MULTIPLE = 2.0
 
 
 def improvement(x: np.ndarray) -> float:
@@ -109,7 +112,7 @@ def detect_overfitting(
     if scale <= 0:
         return []
     rise = end_level - best
-    if rise <= 0 or rise < needed * scale or (not few and rise <= 3 * diff_noise(x)):
+    if rise <= 0 or rise < needed * scale or (not few and rise <= _NOISE_MULTIPLE * diff_noise(x)):
         return []
     if few and float(x[-1]) - best < 0.5 * needed * scale:
         return []  # came back down at the last point

@@ -40,7 +40,7 @@ THRESHOLDS = (
         "lasts 3+ points or validation was hurt at the same time",
     ),
     Threshold("burst_rise", 1.0, "on short series (under min_points): a point this far above the level before it"),
-    Threshold("burst_warn_rise", 2.0, "a short-series burst this far above its level (3×) that recovered is a warning"),
+    Threshold("burst_warn_rise", 4.0, "a short-series burst this far above its level (5×) that recovered is a warning"),
 )  # fmt: skip
 SHORT_SERIES = 80  # validation series this short (epoch-level) are also judged point by point for bursts
 _MAX_REPORTED_WHEN_FREQUENT = 3
