@@ -114,7 +114,8 @@ def infer_role(key: str) -> Role:
         return Role.GRAD_NORM
     if _is_throughput(toks, leaf):
         return Role.THROUGHPUT
-    is_val = bool(tokset & _VAL)
+    # Ultralytics logs its validation metrics under `metrics/` (metrics/mAP50(B), metrics/precision(B))
+    is_val = bool(tokset & _VAL) or key.lower().startswith("metrics/")
     if tokset & _LOSS:
         return Role.VAL_LOSS if is_val else Role.LOSS
     if tokset & _NOT_DIRECTIONAL:

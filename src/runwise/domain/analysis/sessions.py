@@ -12,20 +12,25 @@ import numpy as np
 
 from runwise.domain.model import MetricSeries, Run
 
+_EPOCHS = ("epoch", "train/epoch")
 _COUNTERS = ("epoch", "step", "global_step", "iteration", "iter", "_step", "trainer/global_step", "train/epoch")
 
 
-def _restarts(series: MetricSeries) -> list[int]:
-    """Steps (of the run) at which the counter's value went back below an earlier value."""
+def _restarts(series: MetricSeries, *, cap: bool) -> list[int]:
+    """Steps (of the run) at which the counter's value went below the value before it."""
     values = series.values
     finite = np.isfinite(values)
     if finite.sum() < 3:
         return []
     steps, v = series.steps[finite], values[finite]
     back = np.flatnonzero(v[1:] < v[:-1] - 1e-9) + 1
-    # a counter that goes back often is not a run-wide counter (e.g. a batch index within the epoch)
-    if back.size == 0 or back.size > max(3, v.size // 20):
+    # a step counter that goes back often is not run-wide (a batch index within the epoch); an epoch counter
+    # never goes back within a session, however many sessions there are
+    if back.size == 0 or (cap and back.size > max(3, v.size // 20)):
         return []
+    lengths = np.diff(np.concatenate([[0], back, [v.size]]))
+    if lengths.min() < 2:
+        return []  # sessions of one point: a noisy value, not a counter
     return [int(steps[i]) for i in back]
 
 
@@ -34,7 +39,7 @@ def session_starts(run: Run) -> list[int]:
     for key in _COUNTERS:
         series = run.series.get(key)
         if series is not None and len(series) >= 3:
-            starts = _restarts(series)
+            starts = _restarts(series, cap=key not in _EPOCHS)
             if starts:
                 return starts
     return []

@@ -67,13 +67,18 @@ def _val(trace: EpochTrace) -> np.ndarray:
     return np.array([r["val_loss"] for r in trace.epoch_rows if "val_loss" in r])
 
 
+def no_truths(trace: EpochTrace, convention: str) -> list[Truth]:
+    """A healthy run: nothing planted."""
+    return []
+
+
 @dataclass
 class Plan:
     """One run to train and write: its config, naming convention and how to find its truths."""
 
     cfg: EpochConfig
     convention: str
-    truths: Callable[[EpochTrace, str], list[Truth]] = lambda trace, conv: []
+    truths: Callable[[EpochTrace, str], list[Truth]] = no_truths
     batches: bool = False
     sessions: tuple[EpochConfig, ...] = ()  # further sessions appended to the same file (epoch counter restarts)
 
@@ -107,7 +112,7 @@ def _diverged(trace: EpochTrace, conv: str) -> list[Truth]:
 
 
 def plans() -> dict[str, Plan]:
-    E = EpochConfig  # noqa: N806
+    E = EpochConfig
     problems = {
         "overfit-6-evals": Plan(
             E("overfit-6-evals", 30, _const(0.1), hidden=128, batch=8, train_size=80, label_noise=0.3, val_every=6),
@@ -159,9 +164,16 @@ def plans() -> dict[str, Plan]:
     return {**problems, **healthy}
 
 
-def build(folder: Path) -> dict[str, ShortCase]:
+class Corpus(dict[str, ShortCase]):
+    """The cases by name; shown briefly (a failing property test prints its arguments)."""
+
+    def __repr__(self) -> str:
+        return f"<short-run corpus of {len(self)} runs>"
+
+
+def build(folder: Path) -> Corpus:
     """Train every planned run, write it as JSON lines under `folder` and read it back with the JSONL source."""
-    cases: dict[str, ShortCase] = {}
+    cases = Corpus()
     for name, plan in plans().items():
         trace = train_epochs(plan.cfg)
         rows = rows_for(trace, plan.convention, batches=plan.batches)

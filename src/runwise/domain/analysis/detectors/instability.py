@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from runwise.domain.analysis.detectors.common import fmt, step
-from runwise.domain.analysis.detectors.spikes import detect_bursts
+from runwise.domain.analysis.detectors.spikes import bursts
 from runwise.domain.analysis.registry import Advice, Detector, Scope
 from runwise.domain.analysis.stability import stability
 from runwise.domain.analysis.thresholds import MIN_POINTS, Threshold, Thresholds
@@ -80,11 +80,8 @@ def detect_instability(
 def _without_bursts(series: MetricSeries, schema: MetricSchema, steps: np.ndarray) -> np.ndarray:
     """Indices of the finite points outside bursts (a burst and its way back are one event, not swings)."""
     keep = np.ones(steps.size, dtype=bool)
-    for b in detect_bursts(series, schema):
-        back = steps >= b.start_step
-        recovered = b.message.rsplit("by step ", 1)[-1].split(" ", 1)[0].replace(",", "")
-        until = int(recovered) if recovered.isdigit() else b.end_step
-        keep &= ~(back & (steps < until))
+    for b, until in bursts(series, schema):
+        keep &= ~((steps >= b.start_step) & (steps < until))
     return np.flatnonzero(keep)
 
 

@@ -106,4 +106,5 @@ DETECTOR = Detector(
     needs="one point",
     find=find,
     advise=advise,
+    per_session=False,  # one episode per metric over the whole log
 )

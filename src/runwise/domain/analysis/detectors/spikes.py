@@ -192,7 +192,21 @@ def detect_bursts(
     higher_is_better: bool = False,
     max_severity: Severity = "warning",
 ) -> list[Anomaly]:
-    """Bursts of a short series (epoch-level validation): a point or a few, far above the level of the points
+    """Bursts of a short series (see `bursts`)."""
+    return [
+        a for a, _ in bursts(series, schema, role=role, higher_is_better=higher_is_better, max_severity=max_severity)
+    ]
+
+
+def bursts(
+    series: MetricSeries,
+    schema: MetricSchema = DEFAULT_SCHEMA,
+    *,
+    role: Role = Role.VAL_LOSS,
+    higher_is_better: bool = False,
+    max_severity: Severity = "warning",
+) -> list[tuple[Anomaly, int]]:
+    """Bursts of a short series (epoch-level validation), each with the step it was back by: a point or a few, far above the level of the points
     before (the median of up to three), that came back within twice that level later.
 
     Point by point, because block statistics need more points than an epoch-level log has. A rise that never
@@ -205,7 +219,7 @@ def detect_bursts(
     if n < 4 or not np.all(values > 0):
         return []
     x = 1.0 / values if higher_is_better else values
-    out: list[Anomaly] = []
+    out: list[tuple[Anomaly, int]] = []
     i = 2
     while i < n - 1:
         level = float(np.median(x[max(0, i - 3) : i]))
@@ -221,7 +235,11 @@ def detect_bursts(
         p = i + int(np.argmax(x[i : e + 1]))
         factor = float(x[p] / level)
         back_step = int(steps[e + 1 + int(back[0])])
-        severity: Severity = "warning" if factor >= 1 + th.burst_warn_rise else "info"
+        # on a fast-falling curve the points before overstate the level the burst left: the points after it
+        # (median of up to three) bound it from the other side
+        after = float(np.median(x[e + 1 : e + 4]))
+        beside = float(x[p] / np.sqrt(level * after)) if after > 0 else factor
+        severity: Severity = "warning" if max(factor, beside) >= 1 + th.burst_warn_rise else "info"
         shown_level = 1.0 / level if higher_is_better else level
         verb = "dropped" if higher_is_better else "burst"
         message = (
@@ -229,18 +247,17 @@ def detect_bursts(
             f"{'below' if higher_is_better else 'above'} the level {fmt(shown_level, role)} before it); back near "
             f"its level by step {step(back_step)} (judged on {n} points)"
         )
-        out.append(
-            Anomaly(
-                kind="loss_spike",
-                metric=series.key,
-                start_step=int(steps[i]),
-                end_step=int(steps[e]),
-                peak_step=int(steps[p]),
-                severity=cap(severity, max_severity),
-                message=message,
-                value=float(values[p]),
-            )
+        burst = Anomaly(
+            kind="loss_spike",
+            metric=series.key,
+            start_step=int(steps[i]),
+            end_step=int(steps[e]),
+            peak_step=int(steps[p]),
+            severity=cap(severity, max_severity),
+            message=message,
+            value=float(values[p]),
         )
+        out.append((burst, back_step))
         i = e + 1
     return out
 
