@@ -47,3 +47,15 @@ def test_readme_threshold_table_matches_the_records() -> None:
     assert _readme_rows() == {n: d for n, (d, _) in THRESHOLD_DEFAULTS.items()}, (
         "README's threshold table is out of date (python scripts/threshold_table.py); its rows should be:\n" + expected
     )
+
+
+def test_readme_detector_table_matches_the_records() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("threshold_table", README.parent / "scripts" / "threshold_table.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    text = README.read_text(encoding="utf-8")
+    assert script.detectors() in text, "README's detector table is out of date: python scripts/threshold_table.py"
+    assert script.table() in text

@@ -34,7 +34,7 @@ class Threshold:
 # Shared by every detector that judges a curve's shape: below this many points a detector speaks with low
 # confidence (info) or, for the few that need a trend at all, not at all.
 MIN_POINTS = Threshold(
-    "min_points", 20, "series shorter than this get only the nan_inf check", minimum=3,
+    "min_points", 20, "below this many points detectors judge point by point and say on how many", minimum=3,
     integer=True,
 )  # fmt: skip
 

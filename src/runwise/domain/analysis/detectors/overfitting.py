@@ -183,7 +183,7 @@ DETECTOR = Detector(
     priority=40,
     applies_to=(Role.VAL_LOSS, Role.VAL_ACCURACY),
     thresholds=THRESHOLDS,
-    needs="overfit_min_points validation points and a training loss to confirm (else a note)",
+    needs="a training loss to confirm (else a note); 4+ validation points, a large rise below overfit_min_points",
     find=find,
     advise=advise,
 )

@@ -330,9 +330,9 @@ def advise(a: Anomaly, c: Advice) -> str | None:
 DETECTOR = Detector(
     kind="loss_spike",
     priority=80,
-    applies_to=(Role.LOSS, Role.VAL_LOSS),
+    applies_to=(Role.LOSS, Role.VAL_LOSS, Role.VAL_ACCURACY),
     thresholds=THRESHOLDS,
-    needs="a loss with min_points points; component losses get notes only",
+    needs="a loss or validation metric; point by point (bursts) from 4 points when short; component losses: notes",
     find=find,
     advise=advise,
 )
