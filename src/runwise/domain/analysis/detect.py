@@ -14,6 +14,7 @@ import attrs
 
 from runwise.domain.analysis.detectors import REGISTRY
 from runwise.domain.analysis.detectors.lr_issue import THRESHOLDS as LR_THRESHOLDS
+from runwise.domain.analysis.detectors.plateau import STOPPED
 from runwise.domain.analysis.keys import KeyRoles, assign
 from runwise.domain.analysis.lr import LrAnalysis, lr_analysis
 from runwise.domain.analysis.registry import Scope
@@ -69,6 +70,7 @@ def _reconcile(found: list[Anomaly], lr: LrAnalysis | None, window: float, losse
         default=None,
     )
     # a loss that stopped with its gradients gone did not converge: the vanishing says why it is flat
+    overfit = {a.metric for a in found if a.kind == "overfitting" and a.severity != "info"}
     vanished = any(a.kind == "gradient_vanishing" and a.severity != "info" for a in found)
     kept = [
         a
@@ -77,6 +79,7 @@ def _reconcile(found: list[Anomaly], lr: LrAnalysis | None, window: float, losse
         and not (a.kind == "loss_spike" and broken is not None and a.start_step >= broken)
         and not (a.kind == "plateau" and a.severity == "info" and a.metric in diverged)
         and not (a.kind == "plateau" and a.severity == "info" and vanished)
+        and not (a.kind == "plateau" and STOPPED in a.message and a.metric in overfit)
     ]
     restarts = [c.step for c in lr.changes if c.kind == "rise"] if lr is not None and lr.shape == "cyclic" else []
     if not restarts:

@@ -111,6 +111,13 @@ def _diverged(trace: EpochTrace, conv: str) -> list[Truth]:
     return [Truth("divergence", CONVENTIONS[conv]["loss"] or "", _step_of(trace, conv, int(calm[-1]) + 1))]
 
 
+def _stopped(trace: EpochTrace, conv: str) -> list[Truth]:
+    """The validation best: validation was flat (or crept up) from there while training went on. Said either
+    way is right: validation that stopped improving, or overfitting when the creep is significant."""
+    best = _val_epochs(trace)[int(np.argmin(_val(trace)))]
+    return [Truth("plateau|overfitting", CONVENTIONS[conv]["val_loss"] or "", _step_of(trace, conv, best))]
+
+
 def plans() -> dict[str, Plan]:
     E = EpochConfig
     problems = {
@@ -134,6 +141,8 @@ def plans() -> dict[str, Plan]:
         ),
         "val-swings": Plan(E("val-swings", 10, _const(0.5), seed=1), "keras", _swing),
         "val-swings-lightning": Plan(E("val-swings-lightning", 10, _const(0.5), seed=0), "lightning", _swing),
+        "val-stops-improving": Plan(E("val-stops-improving", 30, _const(0.1), hidden=64, train_size=150, seed=1), "lightning",
+                                    _stopped),
         "short-divergence": Plan(E("short-divergence", 10, _const(0.6), seed=1), "keras", _diverged),
     }  # fmt: skip
     healthy = {
@@ -213,7 +222,7 @@ def matches(a: object, truth: Truth, case: ShortCase) -> bool:
     from runwise.domain.anomaly import Anomaly
 
     assert isinstance(a, Anomaly)
-    if a.kind != truth.kind or a.metric != truth.metric:
+    if a.kind not in truth.kind.split("|") or a.metric != truth.metric:
         return False
     steps = np.unique(np.concatenate([s.steps for s in case.run.series.values() if s.key == truth.metric]))
     i = int(np.searchsorted(steps, truth.step))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+import attrs
 import numpy as np
 
 from runwise.domain.analysis.detectors.common import fmt, percent, step, times
@@ -37,12 +38,19 @@ THRESHOLDS = (
         "validation that never beat its first point is a warning when training fell this many times meanwhile",
     ),
     Threshold(
+        "late_plateau_fraction",
+        0.40,
+        "validation that stopped improving for this fraction of the run while training fell never_improved_train×",
+    ),
+    Threshold(
         "stall_max_improvement", 0.03, "whole-run relative gain under which the loss 'stalled early' (3× if steady)"
     ),
 )
 
 
 NEVER = "never improved"
+STOPPED = "stopped improving"
+_REAL_GAIN = 0.02  # an evaluation that beats the best before it by this much is still progress
 CONSTANT = "not judged"
 
 
@@ -121,13 +129,20 @@ def detect_plateau(
     role: Role = Role.LOSS,
     higher_is_better: bool = False,
 ) -> list[Anomaly]:
-    """At most one plateau for an objective: stalled early, or converged well before the end."""
+    """At most one plateau for an objective: stalled early, or converged well before the end.
+
+    A short series (under min_points, from 6 points) is judged for convergence only, point by point, and says so:
+    too few points tell a stall from a loss that had little left to learn.
+    """
     th = Thresholds.from_schema(schema, THRESHOLDS)
     steps, values = finite_points(series)
-    if values.size < th.min_points:
-        return []
     sign = -1.0 if higher_is_better else 1.0
     x = sign * values
+    if values.size < th.min_points:
+        short = _converged(series.key, steps, x, sign, th, role) if values.size >= 6 else None
+        if short is None:
+            return []
+        return [attrs.evolve(short, message=f"{short.message} (judged on {values.size} points)")]
     found = _stalled(series.key, steps, x, sign, th, role) or _converged(series.key, steps, x, sign, th, role)
     return [found] if found else []
 
@@ -176,6 +191,59 @@ def detect_never_improved(
     ]
 
 
+def detect_stopped_improving(
+    val: MetricSeries,
+    train: MetricSeries,
+    schema: MetricSchema = DEFAULT_SCHEMA,
+    *,
+    val_role: Role = Role.VAL_LOSS,
+    higher_is_better: bool = False,
+) -> list[Anomaly]:
+    """Validation that stopped improving (no evaluation beat its best by 2% since) over the last
+    `late_plateau_fraction` of its span while the training loss fell `never_improved_train`× or more meanwhile:
+    the epochs after it only fit the training set. A validation curve that rose after its best is overfitting's
+    business (see detect.py's reconciling); one that never improved is `detect_never_improved`'s."""
+    th = Thresholds.from_schema(schema, THRESHOLDS)
+    vsteps, vvalues = finite_points(val)
+    ts, tv = finite_points(train)
+    nv = vvalues.size
+    if nv < 4 or tv.size < 3:
+        return []
+    x = -vvalues if higher_is_better else vvalues
+    best_before = np.concatenate([[np.inf], np.minimum.accumulate(x)[:-1]])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gains = (best_before - x) / np.abs(best_before)
+    real = np.flatnonzero(gains[1:] > _REAL_GAIN) + 1
+    if real.size == 0:
+        return []  # never improved
+    g = int(real[-1])
+    span = float(vsteps[-1] - vsteps[0])
+    if nv - 1 - g < 2 or span <= 0 or (vsteps[-1] - vsteps[g]) / span < th.late_plateau_fraction:
+        return []
+    half = max(float(np.median(np.diff(vsteps))) / 2, 1.0)
+    at = median_between(ts, tv, float(vsteps[g]) - half, float(vsteps[g]) + half)
+    end = end_level(tv) if vsteps[-1] + half >= ts[-1] else median_between(ts, tv, vsteps[-2], vsteps[-1] + half)
+    if at is None or end is None or end <= 0 or at / end < th.never_improved_train:
+        return []
+    return [
+        Anomaly(
+            kind="plateau",
+            metric=val.key,
+            start_step=int(vsteps[g]),
+            end_step=int(vsteps[-1]),
+            peak_step=int(vsteps[g]),
+            severity="warning",
+            message=(
+                f"{val.key} {STOPPED} at step {step(vsteps[g])} ({fmt(float(vvalues[g]), val_role)}; "
+                f"{nv - 1 - g} evaluations since, {(vsteps[-1] - vsteps[g]) / span:.0%} of the run) while "
+                f"{train.key} fell {times(at / end)} ({fmt(at, Role.LOSS)}→{fmt(end, Role.LOSS)}): later epochs "
+                f"only fit the training set"
+            ),
+            value=float(vvalues[-1]),
+        )
+    ]
+
+
 def constant_note(keys: Sequence[str], run_series: Mapping[str, MetricSeries]) -> Anomaly:
     """One note for every loss or validation metric that held one value throughout: said once, not judged."""
     first = run_series[keys[0]]
@@ -208,6 +276,10 @@ def find(scope: Scope) -> list[Anomaly]:
             scope.series[validation], scope.series[keys.train_loss], scope.schema,
             val_role=scope.role(validation), higher_is_better=keys.val_loss is None,
         )  # fmt: skip
+        out += detect_stopped_improving(
+            scope.series[validation], scope.series[keys.train_loss], scope.schema,
+            val_role=scope.role(validation), higher_is_better=keys.val_loss is None,
+        )  # fmt: skip
     if keys.constant:
         out.append(constant_note(keys.constant, scope.series))
     return out
@@ -217,6 +289,10 @@ def advise(a: Anomaly, c: Advice) -> str | None:
     s = step(a.start_step)
     if CONSTANT in a.message:
         return None
+    if STOPPED in a.message:
+        return (
+            f"Stop training around step {s} (or regularise): {a.metric} stopped improving there while training went on."
+        )
     if NEVER in a.message:
         return (
             f"Check the validation data and pipeline (preprocessing, labels, which split it reads): {a.metric} "
