@@ -3,7 +3,7 @@
 The best checkpoint is the raw best validation point (what a user would restore). "Sustained" means the median
 of the last tenth of the validation points is still clearly worse than the level around the best (the median of
 the best point and its neighbours, as the raw minimum of a noisy curve is biased low): by `overfit_rise` of the
-best (losses) or of the progress made (accuracy-like metrics), and by more than twice the validation's point-to-point noise.
+best (losses) or of the progress made (accuracy-like metrics), and by more than twice the validation's point-to-point noise (three times when the training loss barely fell meanwhile).
 Without a training loss to confirm, the rise is reported as info only: it could as well be divergence.
 """
 
@@ -43,6 +43,8 @@ _IMPROVED = 0.05  # a validation curve that never got this much better than its 
 # the rise must exceed this many times the point-to-point noise: the end level and the level around the best are
 # medians of about three points each, so this is about 2.5 standard deviations of their difference
 _NOISE_MULTIPLE = 2.0
+_NOISE_MULTIPLE_ALONE = 3.0  # when training barely improved meanwhile (under _TRAIN_CONFIRMS), noise is likelier
+_TRAIN_CONFIRMS = 0.2
 
 
 def improvement(x: np.ndarray) -> float:
@@ -112,11 +114,15 @@ def detect_overfitting(
     if scale <= 0:
         return []
     rise = end_level - best
-    if rise <= 0 or rise < needed * scale or (not few and rise <= _NOISE_MULTIPLE * diff_noise(x)):
+    if rise <= 0 or rise < needed * scale:
         return []
     if few and float(x[-1]) - best < 0.5 * needed * scale:
         return []  # came back down at the last point
     levels = _train_levels(train, vsteps, best_i, tail) if train is not None else None
+    # a training loss that fell a lot since the best is strong evidence: the rise need clear the noise less far
+    confirmed = levels is not None and levels[1] <= (1 - _TRAIN_CONFIRMS) * levels[0]
+    if not few and rise <= (_NOISE_MULTIPLE if confirmed else _NOISE_MULTIPLE_ALONE) * diff_noise(x):
+        return []
     if levels is not None and levels[1] > levels[0]:
         return []  # training got worse too: not overfitting
     worst_i = best_i + 1 + int(np.argmax(x[best_i + 1 :]))
