@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -22,7 +22,9 @@ from runwise.services.summarize import Analyzer
 
 if TYPE_CHECKING:
     from runwise.adapters.cache.store import DiskRunStore
+    from runwise.domain.cost import PriceTable
     from runwise.services.stored_runs import StoredRuns
+    from runwise.services.watch import EventFeeds
 
 
 @attrs.frozen
@@ -35,9 +37,29 @@ class Runwise:
     tokens: TokenCounter
     schema: MetricSchema
     analyzer: Analyzer | None = None
+    _made: dict[str, Any] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     def renderer(self, fmt: str) -> Renderer:
         return self.renderers.get(fmt) or self.renderers["md"]
+
+    def event_feeds(self) -> EventFeeds:
+        """The watchers the MCP server keeps between get_run_events calls (made on first use)."""
+        feeds = self._made.get("feeds")
+        if feeds is None:
+            from runwise.domain.analysis import analyze
+            from runwise.services.watch import EventFeeds
+
+            analyzer = self.analyzer or analyze
+            feeds = self._made["feeds"] = EventFeeds(
+                self.catalog, self.schema, lambda run, schema: analyzer(run, schema).anomalies
+            )
+        return feeds
+
+    def price_table(self) -> PriceTable:
+        """The shipped accelerator prices with the config file's `prices` over them."""
+        from runwise.adapters.prices import price_table
+
+        return price_table(self.settings.prices)
 
 
 def local_sources(root: Path, settings: Settings) -> list[RunSource]:

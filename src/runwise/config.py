@@ -81,6 +81,8 @@ class Settings:
     mlflow_tracking_token: str | None = None
     mlflow_tracking_username: str | None = None
     mlflow_tracking_password: str | None = None
+    prices: Mapping[str, float] = attrs.field(factory=dict)  # USD per accelerator-hour over the shipped table
+    slack_webhook: str | None = None  # --notify slack, runwise notify slack
 
     def schema(self) -> MetricSchema:
         if not self.schema_data:
@@ -150,6 +152,12 @@ def _validated(values: dict[str, Any], origin: Mapping[str, str]) -> Settings:
         if not low <= number <= high:
             raise fail(key, f"{number} is out of range", f"use a number from {low} to {high}")
         values[key] = number
+    prices = values.get("prices")
+    if prices is not None and (
+        not isinstance(prices, Mapping)
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in prices.values())
+    ):
+        raise fail("prices", "must map accelerator names to USD per hour", 'write e.g. prices = { "H100" = 2.49 }')
     return Settings(**values)
 
 
@@ -208,6 +216,7 @@ _ENV_KEYS = {
     "MLFLOW_TRACKING_TOKEN": "mlflow_tracking_token",
     "MLFLOW_TRACKING_USERNAME": "mlflow_tracking_username",
     "MLFLOW_TRACKING_PASSWORD": "mlflow_tracking_password",
+    "RUNWISE_SLACK_WEBHOOK": "slack_webhook",
 }
 
 

@@ -25,4 +25,6 @@ CALLS: dict[str, dict[str, Any]] = {
     "init": {"run": "baseline"},
     "plot": {"run": "lr-too-high", "keys": ["train/loss"], "width": 300, "height": 200},
     "report": {"runs": ["lr-too-high", "baseline"], "keys": ["train/loss"], "token_budget": 600},
+    "events": {"run": "lr-too-high", "stall_minutes": 30},
+    "cost": {"runs": ["baseline", "small-data"], "gpu": "A100", "count": 2, "objective": "val/acc"},
 }

@@ -172,7 +172,7 @@ class RunTracker:
             emit("new_best", "info", f"new best {self.objective.key} {value:.4g} at step {step:,}{was}",
                  step=step, metric=self.objective.key)  # fmt: skip
         for anomaly in sorted(anomalies, key=lambda a: (a.start_step, a.metric)):
-            if anomaly.kind != "crashed":  # the run's end is said once, from its state, below
+            if anomaly.kind not in ("crashed", "nan_inf"):  # said once each, from the state and the first NaN
                 self._episode_events(anomaly, emit)
         if state in ("finished", "crashed") and not self._ended:
             self._ended = True

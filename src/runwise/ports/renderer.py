@@ -14,10 +14,12 @@ if TYPE_CHECKING:  # annotations only: importing a renderer must not load every 
     from runwise.domain.analysis import Analysis, Health, Stability
     from runwise.domain.budget import Section
     from runwise.domain.compare import BestRun, Comparison
+    from runwise.domain.cost import SweepCost
     from runwise.domain.hints import Wording
     from runwise.domain.inspect import History, KeyListing, StatsTable
     from runwise.domain.model import RunInfo
     from runwise.domain.summary import RunSummary
+    from runwise.domain.watch import WatchEvent
 
 
 class Renderer(Protocol):
@@ -61,3 +63,9 @@ class Renderer(Protocol):
     def query_sections(self, result: Any) -> list[Section]: ...  # services.query.QueryResult (ports sit below services)
 
     def aggregation_sections(self, agg: Aggregation) -> list[Section]: ...
+
+    def events_sections(self, page: Any) -> list[Section]: ...  # services.watch.EventPage
+
+    def event_line(self, event: WatchEvent) -> str: ...
+
+    def cost_sections(self, result: SweepCost, as_of: str) -> list[Section]: ...

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from runwise.domain.compare.best import metric_direction
 from runwise.domain.cost import Accelerators, CostEstimate, PriceTable, SweepCost, estimate, sweep
 from runwise.domain.model import Run
+from runwise.domain.roles import Role
 from runwise.domain.schema import MetricSchema
 from runwise.services.catalog import Catalog
 
@@ -64,4 +65,9 @@ def sweep_cost(
     if objective is None:
         return sweep(estimates, finals, None)
     higher, _ = metric_direction(objective, None, schema)
-    return sweep(estimates, finals, objective, higher_is_better=higher, percent=schema.is_percent(objective))
+    fraction = schema.role(objective) in (Role.ACCURACY, Role.VAL_ACCURACY) and all(
+        0 <= v <= 1 for v in finals.values()
+    )
+    return sweep(
+        estimates, finals, objective, higher_is_better=higher, percent=schema.is_percent(objective) or fraction
+    )

@@ -14,7 +14,7 @@ Nothing else: `runwise <name>`, the MCP tool, `runwise.api.Session.<name>` and t
 
 from __future__ import annotations
 
-from runwise.entrypoints.capabilities import analysis, compare, inspect, pictures
+from runwise.entrypoints.capabilities import analysis, compare, inspect, pictures, watch
 from runwise.entrypoints.capabilities.declaration import Capability, Params
 
 # the order of the zoom-in: one run first, from the cheapest answer, then several runs
@@ -35,6 +35,8 @@ CAPABILITIES: tuple[Capability, ...] = (
     analysis.INIT,
     pictures.PLOT,
     pictures.REPORT,
+    watch.EVENTS,
+    watch.COST,
 )
 BY_NAME = {c.name: c for c in CAPABILITIES}
 BY_TOOL = {c.tool: c for c in CAPABILITIES}

@@ -73,7 +73,12 @@ def _command_modules() -> list:  # type: ignore[type-arg]
     return modules
 
 
-COMMAND_MODULES: list[str] = ["mcp_command", "cache_command", "picture_commands"]  # the rest: the declaration table
+COMMAND_MODULES: list[str] = [
+    "mcp_command",
+    "cache_command",
+    "picture_commands",
+    "share_commands",
+]  # the rest: the declaration table
 
 
 def main(argv: Sequence[str] | None = None, *, app: object | None = None, stdout: TextIO | None = None) -> int:

@@ -1,0 +1,172 @@
+"""Watching runs as they train: `events` (MCP get_run_events; the CLI follows runs with `runwise watch`) and `cost`
+(MCP estimate_cost).
+
+`get_run_events` rather than a subscribable resource: every MCP client can call a tool, few act on resource
+update notifications, and a cursor (`since`) keeps the client stateless while the server reads only what the
+run's files gained since the previous call.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import attrs
+from pydantic import Field
+
+from runwise.entrypoints.capabilities.declaration import Budget, Capability, Cli, KeyName, Params, RunRef
+from runwise.entrypoints.structured.inspect import RunRefOut
+from runwise.entrypoints.structured.watch import CostOut, EventOut, RunCostOut, RunEventsOut
+from runwise.services.fitting import Fitted
+
+if TYPE_CHECKING:
+    from runwise.bootstrap import Runwise
+    from runwise.domain.cost import SweepCost
+    from runwise.services.watch import EventPage
+
+MAX_COST_RUNS = 50
+
+
+# events -------------------------------------------------------------------------------------------
+class EventsParams(Params):
+    run: RunRef = "latest"
+    since: Annotated[
+        int,
+        Field(ge=0, description="Only events after this number: the next_since of your previous call."),
+        Cli(omit=True),
+    ] = 0
+    stall_minutes: Annotated[
+        float,
+        Field(gt=0, le=10_080, description="Minutes without a new point before a run that has not ended is stalled."),
+    ] = 10.0
+    token_budget: Budget = 300
+
+
+def _events(app: Runwise, p: EventsParams) -> EventPage:
+    return app.event_feeds().events(p.run, p.since, p.stall_minutes * 60)
+
+
+def _events_out(page: EventPage, fit: Fitted) -> RunEventsOut:
+    ordered = sorted(page.events, key=lambda e: (e.severity != "critical", -e.seq))
+    shown = fit.count("events", len(ordered))
+    return RunEventsOut(
+        run=RunRefOut.copy_of(attrs.evolve(page.run, state=page.state, last_step=page.last_step)),
+        events=[EventOut.copy_of(e) for e in ordered[:shown]],
+        next_since=page.next_since,
+        more=len(ordered) - shown,
+        dropped=page.dropped,
+    )
+
+
+def _cli_watch(ctx: Any, given: dict[str, Any]) -> int:
+    from runwise.entrypoints.cli import watch_command
+
+    return watch_command.cmd_watch(ctx, given)
+
+
+def _cli_watch_setup(parser: Any) -> None:
+    from runwise.entrypoints.cli import watch_command
+
+    watch_command.watch_arguments(parser)
+
+
+EVENTS = Capability(
+    name="events",
+    tool="get_run_events",
+    title="What happened to a run since you last looked",
+    help="follow runs as they train: one line per new anomaly, NaN, stall, best value, finish or crash",
+    description="While a run trains: new anomaly episodes (and escalations), first NaN/Inf, stalls, new best "
+    "values, finished or crashed, since `since`. Reads only what the logs gained since the previous call; "
+    "call again with next_since.",
+    params=EventsParams,
+    output=RunEventsOut,
+    use=_events,
+    sections=lambda r, page, p: r.events_sections(page),
+    structured=_events_out,
+    cli_name="watch",
+    differs={
+        "since": "the CLI prints each event once as it happens",
+        "run": "the CLI watches every run when no REF is given",
+    },
+    json_differs="the CLI prints one JSON object per event as it happens",
+    cli_setup=_cli_watch_setup,
+    cli_run=_cli_watch,
+)
+
+
+# cost ---------------------------------------------------------------------------------------------
+class CostParams(Params):
+    run: Annotated[RunRef, Cli(omit=True)] = "latest"
+    runs: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=1024)]] | None,
+        Field(min_length=1, max_length=MAX_COST_RUNS, description="Several runs (a sweep), instead of run."),
+        Cli(metavar="REF"),
+    ] = None
+    gpu: Annotated[
+        str | None, Field(max_length=128, description="Accelerator type, e.g. 'H100' (default: as the run recorded).")
+    ] = None
+    count: Annotated[
+        int | None, Field(ge=1, le=100_000, description="Accelerators used (default: as recorded, else 1).")
+    ] = None
+    price: Annotated[
+        float | None, Field(ge=0, le=1_000, description="USD per accelerator-hour (default: the price table).")
+    ] = None
+    objective: Annotated[KeyName | None, Field(description="For a sweep: the metric whose improvement is priced.")] = (
+        None
+    )
+    token_budget: Budget = 300
+
+
+def _refs(p: CostParams) -> list[str]:
+    return list(dict.fromkeys(p.runs)) if p.runs else [p.run]
+
+
+def _cost(app: Runwise, p: CostParams) -> tuple[SweepCost, str]:
+    from runwise.services.cost import sweep_cost
+
+    table = app.price_table()
+    result = sweep_cost(
+        app.catalog, _refs(p), table, app.schema, objective=p.objective, kind=p.gpu, count=p.count, usd_per_hour=p.price
+    )
+    return result, table.as_of
+
+
+def _cost_out(res: tuple[SweepCost, str], fit: Fitted) -> CostOut:
+    result, as_of = res
+    shown = fit.count("runs", len(result.runs))
+    return CostOut(
+        runs=[
+            RunCostOut.copy_of(
+                e,
+                run=RunRefOut.copy_of(e.run),
+                accelerator=e.accelerators.kind,
+                count=e.accelerators.count or 1,
+                origin=e.accelerators.origin,
+            )
+            for e in result.runs[:shown]
+        ],
+        total_usd=result.total_usd,
+        objective=result.objective,
+        usd_per_point=result.usd_per_point,
+        point=result.point,
+        prices_as_of=as_of,
+    )
+
+
+COST = Capability(
+    name="cost",
+    tool="estimate_cost",
+    title="Estimate what runs cost",
+    help="runtime × accelerators × price; for a running run the projection to its planned length",
+    description="Cost so far (runtime × accelerators × USD/hour from the run's metadata or your values), the "
+    "projected total for a running run with a planned length, and for several runs the total and the cost per "
+    "point of improvement of an objective.",
+    params=CostParams,
+    output=CostOut,
+    use=_cost,
+    sections=lambda r, res, p: r.cost_sections(*res),
+    structured=_cost_out,
+    reads=lambda p: tuple(_refs(p)),
+    differs={"run": "the CLI takes one or more REFs (runs)"},
+)
+
+CAPABILITIES = (EVENTS, COST)
