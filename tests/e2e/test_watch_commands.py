@@ -75,7 +75,9 @@ class Watch:
 def logs(tmp_path: Path) -> Path:
     folder = tmp_path / "logs"
     folder.mkdir()
-    (folder / "train.jsonl").write_text("".join(_row(s, 2 * math.exp(-s / 50), 2.0 if s == 0 else None) for s in range(40)))
+    (folder / "train.jsonl").write_text(
+        "".join(_row(s, 2 * math.exp(-s / 50), 2.0 if s == 0 else None) for s in range(40))
+    )
     return folder
 
 
@@ -131,7 +133,9 @@ def test_tensorboard_records_from_the_writer_arrive_as_events(tmp_path: Path) ->
 def test_a_finished_run_ends_the_watch_with_exit_0(tmp_path: Path) -> None:
     from tests.contract.seeders.wandb import write_runs
 
-    write_runs({"runs": [{"id": "fin1", "name": "fin", "rows": [[s, {"val/loss": 1 / (s + 1)}] for s in range(5)]}]}, tmp_path)
+    write_runs(
+        {"runs": [{"id": "fin1", "name": "fin", "rows": [[s, {"val/loss": 1 / (s + 1)}] for s in range(5)]}]}, tmp_path
+    )
     watch = Watch(tmp_path, "--until", "finished", "--poll", "0.2")
     try:
         kinds = []
@@ -181,7 +185,9 @@ def test_notify_slack_sends_the_run_summary(logs: Path, monkeypatch: pytest.Monk
         assert out.getvalue() == "sent the summary of logs/train to slack\n"
         body = slack.bodies[0]
         assert body["text"].startswith("[info] logs/train · unknown: Training reached step 39.")
-        assert body["blocks"][0]["text"]["text"].startswith(":large_blue_circle: *logs/train · unknown*\nTraining reached")
+        assert body["blocks"][0]["text"]["text"].startswith(
+            ":large_blue_circle: *logs/train · unknown*\nTraining reached"
+        )
     finally:
         slack.close()
 
@@ -254,9 +260,11 @@ def test_cost_cli_on_a_real_wandb_run_checked_by_hand(tmp_path: Path) -> None:
     source = WandbLocalRunSource(examples)
     info = source.list_runs()[0]
     out = StringIO()
-    assert main(["--dir", str(examples), "--format", "json", "cost", info.id, "--gpu", "T4", "--count", "4"], stdout=out) == 0
+    assert (
+        main(["--dir", str(examples), "--format", "json", "cost", info.id, "--gpu", "T4", "--count", "4"], stdout=out)
+        == 0
+    )
     data = json.loads(out.getvalue())
     runtime = source.load_run(info.id).info.runtime_s
     assert data["runs"][0]["cost_usd"] == pytest.approx(runtime / 3600 * 4 * 0.53)
     assert data["runs"][0]["origin"] == "flags" and data["prices_as_of"] == "2026-06"
-

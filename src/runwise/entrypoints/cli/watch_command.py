@@ -56,13 +56,13 @@ def notifiers(ctx: Context, specs: list[str]) -> list[Any]:
 def cmd_watch(ctx: Context, given: dict[str, Any]) -> int:
     from runwise.adapters.fswatch import change_waiter
     from runwise.domain.analysis import analyze
+    from runwise.entrypoints.capabilities import BY_NAME
+    from runwise.entrypoints.cli.commands import validated
     from runwise.services.notify import Dispatcher
     from runwise.services.watch import Watcher, run_watch
 
     args, app = ctx.args, ctx.app
-    stall = float(given.get("stall_minutes", 10.0))
-    if stall <= 0:
-        raise InvalidInput("--stall-minutes must be more than 0")
+    stall = float(validated(BY_NAME["events"], given).stall_minutes)  # type: ignore[attr-defined]
     analyzer = app.analyzer or analyze
     watcher = Watcher(
         app.catalog,

@@ -16,7 +16,6 @@ class EventOut(Out):
     message: str
     step: int | None = None
     metric: str | None = None
-    at: float = Field(description="unix seconds when seen")
 
 
 class RunEventsOut(Out):
