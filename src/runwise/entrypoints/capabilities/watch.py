@@ -31,12 +31,12 @@ class EventsParams(Params):
     run: RunRef = "latest"
     since: Annotated[
         int,
-        Field(ge=0, description="Only events after this number: the next_since of your previous call."),
+        Field(ge=0),
         Cli(omit=True),
     ] = 0
     stall_minutes: Annotated[
         float,
-        Field(gt=0, le=10_080, description="Minutes without a new point before a run that has not ended is stalled."),
+        Field(gt=0, le=10_080),
     ] = 10.0
     token_budget: Budget = 300
 
@@ -52,8 +52,7 @@ def _events_out(page: EventPage, fit: Fitted) -> RunEventsOut:
         run=RunRefOut.copy_of(attrs.evolve(page.run, state=page.state, last_step=page.last_step)),
         events=[EventOut.copy_of(e) for e in ordered[:shown]],
         next_since=page.next_since,
-        more=len(ordered) - shown,
-        dropped=page.dropped,
+        more=len(ordered) - shown + page.dropped,
     )
 
 
@@ -72,11 +71,9 @@ def _cli_watch_setup(parser: Any) -> None:
 EVENTS = Capability(
     name="events",
     tool="get_run_events",
-    title="What happened to a run since you last looked",
+    title="Run events",
     help="follow runs as they train: one line per new anomaly, NaN, stall, best value, finish or crash",
-    description="While a run trains: new anomaly episodes (and escalations), first NaN/Inf, stalls, new best "
-    "values, finished or crashed, since `since`. Reads only what the logs gained since the previous call; "
-    "call again with next_since.",
+    description="Anomalies, NaN, stalls, new bests, finish or crash since `since` (then pass next_since).",
     params=EventsParams,
     output=RunEventsOut,
     use=_events,
@@ -98,21 +95,13 @@ class CostParams(Params):
     run: Annotated[RunRef, Cli(omit=True)] = "latest"
     runs: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=1024)]] | None,
-        Field(min_length=1, max_length=MAX_COST_RUNS, description="Several runs (a sweep), instead of run."),
+        Field(min_length=1, max_length=MAX_COST_RUNS, description="Several runs."),
         Cli(metavar="REF"),
     ] = None
-    gpu: Annotated[
-        str | None, Field(max_length=128, description="Accelerator type, e.g. 'H100' (default: as the run recorded).")
-    ] = None
-    count: Annotated[
-        int | None, Field(ge=1, le=100_000, description="Accelerators used (default: as recorded, else 1).")
-    ] = None
-    price: Annotated[
-        float | None, Field(ge=0, le=1_000, description="USD per accelerator-hour (default: the price table).")
-    ] = None
-    objective: Annotated[KeyName | None, Field(description="For a sweep: the metric whose improvement is priced.")] = (
-        None
-    )
+    gpu: Annotated[str | None, Field(max_length=128, description="Accelerator type, e.g. 'H100'.")] = None
+    count: Annotated[int | None, Field(ge=1, le=100_000)] = None
+    price: Annotated[float | None, Field(ge=0, le=1_000, description="USD per accelerator-hour.")] = None
+    objective: Annotated[KeyName | None, Field(description="Metric whose improvement is priced.")] = None
     token_budget: Budget = 300
 
 
@@ -155,11 +144,9 @@ def _cost_out(res: tuple[SweepCost, str], fit: Fitted) -> CostOut:
 COST = Capability(
     name="cost",
     tool="estimate_cost",
-    title="Estimate what runs cost",
+    title="Estimate cost",
     help="runtime × accelerators × price; for a running run the projection to its planned length",
-    description="Cost so far (runtime × accelerators × USD/hour from the run's metadata or your values), the "
-    "projected total for a running run with a planned length, and for several runs the total and the cost per "
-    "point of improvement of an objective.",
+    description="Runtime × accelerators × USD/h; projection while running; sweep total per objective point.",
     params=CostParams,
     output=CostOut,
     use=_cost,

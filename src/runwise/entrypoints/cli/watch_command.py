@@ -62,7 +62,8 @@ def cmd_watch(ctx: Context, given: dict[str, Any]) -> int:
     from runwise.services.watch import Watcher, run_watch
 
     args, app = ctx.args, ctx.app
-    stall = float(validated(BY_NAME["events"], given).stall_minutes)  # type: ignore[attr-defined]
+    budget = {"token_budget": app.settings.budget} if app.settings.budget is not None else {}
+    stall = float(validated(BY_NAME["events"], {**given, **budget}).stall_minutes)  # type: ignore[attr-defined]
     analyzer = app.analyzer or analyze
     watcher = Watcher(
         app.catalog,

@@ -24,8 +24,7 @@ class RunEventsOut(Out):
     run: RunRefOut
     events: list[EventOut] = Field(description="newest facts; critical first")
     next_since: int = Field(description="pass as `since` next time")
-    more: int = Field(0, description="events left out to fit the budget")
-    dropped: int = 0
+    more: int = Field(0, description="events left out (budget, or no longer kept)")
 
 
 class RunCostOut(Out):
@@ -37,7 +36,6 @@ class RunCostOut(Out):
     usd_per_hour: float = Field(description="per accelerator")
     runtime_s: float
     cost_usd: float
-    steps_per_s: float | None = None
     planned_step: int | None = None
     remaining_s: float | None = None
     projected_usd: float | None = Field(None, description="total at the planned last step")
