@@ -171,6 +171,8 @@ TOOL_ARGS: dict[str, dict[str, Any]] = {
     "aggregate_runs": {"metric": "val/loss"},
     "plot_metrics": {"run": "A", "keys": ["train/loss"]},
     "report_runs": {"runs": ["A", "B"], "token_budget": 800},
+    "get_run_events": {"run": "A"},
+    "estimate_cost": {"runs": ["A", "B"], "gpu": "A100", "count": 2},
 }
 
 

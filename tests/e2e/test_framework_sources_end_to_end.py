@@ -111,7 +111,7 @@ def test_every_cli_command(framework: tuple[str, Path, str], tmp_path: Path) -> 
 
 def _arguments(tool: Any, run: str, other: str, loss: str) -> dict[str, Any]:
     """Arguments for a tool from its input schema: every required parameter filled from the run."""
-    values = {"run": run, "runs": [run, other], "keys": [loss], "metric": loss, "expr": f"{loss} > -1"}
+    values = {"run": run, "runs": [run, other], "keys": [loss], "metric": loss, "expr": f"{loss} > -1", "gpu": "A100"}
     properties = tool.input_schema.get("properties", {})
     required = set(tool.input_schema.get("required", []))
     missing = required - set(values)
@@ -130,4 +130,7 @@ async def test_every_mcp_tool(framework: tuple[str, Path, str], tmp_path: Path) 
         run, other = runs[0]["id"], runs[1]["id"]
         for tool in (await client.list_tools()).tools:
             result = await client.call_tool(tool.name, _arguments(tool, run, other, loss))
+            if tool.name == "estimate_cost" and result.is_error:  # logs without clock times have no runtime to price
+                assert "records no runtime" in result.content[0].text  # type: ignore[union-attr]
+                continue
             assert not result.is_error, (tool.name, result.content)

@@ -171,6 +171,9 @@ TOOL_ARGS: dict[str, dict[str, Any]] = {
     "get_config": {"run": "lr-0.1"},
     "generate_schema": {"run": "lr-0.1"},
     "plot_metrics": {"run": "lr-0.3", "keys": ["train/loss"]},
+    "report_runs": {"runs": ["lr-0.05", "lr-0.3"], "token_budget": 800},
+    "get_run_events": {"run": "lr-0.3"},
+    "estimate_cost": {"runs": ["lr-0.05", "lr-0.3"], "gpu": "A100", "count": 2},
 }
 
 

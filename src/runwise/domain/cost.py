@@ -114,11 +114,11 @@ def estimate(
                 "give a price per accelerator-hour, or add it to the price table in the config file",
             )
         name, price = found
-    if run.info.runtime_s is None:
+    runtime = run.info.runtime_s if run.info.runtime_s is not None else _wall_span(run)
+    if runtime is None:
         raise InvalidInput(f"run '{run.info.name}' records no runtime", "cost needs the run's wall-clock time")
     count = accelerators.count or 1
-    runtime = float(run.info.runtime_s)
-    cost = runtime / 3600 * count * price
+    cost = float(runtime) / 3600 * count * price
     rate = throughput(run)
     last = run.info.last_step
     planned = planned_steps(run.config)
@@ -131,7 +131,7 @@ def estimate(
         accelerators=attrs.evolve(accelerators, count=count),
         price_name=name,
         usd_per_hour=price,
-        runtime_s=runtime,
+        runtime_s=float(runtime),
         cost_usd=cost,
         steps_per_s=rate,
         last_step=last,
@@ -139,6 +139,19 @@ def estimate(
         remaining_s=remaining,
         projected_usd=projected,
     )
+
+
+def _wall_span(run: Run) -> float | None:
+    """First to last logged wall time over every series, when the source records no runtime."""
+    lows, highs = [], []
+    for series in run.series.values():
+        wall = series.wall_time
+        if wall is not None and wall.size:
+            finite = wall[np.isfinite(wall)]
+            if finite.size:
+                lows.append(float(finite.min()))
+                highs.append(float(finite.max()))
+    return max(highs) - min(lows) if lows else None
 
 
 @attrs.frozen
