@@ -77,6 +77,10 @@ def _argvs(run_ids: list[str], key: str, outside: Path) -> list[list[str]]:
         ["report", a, "-o", str(outside / "report.html")],
         ["plot", a, "-k", key],
         ["cache", "info"],
+        ["watch", a, "--for", "0.5", "--poll", "0.1"],
+        ["cost", a, "--gpu", "A100"],
+        ["notify", "slack", a],  # no webhook set: a one-line error, nothing sent
+        ["github", "comment", a, "--pr", "1", "--repo", "acme/trainer"],  # no token: refused before any request
     ]
 
 
@@ -84,6 +88,8 @@ def test_no_cli_command_and_no_mcp_tool_writes_into_the_logs(
     logs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RUNWISE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    monkeypatch.delenv("RUNWISE_SLACK_WEBHOOK", raising=False)
     monkeypatch.chdir(tmp_path)
     outside = tmp_path / "out"
     outside.mkdir()
