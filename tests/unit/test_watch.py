@@ -251,3 +251,18 @@ def _info():  # type: ignore[no-untyped-def]
     from runwise.domain.model import RunInfo
 
     return RunInfo(id="r", name="r", source="jsonl")
+
+
+def test_event_feed_returns_only_what_came_after_since(tmp_path: Path) -> None:
+    from runwise.services.watch import EventFeeds
+
+    log = tmp_path / "train.jsonl"
+    _append(log, _healthy(0, 100))
+    feeds = EventFeeds(Catalog([JsonlRunSource(tmp_path)]), DEFAULT_SCHEMA, _anomalies, clock=Clock())
+    first = feeds.events("train")
+    assert [e.kind for e in first.events] == ["new_best"] and first.next_since == 1
+    assert feeds.events("train", since=first.next_since).events == ()
+    _append(log, [{"step": 100, "train/loss": float("inf")}])
+    page = feeds.events("train", since=first.next_since)
+    assert [e.kind for e in page.events] == ["nan_inf"] and page.next_since == 2 and page.last_step == 100
+    assert [e.seq for e in feeds.events("train", since=0).events] == [1, 2]  # the feed keeps what it said
