@@ -107,9 +107,11 @@ def remote_source(uri: str, settings: Settings | None = None) -> tuple[RunSource
         base, run_id = server_run_ref(uri)
         if not run_id:
             from runwise.domain.errors import InvalidInput
+            from runwise.domain.hints import Call, Setting, say
 
             raise InvalidInput(
-                f"'{uri}' names a tracking server, not a run", "use --dir URL to list its runs, then mlflow:RUN_ID"
+                f"'{uri}' names a tracking server, not a run",
+                say(Setting("tracking_server"), ", list its runs with ", Call.of("list"), ", then pass mlflow:RUN_ID"),
             )
         return mlflow_server(base, settings or Settings()), run_id
     return None

@@ -1,7 +1,7 @@
 """Settings from `runwise.toml` / `[tool.runwise]`, then `RUNWISE_*` variables, then flags.
 
 Adapters never read the environment: everything they need arrives through Settings.
-Metric schemas are validated with pydantic in runwise.config_schema.
+Metric schemas are validated with pydantic in runwise.schema_file.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any, Literal
 import attrs
 
 from runwise.domain.errors import ConfigError
+from runwise.domain.hints import Call, say
 from runwise.domain.schema import MetricSchema
 
 OutputFormat = Literal["text", "md", "json"]
@@ -87,7 +88,7 @@ class Settings:
     def schema(self) -> MetricSchema:
         if not self.schema_data:
             return MetricSchema()
-        from runwise.config_schema import SchemaModel
+        from runwise.schema_file import SchemaModel
 
         return SchemaModel.model_validate(dict(self.schema_data)).to_domain()
 
@@ -125,7 +126,7 @@ def _validated(values: dict[str, Any], origin: Mapping[str, str]) -> Settings:
     known = {a.name for a in attrs.fields(Settings)}
     for key in values:
         if key not in known:
-            from runwise.config_schema import did_you_mean
+            from runwise.schema_file import did_you_mean
 
             raise fail(
                 key,
@@ -233,7 +234,9 @@ def _env_values(env: Mapping[str, str]) -> dict[str, Any]:
 def load_schema_file(path: Path) -> dict[str, Any]:
     """Read and validate a schema file (TOML or JSON); a top-level [schema] table is accepted too."""
     if not path.is_file():
-        raise ConfigError(f"schema file {path} does not exist", "check the path, or create one with: runwise init")
+        raise ConfigError(
+            f"schema file {path} does not exist", say("check the path, or draft one with ", Call.of("init"))
+        )
     if path.suffix == ".json":
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -247,6 +250,6 @@ def load_schema_file(path: Path) -> dict[str, Any]:
 
 def validate_schema(data: Any, source: str) -> dict[str, Any]:
     """Validate schema fields with pydantic (imported only when a schema is configured)."""
-    from runwise.config_schema import validate
+    from runwise.schema_file import validate
 
     return validate(data, source)

@@ -69,5 +69,11 @@ def test_schema_file_errors_name_the_file_and_field(tmp_path: Path) -> None:
 
 
 def test_missing_schema_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="does not exist"):
+    with pytest.raises(ConfigError, match="does not exist") as err:
         Settings.load(cwd=tmp_path, env={}, schema_file=tmp_path / "nope.toml")
+    # the hint names the capability; each interface spells it (the API: init(), the CLI: runwise init)
+    assert str(err.value).endswith("check the path, or draft one with init()")
+    from runwise.entrypoints.capabilities.wording import TOOL_WORDING, CliWording
+
+    assert err.value.words(CliWording()).endswith("draft one with runwise init")
+    assert err.value.words(TOOL_WORDING).endswith("draft one with generate_schema")

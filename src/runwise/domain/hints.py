@@ -7,6 +7,7 @@ plain text and typed references:
 - `Param("from_step", 90)`: a parameter of the current capability (CLI `--from 90`, MCP `from_step=90`);
 - `Call("keys", run="REF")`: another capability (CLI `runwise keys REF`, MCP `list_keys(run="REF")`);
 - `Setting("logs")`: where Runwise reads logs, a clause (CLI `point --dir ... at`, MCP the server's roots).
+- `Setting("tracking_server")`: reading the runs of an MLflow tracking server (CLI `--dir URL`).
 
 Each interface passes its own `Wording` to `Phrase.words`; `str()` uses the plain wording of the
 Python API (parameter and capability names as they are).
@@ -72,7 +73,10 @@ class PlainWording:
         return f"{ref.capability}(" + ", ".join(f"{k}={v!r}" for k, v in ref.args) + ")"
 
     def setting(self, ref: Setting) -> str:
-        return {"logs": "pass dir= a folder with training logs"}.get(ref.name, ref.name)
+        return {
+            "logs": "pass dir= a folder with training logs",
+            "tracking_server": "pass dir= the server's URL",
+        }.get(ref.name, ref.name)
 
 
 PLAIN = PlainWording()

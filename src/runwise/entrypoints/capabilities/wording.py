@@ -30,6 +30,8 @@ class ToolWording:
     def setting(self, ref: Setting) -> str:
         if ref.name == "logs":
             return "the server reads only under its roots: ask the user to add a root that holds the training logs"
+        if ref.name == "tracking_server":
+            return "ask the user to serve Runwise with MLFLOW_TRACKING_URI set to the server"
         return ref.name
 
 
@@ -67,6 +69,8 @@ class CliWording:
     def setting(self, ref: Setting) -> str:
         if ref.name == "logs":
             return "point --dir (or RUNWISE_DIR) at a folder with training logs"
+        if ref.name == "tracking_server":
+            return "pass the server as --dir URL (or set MLFLOW_TRACKING_URI)"
         return ref.name
 
     def _field(self, name: str) -> tuple[Cli | None, Any] | None:

@@ -1,4 +1,4 @@
 """Structured results: the pydantic models of MCP structured output and CLI `--format json` (one and the same).
 
-Named "structured" to keep "schema" for the metric schema (domain.schema) and its file (config_schema).
+Named "structured" to keep "schema" for the metric schema (domain.schema) and its file format (schema_file).
 """

@@ -22,6 +22,7 @@ from runwise.adapters.sources.aim.repo import AimRun, RunRow, find_repos, read_r
 from runwise.adapters.sources.aim.rocks import Chunk, aimrocks_available
 from runwise.adapters.sources.aim.series import read_traces
 from runwise.domain.errors import MissingExtra, RunNotFound
+from runwise.domain.hints import list_runs_hint
 from runwise.domain.model import MetricSeries, Run, RunInfo, RunState, select_series
 from runwise.domain.notices import Notice, unreadable_store
 
@@ -60,7 +61,7 @@ class AimRunSource:
         for run, row in runs.values():
             if str(run.meta_chunk.resolve()) == run_id:
                 return run, row
-        raise RunNotFound(f"no Aim run '{run_id}' under {self.root}", "list runs with: runwise list")
+        raise RunNotFound(f"no Aim run '{run_id}' under {self.root}", list_runs_hint())
 
     def _meta(self, run: AimRun) -> RunMeta | None:
         """The run's decoded meta chunk, cached until its files change; None when it cannot be read here."""

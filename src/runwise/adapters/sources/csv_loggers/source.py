@@ -21,6 +21,7 @@ from runwise.adapters.sources.csv_loggers.discovery import find
 from runwise.adapters.sources.csv_loggers.kinds import Kind
 from runwise.adapters.sources.csv_loggers.table import Table, read_table
 from runwise.domain.errors import InvalidInput, RunNotFound
+from runwise.domain.hints import list_runs_hint
 from runwise.domain.model import MetricSeries, Run, RunInfo, RunState, select_series
 
 RUNNING_WINDOW_S = 120.0  # CSV loggers write no end marker: a file written this recently is a live run
@@ -111,7 +112,7 @@ class CsvLoggerRunSource:
         for log in self._logs():
             if self._run_id(log) == run_id or str(self.run_path(log).resolve()) == run_id:
                 return log
-        raise RunNotFound(f"no {self.label} run '{run_id}' under {self.root}", "list runs with: runwise list")
+        raise RunNotFound(f"no {self.label} run '{run_id}' under {self.root}", list_runs_hint())
 
     # loading ---------------------------------------------------------------------------------
     def load_run(self, run_id: str) -> Run:

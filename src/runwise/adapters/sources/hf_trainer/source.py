@@ -21,6 +21,7 @@ from runwise.adapters.sources.hf_trainer.state import (
 )
 from runwise.adapters.sources.hf_trainer.training_args import read_training_args
 from runwise.domain.errors import InvalidInput, RunNotFound
+from runwise.domain.hints import list_runs_hint
 from runwise.domain.model import MetricSeries, Run, RunInfo, RunState, select_series
 
 RUNNING_WINDOW_S = 120.0  # a state saved this recently, without an end-of-training entry, is a live run
@@ -50,7 +51,7 @@ class HfTrainerRunSource:
         for run in runs:
             if run.id == run_id or str(run.folder.resolve()) == run_id:
                 return run
-        raise RunNotFound(f"no Hugging Face Trainer run '{run_id}' under {self.root}", "list runs with: runwise list")
+        raise RunNotFound(f"no Hugging Face Trainer run '{run_id}' under {self.root}", list_runs_hint())
 
     def _info(self, run: TrainerRun) -> RunInfo:
         newest = run.newest

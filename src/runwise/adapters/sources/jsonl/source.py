@@ -24,7 +24,7 @@ from runwise.adapters.sources.jsonl.follow import JsonlFollower
 from runwise.adapters.sources.jsonl.parser import STEP_KEYS, fix_nonfinite, read_series
 from runwise.adapters.sources.jsonl.resume import ChecksummedReader, appended, resume_note, resume_point
 from runwise.domain.errors import InvalidInput, RunNotFound
-from runwise.domain.hints import list_runs_hint
+from runwise.domain.hints import Call, list_runs_hint, say
 from runwise.domain.model import MetricSeries, Run, RunInfo, select_series
 from runwise.domain.notices import Notice
 
@@ -119,7 +119,9 @@ class JsonlRunSource:
         try:
             return self._load(path, previous)
         except FileNotFoundError as exc:  # deleted (or rotated) between discovery and loading
-            raise InvalidInput(f"{path} disappeared while being read", "list the runs again: runwise list") from exc
+            raise InvalidInput(
+                f"{path} disappeared while being read", say("list the runs again: ", Call.of("list"))
+            ) from exc
 
     def _load(self, path: Path, previous: tuple[Run, Mapping[str, Any]] | None) -> tuple[Run, dict[str, Any] | None]:
         info = self._info(path)

@@ -21,6 +21,7 @@ import numpy as np
 from runwise.adapters.sources.mlflow.meta_yaml import parse_meta
 from runwise.adapters.sources.mlflow.records import STATUS_NUMBERS, RunRecord, ordered_series
 from runwise.domain.errors import MetricNotFound
+from runwise.domain.hints import list_keys_hint
 from runwise.domain.model import MetricSeries
 
 _NOT_EXPERIMENTS = {".trash", "models", ".mlflow"}
@@ -182,7 +183,7 @@ class FileStore:
         out = {}
         for key in keys:
             if key not in files:
-                raise MetricNotFound(f"run '{run_id}' has no metric '{key}'", "list keys with: runwise keys REF")
+                raise MetricNotFound(f"run '{run_id}' has no metric '{key}'", list_keys_hint())
             out[key] = read_metric_file(key, files[key])
         return out
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from runwise.domain.errors import RunNotFound, RunwiseError
+from runwise.domain.hints import list_runs_hint
 
 API = "/api/2.0/mlflow/"
 AJAX_API = "/ajax-api/2.0/mlflow/"  # where the server keeps the endpoints its web UI uses (bulk-interval)
@@ -83,7 +84,7 @@ class RestClient:
         code = body.get("error_code") if isinstance(body, dict) else None
         message = " ".join(str(body.get("message", "")).split())[:200] if isinstance(body, dict) else ""
         if code == "RESOURCE_DOES_NOT_EXIST" or (status == 404 and code):
-            raise RunNotFound(message or f"not found on {self.url}", "list runs with: runwise list")
+            raise RunNotFound(message or f"not found on {self.url}", list_runs_hint())
         if status >= 400:
             what = f"{code}: {message}" if code else f"HTTP {status}"
             endpoint = path.split("/mlflow/", 1)[-1]

@@ -27,6 +27,7 @@ from runwise.adapters.sources.mlflow.records import (
 )
 from runwise.adapters.sources.mlflow.rest import RestClient
 from runwise.domain.errors import MetricNotFound, RunNotFound
+from runwise.domain.hints import list_keys_hint, list_runs_hint
 from runwise.domain.model import MetricSeries, Run, RunInfo
 from runwise.domain.query import Pushdown, to_mlflow_filter
 
@@ -95,7 +96,7 @@ class MlflowServerRunSource:
         except RunNotFound:
             raise RunNotFound(
                 f"the MLflow server at {self.url} has no experiment named '{wanted}'",
-                "list experiments with: runwise --dir URL list",
+                list_runs_hint(),
             ) from None
         exp = body["experiment"]
         self._experiment_names[str(exp["experiment_id"])] = str(exp.get("name", wanted))
@@ -178,7 +179,7 @@ class MlflowServerRunSource:
 
     # loading ---------------------------------------------------------------------------------
     def _get(self, run_id: str) -> dict[str, Any]:
-        missing = RunNotFound(f"no MLflow run '{run_id}' on {self.url}", "list runs with: runwise --dir URL list")
+        missing = RunNotFound(f"no MLflow run '{run_id}' on {self.url}", list_runs_hint())
         try:
             run: dict[str, Any] = self.client.get("runs/get", {"run_id": run_id})["run"]
         except RunNotFound:
@@ -211,7 +212,7 @@ class MlflowServerRunSource:
         known = sorted({m["key"] for m in run.get("data", {}).get("metrics", [])})
         for key in keys or ():
             if key not in known:
-                raise MetricNotFound(f"run '{run_id}' has no metric '{key}'", "list keys with: runwise keys REF")
+                raise MetricNotFound(f"run '{run_id}' has no metric '{key}'", list_keys_hint())
         wanted = list(keys) if keys is not None else known
         if samples is not None:
             return {key: self._sampled(run_id, key, samples) for key in wanted}

@@ -9,7 +9,7 @@ from runwise.adapters.sources.mlflow.discovery import Store, find_stores
 from runwise.adapters.sources.mlflow.file_store import FileStore
 from runwise.adapters.sources.mlflow.records import SOURCE_NAME, RunRecord, config_from_params, run_info
 from runwise.domain.errors import InvalidInput, MetricNotFound, RunNotFound
-from runwise.domain.hints import PLAIN, spell
+from runwise.domain.hints import PLAIN, list_keys_hint, list_runs_hint, spell
 from runwise.domain.model import MetricSeries, Run, RunInfo
 from runwise.domain.notices import Notice, unreadable_store
 
@@ -65,7 +65,7 @@ class MlflowRunSource:
             if records:
                 self._where[run_id] = store
                 return store, records[0]
-        raise RunNotFound(f"no MLflow run '{run_id}' under {self.root}", "list runs with: runwise list")
+        raise RunNotFound(f"no MLflow run '{run_id}' under {self.root}", list_runs_hint())
 
     def load_run(self, run_id: str) -> Run:
         store, record = self._find(run_id)
@@ -87,7 +87,7 @@ class MlflowRunSource:
             return store.series(record.id, known)
         for key in keys:
             if key not in known:
-                raise MetricNotFound(f"run '{run_id}' has no metric '{key}'", "list keys with: runwise keys REF")
+                raise MetricNotFound(f"run '{run_id}' has no metric '{key}'", list_keys_hint())
         return store.series(record.id, list(keys))
 
     def fingerprint(self, run_id: str) -> Hashable:

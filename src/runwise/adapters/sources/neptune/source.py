@@ -21,7 +21,7 @@ from runwise.adapters.sources.neptune.offline import data_logs, is_offline_folde
 from runwise.adapters.sources.neptune.record import NeptuneRun
 from runwise.adapters.sources.neptune.scale import FILE_NAME, read_scale
 from runwise.domain.errors import MissingExtra, RunNotFound
-from runwise.domain.hints import spell
+from runwise.domain.hints import list_runs_hint, spell
 from runwise.domain.model import MetricSeries, Run, RunInfo, select_series
 from runwise.domain.notices import Notice, unreadable_store
 
@@ -158,7 +158,7 @@ class NeptuneRunSource:
         for rid, (found, run) in runs.items():
             if str(found.anchor.resolve()) == run_id or (run is not None and run.path == run_id):
                 return rid, found, run
-        raise RunNotFound(f"no Neptune run '{run_id}' under {self.root}", "list runs with: runwise list")
+        raise RunNotFound(f"no Neptune run '{run_id}' under {self.root}", list_runs_hint())
 
     # loading ---------------------------------------------------------------------------------
     def load_run(self, run_id: str) -> Run:

@@ -63,7 +63,7 @@ class StoreScout:
                 Notice(
                     f"did not look inside {len(too_deep)} folder{'s' if len(too_deep) != 1 else ''} deeper than "
                     f"{MAX_DEPTH} levels (first: {shown})",
-                    "point --dir at a folder closer to the runs",
+                    "point Runwise at a folder closer to the runs",
                 )
             )
         return out

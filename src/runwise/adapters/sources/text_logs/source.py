@@ -12,6 +12,7 @@ from runwise.adapters.fs import file_identity, newest_first, relative_id, walk
 from runwise.adapters.sources.text_logs.patterns import parse_line
 from runwise.adapters.sources.text_logs.reader import HEAD_BYTES, looks_like_text_log, read_text_log
 from runwise.domain.errors import InvalidInput, RunNotFound
+from runwise.domain.hints import list_runs_hint
 from runwise.domain.model import MetricSeries, Run, RunInfo, select_series
 
 RUNNING_WINDOW_S = 120.0  # text logs have no end marker: a file written this recently is a live run
@@ -67,7 +68,7 @@ class TextLogRunSource:
         for path in self._files():
             if self._run_id(path) == run_id or str(path.resolve()) == run_id:
                 return path
-        raise RunNotFound(f"no text-log run '{run_id}' under {self.root}", "list runs with: runwise list")
+        raise RunNotFound(f"no text-log run '{run_id}' under {self.root}", list_runs_hint())
 
     def load_run(self, run_id: str) -> Run:
         path = self._path(run_id)
