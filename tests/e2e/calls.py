@@ -27,4 +27,7 @@ CALLS: dict[str, dict[str, Any]] = {
     "report": {"runs": ["lr-too-high", "baseline"], "keys": ["train/loss"], "token_budget": 600},
     "events": {"run": "lr-too-high", "stall_minutes": 30},
     "cost": {"runs": ["baseline", "small-data"], "gpu": "A100", "count": 2, "objective": "val/acc"},
+    # CLI only (no tool to call): the agreement test parses these, test_watch_commands.py runs them
+    "notify": {"channel": "slack", "run": "baseline"},
+    "github_comment": {"runs": ["baseline", "small-data"], "pr": 7, "repo": "acme/trainer"},
 }

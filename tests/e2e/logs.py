@@ -16,10 +16,10 @@ import numpy as np
 
 from runwise.bootstrap import Runwise, bootstrap
 from runwise.config import Settings
-from runwise.entrypoints.capabilities import CAPABILITIES
+from runwise.entrypoints.capabilities import TOOLS
 
 BASE_TIME = 1_700_000_000.0
-TOOL_NAMES = [c.tool for c in CAPABILITIES]  # every tool, in the order tools/list returns them
+TOOL_NAMES = [c.tool_name for c in TOOLS]  # every tool, in the order tools/list returns them
 
 
 def write_jsonl(path: Path, rows: list[dict[str, object]], *, config: dict[str, object] | None = None) -> Path:

@@ -2,7 +2,8 @@
 
 For every declared capability: the tool, the command and the method exist with the same parameter
 names, defaults and bounds, and `runwise --format json` gives the tool's structured result for the
-same call.
+same call. A capability declared CLI-only (posting to Slack or GitHub) says why, and has neither a tool
+nor a method.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import typing
 from collections.abc import AsyncIterator
 from typing import Any
 
+import attrs
 import pytest
 from mcp import Client
 from pydantic import ValidationError
 
 from runwise.entrypoints.api import Session
-from runwise.entrypoints.capabilities import CAPABILITIES, Capability
+from runwise.entrypoints.capabilities import CAPABILITIES, TOOLS, Capability
 from runwise.entrypoints.capabilities.declaration import cli_of, literal_values
 from runwise.entrypoints.capabilities.wording import argv
 from runwise.entrypoints.cli.main import build_parser
@@ -30,6 +32,8 @@ from tests.e2e.logs import app_for
 
 pytestmark = pytest.mark.anyio
 IDS = [c.name for c in CAPABILITIES]
+TOOL_IDS = [c.name for c in TOOLS]
+CLI_ONLY = [c for c in CAPABILITIES if c.tool is None]
 BOUNDS = ("minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems", "exclusiveMinimum")
 
 
@@ -50,10 +54,16 @@ async def tools(client: Client) -> dict[str, Any]:
     return {t.name: t for t in (await client.list_tools()).tools}
 
 
-def _subparsers() -> dict[str, argparse.ArgumentParser]:
-    parser, _ = build_parser()
+def _subparsers(parser: argparse.ArgumentParser | None = None) -> dict[str, argparse.ArgumentParser]:
+    """Every command by its words: `run`, `github comment` (the commands of a group too)."""
+    parser = parser or build_parser()[0]
     action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return dict(action.choices)
+    found = {}
+    for name, sub in action.choices.items():
+        found[name] = sub
+        if any(isinstance(a, argparse._SubParsersAction) for a in sub._actions):
+            found.update({f"{name} {inner}": p for inner, p in _subparsers(sub).items()})
+    return found
 
 
 def _bounds(schema: dict[str, Any]) -> dict[str, Any]:
@@ -70,9 +80,24 @@ def test_every_capability_has_a_sample_call() -> None:
     assert list(CALLS) == IDS
 
 
-@pytest.mark.parametrize("capability", CAPABILITIES, ids=IDS)
+async def test_cli_only_capabilities_say_why_and_have_no_tool_nor_method(tools: dict[str, Any]) -> None:
+    assert {c.name for c in CLI_ONLY} == {"notify", "github_comment"}  # posting to Slack, to a pull request
+    commands = _subparsers()
+    for capability in CLI_ONLY:
+        assert capability.cli_only and capability.command in commands  # a reason, and the command
+        assert not hasattr(Session, capability.name)
+        with pytest.raises(ValueError, match="has no MCP tool"):
+            _ = capability.tool_name
+    assert list(tools) == [c.tool for c in TOOLS]  # and tools/list has exactly the others
+    with pytest.raises(ValueError, match="either its MCP tool or"):
+        attrs.evolve(CLI_ONLY[0], tool="notify_slack")  # not both
+    with pytest.raises(ValueError, match="either its MCP tool or"):
+        attrs.evolve(TOOLS[0], tool=None)  # not neither
+
+
+@pytest.mark.parametrize("capability", TOOLS, ids=TOOL_IDS)
 async def test_the_tool_takes_the_declared_parameters(capability: Capability, tools: dict[str, Any]) -> None:
-    tool = tools[capability.tool]
+    tool = tools[capability.tool_name]
     assert tool.title == capability.title and tool.description == capability.description
     declared = capability.params.model_json_schema()["properties"]
     schema = tool.input_schema["properties"]
@@ -105,7 +130,7 @@ def test_the_command_takes_the_declared_parameters(capability: Capability) -> No
     required = {n: CALLS[capability.name][n] for n, f in capability.params.model_fields.items() if f.is_required()}
     omitted = {n for n, f in capability.params.model_fields.items() if (c := cli_of(f)) is not None and c.omit}
     words = argv(capability, required)
-    parsed = vars(parser.parse_args(words[1:]))
+    parsed = vars(parser.parse_args(words[len(capability.command.split()) :]))
     given = {k: v for k, v in parsed.items() if k in capability.params.model_fields}
     if capability.differs:
         assert set(capability.differs) <= set(capability.params.model_fields)  # said why, per parameter
@@ -129,7 +154,7 @@ def test_bounds_are_enforced_alike_on_the_cli(capability: Capability) -> None:
         assert code == 2, (capability.name, name)
 
 
-@pytest.mark.parametrize("capability", CAPABILITIES, ids=IDS)
+@pytest.mark.parametrize("capability", TOOLS, ids=TOOL_IDS)
 def test_the_api_method_takes_the_declared_parameters(capability: Capability) -> None:
     signature = inspect.signature(getattr(Session, capability.name))
     params = [p for p in signature.parameters.values() if p.name != "self"]
@@ -139,16 +164,16 @@ def test_the_api_method_takes_the_declared_parameters(capability: Capability) ->
         assert p.default == (inspect.Parameter.empty if field.is_required() else field.default)
 
 
-@pytest.mark.parametrize("capability", CAPABILITIES, ids=IDS)
+@pytest.mark.parametrize("capability", TOOLS, ids=TOOL_IDS)
 async def test_cli_json_is_the_tools_structured_result(capability: Capability, client: Client) -> None:
     args = dict(CALLS[capability.name])
     budget = getattr(capability.params(**args), "token_budget", None)
     if budget is not None:
         args["token_budget"] = budget  # the same call: the CLI fits only when told a budget
-    result = await client.call_tool(capability.tool, args)
+    result = await client.call_tool(capability.tool_name, args)
     assert not result.is_error, result.content
     if capability.json_differs is None:
-        extra = ["-o", "-"] if capability.cli_run is not None else []
+        extra = ["-o", "-"] if capability.cli_side is not None else []
         code, text = run_cli("--format", "json", *argv(capability, args), *extra, root=EXAMPLES / "jsonl")
         assert code == 0, text
         assert json.loads(text) == result.structured_content

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from mcp import Client
 
-from runwise.entrypoints.capabilities import CAPABILITIES
+from runwise.entrypoints.capabilities import TOOLS
 from tests.e2e.calls import CALLS
 from tests.e2e.clients import assert_no_cli_words, call_error
 
@@ -14,9 +14,9 @@ pytestmark = pytest.mark.anyio
 
 async def test_every_tool_and_its_errors(mcp_client: Client) -> None:
     tools = (await mcp_client.list_tools()).tools
-    assert [t.name for t in tools] == [c.tool for c in CAPABILITIES]
-    for capability in CAPABILITIES:
-        result = await mcp_client.call_tool(capability.tool, CALLS[capability.name])
+    assert [t.name for t in tools] == [c.tool for c in TOOLS]
+    for capability in TOOLS:
+        result = await mcp_client.call_tool(capability.tool_name, CALLS[capability.name])
         text = result.content[-1].text  # type: ignore[union-attr]  # after the image, for plot_metrics
         assert not result.is_error, (capability.tool, text)
         capability.output.model_validate(result.structured_content)

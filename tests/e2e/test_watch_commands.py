@@ -214,6 +214,16 @@ def test_github_comment_posts_then_updates_the_report(logs: Path, monkeypatch: p
         assert posted[2]["body"].startswith("<!-- runwise:summary -->\n")
         assert "train" in posted[2]["body"]
         assert github.requests[3][0] == "PATCH"
+        out = StringIO()  # declared like every capability: --format json is its structured result
+        assert main(["--format", "json", *argv], stdout=out) == 0
+        posted_json = json.loads(out.getvalue())
+        assert {k: posted_json[k] for k in ("action", "repo", "pr", "url")} == {
+            "action": "updated",
+            "repo": "acme/trainer",
+            "pr": 7,
+            "url": "u2",
+        }
+        assert [r["name"] for r in posted_json["runs"]] == ["logs/train"]
     finally:
         github.server.shutdown()
         github.server.server_close()

@@ -25,7 +25,7 @@ from runwise.bootstrap import Runwise, bootstrap
 from runwise.config import Settings
 from runwise.domain.hints import PLAIN
 from runwise.domain.model import Run, RunInfo
-from runwise.entrypoints.capabilities import BY_NAME, CAPABILITIES
+from runwise.entrypoints.capabilities import BY_NAME, TOOLS
 from runwise.entrypoints.capabilities.declaration import Capability
 from runwise.entrypoints.capabilities.execute import Answer, execute
 from runwise.services import inspect as inspect_service
@@ -123,5 +123,5 @@ def _method(capability: Capability) -> Any:
     return method
 
 
-for _capability in CAPABILITIES:
+for _capability in TOOLS:  # CLI-only capabilities (posting to Slack or GitHub) have no method
     setattr(Session, _capability.name, _method(_capability))

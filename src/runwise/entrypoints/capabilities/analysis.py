@@ -13,6 +13,7 @@ from runwise.entrypoints.capabilities.declaration import (
     Budget,
     Capability,
     Cli,
+    CliSide,
     ExitPolicy,
     KeyName,
     Params,
@@ -173,16 +174,8 @@ INIT = Capability(
     structured=lambda res, fit: res,
     reads=lambda p: (p.run,),
     differs={"run": "the CLI writes a file, so it asks for --from-run or --template explicitly"},
-    cli_setup=lambda parser: _init_cli().setup(parser),
-    cli_run=lambda ctx, given: _init_cli().run(ctx, given),
+    cli_side=CliSide("init_command", arguments="setup"),  # also writes the file and offers templates
 )
-
-
-def _init_cli() -> Any:
-    """`runwise init` also writes the file and offers templates (CLI only: the MCP tool writes nothing)."""
-    from runwise.entrypoints.cli import init_command
-
-    return init_command
 
 
 CAPABILITIES = (HEALTH, ANOMALIES, STABILITY, INIT)

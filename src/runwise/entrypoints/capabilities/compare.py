@@ -15,8 +15,10 @@ from runwise.entrypoints.capabilities.declaration import (
     Capability,
     Cli,
     KeyName,
+    Metric,
     Params,
     budget_param,
+    run_refs,
 )
 from runwise.entrypoints.structured.compare import AggregationOut, BestRunOut, ComparisonOut, QueryResultOut
 from runwise.services.compare import MAX_COMPARED_RUNS, aggregate_runs, compare_runs, find_best_run
@@ -30,7 +32,6 @@ QUERY_HELP = (
     "An expression over metrics (last value), config.KEY and run fields (name, state, steps, tags, project, "
     'source, runtime), e.g. val/acc > 80% and config.lr < 0.01 and state == "finished"; odd keys in backticks.'
 )
-Ref = Annotated[str, Field(min_length=1, max_length=1024)]
 Where = Annotated[
     str | None,
     Field(min_length=1, max_length=MAX_QUERY_CHARS, description="Only runs matching this query expression."),
@@ -40,15 +41,9 @@ Where = Annotated[
 
 # compare ------------------------------------------------------------------------------------------
 class CompareParams(Params):
-    runs: Annotated[
-        list[Ref],
-        Field(
-            min_length=2,
-            max_length=MAX_COMPARED_RUNS,
-            description="Two or more runs (REF or REF@STEP), the first is the baseline.",
-        ),
-        Cli(metavar="REF"),
-    ]
+    runs: run_refs(  # type: ignore[valid-type]
+        "Two or more runs (REF or REF@STEP), the first is the baseline.", min_length=2, max_length=MAX_COMPARED_RUNS
+    )
     key_filter: Annotated[
         list[KeyName] | None,
         Field(max_length=20, description="Only keys containing one of these or matching a glob."),
@@ -91,9 +86,7 @@ COMPARE = Capability(
 
 # best ---------------------------------------------------------------------------------------------
 class BestParams(Params):
-    metric: Annotated[
-        str, Field(min_length=1, max_length=512, description="A metric key as logged."), Cli(metavar="METRIC")
-    ]
+    metric: Metric
     direction: Annotated[
         Literal["max", "min"] | None,
         Field(description="'max' if higher is better, 'min' if lower; omit to infer from the metric's role."),
@@ -157,14 +150,13 @@ QUERY = Capability(
 
 # aggregate ----------------------------------------------------------------------------------------
 class AggregateParams(Params):
-    metric: Annotated[
-        str, Field(min_length=1, max_length=512, description="A metric key as logged."), Cli(metavar="METRIC")
-    ]
-    runs: Annotated[
-        list[Ref] | None,
-        Field(max_length=MAX_COMPARED_RUNS, description="Runs to aggregate; omit for every run logging metric."),
-        Cli(metavar="REF"),
-    ] = None
+    metric: Metric
+    runs: run_refs(  # type: ignore[valid-type]
+        "Runs to aggregate; omit for every run logging metric.",
+        min_length=None,
+        max_length=MAX_COMPARED_RUNS,
+        optional=True,
+    ) = None
     group_by: Annotated[
         str | None,
         Field(min_length=1, max_length=512, description="Group by this config key instead of seed-free config."),

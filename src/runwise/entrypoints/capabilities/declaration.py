@@ -60,12 +60,39 @@ class ExitPolicy:
     code: int = 1
 
 
+@attrs.frozen
+class CliSide:
+    """The CLI's own handling of a capability (a file to write, a terminal to draw on, a loop to follow).
+
+    Named, not imported: the module under `runwise.entrypoints.cli` is imported only when the CLI builds
+    its parser, so the MCP server and the Python API never load it. `arguments(parser)` adds the CLI-only
+    flags; `run(ctx, given)` replaces the generic handler and returns the exit code.
+    """
+
+    module: str
+    arguments: str | None = None
+    run: str = "run"
+
+    def add_arguments(self, parser: Any) -> None:
+        if self.arguments is not None:
+            getattr(self._module(), self.arguments)(parser)
+
+    def handle(self, ctx: Any, given: dict[str, Any]) -> int:
+        return int(getattr(self._module(), self.run)(ctx, given))
+
+    def _module(self) -> Any:
+        import importlib
+
+        return importlib.import_module(f"runwise.entrypoints.cli.{self.module}")
+
+
 @attrs.frozen(kw_only=True)
 class Capability:
     """One capability, declared once; see the package docstring for how to add one."""
 
     name: str  # the CLI command and the Python API method
-    tool: str  # the MCP tool
+    tool: str | None = None  # the MCP tool; None only with `cli_only`
+    cli_only: str | None = None  # why there is no MCP tool nor API method (a side effect a person starts)
     title: str
     help: str  # one line for `runwise --help`
     description: str  # the MCP tool's description: what it answers, in few words
@@ -79,18 +106,29 @@ class Capability:
     exit_policy: ExitPolicy | None = None
     reads: Callable[[Any], Sequence[str]] | None = None  # the REFs an answer depends on (its cache key); None: no cache
     refine: Callable[[Any, int, int], Any | None] | None = None  # lighter params when over budget (history samples)
-    cli_name: str | None = None  # when the command is not `name` (summary is `runwise run`)
+    cli_name: str | None = None  # when the command is not `name` (summary is `runwise run`, `github comment`)
     cli_aliases: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)  # `latest` = `run` with run="latest"
     differs: Mapping[str, str] = attrs.field(factory=dict)  # parameter -> why the CLI default differs
-    cli_setup: Callable[[Any], None] | None = None  # adds CLI-only arguments (init's --output)
-    cli_run: Callable[[Any, Any], int] | None = None  # replaces the CLI handler (init writes a file)
+    cli_side: CliSide | None = None  # the CLI's own flags and handler (init writes a file, watch follows runs)
     media: Callable[[Any], tuple[str, bytes]] | None = None  # (mime type, data) an MCP answer carries (a PNG)
     warnings: Callable[[Runwise, Any], Sequence[str]] | None = None  # said beside the answer (CLI: stderr)
     json_differs: str | None = None  # why `--format json` is not the tool's structured result, if it is not
 
+    def __attrs_post_init__(self) -> None:
+        if (self.tool is None) == (self.cli_only is None):
+            raise ValueError(f"{self.name}: declare either its MCP tool or, with cli_only, why it has none")
+
     @property
     def command(self) -> str:
+        """The CLI command; two words for a command of a group (`github comment`)."""
         return self.cli_name or self.name
+
+    @property
+    def tool_name(self) -> str:
+        """The MCP tool's name (only capabilities in the tool table have one)."""
+        if self.tool is None:
+            raise ValueError(f"{self.name} has no MCP tool: {self.cli_only}")
+        return self.tool
 
     def budget_of(self, params: Params) -> int | None:
         """The token budget a call asks for: its token_budget, else the declared fixed budget."""
@@ -126,8 +164,34 @@ def literal_values(annotation: Any) -> tuple[Any, ...]:
 # Parameters several capabilities share, declared once -----------------------------------------------
 REF_HELP = "'latest', id or name prefix from list_runs, log path, or SOURCE:REF; REF@STEP: as of that step."
 RunRef = Annotated[str, Field(min_length=1, max_length=1024, description=REF_HELP), Cli(metavar="REF")]
+RefItem = Annotated[str, Field(min_length=1, max_length=1024)]  # one REF in a list of runs
 KeyName = Annotated[str, Field(min_length=1, max_length=512)]
 KEYS_HELP = "Keys as list_keys shows them"
+Metric = Annotated[
+    str, Field(min_length=1, max_length=512, description="A metric key as logged."), Cli(metavar="METRIC")
+]
+
+
+def run_refs(description: str, *, max_length: int, min_length: int | None = 1, optional: bool = False) -> Any:
+    """A parameter naming several runs (CLI: REF positionals), with its own bounds and description."""
+    kind: Any = list[RefItem] | None if optional else list[RefItem]
+    return Annotated[
+        kind, Field(min_length=min_length, max_length=max_length, description=description), Cli(metavar="REF")
+    ]
+
+
+class OneOrMoreRuns(Params):
+    """Parameters of a capability over `run` or, instead, several `runs` (plot, cost).
+
+    The CLI has only the REF positionals (`runs`); the subclass declares `runs` with its own bounds.
+    """
+
+    run: Annotated[RunRef, Cli(omit=True)] = "latest"
+    runs: list[str] | None = None
+
+    def refs(self) -> list[str]:
+        """The runs asked for, each once, in the order given."""
+        return list(dict.fromkeys(self.runs)) if self.runs else [self.run]
 
 
 def budget_param(low: int = 50) -> Any:

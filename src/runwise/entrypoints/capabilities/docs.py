@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pydantic.fields import FieldInfo
 
-from runwise.entrypoints.capabilities import CAPABILITIES, Capability
+from runwise.entrypoints.capabilities import TOOLS, Capability
 from runwise.entrypoints.capabilities.declaration import literal_values
 
 BOUND_WORDS = (("ge", "≥"), ("le", "≤"), ("min_length", "≥"), ("max_length", "≤"))
@@ -16,14 +16,14 @@ BOUND_WORDS = (("ge", "≥"), ("le", "≤"), ("min_length", "≥"), ("max_length
 def tools_table() -> str:
     """One markdown row per tool: parameters with defaults and bounds, result model, default text budget."""
     rows = ["| Tool | Parameters (defaults, bounds) | Returns | Text budget |", "|---|---|---|---|"]
-    rows += [_row(c) for c in CAPABILITIES]
+    rows += [_row(c) for c in TOOLS]
     return "\n".join(rows)
 
 
 def _row(capability: Capability) -> str:
     params = ", ".join(_param(name, field) for name, field in capability.params.model_fields.items())
     budget = capability.budget if capability.budget is not None else _default(capability, "token_budget")
-    return f"| `{capability.tool}` | {params} | `{capability.output.__name__}` | {budget or 'whole answer'} |"
+    return f"| `{capability.tool_name}` | {params} | `{capability.output.__name__}` | {budget or 'whole answer'} |"
 
 
 def _param(name: str, field: FieldInfo) -> str:

@@ -10,7 +10,16 @@ from pydantic import Field
 
 from runwise.domain.budget import Section
 from runwise.domain.report import Report
-from runwise.entrypoints.capabilities.declaration import Capability, Cli, KeyName, Params, RunRef, budget_param
+from runwise.entrypoints.capabilities.declaration import (
+    Capability,
+    Cli,
+    CliSide,
+    KeyName,
+    OneOrMoreRuns,
+    Params,
+    budget_param,
+    run_refs,
+)
 from runwise.entrypoints.structured.inspect import RunRefOut
 from runwise.entrypoints.structured.pictures import ChartOut, PlotOut, ReportOut
 from runwise.services.charts import MAX_KEYS, MAX_RUNS, ChartSet, plot
@@ -23,13 +32,8 @@ if TYPE_CHECKING:
 MAX_IMAGE_KEYS = 4
 
 
-class PlotParams(Params):
-    run: Annotated[RunRef, Cli(omit=True)] = "latest"
-    runs: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=1024)]] | None,
-        Field(min_length=1, max_length=MAX_RUNS, description="Several runs on the same axes, instead of run."),
-        Cli(metavar="REF"),
-    ] = None
+class PlotParams(OneOrMoreRuns):
+    runs: run_refs("Several runs on the same axes, instead of run.", max_length=MAX_RUNS, optional=True) = None  # type: ignore[valid-type]
     keys: Annotated[
         list[KeyName] | None,
         Field(max_length=MAX_IMAGE_KEYS, description="A chart per key (default: the main metric or two)."),
@@ -52,16 +56,12 @@ class Picture:
     height: int
 
 
-def _refs(p: PlotParams) -> list[str]:
-    return list(dict.fromkeys(p.runs)) if p.runs else [p.run]
-
-
 def _picture(app: Runwise, p: PlotParams) -> Picture:
     from runwise.adapters.renderers.image import render_png
 
     charts = plot(
         app.catalog,
-        _refs(p),
+        p.refs(),
         list(dict.fromkeys(p.keys)) if p.keys else None,
         app.schema,
         analyzer=app.analyzer,
@@ -93,18 +93,6 @@ def _plot_out(picture: Picture, fit: Fitted) -> PlotOut:
     )
 
 
-def _cli_plot(ctx: Any, given: dict[str, Any]) -> int:
-    from runwise.entrypoints.cli import picture_commands
-
-    return picture_commands.cmd_plot(ctx, given)
-
-
-def _cli_setup(parser: Any) -> None:
-    from runwise.entrypoints.cli import picture_commands
-
-    picture_commands.plot_arguments(parser)
-
-
 PLOT = Capability(
     name="plot",
     tool="plot_metrics",
@@ -118,7 +106,7 @@ PLOT = Capability(
     use=_picture,
     sections=lambda r, pic, p: [Section("alt", 0, (pic.charts.alt_text(),), required=True)],
     structured=_plot_out,
-    reads=lambda p: tuple(_refs(p)),
+    reads=lambda p: tuple(p.refs()),
     media=lambda pic: ("image/png", pic.png),
     differs={
         "run": "the CLI takes one or more REFs (runs)",
@@ -126,22 +114,15 @@ PLOT = Capability(
         "height": "the CLI's --height counts the rows of a terminal chart",
     },
     json_differs="the CLI draws a terminal chart (its JSON: the alt text and keys); the tool a PNG",
-    cli_setup=_cli_setup,
-    cli_run=_cli_plot,
+    cli_side=CliSide("picture_commands", arguments="plot_arguments", run="cmd_plot"),
 )
 
 
 # report -------------------------------------------------------------------------------------------
 class ReportParams(Params):
-    runs: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=1024)]],
-        Field(
-            min_length=1,
-            max_length=MAX_RUNS,
-            description="One or more runs (REF or REF@STEP); several share each chart, a line each.",
-        ),
-        Cli(metavar="REF"),
-    ]
+    runs: run_refs(  # type: ignore[valid-type]
+        "One or more runs (REF or REF@STEP); several share each chart, a line each.", max_length=MAX_RUNS
+    )
     keys: Annotated[
         list[KeyName] | None,
         Field(max_length=MAX_KEYS, description="Keys to chart (default: the key metrics)."),
@@ -175,12 +156,6 @@ def _report_out(report: Report, fit: Fitted) -> ReportOut:
     )
 
 
-def _report_cli() -> Any:
-    from runwise.entrypoints.cli import picture_commands
-
-    return picture_commands
-
-
 REPORT = Capability(
     name="report",
     tool="report_runs",
@@ -197,8 +172,7 @@ REPORT = Capability(
     reads=lambda p: tuple(p.runs),
     differs={"token_budget": "the CLI writes the whole report to a file"},
     json_differs="the CLI writes the report to a file (HTML, or markdown with --format md); its JSON says where",
-    cli_setup=lambda parser: _report_cli().report_arguments(parser),
-    cli_run=lambda ctx, given: _report_cli().cmd_report(ctx, given),
+    cli_side=CliSide("picture_commands", arguments="report_arguments", run="cmd_report"),
 )
 
 

@@ -8,12 +8,22 @@ run's files gained since the previous call.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import attrs
 from pydantic import Field
 
-from runwise.entrypoints.capabilities.declaration import Budget, Capability, Cli, KeyName, Params, RunRef
+from runwise.entrypoints.capabilities.declaration import (
+    Budget,
+    Capability,
+    Cli,
+    CliSide,
+    KeyName,
+    OneOrMoreRuns,
+    Params,
+    RunRef,
+    run_refs,
+)
 from runwise.entrypoints.structured.inspect import RunRefOut
 from runwise.entrypoints.structured.watch import CostOut, EventOut, RunCostOut, RunEventsOut
 from runwise.services.fitting import Fitted
@@ -56,18 +66,6 @@ def _events_out(page: EventPage, fit: Fitted) -> RunEventsOut:
     )
 
 
-def _cli_watch(ctx: Any, given: dict[str, Any]) -> int:
-    from runwise.entrypoints.cli import watch_command
-
-    return watch_command.cmd_watch(ctx, given)
-
-
-def _cli_watch_setup(parser: Any) -> None:
-    from runwise.entrypoints.cli import watch_command
-
-    watch_command.watch_arguments(parser)
-
-
 EVENTS = Capability(
     name="events",
     tool="get_run_events",
@@ -85,19 +83,13 @@ EVENTS = Capability(
         "run": "the CLI watches every run when no REF is given",
     },
     json_differs="the CLI prints one JSON object per event as it happens",
-    cli_setup=_cli_watch_setup,
-    cli_run=_cli_watch,
+    cli_side=CliSide("watch_command", arguments="watch_arguments", run="cmd_watch"),
 )
 
 
 # cost ---------------------------------------------------------------------------------------------
-class CostParams(Params):
-    run: Annotated[RunRef, Cli(omit=True)] = "latest"
-    runs: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=1024)]] | None,
-        Field(min_length=1, max_length=MAX_COST_RUNS, description="Several runs."),
-        Cli(metavar="REF"),
-    ] = None
+class CostParams(OneOrMoreRuns):
+    runs: run_refs("Several runs.", max_length=MAX_COST_RUNS, optional=True) = None  # type: ignore[valid-type]
     gpu: Annotated[str | None, Field(max_length=128, description="Accelerator type, e.g. 'H100'.")] = None
     count: Annotated[int | None, Field(ge=1, le=100_000)] = None
     price: Annotated[float | None, Field(ge=0, le=1_000, description="USD per accelerator-hour.")] = None
@@ -105,16 +97,12 @@ class CostParams(Params):
     token_budget: Budget = 300
 
 
-def _refs(p: CostParams) -> list[str]:
-    return list(dict.fromkeys(p.runs)) if p.runs else [p.run]
-
-
 def _cost(app: Runwise, p: CostParams) -> tuple[SweepCost, str]:
     from runwise.services.cost import sweep_cost
 
     table = app.price_table()
     result = sweep_cost(
-        app.catalog, _refs(p), table, app.schema, objective=p.objective, kind=p.gpu, count=p.count, usd_per_hour=p.price
+        app.catalog, p.refs(), table, app.schema, objective=p.objective, kind=p.gpu, count=p.count, usd_per_hour=p.price
     )
     return result, table.as_of
 
@@ -152,7 +140,7 @@ COST = Capability(
     use=_cost,
     sections=lambda r, res, p: r.cost_sections(*res),
     structured=_cost_out,
-    reads=lambda p: tuple(_refs(p)),
+    reads=lambda p: tuple(p.refs()),
     differs={"run": "the CLI takes one or more REFs (runs)"},
 )
 

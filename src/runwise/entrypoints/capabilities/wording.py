@@ -22,7 +22,7 @@ class ToolWording:
         from runwise.entrypoints.capabilities import BY_NAME
 
         cap = BY_NAME.get(ref.capability)
-        name = cap.tool if cap else ref.capability
+        name = cap.tool if cap and cap.tool else ref.capability
         if not ref.args:
             return name
         return f"{name}(" + ", ".join(f"{k}={json.dumps(v)}" for k, v in ref.args) + ")"
@@ -88,7 +88,7 @@ def argv(capability: Capability, args: dict[str, Any], *, placeholders: bool = F
 
     `placeholders` writes a missing positional REF as its metavar (for hints: `runwise keys REF`).
     """
-    words = [capability.command]
+    words = capability.command.split()
     tail: list[str] = []
     for name, field in capability.params.model_fields.items():
         cli = cli_of(field)

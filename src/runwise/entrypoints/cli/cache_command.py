@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
 
+from runwise.entrypoints.cli.command import Command
 from runwise.entrypoints.cli.output import Context
 
-Handler = Callable[[Context], int]
 
-
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> dict[str, Handler]:  # type: ignore[type-arg]
-    p = sub.add_parser(
-        "cache",
-        parents=[common],
-        help="show (info) or empty (clear) the cache of parsed runs",
-        description="Parsed runs are kept in the user cache folder (RUNWISE_CACHE_DIR to move it, --no-cache or "
-        "RUNWISE_NO_CACHE=1 to do without), so a second call on an unchanged run does not parse the log again.",
-    )
+def _arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=["info", "clear"], nargs="?", default="info")
-    return {"cache": cmd_cache}
 
 
 def cmd_cache(ctx: Context) -> int:
@@ -63,3 +53,13 @@ def _say(ctx: Context, facts: dict[str, object], text: str) -> None:
 
 def _runs(count: int) -> str:
     return "run" if count == 1 else "runs"
+
+
+COMMAND = Command(
+    name="cache",
+    help="show (info) or empty (clear) the cache of parsed runs",
+    description="Parsed runs are kept in the user cache folder (RUNWISE_CACHE_DIR to move it, --no-cache or "
+    "RUNWISE_NO_CACHE=1 to do without), so a second call on an unchanged run does not parse the log again.",
+    arguments=_arguments,
+    run=cmd_cache,
+)

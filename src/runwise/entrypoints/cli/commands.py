@@ -29,16 +29,37 @@ Handler = Callable[[Context], int]
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> dict[str, Handler]:  # type: ignore[type-arg]
-    """A subcommand (and its aliases) per capability."""
+    """A subcommand (and its aliases) per capability; `github comment` is the command `comment` of a group."""
     handlers: dict[str, Handler] = {}
+    groups: dict[str, tuple[argparse._SubParsersAction, dict[str, Handler]]] = {}  # type: ignore[type-arg]
     for capability in CAPABILITIES:
-        p = sub.add_parser(capability.command, parents=[common], help=capability.help)
+        *group, command = capability.command.split()
+        into, table = sub, handlers
+        if group:
+            if group[0] not in groups:
+                groups[group[0]] = _group(sub, common, group[0], handlers)
+            into, table = groups[group[0]]
+        p = into.add_parser(command, parents=[common], help=capability.help)
         add_params(p, capability)
-        handlers[capability.command] = handler(capability)
+        table[command] = handler(capability)
         for alias, preset in capability.cli_aliases.items():
             sub.add_parser(alias, parents=[common], help=f"{capability.help} ({_preset_text(preset)})")
             handlers[alias] = handler(capability, preset)
     return handlers
+
+
+def _group(
+    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+    common: argparse.ArgumentParser,
+    name: str,
+    handlers: dict[str, Handler],
+) -> tuple[argparse._SubParsersAction, dict[str, Handler]]:  # type: ignore[type-arg]
+    """A command whose own commands are capabilities (`runwise github comment`): it runs the one named."""
+    parser = sub.add_parser(name, parents=[common], help=f"{name} commands")
+    inner = parser.add_subparsers(dest=f"{name}_command", metavar="COMMAND", required=True)
+    table: dict[str, Handler] = {}
+    handlers[name] = lambda ctx: table[getattr(ctx.args, f"{name}_command")](ctx)
+    return inner, table
 
 
 def _preset_text(preset: Mapping[str, Any]) -> str:
@@ -68,8 +89,14 @@ def add_params(p: argparse.ArgumentParser, capability: Capability) -> None:
             continue
         if cli is not None and not cli.flags:  # positional
             nargs: Any = ("+" if field.is_required() else "*") if is_list else (None if field.is_required() else "?")
+            choices = list(literal_values(field.annotation)) or None
             p.add_argument(
-                name, metavar=cli.metavar or name.upper(), nargs=nargs, default=argparse.SUPPRESS, help=help_text
+                name,
+                metavar=cli.metavar or name.upper(),
+                nargs=nargs,
+                default=argparse.SUPPRESS,
+                choices=choices,
+                help=help_text,
             )
             continue
         flags = cli.flags if cli is not None and cli.flags else ("--" + name.replace("_", "-"),)
@@ -93,8 +120,8 @@ def add_params(p: argparse.ArgumentParser, capability: Capability) -> None:
         p.add_argument(
             capability.exit_policy.flag, dest="exit_policy", action="store_true", help=capability.exit_policy.help
         )
-    if capability.cli_setup is not None:
-        capability.cli_setup(p)
+    if capability.cli_side is not None:
+        capability.cli_side.add_arguments(p)
 
 
 def _help(field: FieldInfo) -> str | None:
@@ -118,8 +145,8 @@ def handler(capability: Capability, preset: Mapping[str, Any] | None = None) -> 
         fields = capability.params.model_fields
         given = {k: v for k, v in vars(ctx.args).items() if k in fields}
         given.update(preset or {})
-        if capability.cli_run is not None:
-            return capability.cli_run(ctx, given)
+        if capability.cli_side is not None:
+            return capability.cli_side.handle(ctx, given)
         out = answer(ctx, capability, given)
         if not getattr(ctx.args, "quiet", False):
             for warning in out.warnings:

@@ -58,13 +58,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     handlers: dict[str, Handler] = {}
     for module in _command_modules():
-        handlers.update(module.register(sub, common))
+        handlers.update(module.COMMAND.register(sub, common))
     handlers.update(commands.register(sub, common))
     return parser, handlers
 
 
 def _command_modules() -> list:  # type: ignore[type-arg]
-    """Command groups beyond the core ones; each module has register(sub, common) -> handlers."""
+    """Commands about Runwise itself rather than runs; each module declares a `COMMAND` (cli/command.py)."""
     import importlib
 
     modules = []
@@ -73,12 +73,7 @@ def _command_modules() -> list:  # type: ignore[type-arg]
     return modules
 
 
-COMMAND_MODULES: list[str] = [
-    "mcp_command",
-    "cache_command",
-    "picture_commands",
-    "share_commands",
-]  # the rest: the declaration table
+COMMAND_MODULES: list[str] = ["mcp_command", "cache_command"]  # the rest: the declaration table
 
 
 def main(argv: Sequence[str] | None = None, *, app: object | None = None, stdout: TextIO | None = None) -> int:
@@ -149,7 +144,7 @@ def _in_cli_words(exc: RunwiseError, command: str) -> str:
     from runwise.entrypoints.capabilities import CAPABILITIES
     from runwise.entrypoints.capabilities.wording import CliWording
 
-    capability = next((c for c in CAPABILITIES if command == c.command or command in c.cli_aliases), None)
+    capability = next((c for c in CAPABILITIES if command == c.command.split()[0] or command in c.cli_aliases), None)
     return exc.words(CliWording(capability))
 
 

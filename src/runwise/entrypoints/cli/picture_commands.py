@@ -30,11 +30,6 @@ def _rows(text: str) -> int:
     return value
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> dict[str, Any]:  # type: ignore[type-arg]
-    """Nothing of its own: `report` and `plot` come from the declaration table; this module adds their CLI sides."""
-    return {}
-
-
 def report_arguments(p: argparse.ArgumentParser) -> None:
     """The report's CLI-only flag: where the file goes (the MCP tool writes nothing)."""
     p.add_argument("-o", "--output", help="file to write (default: runwise-report-<run>.html here; '-' for stdout)")

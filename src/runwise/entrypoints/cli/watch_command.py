@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from runwise.config import Settings
 from runwise.domain.errors import InvalidInput
 from runwise.domain.watch import WatchEvent
 from runwise.entrypoints.cli.output import Context
@@ -31,14 +32,14 @@ def watch_arguments(parser: Any) -> None:
     parser.add_argument("--for", dest="for_seconds", type=float, metavar="SECONDS", help="stop after this long")
 
 
-def notifiers(ctx: Context, specs: list[str]) -> list[Any]:
-    """The notifiers named by --notify values."""
+def notifiers(settings: Settings, specs: list[str]) -> list[Any]:
+    """The notifiers named by --notify values (and by `runwise notify CHANNEL`)."""
     out: list[Any] = []
     for spec in specs:
         if spec == "slack":
             from runwise.adapters.notifiers.slack import SlackNotifier
 
-            url = ctx.app.settings.slack_webhook
+            url = settings.slack_webhook
             if not url:
                 raise InvalidInput(
                     "--notify slack needs a webhook", "set RUNWISE_SLACK_WEBHOOK to the incoming-webhook URL"
@@ -73,7 +74,7 @@ def cmd_watch(ctx: Context, given: dict[str, Any]) -> int:
         stall_after_s=stall * 60,
         objective=args.objective,
     )
-    dispatcher = Dispatcher(notifiers(ctx, args.notify), link_for=lambda run: _link(watcher, run))
+    dispatcher = Dispatcher(notifiers(app.settings, args.notify), link_for=lambda run: _link(watcher, run))
     watcher.start()
     if not args.quiet:
         count = len(watcher.runs)

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from runwise import __version__
 from runwise.bootstrap import Runwise
-from runwise.entrypoints.capabilities import BY_TOOL, CAPABILITIES
+from runwise.entrypoints.capabilities import BY_TOOL, TOOLS
 from runwise.entrypoints.mcp.lean_schema import lean, lean_output
 from runwise.entrypoints.mcp.resources import diagnose_run, register_resources
 from runwise.entrypoints.mcp.state import ServerState
@@ -24,7 +24,7 @@ from runwise.entrypoints.mcp.toolkit import tool_function
 INSTRUCTIONS = (
     "Runwise reads machine-learning training logs under the allowed roots and answers in few tokens. "
     "Zoom in, and stop as soon as you can answer. Tools, cheapest first: "
-    + ", ".join(c.tool for c in CAPABILITIES)
+    + ", ".join(c.tool_name for c in TOOLS)
     + ". Start with list_runs (or run='latest'), then health_check or summarize_run; get_history or plot_metrics "
     "only when a curve's shape matters. Every answer fits token_budget; raise it only when the text says something was left "
     "out. All tools are read-only; paths outside the roots are refused."
@@ -100,10 +100,10 @@ def build_server(app: Runwise, *, client_roots: bool | None = None, **options: A
     server = RunwiseServer(
         "runwise", title="Runwise", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan, **options
     )
-    for capability in CAPABILITIES:
+    for capability in TOOLS:
         server.add_tool(
             tool_function(capability),
-            name=capability.tool,
+            name=capability.tool_name,
             title=capability.title,
             description=capability.description,
             annotations=READ_ONLY,

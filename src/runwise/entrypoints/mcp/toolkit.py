@@ -56,7 +56,7 @@ def tool_function(capability: Capability) -> Callable[..., Any]:
     returns = Annotated[CallToolResult, capability.output]
     tool.__signature__ = inspect.Signature(parameters, return_annotation=returns)  # type: ignore[attr-defined]
     tool.__annotations__ = {**annotations, "return": returns}
-    tool.__name__ = tool.__qualname__ = capability.tool
+    tool.__name__ = tool.__qualname__ = capability.tool_name
     return tool
 
 
@@ -76,7 +76,7 @@ async def answer(
         if capability.reads is None:  # reads every run under the roots: not cached
             return work()
         refs = tuple(capability.reads(params))
-        key = (capability.tool, params.model_dump_json(), tuple(run_identity(app, ref) for ref in refs))
+        key = (capability.tool_name, params.model_dump_json(), tuple(run_identity(app, ref) for ref in refs))
         return state.results.get_or_compute(key, work)
 
     try:
@@ -85,8 +85,8 @@ async def answer(
     except RunwiseError as exc:
         raise ToolError(error_text(exc)) from exc
     except Exception as exc:
-        log.exception("%s failed", capability.tool)
-        raise ToolError(unexpected(capability.tool, exc)) from exc
+        log.exception("%s failed", capability.tool_name)
+        raise ToolError(unexpected(capability.tool_name, exc)) from exc
 
 
 def call(capability: Capability, app: Runwise, params: Params) -> Answer:

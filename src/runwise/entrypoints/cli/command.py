@@ -1,0 +1,32 @@
+"""A CLI command that is not a declared capability (serving MCP, the parsed-run cache): its words and handler.
+
+Capabilities come from the declaration table (entrypoints/capabilities); these few commands are about Runwise
+itself rather than about runs, so they have no MCP tool or API method and are declared here instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+import attrs
+
+from runwise.entrypoints.cli.output import Context
+
+Handler = Callable[[Context], int]
+
+
+@attrs.frozen(kw_only=True)
+class Command:
+    """One subcommand: `help` for `runwise --help`, `description` for its own --help, its flags and its handler."""
+
+    name: str
+    help: str
+    description: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+    run: Handler
+
+    def register(self, sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> dict[str, Handler]:  # type: ignore[type-arg]
+        parser = sub.add_parser(self.name, parents=[common], help=self.help, description=self.description)
+        self.arguments(parser)
+        return {self.name: self.run}
