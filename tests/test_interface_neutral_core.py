@@ -23,10 +23,6 @@ ALLOWED = {
     ("adapters/vcs/git.py", "--get"): "git's own flags, passed to git",
     ("adapters/sources/neptune/export.py", "point Runwise at the exporter's --data-path"): "the exporter's flag",
     ("adapters/cache/codec.py", "not a runwise cache entry"): "prose, not a command",
-    (
-        "adapters/renderers/report/markdown.py",
-        "charts are in the HTML report (`runwise report REF`).</sub>",
-    ): "the report's footer tells a PR reader which command draws the charts",
 }
 
 

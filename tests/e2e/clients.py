@@ -43,10 +43,19 @@ async def call_error(client: Client, tool: str, args: dict[str, Any]) -> str:
     return message
 
 
-CLI_WORDS = re.compile(
-    r"(?<![\w-])--[a-z][\w-]*|\brunwise (?:list|keys|run|latest|health|history|stats|anomalies|"
-    r"stability|compare|best|query|aggregate|config|init|mcp)\b|(?<![\w-])-[kftgo] |RUNWISE_DIR"
-)
+def _cli_words() -> re.Pattern[str]:
+    """A CLI flag, RUNWISE_DIR, or `runwise` followed by any command the CLI has (from its parser)."""
+    import argparse
+
+    from runwise.entrypoints.cli.main import build_parser
+
+    parser = build_parser()[0]
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    commands = "|".join(sorted(map(re.escape, action.choices), key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])--[a-z][\w-]*|\brunwise (?:{commands})\b|(?<![\w-])-[kftgo] |RUNWISE_DIR")
+
+
+CLI_WORDS = _cli_words()
 
 
 def assert_no_cli_words(text: str) -> None:

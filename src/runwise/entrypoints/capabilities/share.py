@@ -26,12 +26,13 @@ from runwise.services.fitting import Fitted
 if TYPE_CHECKING:
     from runwise.bootstrap import Runwise
 
+REPORT_COMMAND = "runwise report REF"  # where a pull request's reader gets the charts
 SIDE_EFFECT = "posts to {where}: a side effect a person starts, not an assistant reading logs"
 
 
 # notify -------------------------------------------------------------------------------------------
 class NotifyParams(Params):
-    channel: Annotated[Literal["slack"], Field(description="Where to send it."), Cli(metavar="CHANNEL")]
+    channel: Annotated[Literal["slack"], Field(description="Where to send it: slack."), Cli(metavar="CHANNEL")]
     run: RunRef = "latest"
 
 
@@ -136,7 +137,7 @@ def _comment(app: Runwise, p: CommentParams) -> Posted:
     repo = _repo(p.repo, [g for _, g in gits if g is not None])
     client = GitHub(os.environ.get("GITHUB_TOKEN"), os.environ.get("GITHUB_API_URL"))
     number = p.pr or _pull_of_branch(client, repo, gits)
-    lines = [MarkdownReportRenderer().render(report).rstrip(), ""]
+    lines = [MarkdownReportRenderer(charts_from=REPORT_COMMAND).render(report).rstrip(), ""]
     for info, git in gits:
         if git is not None and git.commit:
             link = commit_url(git) or git.commit[:12]

@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         into, table = sub, handlers
         if group:
             if group[0] not in groups:
-                groups[group[0]] = _group(sub, common, group[0], handlers)
+                groups[group[0]] = _group(sub, common, group[0], f"{command}: {capability.help}", handlers)
             into, table = groups[group[0]]
         p = into.add_parser(command, parents=[common], help=capability.help)
         add_params(p, capability)
@@ -52,10 +52,11 @@ def _group(
     sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     common: argparse.ArgumentParser,
     name: str,
+    help: str,
     handlers: dict[str, Handler],
 ) -> tuple[argparse._SubParsersAction, dict[str, Handler]]:  # type: ignore[type-arg]
     """A command whose own commands are capabilities (`runwise github comment`): it runs the one named."""
-    parser = sub.add_parser(name, parents=[common], help=f"{name} commands")
+    parser = sub.add_parser(name, parents=[common], help=help)
     inner = parser.add_subparsers(dest=f"{name}_command", metavar="COMMAND", required=True)
     table: dict[str, Handler] = {}
     handlers[name] = lambda ctx: table[getattr(ctx.args, f"{name}_command")](ctx)

@@ -26,8 +26,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as one line and exit code 2 (never a traceback)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        command = self.prog.split()[-1]
-        see = "runwise --help" if command == "runwise" else f"runwise {command} --help"
+        command = self.prog.removeprefix("runwise").strip()  # `github comment` for a command of a group
+        see = f"runwise {command} --help" if command else "runwise --help"
         self.exit(EXIT_USAGE, f"runwise: error: {message} (see: {see})\n")
 
 

@@ -76,7 +76,7 @@ def cmd_report(ctx: Context, given: dict[str, Any]) -> int:
 def _report_renderer(fmt: str) -> Any:
     from runwise.adapters.renderers.report import HtmlReportRenderer, MarkdownReportRenderer
 
-    return MarkdownReportRenderer() if fmt == "md" else HtmlReportRenderer()
+    return MarkdownReportRenderer(charts_from="runwise report REF") if fmt == "md" else HtmlReportRenderer()
 
 
 def _size(n: int) -> str:

@@ -42,7 +42,7 @@ def notifiers(settings: Settings, specs: list[str]) -> list[Any]:
             url = settings.slack_webhook
             if not url:
                 raise InvalidInput(
-                    "--notify slack needs a webhook", "set RUNWISE_SLACK_WEBHOOK to the incoming-webhook URL"
+                    "sending to Slack needs a webhook", "set RUNWISE_SLACK_WEBHOOK to the incoming-webhook URL"
                 )
             out.append(SlackNotifier(url))
         elif spec.startswith("exec:"):

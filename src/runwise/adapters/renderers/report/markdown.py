@@ -16,10 +16,17 @@ from runwise.domain.report import Report, RunReport
 
 
 class MarkdownReportRenderer:
-    """Report → markdown (no charts; sparklines in the metrics table)."""
+    """Report → markdown (no charts; sparklines in the metrics table).
+
+    `charts_from` says how a reader gets the charts (the CLI: its command); without it the footer says only
+    that the HTML report has them, so an assistant's answer names no command of an interface it cannot use.
+    """
 
     format = "md"
     suffix = ".md"
+
+    def __init__(self, charts_from: str | None = None) -> None:
+        self.charts_from = charts_from
 
     def render(self, report: Report) -> str:
         return render_sections(self.sections(report)).rstrip() + "\n"
@@ -30,9 +37,8 @@ class MarkdownReportRenderer:
         for index, part in enumerate(report.runs):
             out += _run(part, index, several=several)
         version = f"Runwise {report.version} · " if report.version else ""
-        out.append(
-            Section("footer", 9, ("", f"<sub>{version}charts are in the HTML report (`runwise report REF`).</sub>"))
-        )
+        where = f" (`{self.charts_from}`)" if self.charts_from else ""
+        out.append(Section("footer", 9, ("", f"<sub>{version}charts are in the HTML report{where}.</sub>")))
         return out
 
 
