@@ -85,24 +85,25 @@ def _size(n: int) -> str:
 
 def cmd_plot(ctx: Context, given: dict[str, Any]) -> int:
     from runwise.adapters.renderers.terminal_chart import render_terminal
-    from runwise.entrypoints.capabilities.pictures import PLOT
+    from runwise.entrypoints.capabilities.pictures import PLOT, PlotParams
     from runwise.entrypoints.cli.commands import validated
     from runwise.services.charts import plot
 
     app, args = ctx.app, ctx.args
     p = validated(PLOT, given)
+    assert isinstance(p, PlotParams)
     width = terminal_width(ctx.out)
     color = bool(app.settings.color) and _is_tty(ctx.out)
     charts = plot(
         app.catalog,
-        list(dict.fromkeys(p.runs)) if p.runs else [p.run],  # type: ignore[attr-defined]
-        p.keys,  # type: ignore[attr-defined]
+        p.refs(),
+        p.keys,
         app.schema,
         analyzer=app.analyzer,
         columns=max(20, width - 14),
-        start=p.from_step,  # type: ignore[attr-defined]
-        stop=p.to_step,  # type: ignore[attr-defined]
-        log=p.log,  # type: ignore[attr-defined]
+        start=p.from_step,
+        stop=p.to_step,
+        log=p.log,
     )
     if ctx.format == "json":
         ctx.out.write(json.dumps({"alt": charts.alt_text(), "keys": [c.key for c in charts.charts]}) + "\n")
