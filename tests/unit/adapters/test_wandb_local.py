@@ -61,7 +61,16 @@ def _scalar_rows() -> list[list[object]]:
 
 def _long_rows() -> list[list[object]]:
     return [
-        [s, {"train/loss": 2.0 - s / 4096, "lr": 1e-3 * (1 - s / 3000), "grad_norm": (s % 17) / 8}] for s in range(3000)
+        [
+            s,
+            {
+                "train/loss": 2.0 - s / 4096,
+                "lr": 1e-3 * (1 - s / 3000),
+                "grad_norm": (s % 17) / 8,
+                **({"late": s / 3000} if s >= 2000 else {}),  # starts in a later segment
+            },
+        ]
+        for s in range(3000)
     ]
 
 
@@ -180,6 +189,34 @@ def test_thousands_of_steps(source: WandbLocalRunSource) -> None:
         steps, values = _expected(rows, key)
         assert run.series[key].steps.tolist() == steps
         np.testing.assert_array_equal(run.series[key].values, values)
+
+
+def test_keys_logged_on_every_row_share_one_step_and_wall_array(source: WandbLocalRunSource) -> None:
+    """A million rows x 8 keys must not hold 8 copies of the same steps and wall times."""
+    series = source.load_run("long0001").series
+    loss, lr = series["train/loss"], series["lr"]
+    assert np.shares_memory(loss.steps, lr.steps) and loss.wall_time is not None and lr.wall_time is not None
+    assert np.shares_memory(loss.wall_time, lr.wall_time)
+    scalars = source.load_run("scalar01").series  # val/loss every 10th row: its own steps, the rows' wall times
+    val, acc = scalars["val/loss"], scalars["acc"]
+    assert not np.shares_memory(val.steps, acc.steps) and val.wall_time is not None and acc.wall_time is not None
+    np.testing.assert_array_equal(val.wall_time, acc.wall_time[np.isin(acc.steps, val.steps)])
+
+
+@pytest.mark.parametrize("segment", [32 * 1024, 64 * 1024])
+def test_keys_starting_in_a_later_segment_get_their_own_steps(runs: Path, segment: int) -> None:
+    """Sharing is per set of segments: a key missing from the first segments does not take their steps."""
+    path = next(_folder(runs, "long0001").glob("*.wandb"))
+    whole = read_wandb_file(path, threads=1, segment=1 << 30)
+    split = read_wandb_file(path, threads=1, segment=segment)
+    assert split.series == whole.series
+    late, loss = split.series["late"], split.series["train/loss"]
+    assert late.steps.tolist() == list(range(2000, 3000)) and not np.shares_memory(late.steps, loss.steps)
+    assert late.wall_time is not None and loss.wall_time is not None
+    np.testing.assert_array_equal(late.wall_time, loss.wall_time[2000:])
+    for key, got in split.series.items():
+        assert got.wall_time is not None and whole.series[key].wall_time is not None
+        np.testing.assert_array_equal(got.wall_time, whole.series[key].wall_time, err_msg=key)
 
 
 @pytest.mark.parametrize("threads", [1, 3])

@@ -59,7 +59,11 @@ class HistoryBuilder:
         self.rows = 0
         self.undecodable = 0
         self.last_step: int | None = None
-        self._cols: dict[str, list[tuple[I64, NDArray[np.float64], NDArray[np.float64]]]] = {}
+        # per key, per batch it appears in: (batch number, steps, values, walls); steps and walls are None when the
+        # key was logged on every record of the batch, which then shares the batch's own step and wall arrays
+        self._cols: dict[str, list[tuple[int, I64 | None, NDArray[np.float64], NDArray[np.float64] | None]]] = {}
+        self._steps: list[I64] = []
+        self._walls: list[NDArray[np.float64]] = []
 
     def _wanted(self, name: str) -> bool:
         return _is_series(name) and (self.keys is None or name in self.keys)
@@ -181,24 +185,56 @@ class HistoryBuilder:
         if steps.size:
             self.last_step = int(steps[-1])
         self.undecodable += part.undecodable
+        number = len(self._steps)
+        self._steps.append(steps)
+        self._walls.append(part.walls)
         for name, own, values in part.columns:
-            self._cols.setdefault(name, []).append((steps[own], values, part.walls[own]))
+            if _every_record(own, steps.size):
+                self._cols.setdefault(name, []).append((number, None, values, None))
+            else:
+                self._cols.setdefault(name, []).append((number, steps[own], values, part.walls[own]))
 
     # result --------------------------------------------------------------------------------------
     def series(self) -> dict[str, MetricSeries]:
-        """Every wanted key as a MetricSeries sorted by step (a re-logged step keeps its last value)."""
+        """Every wanted key as a MetricSeries sorted by step (a re-logged step keeps its last value).
+
+        Keys logged on every row of the same batches share one step array and one wall-time array: at a million
+        rows × 8 keys that is 61 MiB of steps and walls instead of 122 MiB."""
+        shared: dict[tuple[int, ...], tuple[I64, NDArray[np.float64] | None]] = {}
         out: dict[str, MetricSeries] = {}
         for name in sorted(self._cols):
             parts = self._cols.pop(name)  # free each key's chunks as soon as it is built
-            if not any(p[0].size for p in parts):
+            if not any(p[2].size for p in parts):
                 continue  # logged, but never as a number (text, media, booleans)
-            steps = np.concatenate([p[0] for p in parts])
-            values = np.concatenate([p[1] for p in parts])
-            walls = np.concatenate([p[2] for p in parts])
-            wall = None if np.isnan(walls).all() else walls
+            values = np.concatenate([p[2] for p in parts]) if len(parts) > 1 else parts[0][2]
+            if all(p[1] is None for p in parts):
+                steps, wall = self._shared(tuple(p[0] for p in parts), shared)
+            else:
+                steps = np.concatenate([self._steps[p[0]] if p[1] is None else p[1] for p in parts])
+                walls = np.concatenate([self._walls[p[0]] if p[3] is None else p[3] for p in parts])
+                wall = None if np.isnan(walls).all() else walls
             del parts
             out[name] = sorted_series(name, steps, values, wall)
+        self._steps, self._walls = [], []
         return out
+
+    def _shared(
+        self, numbers: tuple[int, ...], shared: dict[tuple[int, ...], tuple[I64, NDArray[np.float64] | None]]
+    ) -> tuple[I64, NDArray[np.float64] | None]:
+        """The steps and wall times of these batches, joined once for every key that has them all."""
+        found = shared.get(numbers)
+        if found is None:
+            steps = np.concatenate([self._steps[i] for i in numbers])
+            walls = np.concatenate([self._walls[i] for i in numbers])
+            found = shared[numbers] = (steps, None if np.isnan(walls).all() else walls)
+        return found
+
+
+def _every_record(own: I64, rows: int) -> bool:
+    """Whether `own` (a key's record indices in a batch) is every record once, in order: 0, 1, ..., rows - 1."""
+    return bool(
+        own.size == rows and (rows == 0 or (own[0] == 0 and own[-1] == rows - 1 and (own[1:] > own[:-1]).all()))
+    )
 
 
 def _slow_items(batch: RecordBatch, it: Any, owner: I64, slow: I64) -> list[tuple[str, int, Any]]:
