@@ -48,15 +48,15 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def measure(argv: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one child process."""
+def measure(argv: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MiB) and CPU seconds (user + system, all threads) of one child process."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=child_env())
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{argv} failed: {proc.stderr.read().decode() if proc.stderr else ''}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def row(label: str, argv: list[str], repeat: int, *, before: list[str] | None = None) -> float:
@@ -69,6 +69,7 @@ def row(label: str, argv: list[str], repeat: int, *, before: list[str] | None = 
     median = statistics.median(walls)
     print(
         f"  {label:<34} median {median:6.3f} s  best {walls[0]:6.3f} s  peak RSS {max(s[1] for s in samples):5.0f} MiB"
+        f"  CPU median {statistics.median(s[2] for s in samples):6.3f} s"  # wall time is not the work on a busy machine
     )
     return median
 

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from runwise.adapters.sources.jsonl.parser import read_series
 
@@ -115,3 +117,101 @@ def test_many_chunks_give_the_same_series() -> None:
     got = builder.build()["x"]
     np.testing.assert_array_equal(got.values, values)
     np.testing.assert_array_equal(got.steps, np.arange(20_000))
+
+
+# --- the 2-D table path (keys every row logs) against a line-by-line reading ------------------------------------
+
+_VALUES = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.just(10**400),  # beyond a float: counted, not a point
+    st.booleans(),
+    st.none(),
+    st.sampled_from(["train", "NaN", ""]),
+    st.fixed_dictionaries({"x": st.floats(allow_nan=False, allow_infinity=False)}),
+    st.lists(st.integers(0, 9), max_size=2),
+)
+_KEYS = ("loss", "acc", "lr", "val/loss", "phase")
+_FLOAT_MAX = 1.7976931348623157e308
+
+
+def _expected_points(rows: list[dict[str, object]]) -> dict[str, dict[int, float]]:
+    """What a line-by-line reading keeps: plain numbers a float can hold, nested keys joined with `/`."""
+    out: dict[str, dict[int, float]] = {}
+
+    def visit(step: int, node: dict[str, object], prefix: str) -> None:
+        for key, value in node.items():
+            if not prefix and key == "step":
+                continue
+            if isinstance(value, dict):
+                visit(step, value, prefix + key + "/")
+            elif type(value) is float or (type(value) is int and abs(value) <= _FLOAT_MAX):  # type: ignore[operator]
+                out.setdefault(prefix + key, {})[step] = float(value)  # type: ignore[arg-type]
+
+    for row in rows:
+        visit(int(row["step"]), row, "")  # type: ignore[call-overload]
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.dictionaries(st.sampled_from(_KEYS), _VALUES, min_size=0, max_size=len(_KEYS)), min_size=1, max_size=60
+    ),
+    common=st.lists(st.sampled_from(_KEYS[:3]), unique=True),
+    chunk=st.sampled_from([64, 512, 1 << 20]),
+)
+def test_table_and_column_paths_keep_what_a_line_by_line_reading_keeps(
+    rows: list[dict[str, object]], common: list[str], chunk: int
+) -> None:
+    """Keys on every row (`common`) plus keys on some rows, any value types, any chunk size: the same points."""
+    from runwise.adapters.sources.jsonl import parser
+
+    full = [{"step": i, **{k: 0.5 * i for k in common}, **row} for i, row in enumerate(rows)]
+    data = b"".join(json.dumps(row).encode() + b"\n" for row in full)
+    report = parser.ParseReport()
+    builder = parser.ColumnBuilder("step", report=report)
+    for lines in parser.iter_chunks(io.BytesIO(data), report, chunk_bytes=chunk):
+        builder.add(parser.parse_lines(lines, report))
+    got = builder.build()
+    expected = _expected_points(full)
+    assert sorted(got) == sorted(expected)
+    for key, points in expected.items():
+        assert got[key].steps.tolist() == sorted(points), key
+        np.testing.assert_array_equal(got[key].values, [points[s] for s in sorted(points)], err_msg=key)
+    huge = sum(1 for row in full for v in row.values() if type(v) is int and abs(v) > _FLOAT_MAX)
+    assert report.bad_values == huge
+
+
+def test_keys_on_some_rows_share_nothing_but_keep_the_rows_wall_times() -> None:
+    lines = [
+        json.dumps({"step": s, "_timestamp": 1000.0 + s, "loss": 1.0 / (s + 1), **({"val": 2.0} if s % 3 == 0 else {})})
+        for s in range(30)
+    ]
+    series, _ = _read(lines)
+    assert np.shares_memory(series["loss"].steps, series["_timestamp"].steps)
+    assert series["val"].steps.tolist() == list(range(0, 30, 3))
+    assert series["val"].wall_time is not None and series["val"].wall_time.tolist() == [
+        1000.0 + s for s in range(0, 30, 3)
+    ]
+
+
+def test_nan_and_infinity_on_every_row_stay_in_the_table() -> None:
+    lines = [f'{{"step": {s}, "loss": NaN, "gn": Infinity, "lo": -Infinity, "x": {s}}}' for s in range(5)]
+    series, report = _read(lines)
+    assert np.isnan(series["loss"].values).all() and (series["gn"].values == math.inf).all()
+    assert (series["lo"].values == -math.inf).all() and series["x"].values.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert report.warnings() == ()
+
+
+def test_a_key_that_is_a_number_on_some_rows_and_an_object_on_others() -> None:
+    """Used to crash the column path (the objects reached the float conversion)."""
+    series, _ = _read(
+        [
+            json.dumps({"step": 0, "loss": 1.0}),
+            json.dumps({"step": 1, "loss": {"x": 2.0}}),
+            '{"step": 2, "loss": NaN, "h": [1]}',
+        ]
+    )
+    assert series["loss"].steps.tolist() == [0, 2] and math.isnan(series["loss"].values[1])
+    assert series["loss/x"].steps.tolist() == [1] and "h" not in series

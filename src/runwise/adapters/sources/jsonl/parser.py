@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from itertools import chain, repeat
 from operator import is_not, itemgetter
 from typing import Any, BinaryIO
@@ -34,6 +34,7 @@ _SENTINELS = {b"NaN": b'"\\u0000nan"', b"Infinity": b'"\\u0000inf"', b"-Infinity
 _SENTINEL_VALUES = {"\x00nan": math.nan, "\x00inf": math.inf, "\x00-inf": -math.inf}
 _NUMBER_KINDS = frozenset({int, float})
 _NUMBERS_OR_NONE = frozenset({int, float, type(None)})
+_NUMBERS_OR_TEXT = frozenset({int, float, str})
 
 
 @attrs.define
@@ -221,65 +222,81 @@ class ColumnBuilder:
     walls: dict[str, list[np.ndarray]] = attrs.field(factory=dict)
 
     def add(self, rows: list[dict[str, Any]]) -> None:
-        rows = self._usable_steps(rows)
+        raw = None if self.step_key is None else list(map(dict.get, rows, repeat(self.step_key)))
+        rows, raw = self._usable_steps(rows, raw)
         n = len(rows)
         if n == 0:
             return
         index = np.arange(self.record_index, self.record_index + n, dtype=np.int64)
         self.record_index += n
-        step_col = self._steps(rows, index)
+        step_col = self._steps(raw, index)
         self.last_step = int(step_col[-1])
         self._wall_key, wall_col = self._wall(rows)
         keys: set[str] = set().union(*rows)
-        if len(keys) * n > 4 * sum(map(len, rows)) + 64:
+        lengths = list(map(len, rows))
+        if len(keys) * n > 4 * sum(lengths) + 64:
             self._sparse(rows, step_col, wall_col)
-        elif not self._table(rows, keys, step_col, wall_col):
+        elif not self._table(rows, lengths, keys, step_col, wall_col):
             self._columns(rows, "", step_col, wall_col, 0, keys)
 
     def _table(
-        self, rows: list[dict[str, Any]], keys: set[str], step_col: np.ndarray, wall_col: np.ndarray | None
+        self,
+        rows: list[dict[str, Any]],
+        lengths: list[int],
+        keys: set[str],
+        step_col: np.ndarray,
+        wall_col: np.ndarray | None,
     ) -> bool:
-        """The common chunk — every row logs every key, each a plain number — as one 2-D array: one pass to
-        pick the values, one to check their types, one C conversion, instead of three passes per key.
-        False (nothing stored) for any other chunk, which goes column by column."""
-        if set(map(len, rows)) != {len(keys)}:
-            return False
+        """The common chunk as one 2-D array: the keys every row logs, each a plain number (or NaN/Infinity), in
+        one pass to pick the values, one to check their types and one C conversion, instead of three passes per
+        key; the keys only some rows log (validation every N steps) then go column by column over those rows
+        alone. False (nothing stored) when no key set is common to every row or a common value is not a number:
+        that chunk goes column by column."""
+        shortest = min(lengths)
+        # every row holds the keys of a shortest row, or no key set is common to all rows
+        core: Collection[str] = keys if shortest == len(keys) else rows[lengths.index(shortest)].keys()
         wall_key = self._wall_key if wall_col is not None else None
-        names = [k for k in keys if k != self.step_key and k != wall_key]
+        names = [k for k in core if k != self.step_key and k != wall_key]
         if not names:
             return False
-        picked = list(map(itemgetter(*names), rows))
-        flat = picked if len(names) == 1 else chain.from_iterable(picked)
-        if not set(map(type, flat)) <= _NUMBER_KINDS:
-            return False
         try:
-            table = np.array(picked, dtype=np.float64).reshape(len(rows), len(names))
-        except OverflowError:  # an integer beyond 1.8e308: the column path counts it
+            picked = list(map(itemgetter(*names), rows))
+        except KeyError:
+            return False
+        table = _number_table(picked, len(rows), len(names))
+        if table is None:
             return False
         for j, name in enumerate(names):
             self._store(name, np.ascontiguousarray(table[:, j]), step_col, wall_col)
         if wall_key is not None:
             self._store(wall_key, wall_col, step_col, wall_col)  # type: ignore[arg-type]
+        if shortest < len(keys):
+            at = np.flatnonzero(np.fromiter(lengths, np.int64, count=len(lengths)) > shortest)
+            sub = list(map(rows.__getitem__, at.tolist()))
+            extra = keys.difference(core)
+            self._columns(sub, "", step_col[at], None if wall_col is None else wall_col[at], 0, extra)
         return True
 
-    def _usable_steps(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Rows whose step cannot be an int64 (2^63 and beyond, 1e300) are skipped and counted."""
-        if self.step_key is None:
-            return rows
-        raw: list[Any] = list(map(dict.get, rows, repeat(self.step_key)))
+    def _usable_steps(
+        self, rows: list[dict[str, Any]], raw: list[Any] | None
+    ) -> tuple[list[dict[str, Any]], list[Any] | None]:
+        """Rows whose step cannot be an int64 (2^63 and beyond, 1e300) are skipped and counted; with the step
+        values of the rows kept (`raw`: each row's step value, None without a step key)."""
+        if raw is None:
+            return rows, raw
         types = set(map(type, raw))
         if types <= {int} and (not raw or (min(raw) >= -MAX_STEP and max(raw) <= MAX_STEP)):
-            return rows
+            return rows, raw
         if int not in types and float not in types:
-            return rows
-        kept = [row for row, v in zip(rows, raw) if not _out_of_range(v)]
+            return rows, raw
+        keep = [not _out_of_range(v) for v in raw]
+        kept = [row for row, k in zip(rows, keep) if k]
         self.report.bad_steps += len(rows) - len(kept)
-        return kept
+        return kept, [v for v, k in zip(raw, keep) if k]
 
-    def _steps(self, rows: list[dict[str, Any]], index: np.ndarray) -> np.ndarray:
-        if self.step_key is None:
+    def _steps(self, raw: list[Any] | None, index: np.ndarray) -> np.ndarray:
+        if raw is None:
             return index
-        raw = list(map(dict.get, rows, repeat(self.step_key)))
         if set(map(type, raw)) <= {int}:
             return np.array(raw, dtype=np.int64)
         # a line without a usable step takes the previous line's step (or its record index)
@@ -333,6 +350,8 @@ class ColumnBuilder:
                 types.discard(dict)
                 if not types - {type(None)}:
                     continue
+                col = [None if type(v) is dict else v for v in col]  # a number on other rows: a gap here
+                types.add(type(None))
             self._add_column(full, col, types, step_col, wall_col)
 
     def _sparse(self, rows: list[dict[str, Any]], step_col: np.ndarray, wall_col: np.ndarray | None) -> None:
@@ -397,7 +416,7 @@ class ColumnBuilder:
                     self._store(key, every[mask], step_col[mask], None if wall_col is None else wall_col[mask])
                 return
         if str in types:
-            col = list(map(_SENTINEL_VALUES.get, col, col))  # NaN/Inf sentinels become floats
+            col = [_SENTINEL_VALUES.get(v, v) if type(v) is str else v for v in col]  # NaN/Inf sentinels: floats
         mask = np.fromiter(map(_is_float, col), dtype=bool, count=len(col))
         self.report.bad_values += sum(1 for v, m in zip(col, mask) if not m and type(v) is int)
         if not mask.any():
@@ -431,6 +450,30 @@ class ColumnBuilder:
             wall = joined(wall_chunks) if wall_chunks and sum(c.size for c in wall_chunks) == steps.size else None
             out[key] = _ordered(key, steps, values, wall)
         return out
+
+
+def _number_table(picked: list[Any], rows: int, width: int) -> np.ndarray | None:
+    """`picked` (one tuple of values per row, or one value per row when `width` is 1) as a rows x width float64
+    array; None when a value is not a number. NaN/Infinity (sentinel texts after `fix_nonfinite`) become floats,
+    looked for only in the columns that hold text."""
+    flat = picked if width == 1 else chain.from_iterable(picked)
+    kinds = set(map(type, flat))
+    try:
+        if kinds <= _NUMBER_KINDS:
+            return np.array(picked, dtype=np.float64).reshape(rows, width)
+        if not kinds <= _NUMBERS_OR_TEXT:
+            return None
+        grid = np.array(picked, dtype=object).reshape(rows, width)
+        for j in range(width):
+            column = grid[:, j]
+            if str in set(map(type, column)):
+                read = list(map(_SENTINEL_VALUES.get, column, column))
+                if not set(map(type, read)) <= _NUMBER_KINDS:
+                    return None
+                grid[:, j] = read
+        return grid.astype(np.float64)
+    except OverflowError:  # an integer beyond 1.8e308: the column path counts it
+        return None
 
 
 def _out_of_range(step: Any) -> bool:
