@@ -44,29 +44,26 @@ class Sent:
 
 
 def _notify(app: Runwise, p: NotifyParams) -> Sent:
+    """The run's summary as an alert: its name and state are the alert's title, so the header line is left out."""
     from runwise.domain.anomaly import SEVERITY_RANK
     from runwise.domain.watch import Alert
-    from runwise.entrypoints.capabilities.execute import execute
     from runwise.entrypoints.capabilities.inspect import SUMMARY, SummaryParams
     from runwise.entrypoints.capabilities.wording import CliWording
     from runwise.entrypoints.cli.watch_command import notifiers
+    from runwise.services.fitting import fit_answer
     from runwise.services.notify import Dispatcher
 
     params = SummaryParams(run=p.run)
-    summary = execute(
-        SUMMARY,
-        app,
-        params,
-        renderer=app.renderer("text"),
-        wording=CliWording(SUMMARY),
-        budget=SUMMARY.budget_of(params),
-    )
-    info = summary.result.run
-    ranks = [SEVERITY_RANK[a.severity] for a in summary.result.anomalies]
+    summary = SUMMARY.use(app, params)
+    renderer = app.renderer("text").with_wording(CliWording(SUMMARY))  # read by people, who use the CLI
+    sections = [s for s in SUMMARY.sections(renderer, summary, params) if s.name != "header"]
+    text = fit_answer(sections, app.tokens, SUMMARY.budget_of(params)).text
+    info = summary.run
+    ranks = [SEVERITY_RANK[a.severity] for a in summary.anomalies]
     severity = next(name for name, rank in SEVERITY_RANK.items() if rank == max(ranks, default=0))
     alert = Alert(
         title=f"{info.name} · {info.state}",
-        lines=tuple(line for line in summary.text.splitlines()[1:] if line.strip()),
+        lines=tuple(line for line in text.splitlines() if line.strip()),
         severity=severity,  # type: ignore[arg-type]
         link=info.url,
         run=info.qualified_id,
