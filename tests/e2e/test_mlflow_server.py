@@ -125,3 +125,14 @@ def test_a_run_address_from_the_web_ui_is_a_ref(ids: dict[str, str]) -> None:
     app = bootstrap(Settings(dir=url))
     run = app.catalog.load(f"{url}/#/experiments/1/runs/{ids['live']}").run
     assert run.info.name == "live" and run.info.state == "running"
+
+
+def test_list_state_is_filtered_by_the_server(proxy: RecordingProxy, ids: dict[str, str]) -> None:
+    code, text = cli(proxy.url, "--format", "json", "list", "--state", "running")
+    assert code == 0, text
+    runs = json.loads(text)["runs"]
+    assert "live" in {r["name"] for r in runs} and {r["state"] for r in runs} == {"running"}
+    (search,) = proxy.searches()
+    assert search["filter"] == "attributes.status = 'RUNNING'"
+    code, text = cli(proxy.url, "--format", "json", "list", "--state", "crashed")  # FAILED or KILLED: filtered here
+    assert code == 0 and {"diverged", "stopped"} <= {r["name"] for r in json.loads(text)["runs"]}

@@ -13,6 +13,7 @@ from runwise.domain.errors import AccessDenied, AmbiguousRun, InvalidInput, RunN
 from runwise.domain.hints import list_runs_hint, no_logs_hint
 from runwise.domain.model import Run, RunInfo
 from runwise.domain.notices import Notice
+from runwise.domain.query.pushdown import PushCondition, Pushdown
 from runwise.domain.refs import RunRef, parse_ref
 from runwise.ports.progress import NoProgress, ReadProgress
 from runwise.ports.run_source import RunSource
@@ -82,9 +83,33 @@ class Catalog:
         state: str | None = None,
         limit: int | None = None,
     ) -> list[tuple[RunSource, RunInfo]]:
-        """Runs of every source, newest first."""
-        found = [pair for pair in self._discover(source, project) if state is None or pair[1].state == state]
+        """Runs of every source, newest first; a source that searches on its server gets the state filter."""
+        searchable = [
+            s for s in self.sources if state is not None and callable(getattr(s, "search_runs", None))
+        ]
+        if searchable:
+            found = self._searched(searchable, source=source, project=project, state=state)
+        else:
+            found = self._discover(source, project)
+        found = [pair for pair in found if state is None or pair[1].state == state]
         return found[:limit] if limit is not None else found
+
+    def _searched(
+        self, searchable: Sequence[RunSource], *, source: str | None, project: str | None, state: str
+    ) -> list[tuple[RunSource, RunInfo]]:
+        """Runs of a state: the server filters for sources that search (`state == X` pushed down), the rest list."""
+        pushdown = Pushdown((PushCondition("field", "state", "==", state),), complete=True)
+        found: list[tuple[RunSource, RunInfo]] = []
+        for src in self.sources:
+            if source is not None and src.name != source:
+                continue
+            if src in searchable:
+                infos = src.search_runs(pushdown, project=project)  # type: ignore[attr-defined]
+                found.extend((src, info) for info in infos if self.allowed(info))
+            else:
+                found.extend(pair for pair in self._discover(src.name, project) if pair[0] is src)
+        found.sort(key=lambda pair: pair[1].updated_at or pair[1].created_at or 0.0, reverse=True)
+        return found
 
     def _discover(self, source: str | None, project: str | None) -> list[tuple[RunSource, RunInfo]]:
         """Every allowed run of the sources asked for; reused while `discovery_stamp` (folder mtimes) holds.
