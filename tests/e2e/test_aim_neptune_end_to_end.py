@@ -177,7 +177,7 @@ TOOL_ARGS: dict[str, dict[str, Any]] = {
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("form", ["aim", "neptune-offline", "neptune-export"])
+@pytest.mark.parametrize("form", ["aim", "neptune-offline", "neptune-scale", "neptune-export"])
 async def test_every_mcp_tool_works(roots: dict[str, tuple[Path, dict[str, str]]], form: str) -> None:
     root, ids = roots[form]
     app = bootstrap(Settings.load(cwd=root, env={}, roots=[root]))
