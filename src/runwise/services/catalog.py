@@ -84,8 +84,8 @@ class Catalog:
         limit: int | None = None,
     ) -> list[tuple[RunSource, RunInfo]]:
         """Runs of every source, newest first; a source that searches on its server gets the state filter."""
-        searchable = [s for s in self.sources if state is not None and callable(getattr(s, "search_runs", None))]
-        if searchable:
+        searchable = [s for s in self.sources if callable(getattr(s, "search_runs", None))]
+        if state is not None and searchable:
             found = self._searched(searchable, source=source, project=project, state=state)
         else:
             found = self._discover(source, project)
