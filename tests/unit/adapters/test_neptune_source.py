@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from runwise.adapters.sources.neptune import NeptuneRunSource
+from runwise.adapters.sources.neptune import source as neptune_source
 from runwise.adapters.sources.neptune.scale_proto import message
 from runwise.domain.errors import MissingExtra
 from runwise.entrypoints.cli import main
@@ -69,6 +70,32 @@ def test_failed_run_is_crashed_and_state_comes_from_sys(tmp_path: Path) -> None:
     source, ids = _copy(OFFLINE, tmp_path / "ok")
     # finished only when the client's stop message reached its console capture; never crashed or running
     assert source.load_run(ids["blows-up"]).info.state in ("finished", "unknown")
+
+
+def test_listing_offline_runs_decodes_no_points(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A listing peeks (every operation but the points, and the last lines for the last step); loading reads all."""
+    _copy(OFFLINE, tmp_path / "ok")
+    _copy(FAILED, tmp_path / "failed")
+    source = NeptuneRunSource(tmp_path)
+    read_whole = neptune_source.read_offline
+    calls: list[Path] = []
+    monkeypatch.setattr(
+        neptune_source, "read_offline", lambda folder, **kw: calls.append(folder) or read_whole(folder, **kw)
+    )
+    listed = {info.id: info for info in source.list_runs()}
+    assert len(listed) == 2 and calls == []
+    for run_id, info in listed.items():
+        loaded = source.load_run(run_id).info
+        assert (info.name, info.state, info.last_step, info.tags, info.created_at, info.updated_at) == (
+            loaded.name,
+            loaded.state,
+            loaded.last_step,
+            loaded.tags,
+            loaded.created_at,
+            loaded.updated_at,
+        )
+    assert len(calls) == 2
+    assert {i.state for i in listed.values()} >= {"crashed"} and max(i.last_step or 0 for i in listed.values()) == 99
 
 
 def test_a_half_written_operation_is_left_out_and_reported(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ orjson as before. No `neptune` import is needed.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -204,6 +205,72 @@ def read_offline(folder: Path, *, now: float) -> NeptuneRun:
         series=built,
         warnings=tuple(warnings),
         path=str(folder.resolve()),
+    )
+
+
+_OTHER_OPS = re.compile(rb'\{"obj": \{"type": "(?!LogFloats")[^\n]*')
+_TAIL_BYTES = 1 << 16
+_TAIL_POINT = re.compile(  # the last point of each LogFloats line: its step (or null) and time
+    rb'"type": "LogFloats", "path": \[[^\]\n]*\], "values": \[[^\n]*"step": (-?[0-9][0-9.eE+-]*|null), '
+    rb'"ts": (-?[0-9][0-9.eE+-]*)\}\]\}'
+)
+
+
+def peek_offline(folder: Path, *, now: float) -> NeptuneRun:
+    """What a listing shows of an offline run, without decoding its points.
+
+    Every operation but LogFloats is decoded (names, tags, failure, the client's stop message can
+    come at any point of the log); of the points only the last lines of the last log are read, for
+    the last step and time. A run whose steps went backwards near its end lists the last step it
+    logged; loading it reads every point."""
+    metadata = read_metadata(folder)
+    run_id = container_id(folder, metadata)
+    series: dict[str, _Series] = {}
+    attributes: dict[str, Any] = {}
+    tags: list[str] = []
+    stderr: list[str] = []
+    stdout_tail: list[str] = []
+    first_at: float | None = None
+    last_at: float | None = None
+    last_step: int | None = None
+    logs = data_logs(folder)
+    for path in logs:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        data = data[: data.rfind(b"\n") + 1]
+        for line in _OTHER_OPS.findall(data):
+            try:
+                row = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if not isinstance(row, dict) or not isinstance(row.get("obj"), dict):
+                continue
+            stamp = row.get("at")
+            if isinstance(stamp, (int, float)):
+                first_at = float(stamp) if first_at is None else min(first_at, float(stamp))
+                last_at = float(stamp) if last_at is None else max(last_at, float(stamp))
+            _apply(row["obj"], int(row.get("version") or 0), series, attributes, tags, stderr, stdout_tail)
+        if path == logs[-1]:
+            points = _TAIL_POINT.findall(data[-_TAIL_BYTES:])
+            steps = [float(step) for step, _ in points if step != b"null"]
+            last_step = math.floor(max(steps)) if steps else None
+            if points:
+                at = float(points[-1][1])
+                last_at = at if last_at is None else max(last_at, at)
+    name = attributes.get("sys/name")
+    return NeptuneRun(
+        id=run_id,
+        name=name if isinstance(name, str) and name else run_id,
+        form="offline",
+        state=_state(folder, attributes, stdout_tail, last_at, now),
+        created_at=_iso_seconds(metadata.get("createdAt")) or first_at,
+        updated_at=last_at if last_at is not None else _iso_seconds(metadata.get("createdAt")) or first_at,
+        tags=tuple(sorted(set(tags))),
+        notes=attributes.get("sys/description") or None,
+        path=str(folder.resolve()),
+        last_step=last_step,
     )
 
 

@@ -31,6 +31,7 @@ class NeptuneRun:
     series: Mapping[str, MetricSeries] = attrs.field(factory=dict)
     warnings: tuple[str, ...] = ()
     path: str | None = None
+    last_step: int | None = None  # for a listing that read no series (offline peek); else from the series
 
 
 def config_from(attributes: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from runwise.adapters.fs import file_identity, newest_first, walk
 from runwise.adapters.sources.neptune.export import group_parts, read_export
-from runwise.adapters.sources.neptune.offline import data_logs, is_offline_folder, read_offline
+from runwise.adapters.sources.neptune.offline import data_logs, is_offline_folder, peek_offline, read_offline
 from runwise.adapters.sources.neptune.record import NeptuneRun
 from runwise.adapters.sources.neptune.scale import FILE_NAME, read_scale
 from runwise.domain.errors import MissingExtra, RunNotFound
@@ -49,6 +49,7 @@ class NeptuneRunSource:
         self.root = Path(root)
         self.clock = clock
         self._parsed: dict[Path, tuple[Hashable, NeptuneRun | Exception]] = {}
+        self._peeked: dict[Path, tuple[Hashable, NeptuneRun | Exception]] = {}
 
     # discovery -------------------------------------------------------------------------------
     def _found(self) -> list[_Found]:
@@ -94,11 +95,33 @@ class NeptuneRunSource:
             raise cached[1]
         return cached[1]
 
+    def _listed(self, found: _Found) -> NeptuneRun:
+        """What listing needs of a run: an offline folder is peeked at (its points are not decoded, see
+        `peek_offline`) unless it was already read whole; the other forms are read whole."""
+        if found.form != "offline":
+            return self._read(found)
+        identity = found.identity()
+        parsed = self._parsed.get(found.anchor)
+        if parsed is not None and parsed[0] == identity and not isinstance(parsed[1], Exception):
+            return parsed[1]
+        peeked = self._peeked.get(found.anchor)
+        if peeked is None or peeked[0] != identity:
+            result: NeptuneRun | Exception
+            try:
+                result = peek_offline(found.anchor, now=self.clock())
+            except Exception as exc:  # kept, as `_read` keeps it
+                result = exc
+            peeked = (identity, result)
+            self._peeked[found.anchor] = peeked
+        if isinstance(peeked[1], Exception):
+            raise peeked[1]
+        return peeked[1]
+
     def _runs(self) -> dict[str, tuple[_Found, NeptuneRun | None]]:
         runs: list[tuple[_Found, NeptuneRun | None]] = []
         for found in self._found():
             try:
-                runs.append((found, self._read(found)))
+                runs.append((found, self._listed(found)))
             except Exception:
                 runs.append((found, None))
         counts: dict[str, int] = {}
@@ -115,7 +138,7 @@ class NeptuneRunSource:
         """Runs found but not readable: an export while pyarrow is missing (the extra to install), damaged files."""
         out: list[Notice] = []
         for found, _ in self._runs().values():
-            cached = self._parsed.get(found.anchor)
+            cached = self._parsed.get(found.anchor) or self._peeked.get(found.anchor)
             error = cached[1] if cached is not None and isinstance(cached[1], Exception) else None
             if isinstance(error, MissingExtra):
                 label = "neptune-exporter" if found.form == "export" else "Neptune"
@@ -134,6 +157,8 @@ class NeptuneRunSource:
 
     def _info(self, run_id: str, run: NeptuneRun) -> RunInfo:
         steps = [s.last_step for s in run.series.values() if s.last_step is not None]
+        if not steps and run.last_step is not None:
+            steps = [run.last_step]
         return RunInfo(
             id=run_id,
             name=run.name,
@@ -162,9 +187,8 @@ class NeptuneRunSource:
 
     # loading ---------------------------------------------------------------------------------
     def load_run(self, run_id: str) -> Run:
-        rid, found, run = self._find(run_id)
-        if run is None:
-            run = self._read(found)  # raises the reason it could not be read
+        rid, found, _ = self._find(run_id)
+        run = self._read(found)  # every point (a listing may only have peeked); raises why it cannot be read
         summary = {k: float(s.values[-1]) for k, s in run.series.items() if len(s)}
         return Run(
             info=self._info(rid, run),
