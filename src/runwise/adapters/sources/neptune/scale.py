@@ -4,7 +4,7 @@ Rows of `run_operations` hold protobuf operations in write order (see scale_prot
 names the project and run id. The database is opened strictly read-only (adapters/sqlite_readonly:
 `immutable=1` once the writer closed it, a private copy of file and log while it is live).
 Snapshots are decoded in one protobuf call per 4,096 rows (rows framed as the repeated field of
-`UpdateRunSnapshots`). A step is `whole + micro / 1e6`; NaN and ±Inf are stored and kept.
+`UpdateRunSnapshots`), their appended points left as wire bytes and decoded in bulk (scale_points.py). A step is `whole + micro / 1e6`; NaN and ±Inf are stored and kept.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from runwise.adapters.sources.neptune.record import NeptuneRun, config_from, metric_key
+from runwise.adapters.sources.neptune.scale_points import decode_entries
 from runwise.adapters.sources.neptune.scale_proto import message
 from runwise.adapters.sqlite_readonly import is_sqlite, open_readonly
 from runwise.domain.errors import InvalidInput
@@ -39,9 +40,13 @@ def _varint(n: int) -> bytes:
             return bytes(out)
 
 
+_SHORT = [_varint(n) for n in range(1 << 14)]  # every 1- and 2-byte varint, looked up instead of built
+
+
 def _frame(blobs: list[bytes]) -> bytes:
     """Rows as the repeated field 1 of UpdateRunSnapshots, so protobuf parses a batch in one call."""
-    return b"".join(b"\x0a" + _varint(len(b)) + b for b in blobs)
+    short = _SHORT
+    return b"".join(b"\x0a" + (short[len(b)] if len(b) < 16384 else _varint(len(b))) + b for b in blobs)
 
 
 def read_scale(path: Path, *, now: float | None = None) -> NeptuneRun:
@@ -60,7 +65,6 @@ def read_scale(path: Path, *, now: float | None = None) -> NeptuneRun:
     except sqlite3.Error as exc:
         raise InvalidInput(f"cannot read {path}: {exc}", "the file may be damaged or still being created") from exc
     project, run_id = (str(meta[0]), str(meta[1])) if meta else (None, path.parent.name)
-    points: dict[str, tuple[list[float], list[float], list[float]]] = {}
     attributes: dict[str, Any] = {}
     tags: set[str] = set()
     created = updated = None
@@ -80,7 +84,11 @@ def read_scale(path: Path, *, now: float | None = None) -> NeptuneRun:
             experiment = run.experiment_id or None
         if isinstance(stamp, (int, float)):
             updated = stamp / 1000 if updated is None else max(updated, stamp / 1000)
-    batch_cls = message("UpdateRunSnapshots")
+    batch_cls, single_cls = message("UpdateRunSnapshotsRaw"), message("UpdateRunSnapshotRaw")
+    entries: list[bytes] = []  # every appended entry's wire bytes, decoded in bulk by scale_points
+    counts: list[int] = []
+    steps: list[float] = []
+    walls: list[float] = []
     bad = 0
     for start in range(0, len(snapshots), _BATCH):
         chunk = snapshots[start : start + _BATCH]
@@ -91,25 +99,40 @@ def read_scale(path: Path, *, now: float | None = None) -> NeptuneRun:
         except Exception:  # one damaged row: decode the rows of this batch one by one
             decoded = []
             for blob in chunk:
-                single = message("UpdateRunSnapshot")()
+                single = single_cls()
                 try:
                     single.ParseFromString(blob)
                 except Exception:
                     bad += 1
                     continue
                 decoded.append(single)
-        for snap in decoded:
-            _apply(snap, points, attributes, tags)
+        add_step, add_wall, add_entries, add_count = steps.append, walls.append, entries.extend, counts.append
+        for snap in decoded:  # the only per-snapshot Python work: step, time, and attributes when assigned
+            has = snap.HasField
+            step, stamp = snap.step, snap.timestamp
+            add_step(float(step.whole) + step.micro / 1e6 if has("step") else np.nan)
+            add_wall(stamp.seconds + stamp.nanos / 1e9 if has("timestamp") else np.nan)
+            appended = snap.append
+            add_entries(appended)
+            add_count(len(appended))
+            if len(snap.assign) or len(snap.modify_sets):
+                _apply(snap, attributes, tags)
     if bad:
         warnings.append(f"{bad} unreadable operation(s) skipped")
     series = {}
-    for attr_path, (steps, values, walls) in points.items():
-        key = metric_key(attr_path)
-        step = np.asarray(steps)
-        whole = np.floor(step)
-        if not np.array_equal(whole, step):
-            warnings.append(f"{key}: fractional steps rounded down to whole steps")
-        series[key] = sorted_series(key, whole.astype(np.int64), np.asarray(values), np.asarray(walls))
+    if entries:
+        points = decode_entries(entries, counts)
+        step_of, wall_of = np.asarray(steps)[points.row], np.asarray(walls)[points.row]
+        order = np.argsort(points.code, kind="stable")
+        bounds = np.searchsorted(points.code[order], np.arange(len(points.keys) + 1))
+        for index, attr_path in enumerate(points.keys):
+            picked = order[bounds[index] : bounds[index + 1]]
+            key = metric_key(attr_path)
+            step = step_of[picked]
+            whole = np.floor(step)
+            if not np.array_equal(whole, step):
+                warnings.append(f"{key}: fractional steps rounded down to whole steps")
+            series[key] = sorted_series(key, whole.astype(np.int64), points.value[picked], wall_of[picked])
     if experiment:
         attributes.setdefault("sys/experiment", experiment)
     return NeptuneRun(
@@ -129,28 +152,8 @@ def read_scale(path: Path, *, now: float | None = None) -> NeptuneRun:
     )
 
 
-def _apply(
-    snap: Any,
-    points: dict[str, tuple[list[float], list[float], list[float]]],
-    attributes: dict[str, Any],
-    tags: set[str],
-) -> None:
-    step = float(snap.step.whole) + snap.step.micro / 1e6 if snap.HasField("step") else np.nan
-    wall = snap.timestamp.seconds + snap.timestamp.nanos / 1e9 if snap.HasField("timestamp") else np.nan
-    for entry in snap.append:
-        value = entry.value
-        if value.HasField("float64"):
-            number = value.float64
-        elif value.HasField("int64"):
-            number = float(value.int64)
-        else:
-            continue  # string series, files, histograms: not metrics
-        target = points.get(entry.key)
-        if target is None:
-            target = points[entry.key] = ([], [], [])
-        target[0].append(step)
-        target[1].append(number)
-        target[2].append(wall)
+def _apply(snap: Any, attributes: dict[str, Any], tags: set[str]) -> None:
+    """A snapshot's assigned attributes and tag changes (its appended points are decoded in bulk)."""
     for entry in snap.assign:
         attributes[entry.key] = _scalar(entry.value)
     for entry in snap.modify_sets:

@@ -26,6 +26,7 @@ _TYPES = {
     "int32": _F.TYPE_INT32,
     "bool": _F.TYPE_BOOL,
     "string": _F.TYPE_STRING,
+    "bytes": _F.TYPE_BYTES,
 }
 
 _MESSAGES: dict[str, list[tuple[str, int, str, bool]]] = {
@@ -53,6 +54,15 @@ _MESSAGES: dict[str, list[tuple[str, int, str, bool]]] = {
         ("append", 8, "Entry", True),
     ],
     "UpdateRunSnapshots": [("snapshots", 1, "UpdateRunSnapshot", True)],
+    # the same messages with `append` entries left as their bytes, decoded in bulk by scale_points.py
+    "UpdateRunSnapshotRaw": [
+        ("step", 1, "Step", False),
+        ("timestamp", 2, "Timestamp", False),
+        ("assign", 4, "Entry", True),
+        ("modify_sets", 5, "ModifySetsEntry", True),
+        ("append", 8, "bytes", True),
+    ],
+    "UpdateRunSnapshotsRaw": [("snapshots", 1, "UpdateRunSnapshotRaw", True)],
     "Run": [
         ("run_id", 1, "string", False),
         ("creation_time", 3, "Timestamp", False),
@@ -70,7 +80,7 @@ def _classes() -> dict[str, Any]:
         for field_name, number, kind, repeated in fields:
             field = message.field.add(name=field_name, number=number)
             field.label = _F.LABEL_REPEATED if repeated else _F.LABEL_OPTIONAL
-            if kind in _TYPES:
+            if kind in _TYPES:  # scalars (bytes included); anything else names a message above
                 field.type = _TYPES[kind]
             else:
                 field.type = _F.TYPE_MESSAGE
