@@ -59,9 +59,11 @@ def read_export(parts: list[Path]) -> NeptuneRun:
     warnings: list[str] = []
     for part in parts:
         try:
-            schema = pq.read_schema(part)
-            columns = [c for c in COLUMNS + VALUES if c in schema.names]
-            tables.append(pq.read_table(part, columns=columns))
+            # ParquetFile, not read_table: read_table goes through pyarrow.dataset, which imports pandas
+            # (over a second of a 100k-step run's whole process, bench/bench_neptune.py `export`)
+            file = pq.ParquetFile(part)
+            columns = [c for c in COLUMNS + VALUES if c in file.schema_arrow.names]
+            tables.append(file.read(columns=columns))
         except (OSError, pa.ArrowException) as exc:
             warnings.append(f"{part.name}: unreadable ({str(exc).splitlines()[0][:120]})")
     if not tables:
@@ -77,7 +79,8 @@ def read_export(parts: list[Path]) -> NeptuneRun:
     run_ids = table.column("run_id").unique().to_pylist()
     run_id = str(run_ids[0]) if run_ids else parts[0].parent.name
     projects = table.column("project_id").unique().to_pylist() if "project_id" in table.column_names else []
-    series = _series(table.filter(pc.equal(kinds, "float_series")), pc, warnings)
+    is_series = pc.equal(kinds, "float_series")
+    series = _series(table if pc.all(is_series).as_py() else table.filter(is_series), pc, warnings)
     attributes = _parameters(table.filter(pc.is_in(kinds, pa.array(list(PARAMETER_TYPES)))))
     tags = attributes.get("sys/tags")
     name = attributes.get("sys/name") or attributes.get("sys/custom_run_id") or run_id
