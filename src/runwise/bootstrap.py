@@ -209,17 +209,21 @@ def bootstrap(
             from runwise.services.stored_runs import RememberedAnalyzer
 
             analyzer = RememberedAnalyzer(stored, analyzer)
+    schema = settings.schema()
     if renderers is None:
+        from runwise.domain.labels import KeyLabels
+
+        labels = KeyLabels(schema.display_names)  # the schema's display names, for every key a reader sees
         renderers = {
-            "text": TextRenderer(color=settings.color),
-            "md": MarkdownRenderer(),
+            "text": TextRenderer(color=settings.color, labels=labels),
+            "md": MarkdownRenderer(labels=labels),
         }
     return Runwise(
         settings=settings,
         catalog=catalog,
         renderers=renderers,
         tokens=tokens or default_counter(settings.tokenizer),
-        schema=settings.schema(),
+        schema=schema,
         analyzer=analyzer,
     )
 

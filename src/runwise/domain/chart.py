@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from runwise.domain.anomaly import Anomaly
+from runwise.domain.labels import NO_LABELS, KeyLabels
 from runwise.domain.model import MetricSeries
 from runwise.domain.series import downsample_indices, nonfinite_tail
 
@@ -67,6 +68,12 @@ class Chart:
     x_max: int
     y_min: float | None  # None when no run has a finite value in range
     y_max: float | None
+    name: str = ""  # the key's display name from the schema, when it has one
+
+    @property
+    def title(self) -> str:
+        """What the chart is called for a reader: the display name, else the key as logged."""
+        return self.name or self.key
 
     @property
     def empty(self) -> bool:
@@ -116,14 +123,16 @@ def build_chart(
     log: bool | None = None,
     start: int | None = None,
     stop: int | None = None,
+    labels: KeyLabels = NO_LABELS,
 ) -> Chart:
-    """A chart of `key` for each (label, full series, that run's anomalies); `log` None chooses the axis."""
+    """A chart of `key` for each (label, full series, that run's anomalies); `log` None chooses the axis.
+    `labels` name the chart and its episodes' messages by the schema's display names."""
     lines: list[ChartLine] = []
     episodes: list[ChartEpisode] = []
     for label, series, anomalies in runs:
         line = chart_line(label, series.between(start, stop), columns)
         lines.append(line)
-        episodes += _episodes(key, line, anomalies, start, stop)
+        episodes += _episodes(key, line, anomalies, start, stop, labels)
     steps = [line.steps for line in lines if line.steps.size]
     x_min = start if start is not None else (min(int(s[0]) for s in steps) if steps else 0)
     x_max = stop if stop is not None else (max(int(s[-1]) for s in steps) if steps else 1)
@@ -131,11 +140,17 @@ def build_chart(
     finite = [f for f in finite if f.size]
     use_log = wants_log(finite) if log is None else (log and _all_positive(finite))
     y_min, y_max = _y_range(finite, use_log)
-    return Chart(key, tuple(lines), tuple(episodes), use_log, x_min, max(x_max, x_min + 1), y_min, y_max)
+    x_max = max(x_max, x_min + 1)
+    return Chart(key, tuple(lines), tuple(episodes), use_log, x_min, x_max, y_min, y_max, labels(key))
 
 
 def _episodes(
-    key: str, line: ChartLine, anomalies: Sequence[Anomaly], start: int | None, stop: int | None
+    key: str,
+    line: ChartLine,
+    anomalies: Sequence[Anomaly],
+    start: int | None,
+    stop: int | None,
+    labels: KeyLabels = NO_LABELS,
 ) -> list[ChartEpisode]:
     """The run's episodes on this metric within the range. Once a run broke (NaN/Inf to the end) the chart shows
     the break itself, so an episode is drawn only up to it and the NaN episode that is the break is not repeated."""
@@ -148,7 +163,11 @@ def _episodes(
             if a.start_step >= line.broke_at:
                 continue
             end = max(a.start_step, line.broke_at - 1)
-        out.append(ChartEpisode(line.label, a.kind, a.severity, a.start_step, end, min(a.peak_step, end), a.message))
+        out.append(
+            ChartEpisode(
+                line.label, a.kind, a.severity, a.start_step, end, min(a.peak_step, end), labels.prose(a.message)
+            )
+        )
     return out
 
 

@@ -9,6 +9,7 @@ import attrs
 
 from runwise.domain.analysis.lr import LrAnalysis
 from runwise.domain.chart import Chart
+from runwise.domain.labels import NO_LABELS, KeyLabels
 from runwise.domain.summary import RunSummary
 
 
@@ -31,3 +32,4 @@ class Report:
     runs: tuple[RunReport, ...]
     charts: tuple[Chart, ...]
     version: str = ""
+    labels: KeyLabels = NO_LABELS  # the schema's display names, for every key the report shows

@@ -17,6 +17,7 @@ from runwise.domain.anomaly import Anomaly
 from runwise.domain.chart import Chart, build_chart
 from runwise.domain.errors import InvalidInput, MetricNotFound
 from runwise.domain.hints import Param, Text, list_keys_hint, say
+from runwise.domain.labels import KeyLabels
 from runwise.domain.model import Run, RunInfo
 from runwise.domain.schema import MetricSchema
 from runwise.domain.summary import key_metrics
@@ -63,7 +64,7 @@ class ChartSet:
             broke = [
                 f"{line.label} {line.broke_as} from step {line.broke_at:,}" for line in chart.lines if line.broke_at
             ]
-            text = f"{chart.key}{' (log)' if chart.log_y else ''}: {found} anomal{'y' if found == 1 else 'ies'}"
+            text = f"{chart.title}{' (log)' if chart.log_y else ''}: {found} anomal{'y' if found == 1 else 'ies'}"
             parts.append(text + (f", {'; '.join(broke)}" if broke else ""))
         span = f"steps {self.charts[0].x_min:,}–{self.charts[0].x_max:,}" if self.charts else "no steps"
         return f"Chart of {names} over {span}: " + "; ".join(parts) + "."
@@ -145,11 +146,12 @@ def chart_runs(
     if not chosen:
         raise MetricNotFound("the runs have no metrics to chart", list_keys_hint())
     charts = []
+    labels = KeyLabels(schema.display_names)
     for key in chosen:
         having = [(r.label, r.run.series[key], r.anomalies) for r in runs if key in r.run.series]
         if not having:
             raise MetricNotFound(_missing(runs, key), _near(runs, key))
-        charts.append(build_chart(key, having, columns=columns, log=log, start=start, stop=stop))
+        charts.append(build_chart(key, having, columns=columns, log=log, start=start, stop=stop, labels=labels))
     return ChartSet(tuple(runs), tuple(charts), start, stop)
 
 

@@ -12,6 +12,7 @@ from pathlib import PurePath
 
 from runwise.domain.errors import InvalidInput, MetricNotFound
 from runwise.domain.hints import Param, say
+from runwise.domain.labels import KeyLabels
 from runwise.domain.report import Report, RunReport
 from runwise.domain.schema import MetricSchema
 from runwise.domain.summary import build_summary
@@ -43,7 +44,8 @@ def build_report(
         charts = ()  # a run that logged no metric yet still has a headline, a state and a config to report
     parts = tuple(_run_report(r, schema) for r in runs)
     title = runs[0].label if len(runs) == 1 else f"{len(runs)} runs: " + ", ".join(r.label for r in runs)
-    return Report(title=title, runs=parts, charts=charts, version=version)
+    labels = KeyLabels(schema.display_names)
+    return Report(title=title, runs=parts, charts=charts, version=version, labels=labels)
 
 
 def _run_report(charted: ChartedRun, schema: MetricSchema) -> RunReport:

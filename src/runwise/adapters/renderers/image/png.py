@@ -122,7 +122,7 @@ def _panel(
             label = f"{line.broke_as} from {format_step(line.broke_at)}"
             anchor = "rt" if x > x0 + w * 0.6 else "lt"
             draw.text((x + (-4 if anchor == "rt" else 4) * s, y0 + 6 * s), label, fill=BROKE, font=font, anchor=anchor)
-    title = chart.key + ("  (log)" if chart.log_y else "")
+    title = chart.title + ("  (log)" if chart.log_y else "")
     draw.text((x0, y0 - 3 * s), title, fill=TEXT, font=font, anchor="lb")
     if len(chart.lines) > 1:
         _legend(draw, font, chart, x1, y0 - 3 * s)

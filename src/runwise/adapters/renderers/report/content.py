@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from runwise.domain.analysis.lr import LrAnalysis
+from runwise.domain.labels import NO_LABELS, KeyLabels
 from runwise.domain.numbers import format_duration, format_step, format_value
 from runwise.domain.report import RunReport
 from runwise.domain.summary import MetricDigest
@@ -63,14 +64,16 @@ def meta(part: RunReport) -> str:
     return " · ".join(bits)
 
 
-def metric_row(d: MetricDigest) -> MetricRow:
+def metric_row(d: MetricDigest, labels: KeyLabels = NO_LABELS) -> MetricRow:
     pct = d.percent
     best = "—" if d.best is None else f"{format_value(d.best, d.role, percent=pct)} @ {format_step(d.best_step)}"
     last = "—" if d.last is None else f"{format_value(d.last, d.role, percent=pct)} @ {format_step(d.last_step)}"
-    return MetricRow(d.key, last, best, d.trend, f"{d.count:,}", f"{d.nonfinite:,}" if d.nonfinite else "", d.sparkline)
+    return MetricRow(
+        labels(d.key), last, best, d.trend, f"{d.count:,}", f"{d.nonfinite:,}" if d.nonfinite else "", d.sparkline
+    )
 
 
-def anomaly_rows(part: RunReport) -> list[AnomalyRow]:
+def anomaly_rows(part: RunReport, labels: KeyLabels = NO_LABELS) -> list[AnomalyRow]:
     out = []
     for a in part.summary.anomalies:
         steps = (
@@ -78,11 +81,12 @@ def anomaly_rows(part: RunReport) -> list[AnomalyRow]:
             if a.start_step == a.end_step
             else f"{format_step(a.start_step)}–{format_step(a.end_step)}"
         )
-        out.append(AnomalyRow(a.severity, a.kind, a.metric, steps, format_step(a.peak_step), a.message))
+        peak = format_step(a.peak_step)
+        out.append(AnomalyRow(a.severity, a.kind, labels(a.metric), steps, peak, labels.prose(a.message)))
     return out
 
 
-def lr_text(lr: LrAnalysis | None) -> LrText | None:
+def lr_text(lr: LrAnalysis | None, labels: KeyLabels = NO_LABELS) -> LrText | None:
     if lr is None:
         return None
     changes = []
@@ -90,7 +94,7 @@ def lr_text(lr: LrAnalysis | None) -> LrText | None:
         move = f"{format_value(c.lr_before)} → {format_value(c.lr_after)}"
         loss = "" if c.loss_change is None else f"; loss {c.loss_change:+.0%}"
         changes.append(f"step {format_step(c.step)}: {c.kind.replace('_', ' ')} ({move}{loss})")
-    return LrText(lr.describe(), tuple(changes))
+    return LrText(labels.prose(lr.describe()), tuple(changes))
 
 
 def config_rows(config: Mapping[str, Any]) -> list[tuple[str, str]]:

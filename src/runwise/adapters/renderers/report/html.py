@@ -18,6 +18,7 @@ from runwise.adapters.renderers.report import content
 from runwise.adapters.renderers.report.svg import PALETTE_SIZE, chart_svg
 from runwise.domain.chart import Chart
 from runwise.domain.errors import MissingExtra
+from runwise.domain.labels import KeyLabels
 from runwise.domain.report import Report, RunReport
 
 CHART_WIDTH, CHART_HEIGHT = 960, 280
@@ -48,22 +49,22 @@ class HtmlReportRenderer:
             version=report.version,
             css=Markup(_asset("report.css")),
             js=Markup(_asset("report.js")),
-            runs=[_run(part) for part in report.runs],
+            runs=[_run(part, report.labels) for part in report.runs],
             charts=[_chart(chart, Markup) for chart in report.charts],
         )
 
 
-def _run(part: RunReport) -> dict[str, Any]:
+def _run(part: RunReport, labels: KeyLabels) -> dict[str, Any]:
     return {
         "label": content.label(part),
         "meta": content.meta(part),
         "health": part.health,
-        "headline": part.summary.headline,
-        "metrics": [content.metric_row(d) for d in part.summary.metrics],
-        "anomalies": content.anomaly_rows(part),
-        "lr": content.lr_text(part.lr),
-        "recommendations": part.summary.recommendations,
-        "warnings": part.summary.warnings,
+        "headline": labels.prose(part.summary.headline),
+        "metrics": [content.metric_row(d, labels) for d in part.summary.metrics],
+        "anomalies": content.anomaly_rows(part, labels),
+        "lr": content.lr_text(part.lr, labels),
+        "recommendations": [labels.prose(r) for r in part.summary.recommendations],
+        "warnings": [labels.prose(w) for w in part.summary.warnings],
         "config": content.config_rows(part.config),
     }
 
@@ -72,6 +73,7 @@ def _chart(chart: Chart, markup: Any) -> dict[str, Any]:
     legend = [{"index": i % PALETTE_SIZE, "label": line.label} for i, line in enumerate(chart.lines)]
     return {
         "key": chart.key,
+        "title": chart.title,
         "log": chart.log_y,
         "legend": legend if len(chart.lines) > 1 else [],
         "svg": markup(chart_svg(chart, width=CHART_WIDTH, height=CHART_HEIGHT)),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from runwise.adapters.renderers.report import content
 from runwise.domain.budget import Section, render_sections
+from runwise.domain.labels import KeyLabels
 from runwise.domain.report import Report, RunReport
 
 
@@ -35,7 +36,7 @@ class MarkdownReportRenderer:
         out = [Section("title", 0, (f"# Runwise report — {_text(report.title)}",), required=True)]
         several = len(report.runs) > 1
         for index, part in enumerate(report.runs):
-            out += _run(part, index, several=several)
+            out += _run(part, index, several=several, labels=report.labels)
         version = f"Runwise {report.version} · " if report.version else ""
         where = f" (`{self.charts_from}`)" if self.charts_from else ""
         out.append(Section("footer", 9, ("", f"<sub>{version}charts are in the HTML report{where}.</sub>")))
@@ -47,13 +48,13 @@ def _text(value: str) -> str:
     return " ".join(value.split()).replace("|", "\\|")
 
 
-def _run(part: RunReport, index: int, *, several: bool) -> list[Section]:
+def _run(part: RunReport, index: int, *, several: bool, labels: KeyLabels) -> list[Section]:
     name = f"run{index}"
     health = f"**{part.health}** · " if part.health else ""
     head = [""] + ([f"## {_text(content.label(part))}", ""] if several else [])
-    head += [f"{health}{_text(content.meta(part))}", "", _text(part.summary.headline)]
+    head += [f"{health}{_text(content.meta(part))}", "", _text(labels.prose(part.summary.headline))]
     sections = [Section(f"{name}.headline", 0, tuple(head), required=index == 0)]
-    rows = content.anomaly_rows(part)
+    rows = content.anomaly_rows(part, labels)
     if rows:
         sections.append(
             Section(
@@ -66,11 +67,11 @@ def _run(part: RunReport, index: int, *, several: bool) -> list[Section]:
         )
     else:
         sections.append(Section(f"{name}.anomalies", 1, ("", "### Anomalies (0)", "", "No anomalies found.")))
-    recs = tuple(f"- {_text(r)}" for r in part.summary.recommendations) or ("Nothing to change.",)
+    recs = tuple(f"- {_text(labels.prose(r))}" for r in part.summary.recommendations) or ("Nothing to change.",)
     sections.append(Section(f"{name}.recommendations", 1, recs, header="\n### Recommendations\n"))
     metrics = tuple(
         f"| `{r.key}` | {r.last} | {r.best} | {r.trend} | {r.count} | {r.nonfinite} | {r.sparkline} |"
-        for r in (content.metric_row(d) for d in part.summary.metrics)
+        for r in (content.metric_row(d, labels) for d in part.summary.metrics)
     )
     sections.append(
         Section(
@@ -81,11 +82,11 @@ def _run(part: RunReport, index: int, *, several: bool) -> list[Section]:
             more=lambda n: f"| +{n} more metrics | | | | | | |",
         )
     )
-    lr = content.lr_text(part.lr)
+    lr = content.lr_text(part.lr, labels)
     lr_lines = (_text(lr.text), *(f"- {_text(c)}" for c in lr.changes)) if lr else ("No learning-rate series found.",)
     sections.append(Section(f"{name}.lr", 3, lr_lines, header="\n### Learning rate\n"))
     if part.summary.warnings:
-        warnings = tuple(f"- {_text(w)}" for w in part.summary.warnings)
+        warnings = tuple(f"- {_text(labels.prose(w))}" for w in part.summary.warnings)
         sections.append(Section(f"{name}.warnings", 3, warnings, header="\n### Read warnings\n"))
     config = content.config_rows(part.config)
     if config:

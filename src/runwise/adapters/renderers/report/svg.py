@@ -43,7 +43,7 @@ def chart_svg(chart: Chart, *, width: int = 960, height: int = 280, standalone: 
         parts.append(f"<style>{STANDALONE_STYLE}</style>")
         parts.append(f'<rect class="bg" width="{width}" height="{height}"/>')
         scale = " (log scale)" if chart.log_y else ""
-        parts.append(f'<text x="{MARGIN_LEFT}" y="{MARGIN_TOP - 2}">{escape(chart.key)}{scale}</text>')
+        parts.append(f'<text x="{MARGIN_LEFT}" y="{MARGIN_TOP - 2}">{escape(chart.title)}{scale}</text>')
     parts += _episodes(chart, plot_w, plot_h)
     parts += _axes(chart, plot_w, plot_h)
     for i, line in enumerate(chart.lines):
@@ -61,7 +61,7 @@ def chart_svg(chart: Chart, *, width: int = 960, height: int = 280, standalone: 
 def _alt(chart: Chart) -> str:
     runs = ", ".join(line.label for line in chart.lines)
     scale = " (log scale)" if chart.log_y else ""
-    return f"{chart.key}{scale} over steps {chart.x_min}–{chart.x_max} for {runs}"
+    return f"{chart.title}{scale} over steps {chart.x_min}–{chart.x_max} for {runs}"
 
 
 def _px(

@@ -20,7 +20,8 @@ class AnalysisSections(Tabular):
     def anomalies_sections(self, info: RunInfo, analysis: Analysis, step: int | None = None) -> list[Section]:
         """The run and health lines always; then the least severe anomalies go first, then the lr line
         and the recommendations, and as a last resort every anomaly line (a note says how many)."""
-        head = (self.run_line(info, step), f"{self.severity(analysis.health.status)}: {analysis.health.finding}")
+        finding = self.prose(analysis.health.finding)
+        head = (self.run_line(info, step), f"{self.severity(analysis.health.status)}: {finding}")
         sections = [Section("head", 0, head, required=True, min_items=len(head))]
         drop = self.say(say("drop ", Param("severity")))
         if analysis.anomalies:
@@ -51,7 +52,7 @@ class AnalysisSections(Tabular):
                 Section(
                     "recommendations",
                     2,
-                    tuple(self.bullet(r) for r in analysis.recommendations),
+                    tuple(self.bullet(self.prose(r)) for r in analysis.recommendations),
                     header="Next:",
                     more=self.more("recommendation", say("raise ", Param("token_budget"))),
                 )
@@ -71,15 +72,15 @@ class AnalysisSections(Tabular):
 
     def lr_line(self, lr: LrAnalysis) -> str:
         text = (
-            f"lr ({lr.key}): {lr.shape}, peak {format_value(lr.peak, Role.LR)}"
+            f"lr ({self.key(lr.key)}): {lr.shape}, peak {format_value(lr.peak, Role.LR)}"
             f" at step {format_step(lr.peak_step)}, final {format_value(lr.final, Role.LR)}"
         )
-        return f"{text}; {lr.response}" if lr.response else text
+        return f"{text}; {self.prose(lr.response)}" if lr.response else text
 
     def stability_sections(self, info: RunInfo, items: Sequence[Stability]) -> list[Section]:
         rows = [
             [
-                s.key,
+                self.key(s.key),
                 s.label,
                 _ratio(s.cv),
                 _ratio(s.late_cv),
@@ -103,7 +104,7 @@ class AnalysisSections(Tabular):
             Section(
                 "health",
                 0,
-                tuple(health.finding.split("; ")),
+                tuple(self.prose(health.finding).split("; ")),
                 header=f"{info.name} · {self.severity(health.status)}:",
                 required=True,
                 inline=True,

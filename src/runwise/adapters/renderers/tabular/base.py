@@ -13,6 +13,7 @@ from runwise.domain.anomaly import Anomaly
 from runwise.domain.budget import Section
 from runwise.domain.hints import PLAIN, Call, Param, Phrase, Setting, Wording, say
 from runwise.domain.inspect import History, KeyListing, StatsTable, same_span
+from runwise.domain.labels import NO_LABELS, KeyLabels
 from runwise.domain.model import RunInfo
 from runwise.domain.numbers import format_duration, format_step, format_value
 from runwise.domain.roles import Role
@@ -25,13 +26,23 @@ class Tabular:
     format = "text"
     markdown = False
 
-    def __init__(self, *, color: bool = False, wording: Wording = PLAIN) -> None:
+    def __init__(self, *, color: bool = False, wording: Wording = PLAIN, labels: KeyLabels = NO_LABELS) -> None:
         self.color = color and not self.markdown
         self.wording = wording  # how "what to pass / call next" is spelled: CLI flags, MCP arguments...
+        # the schema's display names: every metric key a reader sees goes through `key` or `prose`
+        self.labels = labels
 
     def with_wording(self, wording: Wording) -> Any:
         """The same renderer, pointing at parameters and capabilities in an interface's words."""
-        return type(self)(color=self.color, wording=wording)
+        return type(self)(color=self.color, wording=wording, labels=self.labels)
+
+    def key(self, key: str) -> str:
+        """A metric key as the reader knows it: its display name, else the key as logged."""
+        return self.labels(key)
+
+    def prose(self, text: str) -> str:
+        """A sentence from the analysis with the keys in it shown by their display names."""
+        return self.labels.prose(text)
 
     def say(self, phrase: Phrase | str) -> str:
         return phrase.words(self.wording) if isinstance(phrase, Phrase) else phrase
@@ -120,7 +131,7 @@ class Tabular:
         """
         sections = [Section("header", 0, (self.run_line(summary.run, summary.step),), required=True)]
         if summary.headline:
-            sections.append(Section("headline", 1, (summary.headline,)))
+            sections.append(Section("headline", 1, (self.prose(summary.headline),)))
         if summary.metrics:
             rows = [self._digest_row(d) for d in summary.metrics]
             more_total = summary.total_metrics - len(summary.metrics)
@@ -154,7 +165,7 @@ class Tabular:
                 Section(
                     "recommendations",
                     4,
-                    tuple(self.bullet(r) for r in summary.recommendations),
+                    tuple(self.bullet(self.prose(r)) for r in summary.recommendations),
                     header="Next:",
                     trim_priority=4.2,
                 )
@@ -165,7 +176,7 @@ class Tabular:
                 Section(
                     "warnings",
                     2,
-                    tuple(self.bullet(w) for w in summary.warnings),
+                    tuple(self.bullet(self.prose(w)) for w in summary.warnings),
                     header="Read warnings:",
                     trim_priority=4.6,
                     more=lambda n: f"+{n} more read warnings",
@@ -182,7 +193,7 @@ class Tabular:
         trend = f"{d.trend} {d.sparkline}".strip()
         if d.nonfinite:
             trend += f" ({d.nonfinite:,} non-finite)"
-        return [d.key, last, best, trend]
+        return [self.key(d.key), last, best, trend]
 
     def anomaly(self, a: Anomaly, *, said: bool = False) -> str:
         """One episode; `said` when the headline already quotes its message (no need to spend it twice)."""
@@ -191,7 +202,7 @@ class Tabular:
             if a.start_step == a.end_step
             else f"{format_step(a.start_step)}–{format_step(a.end_step)}"
         )
-        detail = f"{a.metric} (in the headline)" if said else a.message
+        detail = f"{self.key(a.metric)} (in the headline)" if said else self.prose(a.message)
         return f"{self.severity(a.severity)} {a.kind} @{steps}: {detail}"
 
     # listings --------------------------------------------------------------------------------
@@ -236,7 +247,9 @@ class Tabular:
             lines = []
             for (count, first, last), members in same_span(group.keys).items():
                 names = ", ".join(
-                    _short(k.key, group.prefix) + (f" ({k.nonfinite:,} non-finite)" if k.nonfinite else "")
+                    _short(k.key, group.prefix)
+                    + (f" [{self.key(k.key)}]" if self.key(k.key) != k.key else "")
+                    + (f" ({k.nonfinite:,} non-finite)" if k.nonfinite else "")
                     for k in members
                 )
                 span = f"{count:,} pts, steps {format_step(first)}–{format_step(last)}" if count else "no points"
@@ -270,7 +283,7 @@ class Tabular:
                     f"{int(st)}:{format_value(float(v), item.role, percent=item.percent)}"
                     for st, v in zip(s.steps, s.values)
                 ]
-                items.append(f"{s.key} ({note}):\n" + (" ".join(pairs) if pairs else "(no points in range)"))
+                items.append(f"{self.key(s.key)} ({note}):\n" + (" ".join(pairs) if pairs else "(no points in range)"))
             sections.append(Section("series", 0, tuple(items), required=True, min_items=len(items)))
         if asked is not None and history.samples < asked:
             tip = say(
@@ -290,7 +303,7 @@ class Tabular:
         table = history.aligned
         assert table is not None
         roles = {i.series.key: (i.role, i.percent) for i in history.items}
-        totals = ", ".join(f"{i.series.key} {i.total_points:,} pts" for i in history.items)
+        totals = ", ".join(f"{self.key(i.series.key)} {i.total_points:,} pts" for i in history.items)
         rows = []
         for row, step in enumerate(table.steps):
             cells = [str(int(step))]
@@ -298,8 +311,11 @@ class Tabular:
                 role, percent = roles.get(key, (Role.OTHER, False))
                 cells.append(format_value(float(values[row]), role, percent=percent))
             rows.append(cells)
-        note = f"aligned on {table.grid_key}'s steps ({totals}); other keys at their last logged step at or before"
-        return [note, *self.table(["step", *(k for k, _ in table.columns)], rows)]
+        note = (
+            f"aligned on {self.key(table.grid_key)}'s steps ({totals}); other keys at their last logged step at or"
+            " before"
+        )
+        return [note, *self.table(["step", *(self.key(k) for k, _ in table.columns)], rows)]
 
     def stats_sections(self, table: StatsTable) -> list[Section]:
         """The statistics table; rows are trimmed from the end (the service orders losses and validation first)."""
@@ -309,7 +325,7 @@ class Tabular:
             best_value, best_step = table.best.get(st.key, (None, None))
             rows.append(
                 [
-                    st.key,
+                    self.key(st.key),
                     f"{st.count:,}",
                     f"{st.nonfinite:,}"
                     if st.first_nonfinite_step is None

@@ -91,7 +91,7 @@ class CompareSections(Tabular):
         return out
 
     def _key_row(self, k: KeyComparison, labels: list[str]) -> list[str]:
-        cells = [k.key]
+        cells = [self.key(k.key)]
         for v in k.values:
             text = format_value(v.value, k.role)
             if v.exact is False and v.step is not None:
@@ -109,7 +109,7 @@ class CompareSections(Tabular):
         how = "best value" if result.mode == "best" else "last value"
         w = result.winner
         winner = (
-            f"best {result.metric} ({direction} is better, {how}): {self.title(w.info.name)} = "
+            f"best {self.key(result.metric)} ({direction} is better, {how}): {self.title(w.info.name)} = "
             f"{format_value(w.value, result.role, percent=result.percent)} at step {format_step(w.step)}"
         )
         rows = [
@@ -160,7 +160,7 @@ class CompareSections(Tabular):
             sections.append(
                 self.table_section(
                     "matches",
-                    ["run", "state", "step", *names],
+                    ["run", "state", "step", *(self.prose(n) for n in names)],
                     rows,
                     priority=2,
                     hidden_before=result.matched - len(result.matches),
@@ -213,7 +213,7 @@ class CompareSections(Tabular):
                 "groups",
                 ["#", "group", "runs", "final", "best"],
                 rows,
-                title=f"{agg.metric}: {by}; mean ± std [{conf}]",
+                title=f"{self.key(agg.metric)}: {by}; mean ± std [{conf}]",
                 more=self.more("group", then),
             )
         ]

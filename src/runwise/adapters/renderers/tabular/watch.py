@@ -24,7 +24,7 @@ class WatchSections(Tabular):
 
     def event_line(self, event: WatchEvent) -> str:
         """One event, one line: `#12 critical nan_inf: train/loss is NaN at step 400`."""
-        return f"#{event.seq} {self.severity(event.severity)} {event.kind}: {event.message}"
+        return f"#{event.seq} {self.severity(event.severity)} {event.kind}: {self.prose(event.message)}"
 
     def events_sections(self, page: EventPage) -> list[Section]:
         """Budget priorities: the run line and the cursor always stay; the newest events go last (they matter
@@ -74,7 +74,7 @@ class WatchSections(Tabular):
             total = f"{usd(result.total_usd)} for {len(result.runs)} runs"
             if result.usd_per_point is not None and result.objective is not None:
                 total += (
-                    f"; {result.objective} {result.worst:.4g} → {result.best:.4g}:"
+                    f"; {self.key(result.objective)} {result.worst:.4g} → {result.best:.4g}:"
                     f" {usd(result.usd_per_point)} per {result.point} of improvement"
                 )
             sections.append(self.line("total", f"{self.title('Cost')} {total} (prices as of {as_of})"))

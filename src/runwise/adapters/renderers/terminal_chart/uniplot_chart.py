@@ -35,7 +35,7 @@ def render_terminal(charts: Sequence[Chart], *, width: int, height: int, color: 
 
 
 def _chart(uniplot: object, chart: Chart, width: int, height: int, color: bool, ascii_only: bool) -> str:
-    title = chart.key + (" (log scale)" if chart.log_y else "")
+    title = chart.title + (" (log scale)" if chart.log_y else "")
     if chart.empty:
         return f"{title}\n  no finite values in this range"
     markers = _markers(chart)
