@@ -114,7 +114,6 @@ def test_json_keeps_the_logged_keys(logs: Path) -> None:
     assert LOSS not in json.dumps(stats)
 
 
-
 @pytest.fixture
 async def client(logs: Path) -> AsyncIterator[Client]:
     settings = Settings.load(cwd=logs, env={}, roots=[logs / "logs"], schema_file=logs / "schema.toml")
