@@ -48,6 +48,7 @@ class HistoryPart:
     candidates: Candidates
     item_bytes: I64
     undecodable: int
+    bad_values: int = 0  # items whose value text does not parse (not a number, string or media): skipped
 
 
 class HistoryBuilder:
@@ -58,6 +59,7 @@ class HistoryBuilder:
         self.names = names
         self.rows = 0
         self.undecodable = 0
+        self.bad_values = 0
         self.last_step: int | None = None
         # per key, per batch it appears in: (batch number, steps, values, walls); steps and walls are None when the
         # key was logged on every record of the batch, which then shares the batch's own step and wall arrays
@@ -84,7 +86,7 @@ class HistoryBuilder:
         it = items(u, f.start[is_item], f.end[is_item])
         fast = np.nonzero(it.fast)[0]
         found = list(groups(u, w, it.start[fast], it.key_end[fast], self.names, it.key_id[fast], it.exact[fast]))
-        slow = _slow_items(batch, it, owner, np.nonzero(~it.fast)[0])
+        slow, bad_values = _slow_items(batch, it, owner, np.nonzero(~it.fast)[0])
         for name, members in found:
             idx = fast[members]
             if name == "_step":
@@ -99,18 +101,23 @@ class HistoryBuilder:
                 steps[own] = int(value)
             elif name == "_timestamp" and isinstance(value, float):
                 walls[own] = value
-        columns = self._columns(batch, rec, it, owner, fast, found, candidates)
+        columns, bad = self._columns(batch, rec, it, owner, fast, found, candidates)
+        bad_values += bad
         for name, own, value in slow:
+            if value is _UNREADABLE:
+                continue
             candidates.offer_value(name, int(batch.offsets[rec[own]]), value)
             if isinstance(value, float) and self._wanted(name):
                 columns.append((name, np.array([own]), np.array([value])))
         undecodable = 0
         for i in np.nonzero(f.broken)[0].tolist():
-            undecodable += self._broken_record(
+            lost, bad = self._broken_record(
                 batch, rec, i, u[start[i] : end[i]].tobytes(), steps, walls, columns, candidates
             )
+            undecodable += lost
+            bad_values += bad
         item_bytes = np.bincount(f.owner[is_item], weights=f.end[is_item] - f.head[is_item], minlength=rec.size)
-        return HistoryPart(steps, walls, columns, candidates, item_bytes.astype(np.int64), undecodable)
+        return HistoryPart(steps, walls, columns, candidates, item_bytes.astype(np.int64), undecodable, bad_values)
 
     @staticmethod
     def _record_steps(u: NDArray[np.uint8], owner: I64, start: I64, end: I64, steps: I64) -> None:
@@ -129,22 +136,24 @@ class HistoryBuilder:
         fast: I64,
         found: list[tuple[str, I64]],
         candidates: Candidates,
-    ) -> list[tuple[str, I64, NDArray[np.float64]]]:
+    ) -> tuple[list[tuple[str, I64, NDArray[np.float64]]], int]:
+        """Each wanted key's points, and how many of its value texts do not parse at all."""
         u, w = batch.buf, words(batch.buf)
         wanted = [(name, fast[m]) for name, m in found if self._wanted(name)]
         for name, members in found:
             last = int(fast[members[-1]])
             candidates.offer(name, int(batch.offsets[rec[owner[last]]]), u[it.value_start[last] : it.value_end[last]])
         if not wanted:
-            return []
+            return [], 0
         idx = np.concatenate([m for _, m in wanted])
         values, good = numbers(u, w, it.value_start[idx], it.value_end[idx])
+        bad = _malformed(u, it.value_start[idx[~good]], it.value_end[idx[~good]])
         bounds = np.cumsum([0] + [m.size for _, m in wanted]).tolist()
         out = []
         for (name, _), lo, hi in zip(wanted, bounds[:-1], bounds[1:]):
             keep = good[lo:hi]
             out.append((name, owner[idx[lo:hi][keep]], values[lo:hi][keep]))
-        return out
+        return out, bad
 
     def _broken_record(
         self,
@@ -156,13 +165,15 @@ class HistoryBuilder:
         walls: NDArray[np.float64],
         columns: list[tuple[str, I64, NDArray[np.float64]]],
         candidates: Candidates,
-    ) -> int:
-        """A record the vectorised walk could not split: protobuf decodes it, or it is counted lost."""
+    ) -> tuple[int, int]:
+        """A record the vectorised walk could not split: protobuf decodes it, or it is counted lost.
+        Returns (records lost, values that do not parse)."""
         try:
             record = proto.parse("HistoryRecord", raw)
         except DecodeError:
-            return 1
-        values = {proto.item_key(item): _item_value(item) for item in record.item}
+            return 1, 0
+        decoded = {proto.item_key(item): _item_value(item) for item in record.item}
+        values = {name: value for name, value in decoded.items() if value is not _UNREADABLE}
         step = record.step.num if record.HasField("step") else values.get("_step")
         steps[i] = int(step) if isinstance(step, float | int) else -1
         wall = values.get("_timestamp")
@@ -172,7 +183,7 @@ class HistoryBuilder:
             candidates.offer_value(name, order, value)
             if isinstance(value, float) and self._wanted(name):
                 columns.append((name, np.array([i]), np.array([value])))
-        return 0
+        return 0, len(decoded) - len(values)
 
     # in file order, one thread -----------------------------------------------------------------
     def add(self, part: HistoryPart) -> None:
@@ -185,6 +196,7 @@ class HistoryBuilder:
         if steps.size:
             self.last_step = int(steps[-1])
         self.undecodable += part.undecodable
+        self.bad_values += part.bad_values
         number = len(self._steps)
         self._steps.append(steps)
         self._walls.append(part.walls)
@@ -237,26 +249,59 @@ def _every_record(own: I64, rows: int) -> bool:
     )
 
 
-def _slow_items(batch: RecordBatch, it: Any, owner: I64, slow: I64) -> list[tuple[str, int, Any]]:
-    """Items outside the usual layout (typed values, long keys), decoded by protobuf one by one."""
+def _slow_items(batch: RecordBatch, it: Any, owner: I64, slow: I64) -> tuple[list[tuple[str, int, Any]], int]:
+    """Items outside the usual layout (typed values, long keys), decoded by protobuf one by one; and how
+    many of them could not be read (the item itself or its value text)."""
     out: list[tuple[str, int, Any]] = []
+    bad = 0
     for i in slow.tolist():
         raw = batch.buf[it.start[i] : it.end[i]].tobytes()
         try:
             item = proto.parse("Item", raw)
         except DecodeError:
+            bad += 1
             continue
-        out.append((proto.item_key(item), int(owner[i]), _item_value(item)))
-    return out
+        value = _item_value(item)
+        bad += value is _UNREADABLE
+        out.append((proto.item_key(item), int(owner[i]), value))
+    return out, bad
+
+
+_UNREADABLE = object()  # a value text that parses as nothing (`Nonsense`, 400 digits, nesting 100k deep)
+_NONFINITE_TEXTS = frozenset({b"NaN", b"Infinity", b"-Infinity"})
+
+
+def _malformed(u: NDArray[np.uint8], start: I64, end: I64) -> int:
+    """How many of the value texts (already known not to be numbers) are not JSON either.
+
+    Strings, media and tables parse; hostile texts do not. Only non-numbers come here, and JSON
+    strings (the usual non-number) are passed over without parsing.
+    """
+    import orjson
+
+    count = 0
+    for lo, hi in zip(start.tolist(), end.tolist()):
+        text = u[lo:hi].tobytes().strip()
+        if (text[:1] == b'"' and text[-1:] == b'"' and len(text) > 1) or text in _NONFINITE_TEXTS:
+            continue
+        try:
+            orjson.loads(text)
+        except orjson.JSONDecodeError:
+            count += 1
+    return count
 
 
 def _item_value(item: Any) -> Any:
-    """A float for numbers (NaN/Inf kept), the decoded JSON otherwise, None when undecodable."""
+    """A float for numbers (NaN/Inf kept), the decoded JSON otherwise, None for JSON null or a value of
+    no known kind, `_UNREADABLE` when the value text does not parse."""
     from runwise.adapters.sources.wandb_local.summary import decode_json
 
     present = {f.name for f, _ in item.ListFields()}
     if "value_json" in present:
-        value = decode_json(item.value_json.encode())
+        text = item.value_json.encode()
+        value = decode_json(text)
+        if value is None and text.strip() != b"null":
+            return _UNREADABLE
     elif "number" in present:
         value = item.number
     elif "integer" in present:

@@ -68,8 +68,8 @@ def numbers(u: NDArray[np.uint8], w: NDArray[np.uint64], start: I64, end: I64) -
         out[i] = _number(u[start[i] : end[i]].tobytes())
     ok = numeric.copy()
     bad = np.isnan(out) & numeric
-    if bad.any():  # a parsed NaN is only a failure when the text was not "NaN"
-        ok[bad] = u[start[bad]] == ord("N")
+    if bad.any():  # a parsed NaN is only a failure when the text was not "NaN" ("NaNa" is not a number)
+        ok[bad] = (u[start[bad]] == ord("N")) & (size[bad] == 3)
     return out, ok
 
 

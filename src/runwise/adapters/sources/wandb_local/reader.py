@@ -167,6 +167,11 @@ class _FileReader:
         warnings = self.report.warnings()
         if self.lost or self.history.undecodable:
             warnings.append(f"skipped {self.lost + self.history.undecodable} record(s) that do not decode")
+        if self.history.bad_values:
+            n = self.history.bad_values
+            warnings.append(
+                f"{n:,} logged value{'s' if n != 1 else ''} could not be read (malformed value text); skipped"
+            )
         records = [r for r in map(decode_record, self.console) if r is not None]
         last = max((s.last_step for s in series.values() if s.last_step is not None), default=None)
         return WandbFile(

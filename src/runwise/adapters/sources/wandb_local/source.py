@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from runwise.adapters.fs import file_identity, newest_first, skipped_notice
+from runwise.adapters.fs import file_identity, is_regular_file, newest_first, skipped_notice
 from runwise.adapters.sources.wandb_local import sidecar
 from runwise.adapters.sources.wandb_local.discovery import RunFolder, by_run_id, find_run_folders
-from runwise.adapters.sources.wandb_local.framing import NotAWandbFile
+from runwise.adapters.sources.wandb_local.framing import FILE_HEADER, NotAWandbFile
 from runwise.adapters.sources.wandb_local.peek import Peek, peek_wandb_file
 from runwise.adapters.sources.wandb_local.records import RunMeta
 from runwise.domain.errors import InvalidInput, RunNotFound
@@ -48,8 +48,9 @@ class WandbLocalRunSource:
         self.root = Path(root)
         self.running_window_s = running_window_s
         self.clock = clock
-        self._peeks: dict[Path, tuple[Hashable, Peek | None]] = {}
+        self._peeks: dict[Path, tuple[Hashable, Peek | str]] = {}  # a str: why the file is not a W&B run file
         self._skipped: list[tuple[str, str]] = []
+        self._damaged: list[tuple[str, str]] = []
 
     # discovery -------------------------------------------------------------------------------
     def _groups(self) -> dict[str, list[RunFolder]]:
@@ -63,18 +64,60 @@ class WandbLocalRunSource:
 
     def list_runs(self, *, project: str | None = None, limit: int | None = None) -> Sequence[RunInfo]:
         skipped: list[tuple[tuple[str, list[RunFolder]], str]] = []
+        groups, damaged = {}, []
+        for run_id, folders in self._groups().items():
+            why = self._not_a_run(folders)
+            if why is None:
+                groups[run_id] = folders
+            else:
+                damaged.append((str(folders[-1].wandb_file), why))
         found = newest_first(
-            self._groups().items(), lambda group: self._info(*group), project=project, limit=limit, skipped=skipped
+            groups.items(), lambda group: self._info(*group), project=project, limit=limit, skipped=skipped
         )
         self._skipped = [(str(group[1][-1].wandb_file or group[1][-1].path), why) for group, why in skipped]
+        self._damaged = damaged
         return found
 
     def notices(self) -> Sequence[Notice]:
         """The run folders the last listing could not read (they are not silently dropped)."""
-        return skipped_notice(".wandb", self._skipped)
+        out = skipped_notice(".wandb", self._skipped)
+        if self._damaged:
+            first, why = self._damaged[0]
+            count = len(self._damaged)
+            files = f"{count} .wandb file{'s' if count != 1 else ''}"
+            out.append(
+                Notice(
+                    f"skipped {files} that {'is' if count == 1 else 'are'} not a W&B run file (first: {first}: {why})",
+                    "the file is damaged or was not written by wandb; sync the run again or move the file away",
+                )
+            )
+        return out
+
+    def _not_a_run(self, folders: list[RunFolder]) -> str | None:
+        """Why a discovered run cannot be read at all: every session's `.wandb` file starts with something
+        other than W&B's header and no older history file stands in. None when the run can be listed;
+        a file shorter than the header is a run just starting, not a damaged file."""
+        reasons = []
+        for folder in folders:
+            if folder.wandb_file is None or is_regular_file(folder.path / "files" / sidecar.HISTORY_FILE):
+                return None
+            try:
+                if folder.wandb_file.stat().st_size < FILE_HEADER:
+                    return None
+            except OSError:
+                return None  # listing says so with the file's own error
+            why = self._peek_or_reason(folder)
+            if not isinstance(why, str):
+                return None
+            reasons.append(why)
+        return reasons[-1] if reasons else None
 
     def _peek(self, folder: RunFolder) -> Peek | None:
         """Head/tail facts of a folder's `.wandb` file, cached until the file changes."""
+        found = self._peek_or_reason(folder)
+        return found if isinstance(found, Peek) else None
+
+    def _peek_or_reason(self, folder: RunFolder) -> Peek | str | None:
         if folder.wandb_file is None:
             return None
         identity = file_identity([folder.wandb_file])
@@ -82,9 +125,9 @@ class WandbLocalRunSource:
         if cached is not None and cached[0] == identity:
             return cached[1]
         try:
-            peek: Peek | None = peek_wandb_file(folder.wandb_file)
-        except NotAWandbFile:
-            peek = None
+            peek: Peek | str = peek_wandb_file(folder.wandb_file)
+        except NotAWandbFile as exc:
+            peek = str(exc)
         self._peeks[folder.wandb_file] = (identity, peek)
         return peek
 
