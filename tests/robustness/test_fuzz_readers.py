@@ -10,9 +10,7 @@ examples per kind, each read under a hang guard.
 
 from __future__ import annotations
 
-import importlib
 import os
-import pkgutil
 import shutil
 import subprocess
 import sys
@@ -24,11 +22,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import tests.contract.seeders as seeders
 from runwise.bootstrap import bootstrap
 from runwise.config import Settings
 from runwise.domain.errors import RunwiseError
-from tests.contract.spec import standard_specs
 from tests.robustness.crafting import refresh_wandb_crcs, tfrecord_header
 from tests.robustness.test_files_crafted import finishes
 
@@ -36,21 +32,11 @@ MAX_FILE_BYTES = 4 << 20
 KINDS = ("truncate", "bitflip", "empty", "random", "huge_length", "deep_json")
 
 
-def _seeder_names() -> list[str]:
-    return sorted(m.name for m in pkgutil.iter_modules(seeders.__path__) if m.name != "memory")
-
-
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, Path]]:
-    """(seeded root, one of its files) for every seeder that can write here."""
+def corpus(seeded_logs: Path) -> list[tuple[Path, Path]]:
+    """(one seeder's folder, one of its files) for every seeder that can write here (tests copy the folder)."""
     out: list[tuple[Path, Path]] = []
-    for name in _seeder_names():
-        module = importlib.import_module(f"tests.contract.seeders.{name}")
-        root = tmp_path_factory.mktemp(f"fuzz_{name}")
-        try:
-            module.seed(standard_specs(), root)
-        except (ImportError, RuntimeError):  # its library is not installed here
-            continue
+    for root in sorted(p for p in seeded_logs.iterdir() if p.is_dir()):
         files = sorted(
             p for p in root.rglob("*") if p.is_file() and not p.is_symlink() and p.stat().st_size <= MAX_FILE_BYTES
         )

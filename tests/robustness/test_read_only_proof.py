@@ -8,22 +8,18 @@ wandb offline, transformers, aim ...). The parsed-run cache goes to its own fold
 from __future__ import annotations
 
 import hashlib
-import importlib
 import io
 import os
-import pkgutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from mcp import Client
 
-import tests.contract.seeders as seeders
 from runwise.bootstrap import bootstrap
 from runwise.config import Settings
 from runwise.entrypoints.cli.main import build_parser, main
 from runwise.entrypoints.mcp.server import build_server
-from tests.contract.spec import standard_specs
 
 
 def _snapshot(root: Path) -> dict[str, tuple[str, int, int, int]]:
@@ -41,19 +37,8 @@ def _snapshot(root: Path) -> dict[str, tuple[str, int, int, int]]:
 
 
 @pytest.fixture(scope="module")
-def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("readonly") / "logs"
-    for module_info in pkgutil.iter_modules(seeders.__path__):
-        if module_info.name == "memory":
-            continue
-        module = importlib.import_module(f"tests.contract.seeders.{module_info.name}")
-        folder = root / module_info.name
-        folder.mkdir(parents=True)
-        try:
-            module.seed(standard_specs(), folder)
-        except (ImportError, RuntimeError):
-            continue
-    return root
+def logs(seeded_logs: Path) -> Path:
+    return seeded_logs  # shared with the fuzz suite, which only ever damages copies
 
 
 def _argvs(run_ids: list[str], key: str, outside: Path) -> list[list[str]]:

@@ -373,7 +373,9 @@ def test_not_a_wandb_file(tmp_path: Path) -> None:
     folder.mkdir(parents=True)
     (folder / "run-garbage1.wandb").write_bytes(b"this is not a W&B file at all")
     source = WandbLocalRunSource(tmp_path)
-    assert [i.id for i in source.list_runs()] == ["garbage1"]
+    assert source.list_runs() == []  # not listed as a run (issue 10 point 9): named in a notice instead
+    (notice,) = source.notices()
+    assert "run-garbage1.wandb" in notice.line() and "not a W&B run file" in notice.line()
     with pytest.raises(InvalidInput, match="garbage1"):
         source.load_run("garbage1")
 

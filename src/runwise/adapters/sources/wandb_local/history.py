@@ -277,12 +277,15 @@ def _malformed(u: NDArray[np.uint8], start: I64, end: I64) -> int:
     Strings, media and tables parse; hostile texts do not. Only non-numbers come here, and JSON
     strings (the usual non-number) are passed over without parsing.
     """
+    if not start.size:
+        return 0
     import orjson
 
+    quoted = (end - start >= 2) & (u[start] == ord('"')) & (u[np.maximum(end - 1, start)] == ord('"'))
     count = 0
-    for lo, hi in zip(start.tolist(), end.tolist()):
+    for lo, hi in zip(start[~quoted].tolist(), end[~quoted].tolist()):  # one string per step costs no parse
         text = u[lo:hi].tobytes().strip()
-        if (text[:1] == b'"' and text[-1:] == b'"' and len(text) > 1) or text in _NONFINITE_TEXTS:
+        if text in _NONFINITE_TEXTS:
             continue
         try:
             orjson.loads(text)
