@@ -164,3 +164,12 @@ def test_exec_failure_is_reported(tmp_path: Path) -> None:
         notifier.send(Alert(title="t", lines=()))
     with pytest.raises(NotifyFailed, match="failed"):
         CommandNotifier("/nonexistent/notify-me").send(Alert(title="t", lines=()))
+
+
+def test_alerts_name_keys_by_their_display_names(slack: FakeSlack) -> None:
+    from runwise.domain.labels import KeyLabels
+
+    dispatcher = Dispatcher([SlackNotifier(slack.url)], labels=KeyLabels({"train/loss": "Training loss"}))
+    assert dispatcher.dispatch([_event()]) == []
+    (body,) = slack.bodies
+    assert body["text"] == "[warning] exp/train: anomaly: loss_spike: Training loss jumped ×8.1 at step 120"

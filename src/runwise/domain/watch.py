@@ -17,6 +17,7 @@ import numpy as np
 
 from runwise.domain.analysis.facts import planned_steps
 from runwise.domain.anomaly import SEVERITY_RANK, Anomaly, Severity
+from runwise.domain.labels import NO_LABELS, KeyLabels
 from runwise.domain.model import MetricSeries, Run, RunInfo, RunState, sorted_series
 
 EventKind = Literal["anomaly", "escalated", "nan_inf", "stall", "resumed", "finished", "crashed", "new_best"]
@@ -303,11 +304,12 @@ class Alert:
         return out
 
 
-def event_alert(event: WatchEvent, link: str | None = None) -> Alert:
-    """One event as a alert: the run and the event's kind in the title, the message as the line."""
+def event_alert(event: WatchEvent, link: str | None = None, labels: KeyLabels = NO_LABELS) -> Alert:
+    """One event as a alert: the run and the event's kind in the title, the message (keys by their display
+    names) as the line; the event itself keeps the logged key."""
     return Alert(
         title=f"{event.run_name}: {event.kind.replace('_', ' ')}",
-        lines=(event.message,),
+        lines=(labels.prose(event.message),),
         severity=event.severity,
         link=link,
         event=event,

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 import attrs
 
 from runwise.domain.anomaly import SEVERITY_RANK
+from runwise.domain.labels import NO_LABELS, KeyLabels
 from runwise.domain.watch import Alert, WatchEvent, event_alert
 from runwise.ports.notifier import Notifier, NotifyFailed
 
@@ -43,6 +44,7 @@ class Dispatcher:
     per_minute: int = 10
     link_for: Callable[[str], str | None] = lambda _run: None
     clock: Callable[[], float] = time.monotonic
+    labels: KeyLabels = NO_LABELS  # the schema's display names, for the messages people read
     _lanes: list[_Lane] = attrs.field(init=False)
     _seen: set[tuple[object, ...]] = attrs.field(init=False, factory=set)
 
@@ -58,7 +60,7 @@ class Dispatcher:
             if key in self._seen:
                 continue
             self._seen.add(key)
-            alert = event_alert(event, self.link_for(event.run))
+            alert = event_alert(event, self.link_for(event.run), self.labels)
             for lane in self._lanes:
                 failures.extend(self._send(lane, alert))
         return failures

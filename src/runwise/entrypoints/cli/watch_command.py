@@ -74,7 +74,12 @@ def cmd_watch(ctx: Context, given: dict[str, Any]) -> int:
         stall_after_s=stall * 60,
         objective=args.objective,
     )
-    dispatcher = Dispatcher(notifiers(app.settings, args.notify), link_for=lambda run: _link(watcher, run))
+    from runwise.domain.labels import KeyLabels
+
+    labels = KeyLabels(app.schema.display_names)
+    dispatcher = Dispatcher(
+        notifiers(app.settings, args.notify), link_for=lambda run: _link(watcher, run), labels=labels
+    )
     watcher.start()
     if not args.quiet:
         count = len(watcher.runs)
