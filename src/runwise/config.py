@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import attrs
 
+from runwise.config_file import load_toml, read_config_file
 from runwise.domain.errors import ConfigError
 from runwise.domain.hints import Call, say
 from runwise.domain.schema import MetricSchema
 
 OutputFormat = Literal["text", "md", "json"]
-CONFIG_FILE = "runwise.toml"
 
 
 _FORMATS = ("text", "md", "json")
@@ -103,7 +102,7 @@ class Settings:
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
         origin: dict[str, str] = {}
-        file_values, source = _read_config_file(cwd)
+        file_values, source = read_config_file(cwd)
         for layer, name in ((file_values, source), (_env_values(env), "environment"), (flags, "flags")):
             for key, value in layer.items():
                 if value is not None:
@@ -162,46 +161,6 @@ def _validated(values: dict[str, Any], origin: Mapping[str, str]) -> Settings:
     return Settings(**values)
 
 
-def _read_config_file(cwd: Path) -> tuple[dict[str, Any], str]:
-    for folder in (cwd, *cwd.parents):
-        candidate = folder / CONFIG_FILE
-        if candidate.is_file():
-            data = _load_toml(candidate)
-            return _relative_paths(data, folder), str(candidate)
-        pyproject = folder / "pyproject.toml"
-        if pyproject.is_file():
-            tool = _load_toml(pyproject).get("tool", {}).get("runwise")
-            if isinstance(tool, dict):
-                return _relative_paths(tool, folder), f"{pyproject} [tool.runwise]"
-        if (folder / ".git").exists():
-            break
-    return {}, "defaults"
-
-
-def _relative_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
-    out = dict(data)
-    for key in ("dir", "schema_file", "cache_dir"):
-        if isinstance(out.get(key), str):
-            out[key] = str(base / out[key])
-    if isinstance(out.get("roots"), list):
-        out["roots"] = [str(base / r) for r in out["roots"]]
-    return out
-
-
-def _load_toml(path: Path) -> dict[str, Any]:
-    """tomllib is imported here, when there is a file to read: most calls have none (~5 ms of start-up)."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on 3.10 only
-        import tomli as tomllib
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}", "check the file exists and is UTF-8") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}", "fix the syntax at that line") from None
-
-
 _ENV_KEYS = {
     "RUNWISE_DIR": "dir",
     "RUNWISE_FORMAT": "format",
@@ -243,7 +202,7 @@ def load_schema_file(path: Path) -> dict[str, Any]:
         except (ValueError, OSError) as exc:
             raise ConfigError(f"{path} is not valid JSON: {exc}", "fix the syntax") from None
     else:
-        data = _load_toml(path)
+        data = load_toml(path)
     data = data.get("schema", data) if isinstance(data, dict) else data
     return validate_schema(data, str(path))
 

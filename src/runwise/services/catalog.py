@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from pathlib import PurePath
 from typing import Protocol, TypeVar
 
@@ -73,6 +73,8 @@ class Catalog:
         self.discovery_stamp: Callable[[], Hashable] | None = None
         self._listed: dict[tuple[str | None, str | None], tuple[Hashable, float, list[tuple[RunSource, RunInfo]]]] = {}
         self.progress: ReadProgress = progress or NoProgress()  # a bar on the CLI's terminal for long reads
+        # every run listed or loaded, when someone keeps count (the CLI's answer cache checks what an answer read)
+        self.seen: list[RunInfo] | None = None
 
     # listing ---------------------------------------------------------------------------------
     def list_runs(
@@ -121,6 +123,7 @@ class Catalog:
             if cached is not None and cached[0] == stamp:
                 has_running = any(info.state == "running" for _, info in cached[2])
                 if not has_running or time.monotonic() - cached[1] < RUNNING_RELIST_S:
+                    self._saw(info for _, info in cached[2])
                     return cached[2]
         found: list[tuple[RunSource, RunInfo]] = []
         for src in self.sources:
@@ -130,7 +133,12 @@ class Catalog:
         found.sort(key=lambda pair: pair[1].updated_at or pair[1].created_at or 0.0, reverse=True)
         if stamp is not None:
             self._listed[key] = (stamp, time.monotonic(), found)
+        self._saw(info for _, info in found)
         return found
+
+    def _saw(self, infos: Iterable[RunInfo]) -> None:
+        if self.seen is not None:
+            self.seen.extend(infos)
 
     def notices(self) -> list[Notice]:
         """What discovery passed over: stores no source reads, unreadable files, folders too deep.
@@ -221,6 +229,7 @@ class Catalog:
             ]
             match = self._one(ref, self._by_path(target, found))
             if match is not None:
+                self._saw([match[1]])
                 return match
         return None
 
@@ -261,11 +270,14 @@ class Catalog:
                 f"no source reads '{ref.ref}'", "remote runs are addressed as wandb://entity/project/RUN_ID"
             )
         source, run_id = found
-        return source, RunInfo(id=run_id, name=run_id, source=source.name)
+        info = RunInfo(id=run_id, name=run_id, source=source.name)
+        self._saw([info])
+        return source, info
 
     def load_info(self, source: RunSource, info: RunInfo) -> Run:
         """Load a run already listed, from cache (this process's, then the disk's) when its files have not changed."""
         key = (source.name, id(source), info.id, source.fingerprint(info.id))
+        self._saw([info])
         stored = self.stored
 
         def read() -> Run:

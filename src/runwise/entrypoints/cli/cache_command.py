@@ -14,11 +14,14 @@ def _arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_cache(ctx: Context) -> int:
-    from runwise.bootstrap import run_store
+    from runwise.adapters.cache.answers import AnswerStore
+    from runwise.bootstrap import cache_folder, run_store
 
-    settings = ctx.app.settings
+    settings = ctx.settings
     store = run_store(settings)
+    answers = AnswerStore(cache_folder(settings))
     if ctx.args.action == "clear":
+        answers.clear()
         removed = store.clear()
         _say(
             ctx, {"removed": removed, "location": store.stats().location}, f"removed {removed} cached {_runs(removed)}"
@@ -30,6 +33,7 @@ def cmd_cache(ctx: Context) -> int:
         "enabled": settings.cache,
         "entries": stats.entries,
         "results": stats.results,
+        "answers": answers.count(),
         "bytes": stats.bytes,
         "max_bytes": stats.max_bytes,
         "format_version": stats.format_version,
@@ -37,7 +41,8 @@ def cmd_cache(ctx: Context) -> int:
     state = "" if settings.cache else " (off for this call)"
     text = (
         f"cache: {stats.location}{state}\n"
-        f"{stats.entries} parsed {_runs(stats.entries)} and {stats.results} results (analyses, summaries), {stats.bytes / 2**20:.1f} MiB of {stats.max_bytes / 2**20:.0f} MiB "
+        f"{stats.entries} parsed {_runs(stats.entries)} and {stats.results} results (analyses, summaries), "
+        f"{facts['answers']} CLI answers, {stats.bytes / 2**20:.1f} MiB of {stats.max_bytes / 2**20:.0f} MiB "
         f"(least recently used go first); format {stats.format_version}"
     )
     _say(ctx, facts, text)

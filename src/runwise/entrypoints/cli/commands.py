@@ -63,6 +63,15 @@ def _group(
     return inner, table
 
 
+def answer_cacheable(command: str) -> bool:
+    """Whether the command is a capability answered through the generic path (its whole answer is its text and
+    exit code), so the CLI's answer cache may keep it; init, plot, report and watch write files or draw."""
+    for capability in CAPABILITIES:
+        if command == capability.command or command in capability.cli_aliases:
+            return capability.cli_run is None and capability.media is None
+    return False
+
+
 def _preset_text(preset: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in preset.items())
 

@@ -12,11 +12,14 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from runwise import __version__
-from runwise.domain.errors import RunwiseError
-from runwise.ports.progress import ReadProgress
+
+if TYPE_CHECKING:
+    from runwise.domain.errors import RunwiseError
+    from runwise.entrypoints.cli.answers import Recording
+    from runwise.ports.progress import ReadProgress
 
 Handler = Callable[..., int]
 EXIT_OK, EXIT_CRITICAL, EXIT_USAGE = 0, 1, 2
@@ -79,8 +82,30 @@ COMMAND_MODULES: list[str] = ["mcp_command", "cache_command"]  # the rest: the d
 def main(argv: Sequence[str] | None = None, *, app: object | None = None, stdout: TextIO | None = None) -> int:
     """Run one command; returns the exit code (tests call this in-process)."""
     out = stdout or sys.stdout
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    recording = None
+    if app is None:  # a real call: the same question of unchanged logs is answered from the answer cache
+        from runwise.entrypoints.cli import answers
+
+        replayed = answers.replay(arguments, out)
+        if replayed is not None:
+            return replayed
+        recording = answers.Recording(arguments, out)
+        out = recording.out
+    code = EXIT_USAGE
+    try:
+        code = _main(arguments, app, out, recording)
+    finally:
+        if recording is not None:
+            recording.finish(code)
+    return code
+
+
+def _main(arguments: list[str], app: object | None, out: TextIO, recording: Recording | None) -> int:
+    from runwise.domain.errors import RunwiseError
+
     parser, handlers = build_parser()
-    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    args = parser.parse_args(arguments)
     if not args.command:
         parser.print_help(out)
         return EXIT_USAGE
@@ -88,7 +113,7 @@ def main(argv: Sequence[str] | None = None, *, app: object | None = None, stdout
 
     configure_logging("DEBUG" if args.verbose else "ERROR" if args.quiet else "WARNING", structured=bool(args.verbose))
     try:
-        return _dispatch(args, handlers, app, out)
+        return _dispatch(args, handlers, app, out, recording)
     except RunwiseError as exc:
         return _fail(_in_cli_words(exc, args.command), args, EXIT_USAGE)
     except BrokenPipeError:
@@ -100,11 +125,19 @@ def main(argv: Sequence[str] | None = None, *, app: object | None = None, stdout
         return _fail(f"unexpected {type(exc).__name__}: {exc} (rerun with -v for details)", args, EXIT_USAGE)
 
 
-def _dispatch(args: argparse.Namespace, handlers: dict[str, Handler], app: object | None, out: TextIO) -> int:
+def _dispatch(
+    args: argparse.Namespace,
+    handlers: dict[str, Handler],
+    app: object | None,
+    out: TextIO,
+    recording: Recording | None = None,
+) -> int:
     from runwise.bootstrap import Runwise, bootstrap
     from runwise.config import Settings
     from runwise.entrypoints.cli.output import Context
 
+    wired: Runwise | Callable[[], Runwise]
+    settings = None
     if app is None:
         flags = {
             "dir": args.dir,
@@ -117,15 +150,24 @@ def _dispatch(args: argparse.Namespace, handlers: dict[str, Handler], app: objec
         }
         if args.no_color or not _is_tty(out):
             flags["color"] = False
-        app = bootstrap(Settings.load(**flags), progress=_progress(args))
+        loaded = settings = Settings.load(**flags)
+        wired = lambda: bootstrap(loaded, progress=_progress(args))  # noqa: E731  # wired on first use
     elif args.format is not None or args.budget is not None:
         import attrs
 
         assert isinstance(app, Runwise)
         changes = {k: v for k, v in (("format", args.format), ("budget", args.budget)) if v is not None}
-        app = attrs.evolve(app, settings=app.settings.model_copy(update=changes))
-    assert isinstance(app, Runwise)
-    code = handlers[args.command](Context(args, app, out))
+        wired = attrs.evolve(app, settings=app.settings.model_copy(update=changes))
+    else:
+        assert isinstance(app, Runwise)
+        wired = app
+    ctx = Context(args, wired, out, settings=settings)
+    if recording is not None:
+        from runwise.entrypoints.cli.commands import answer_cacheable
+
+        if answer_cacheable(args.command):
+            recording.begin(ctx.app)
+    code = handlers[args.command](ctx)
     out.flush()
     return code
 

@@ -18,7 +18,7 @@ def cmd_mcp(ctx: Context) -> int:
     """Serve until the client disconnects; stdout carries only protocol messages."""
     from runwise.entrypoints.mcp.serve import security_from_args, serve, server_app
 
-    app, client_roots = server_app(ctx.app.settings, ctx.args.roots or ())
+    app, client_roots = server_app(ctx.settings, ctx.args.roots or ())
     a = ctx.args
     security = security_from_args(a)
     return serve(app, client_roots=client_roots, transport=a.transport, host=a.host, port=a.port, security=security)
