@@ -70,9 +70,31 @@ def cold_start(argv: list[str]) -> float:
 
 
 def floor(code: str = "pass") -> float:
+    return floor_cpu(code)[0]
+
+
+def floor_cpu(code: str) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system) of `python -c CODE`."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True)
-    return time.perf_counter() - start
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"python -c {code!r} failed")
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
+
+
+# what a server on the official SDK imports before it can answer initialize, step by step (each row includes
+# the ones above it that it imports): `import mcp` runs the package's __init__, which imports the client, the
+# server and every protocol version's pydantic types, whatever submodule is asked for
+IMPORTS = (
+    "import pydantic",
+    "import mcp_types",
+    "import mcp",
+    "import mcp.server.lowlevel",
+    "import mcp.server.mcpserver",
+    "import runwise.entrypoints.mcp.server",
+    "import runwise.entrypoints.mcp.serve, runwise.entrypoints.mcp.server",
+)
 
 
 async def warm_calls(argv: list[str], calls: int) -> tuple[float, list[float], list[float]]:
@@ -117,6 +139,12 @@ def main() -> None:
     print(f"python -c pass (floor):                   {ms([floor() for _ in range(args.repeat)])}")
     sdk = "import mcp.server.mcpserver"  # the official SDK's server package: every server on it pays this
     print(f"python -c '{sdk}' (SDK floor): {ms([floor(sdk) for _ in range(args.repeat)])}")
+    print("imports before initialize can be answered (median wall / median CPU of fresh processes):")
+    for code in IMPORTS:
+        samples = [floor_cpu(code) for _ in range(args.repeat)]
+        wall = statistics.median(s[0] for s in samples) * 1000
+        cpu = statistics.median(s[1] for s in samples) * 1000
+        print(f"  python -c '{code}': {wall:6.1f} ms wall, {cpu:6.1f} ms CPU")
     first, remembered, recomputed = anyio.run(warm_calls, argv, args.calls)
     print(f"summarize_run, {args.steps:,} steps, first call (parse + analyse): {first * 1000:.0f} ms")
     print(f"summarize_run warm (same arguments):      {ms(remembered)}")

@@ -3,8 +3,11 @@
 For each format (JSONL, TensorBoard, W&B `.wandb`) and size (100k steps; 1M with --million), fresh processes of
 `runwise --dir ROOT run latest` (every point analysed by every detector, summary rendered):
 - cold: `--no-cache`, nothing kept from before (the log itself is in the page cache: decoding, not the disk);
-- warm: the same command again with the parsed-run cache on (a first call fills it, untimed);
-beside the floor of the same run: `python -c "import numpy"` for warm calls, and for cold JSONL a process that
+- warm: the same command again: answered from the CLI's answer cache (the stored text, checked against the
+  identity of every file and folder under ROOT); "parsed-run cache only" asks with another --budget each time,
+  so the answer is computed again from the cached parsed run;
+beside the floors of the same run: `python -c pass` and `python -c "import numpy"` for warm calls and start-up
+(`runwise --help` with nothing cached, then again; `runwise cache info`), and for cold JSONL a process that
 only decodes each line of the same file with orjson. `--peers` adds tbparse on the TensorBoard run (~50 µs a
 point, so 100k steps only). `--mcp` adds `bench/bench_mcp.py` (spawn → initialize, warm summarize_run).
 
@@ -24,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -49,27 +53,32 @@ def child_env() -> dict[str, str]:
 
 
 def measure(argv: list[str]) -> tuple[float, float, float]:
-    """Wall seconds, peak RSS (MiB) and CPU seconds (user + system, all threads) of one child process."""
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MiB) of one child process."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=child_env())
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{argv} failed: {proc.stderr.read().decode() if proc.stderr else ''}")
-    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def row(label: str, argv: list[str], repeat: int, *, before: list[str] | None = None) -> float:
+def row(
+    label: str, argv: list[str] | Callable[[int], list[str]], repeat: int, *, before: list[str] | None = None
+) -> float:
+    """Median wall time of `repeat` fresh processes (argv may vary per repeat), with CPU time beside it: on a
+    shared machine CPU time is the figure other processes disturb least."""
     samples = []
-    for _ in range(repeat):
+    for i in range(repeat):
         if before:
             subprocess.run(before, check=True, env=child_env(), capture_output=True)
-        samples.append(measure(argv))
+        samples.append(measure(argv(i) if callable(argv) else argv))
     walls = sorted(s[0] for s in samples)
     median = statistics.median(walls)
+    cpu = statistics.median(s[1] for s in samples)
     print(
-        f"  {label:<34} median {median:6.3f} s  best {walls[0]:6.3f} s  peak RSS {max(s[1] for s in samples):5.0f} MiB"
-        f"  CPU median {statistics.median(s[2] for s in samples):6.3f} s"  # wall time is not the work on a busy machine
+        f"  {label:<40} median {median:6.3f} s  best {walls[0]:6.3f} s  CPU {cpu:6.3f} s  "
+        f"peak RSS {max(s[2] for s in samples):5.0f} MiB"
     )
     return median
 
@@ -109,8 +118,13 @@ def main() -> None:
     sizes = list(args.steps) + ([1_000_000] if args.million and 1_000_000 not in args.steps else [])
     runwise = runwise_argv()
     print(f"python {sys.version.split()[0]} on {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}")
+    row("python -c pass (floor)", [sys.executable, "-c", "pass"], args.repeat)
     row("python -c 'import numpy' (floor)", [sys.executable, "-c", "import numpy"], args.repeat)
     clear = [*runwise, "cache", "clear"]
+    print("start-up")
+    row("runwise --help, nothing cached", [*runwise, "--help"], args.repeat, before=clear)
+    row("runwise --help again (answer cache)", [*runwise, "--help"], args.repeat)
+    row("runwise cache info (light command)", [*runwise, "cache", "info"], args.repeat)
     for steps in sizes:
         for fmt in args.formats:
             root, log = data(fmt, steps)
@@ -122,7 +136,9 @@ def main() -> None:
             subprocess.run([*command, "--no-cache"], env=child_env(), capture_output=True, check=True)
             row("cold (--no-cache)", [*command, "--no-cache"], args.repeat)
             row("first call, filling the cache", command, args.repeat, before=clear)
-            row("warm (cached)", command, args.repeat)
+            row("warm: the same command again", command, args.repeat)
+            budgets = [*command, "--budget"]  # another question each time: the parsed run is reused, not the answer
+            row("warm, parsed-run cache only", lambda i, b=budgets: [*b, str(401 + i)], args.repeat)
             if fmt == "jsonl":
                 row("floor: orjson decode of each line", [sys.executable, "-c", FLOOR_JSONL, str(log)], args.repeat)
             if fmt == "tensorboard" and args.peers and steps <= 100_000:

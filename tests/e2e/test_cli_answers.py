@@ -182,3 +182,14 @@ def test_cache_clear_removes_answers(tmp_path: Path, cache_dir: Path, computed: 
     assert list(cache_dir.glob("answers-v*/*.answer"))
     _run("cache", "clear")
     assert not list(cache_dir.glob("answers-v*/*.answer"))
+
+
+def test_help_is_kept_and_replayed_as_argparse_prints_it(
+    cache_dir: Path, computed: list, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for _ in range(2):
+        with pytest.raises(SystemExit) as exited:
+            cli.main(["run", "--help"])
+        assert exited.value.code == 0
+        assert "usage: runwise run" in capsys.readouterr().out
+    assert len(computed) == 1

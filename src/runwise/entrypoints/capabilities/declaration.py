@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 class Params(BaseModel):
     """A capability's parameters: unknown names are an error (never silently ignored), values are frozen."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 @attrs.frozen

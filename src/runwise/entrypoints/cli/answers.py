@@ -17,7 +17,7 @@ An answer is stored (`Recording`) only when it can be replayed exactly:
 The key holds the full argument list (as given: another spelling is another key, never a wrong answer), the
 working folder, every environment variable Runwise or its readers consult, whether stdout/stderr are
 terminals (and the terminal's size), the identity of every config-file candidate, and the version of the
-code (every file of the package, the interpreter, and the folders on sys.path, which change on installs).
+code (every file of the package, the interpreter, and the site-packages folders, which change on installs).
 """
 
 from __future__ import annotations
@@ -38,12 +38,13 @@ if TYPE_CHECKING:
 
 ENV_PREFIXES = ("RUNWISE_", "MLFLOW_", "WANDB_", "NEPTUNE_", "AIM_", "HF_", "PYTHON", "LC_", "GITHUB_")
 ENV_NAMES = ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES", "TERM", "LANG", "LANGUAGE", "TZ", "HOME", "XDG_CACHE_HOME")
+HELP_FLAGS = ("-h", "--help", "--version")
 PACKAGE = Path(__file__).resolve().parents[2]  # src/runwise
 
 
 def code_version() -> list[Any]:
     """What decides how an answer is computed besides the logs: Runwise's files (all of them, data included),
-    the interpreter, and the folders packages are imported from (an install or upgrade changes their mtime)."""
+    the interpreter, and the site-packages folders (an install or upgrade changes their mtime)."""
     parts: list[str] = []
     stack = [str(PACKAGE)]
     while stack:
@@ -63,7 +64,9 @@ def code_version() -> list[Any]:
             except OSError:
                 continue
             parts.append(f"{item.path}|{st.st_size}|{st.st_mtime_ns}")
-    paths = [[p, (identity(p) or [0, 0])[1]] for p in sys.path if p and os.path.isdir(p)]
+    # installing or upgrading a package changes its site-packages folder's mtime (the working folder, also on
+    # sys.path under `python -m`, changes all the time and holds no dependency: left out)
+    paths = [[p, (identity(p) or [0, 0])[1]] for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
     return ["\n".join(sorted(parts)), sys.version, sys.executable, paths]
 
 
@@ -120,6 +123,8 @@ def replay(argv: Sequence[str], out: TextIO) -> int | None:
         return None
     out.write(entry["stdout"])
     out.flush()
+    if entry.get("exits"):
+        raise SystemExit(int(entry["code"]))  # as argparse did after printing help
     return int(entry["code"])
 
 
@@ -157,8 +162,11 @@ class Recording:
             self.key = request_key(argv, out)
         self.out = _Tee(out)
         self.err = _Tee(sys.stderr)
-        self._saved_err = sys.stderr
+        self._saved_err, self._saved_out = sys.stderr, sys.stdout
         sys.stderr = self.err  # before logging is configured, so its lines count too
+        self._help = out is sys.stdout and any(a in HELP_FLAGS for a in argv)
+        if self._help:
+            sys.stdout = self.out  # argparse prints help and the version to sys.stdout
         self.roots: list[str] = []
         self.tree: str | None = None
         self.app: Runwise | None = None
@@ -176,9 +184,26 @@ class Recording:
             self.app = app
             app.catalog.seen = []
 
+    def printed_help(self) -> None:
+        """argparse printed help or the version and exited 0: an answer that depends on the code alone."""
+        if self._help and self.key is not None and not self.err.parts:
+            from runwise.config_file import read_config_file
+
+            with contextlib.suppress(Exception):
+                folder = cache_root()
+                read_config_file(Path.cwd())  # the same folder replay() looks in (a bad config file: keep nothing)
+                entry = {
+                    "stdout": "".join(self.out.parts),
+                    "code": 0,
+                    "roots": [],
+                    "tree": tree_identity([]),
+                    "exits": 1,
+                }
+                AnswerStore(folder).put(self.key, {**entry, "files": []})
+
     def finish(self, code: int) -> None:
-        """Store the answer if every condition held; restores stderr in any case."""
-        sys.stderr = self._saved_err
+        """Store the answer if every condition held; restores stderr (and stdout) in any case."""
+        sys.stderr, sys.stdout = self._saved_err, self._saved_out
         self.out.recording = self.err.recording = False
         app = self.app
         if app is None or self.key is None or code not in (0, 1) or self.err.parts:

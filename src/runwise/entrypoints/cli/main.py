@@ -95,6 +95,11 @@ def main(argv: Sequence[str] | None = None, *, app: object | None = None, stdout
     code = EXIT_USAGE
     try:
         code = _main(arguments, app, out, recording)
+    except SystemExit as exc:  # argparse prints --help, --version and usage errors, then exits
+        code = exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        if recording is not None and code == EXIT_OK:
+            recording.printed_help()
+        raise
     finally:
         if recording is not None:
             recording.finish(code)

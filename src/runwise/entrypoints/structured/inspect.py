@@ -28,7 +28,7 @@ Number = Annotated[float | str | None, BeforeValidator(_num)]  # a float, or "Na
 class Out(BaseModel):
     """A structured result drawn from a domain object: fields named alike are copied, numbers made JSON-safe."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, defer_build=True)
 
     @classmethod
     def copy_of(cls, source: object, **fields: Any) -> Self:
