@@ -64,11 +64,14 @@ def _group(
 
 
 def answer_cacheable(command: str) -> bool:
-    """Whether the command is a capability answered through the generic path (its whole answer is its text and
-    exit code), so the CLI's answer cache may keep it; init, plot, report and watch write files or draw."""
+    """Whether the CLI's answer cache may keep the command's answer: a read-only capability (one with an MCP
+    tool, and all tools are read-only) answered through the generic path, so that its whole effect is its text
+    and exit code. Not init, plot, report or watch (they write files or draw for a terminal), nor anything
+    that exists for a side effect (sending a message)."""
     for capability in CAPABILITIES:
         if command == capability.command or command in capability.cli_aliases:
-            return capability.cli_run is None and capability.media is None
+            side_effect = getattr(capability, "cli_only", None) is not None or not capability.tool
+            return not side_effect and capability.cli_run is None and capability.media is None
     return False
 
 
