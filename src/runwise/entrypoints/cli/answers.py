@@ -171,6 +171,12 @@ class Recording:
         self.tree: str | None = None
         self.app: Runwise | None = None
 
+    def stop(self) -> TextIO:
+        """This call will not be kept: stop remembering what goes by; the stream to write to instead."""
+        self.out.recording = self.err.recording = False
+        self.app = None
+        return self.out.inner
+
     def begin(self, app: Runwise) -> None:
         """Called for a command the cache may keep, once the app is wired: may this call be kept? Snapshot the roots."""
         settings = app.settings

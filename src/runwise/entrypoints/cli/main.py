@@ -166,12 +166,15 @@ def _dispatch(
     else:
         assert isinstance(app, Runwise)
         wired = app
-    ctx = Context(args, wired, out, settings=settings)
     if recording is not None:
         from runwise.entrypoints.cli.commands import answer_cacheable
 
-        if answer_cacheable(args.command):
-            recording.begin(ctx.app)
+        if not answer_cacheable(args.command):
+            out = recording.stop()  # the command's own stream: `plot` sizes itself to it, `watch` runs for hours
+            recording = None
+    ctx = Context(args, wired, out, settings=settings)
+    if recording is not None:
+        recording.begin(ctx.app)
     code = handlers[args.command](ctx)
     out.flush()
     return code
