@@ -32,9 +32,9 @@ def computed(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     calls: list[list[str]] = []
     build = cli.build_parser
 
-    def counting() -> object:
+    def counting(*args: object) -> object:
         calls.append(["parsed"])
-        return build()
+        return build(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(cli, "build_parser", counting)
     return calls

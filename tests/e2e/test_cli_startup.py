@@ -40,3 +40,23 @@ def test_cache_info_does_not_wire_an_app(
     out = io.StringIO()
     assert main(["cache", "info"], stdout=out) == 0
     assert str(tmp_path / "cache") in out.getvalue() and not capsys.readouterr().err
+
+
+def test_light_commands_do_not_import_the_declaration_table(tmp_path: Path) -> None:
+    """`runwise cache info` and `runwise --version` parse their own flags only: no pydantic, no declaration table
+    (the parsed-run store's codec brings numpy to `cache info`)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, io; from runwise.entrypoints.cli.main import main\n"
+        "for argv in (['--dir', '.', 'cache', 'info'], ['--version']):\n"
+        "    try: main(argv, stdout=io.StringIO())\n"
+        "    except SystemExit: pass\n"
+        "print(sorted(m for m in ('pydantic', 'runwise.entrypoints.capabilities') if m in sys.modules))\n"
+    )
+    env = dict(os.environ, RUNWISE_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=os.pathsep.join(sys.path))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 from runwise import __version__
 
 if TYPE_CHECKING:
+    from runwise.bootstrap import Runwise
     from runwise.domain.errors import RunwiseError
     from runwise.entrypoints.cli.answers import Recording
     from runwise.ports.progress import ReadProgress
@@ -50,9 +51,10 @@ def _global_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
-    from runwise.entrypoints.cli import commands
-
+def build_parser(argv: Sequence[str] | None = None) -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
+    """The parser and a handler per command. Given the arguments, a command that is not a capability (`cache`,
+    `mcp`, a bare `--version`) gets a parser of its own only: the declaration table imports pydantic, numpy and
+    the detectors (~0.4 s CPU, bench/bench_speed.py) that such a command never uses."""
     common = _Parser(add_help=False)
     _global_flags(common, suppress=True)
     parser = _Parser(prog="runwise", description="Understand ML training runs in the fewest tokens.")
@@ -60,18 +62,42 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     _global_flags(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     handlers: dict[str, Handler] = {}
+    alone = _standalone(argv) if argv is not None else None
+    if alone is not None:
+        for module in _command_modules(alone):
+            handlers.update(module.COMMAND.register(sub, common))
+        return parser, handlers
+    from runwise.entrypoints.cli import commands
+
     for module in _command_modules():
         handlers.update(module.COMMAND.register(sub, common))
     handlers.update(commands.register(sub, common))
     return parser, handlers
 
 
-def _command_modules() -> list:  # type: ignore[type-arg]
+STANDALONE = {"cache": "cache_command", "mcp": "mcp_command"}  # commands that are not capabilities: their module
+_VALUED = ("--dir", "--format", "--budget", "--schema")  # global flags followed by a value
+
+
+def _standalone(argv: Sequence[str]) -> list[str] | None:
+    """The modules to register when the command needs no other (`[]`: a bare --version); None: all of them."""
+    words = iter(argv)
+    for word in words:
+        if word in _VALUED:
+            next(words, None)
+        elif word == "--version" and not {"-h", "--help"} & set(argv):
+            return []
+        elif not word.startswith("-"):
+            return [STANDALONE[word]] if word in STANDALONE else None
+    return None
+
+
+def _command_modules(names: Sequence[str] | None = None) -> list:  # type: ignore[type-arg]
     """Commands about Runwise itself rather than runs; each module declares a `COMMAND` (cli/command.py)."""
     import importlib
 
     modules = []
-    for name in COMMAND_MODULES:
+    for name in COMMAND_MODULES if names is None else names:
         modules.append(importlib.import_module(f"runwise.entrypoints.cli.{name}"))
     return modules
 
@@ -109,7 +135,7 @@ def main(argv: Sequence[str] | None = None, *, app: object | None = None, stdout
 def _main(arguments: list[str], app: object | None, out: TextIO, recording: Recording | None) -> int:
     from runwise.domain.errors import RunwiseError
 
-    parser, handlers = build_parser()
+    parser, handlers = build_parser(arguments)
     args = parser.parse_args(arguments)
     if not args.command:
         parser.print_help(out)
@@ -137,7 +163,6 @@ def _dispatch(
     out: TextIO,
     recording: Recording | None = None,
 ) -> int:
-    from runwise.bootstrap import Runwise, bootstrap
     from runwise.config import Settings
     from runwise.entrypoints.cli.output import Context
 
@@ -156,28 +181,42 @@ def _dispatch(
         if args.no_color or not _is_tty(out):
             flags["color"] = False
         loaded = settings = Settings.load(**flags)
-        wired = lambda: bootstrap(loaded, progress=_progress(args))  # noqa: E731  # wired on first use
+
+        def wired() -> Runwise:  # on first use: `cache` and `mcp` never wire this one
+            from runwise.bootstrap import bootstrap
+
+            return bootstrap(loaded, progress=_progress(args))
+
     elif args.format is not None or args.budget is not None:
         import attrs
+
+        from runwise.bootstrap import Runwise
 
         assert isinstance(app, Runwise)
         changes = {k: v for k, v in (("format", args.format), ("budget", args.budget)) if v is not None}
         wired = attrs.evolve(app, settings=app.settings.model_copy(update=changes))
     else:
+        from runwise.bootstrap import Runwise
+
         assert isinstance(app, Runwise)
         wired = app
-    if recording is not None:
-        from runwise.entrypoints.cli.commands import answer_cacheable
-
-        if not answer_cacheable(args.command):
-            out = recording.stop()  # the command's own stream: `plot` sizes itself to it, `watch` runs for hours
-            recording = None
+    if recording is not None and not _cacheable(args.command):
+        out = recording.stop()  # the command's own stream: `plot` sizes itself to it, `watch` runs for hours
+        recording = None
     ctx = Context(args, wired, out, settings=settings)
     if recording is not None:
         recording.begin(ctx.app)
     code = handlers[args.command](ctx)
     out.flush()
     return code
+
+
+def _cacheable(command: str) -> bool:
+    if command in STANDALONE:
+        return False
+    from runwise.entrypoints.cli.commands import answer_cacheable
+
+    return answer_cacheable(command)
 
 
 def _progress(args: argparse.Namespace) -> ReadProgress | None:
