@@ -32,7 +32,7 @@ MAX_ENTRIES = 512
 MAX_TREE_ENTRIES = 20_000  # above this, checking the folders costs more than it saves: no answer is kept
 RACY_S = 2.0  # a file changed this recently may change again within its mtime's resolution: not kept
 # tool folders no source reads inside (their own entry is still recorded)
-_NOT_ENTERED = frozenset(
+NOT_ENTERED = frozenset(
     {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", "site-packages", ".mypy_cache",
      ".pytest_cache", ".ruff_cache", ".tox", ".nox", ".idea", ".vscode"}
 )  # fmt: skip
@@ -182,7 +182,7 @@ def tree_identity(roots: Sequence[str], *, newer_than: float | None = None) -> s
                             pending.append(target)  # a linked file: its identity is recorded as a folder's would be
                         continue
                     if entry.is_dir(follow_symlinks=False):
-                        if entry.name in _NOT_ENTERED:
+                        if entry.name in NOT_ENTERED:
                             est = entry.stat(follow_symlinks=False)
                             lines.append(f"{entry.path}\0{est.st_mtime_ns}\0{est.st_ino}")
                         else:

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from runwise.adapters.cache.answers import RACY_S, AnswerStore, identity, tree_identity, within_roots
+from runwise.adapters.cache.answers import NOT_ENTERED, RACY_S, AnswerStore, identity, tree_identity, within_roots
 
 if TYPE_CHECKING:
     from runwise.bootstrap import Runwise
@@ -134,6 +134,13 @@ def _unchanged(entry: dict[str, Any]) -> bool:
     return bool(tree_identity(entry["roots"]) == entry["tree"])
 
 
+def _watched(path: object, roots: Sequence[str]) -> bool:
+    """Whether tree_identity sees every change of the run at `path`: under a root, not inside a tool folder."""
+    if path is None or not within_roots(str(path), roots):
+        return False
+    return not any(part in NOT_ENTERED for part in Path(str(path)).parts)
+
+
 class _Tee:
     """A text stream that writes through and remembers what went by."""
 
@@ -216,8 +223,7 @@ class Recording:
             return
         seen = app.catalog.seen or []
         app.catalog.seen = None
-        if any(info.path is None or info.state == "running" or not within_roots(str(info.path), self.roots)
-               for info in seen):  # fmt: skip
+        if not all(_watched(info.path, self.roots) and info.state != "running" for info in seen):
             return
         if tree_identity(self.roots, newer_than=self.started - RACY_S) != self.tree:
             return
