@@ -39,7 +39,9 @@ if TYPE_CHECKING:
 ENV_PREFIXES = ("RUNWISE_", "MLFLOW_", "WANDB_", "NEPTUNE_", "AIM_", "HF_", "PYTHON", "LC_", "GITHUB_")
 ENV_NAMES = ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES", "TERM", "LANG", "LANGUAGE", "TZ", "HOME", "XDG_CACHE_HOME")
 HELP_FLAGS = ("-h", "--help", "--version")
-PACKAGE = Path(__file__).resolve().parents[2]  # src/runwise
+PACKAGE = os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+)  # src/runwise (no realpath: ~lstat per part)
 
 
 def code_version() -> list[Any]:
