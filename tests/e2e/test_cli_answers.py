@@ -193,3 +193,10 @@ def test_help_is_kept_and_replayed_as_argparse_prints_it(
         assert exited.value.code == 0
         assert "usage: runwise run" in capsys.readouterr().out
     assert len(computed) == 1
+
+
+def test_only_read_only_capabilities_are_kept() -> None:
+    from runwise.entrypoints.cli.commands import answer_cacheable
+
+    assert all(answer_cacheable(c) for c in ("run", "latest", "health", "compare", "list", "stats"))
+    assert not any(answer_cacheable(c) for c in ("notify", "github", "init", "plot", "report", "watch", "cache", "mcp"))

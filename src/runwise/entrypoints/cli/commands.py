@@ -70,8 +70,8 @@ def answer_cacheable(command: str) -> bool:
     that exists for a side effect (sending a message)."""
     for capability in CAPABILITIES:
         if command == capability.command or command in capability.cli_aliases:
-            side_effect = getattr(capability, "cli_only", None) is not None or not capability.tool
-            return not side_effect and capability.cli_run is None and capability.media is None
+            side_effect = capability.cli_only is not None or capability.tool is None
+            return not side_effect and capability.cli_side is None and capability.media is None
     return False
 
 
