@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.frameworks.staged_writer import StagedWriter
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -28,3 +32,13 @@ def private_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def staged_writer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StagedWriter]:
+    """One child logging with Lightning, Keras and mlflow on command, shared by the session (imports take seconds)."""
+    from tests.frameworks.staged_writer import StagedWriter
+
+    writer = StagedWriter(tmp_path_factory.mktemp("staged"))
+    yield writer
+    writer.close()

@@ -51,22 +51,26 @@ def integer_steps(column: list[str]) -> tuple[NDArray[np.bool_], NDArray[np.int6
     return whole, steps
 
 
-def restarted_steps(epochs: NDArray[np.int64]) -> tuple[NDArray[np.int64], int]:
+def restarted_steps(epochs: NDArray[np.int64], before: tuple[int, int] | None = None) -> tuple[NDArray[np.int64], int]:
     """Epoch counters of sessions appended to one file made continuous: each session starts after the last.
 
     Keras' CSVLogger with `append=True` writes a resumed `fit` below the previous one with its epoch counter
-    starting again (at 0, or at `initial_epoch`). Returns the steps and the number of sessions.
+    starting again (at 0, or at `initial_epoch`). `before` is (epoch as logged, step) of the last row already
+    read, when rows are read on from there (a watch). Returns the steps and the number of sessions started.
     """
-    if epochs.size < 2 or bool(np.all(epochs[1:] > epochs[:-1])):
+    if before is None and (epochs.size < 2 or bool(np.all(epochs[1:] > epochs[:-1]))):
         return epochs, 1 if epochs.size else 0
     steps = epochs.copy()
-    offset = 0
-    sessions = 1
-    for i in range(1, epochs.size):
-        if epochs[i] + offset <= steps[i - 1]:
-            offset = int(steps[i - 1]) + 1 - int(epochs[i])
+    offset = 0 if before is None else before[1] - before[0]
+    previous = None if before is None else before[1]
+    sessions = 1 if before is None else 0
+    for i in range(epochs.size):
+        step = int(epochs[i]) + offset
+        if previous is not None and step <= previous:
+            offset = previous + 1 - int(epochs[i])
+            step = previous + 1
             sessions += 1
-        steps[i] = epochs[i] + offset
+        steps[i] = previous = step
     return steps, sessions
 
 

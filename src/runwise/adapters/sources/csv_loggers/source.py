@@ -18,6 +18,7 @@ import numpy as np
 from runwise.adapters.fs import file_identity, newest_first, relative_id
 from runwise.adapters.sources.csv_loggers.columns import build_series, integer_steps, numbers, restarted_steps
 from runwise.adapters.sources.csv_loggers.discovery import find
+from runwise.adapters.sources.csv_loggers.follow import CsvFollower
 from runwise.adapters.sources.csv_loggers.kinds import Kind
 from runwise.adapters.sources.csv_loggers.table import Table, read_table
 from runwise.domain.errors import InvalidInput, RunNotFound
@@ -171,6 +172,16 @@ class CsvLoggerRunSource:
         log = self._find(run_id)
         return file_identity([log, *self._config_files(log)])
 
+    def follow(self, run_id: str) -> CsvFollower:
+        """Read the run as it grows, one poll at a time (see ports.follower and csv_loggers/follow.py)."""
+        log = self._find(run_id)
+        config, _problem = self._config(log)
+        return CsvFollower(log, self.parse_more, lambda last: self._state("unknown", config, last))
+
+    def parse_more(self, table: Table, carry: Any) -> tuple[dict[str, MetricSeries], Any]:
+        """Rows read on from earlier ones (a watch): `carry` is what the previous rows leave for these."""
+        return self.parse(table).series, carry
+
 
 class LightningRunSource(CsvLoggerRunSource):
     """`lightning_logs/<name>/version_N/metrics.csv` of Lightning's CSVLogger; `hparams.yaml` is the config.
@@ -242,6 +253,18 @@ class KerasRunSource(CsvLoggerRunSource):
         series = build_series(names, table.columns, usable, steps)
         summary: dict[str, Any] = {"sessions": sessions} if sessions > 1 else {}
         return Parsed(series, summary)
+
+    def parse_more(self, table: Table, carry: Any) -> tuple[dict[str, MetricSeries], Any]:
+        """The epoch counter goes on from the last row read before: `carry` is (its epoch, its step)."""
+        epochs_column = table.column("epoch")
+        if epochs_column is None:
+            return {}, carry
+        usable, epochs = integer_steps(epochs_column)
+        steps = np.zeros(epochs.size, dtype=np.int64)
+        steps[usable], _sessions = restarted_steps(epochs[usable], before=carry)
+        if usable.any():
+            carry = (int(epochs[usable][-1]), int(steps[usable][-1]))
+        return build_series(list(table.header), table.columns, usable, steps), carry
 
 
 class UltralyticsRunSource(CsvLoggerRunSource):

@@ -12,6 +12,7 @@ from runwise.domain.errors import InvalidInput, MetricNotFound, RunNotFound
 from runwise.domain.hints import PLAIN, list_keys_hint, list_runs_hint, spell
 from runwise.domain.model import MetricSeries, Run, RunInfo
 from runwise.domain.notices import Notice, unreadable_store
+from runwise.ports.follower import RunFollower
 
 
 class MlflowRunSource:
@@ -89,6 +90,13 @@ class MlflowRunSource:
             if key not in known:
                 raise MetricNotFound(f"run '{run_id}' has no metric '{key}'", list_keys_hint())
         return store.series(record.id, list(keys))
+
+    def follow(self, run_id: str) -> RunFollower:
+        """Read the run as it grows, one poll at a time (see ports.follower and mlflow/follow.py)."""
+        from runwise.adapters.sources.mlflow.follow import follower
+
+        store, record = self._find(run_id)
+        return follower(store, record.id)
 
     def fingerprint(self, run_id: str) -> Hashable:
         store, record = self._find(run_id)
