@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.frameworks.staged_writer import StagedWriter
 from tests.unit.test_notify import FakeSlack
 from tests.unit.test_vcs import FakeGitHub
 
@@ -127,6 +128,34 @@ def test_tensorboard_records_from_the_writer_arrive_as_events(tmp_path: Path) ->
         assert watch.proc.wait(timeout=20) == 1
     finally:
         writer.close()
+        watch.close()
+
+
+def test_mlflow_rows_logged_by_the_client_arrive_once_in_order(staged_writer: StagedWriter, tmp_path: Path) -> None:
+    """The real `mlflow` client logs into a sqlite store from another process while `runwise watch` follows it."""
+    uri = staged_writer.sqlite_store(tmp_path / "mlflow.db")
+
+    def log(rows: list[list[Any]], status: str | None = None) -> float:
+        staged_writer.send({"op": "mlflow", "uri": uri, "name": "live", "rows": rows, "status": status})
+        return time.monotonic()
+
+    log([[s, {"train/loss": 2 * math.exp(-s / 10), "val/loss": 2.0 - s / 100}] for s in range(20)])
+    watch = Watch(tmp_path, "--poll", "0.2", "--for", "120", "--until", "finished")
+    try:
+        _, first = watch.next(timeout=60)
+        assert (first["kind"], first["metric"], first["step"], first["seq"]) == ("new_best", "val/loss", 19, 1)
+        written = log([[20, {"train/loss": 0.2, "val/loss": 1.5}]])
+        seen, best = watch.next()
+        assert (best["kind"], best["step"], best["seq"]) == ("new_best", 20, 2) and seen - written < 2.0
+        written = log([[21, {"train/loss": math.nan}]])
+        seen, nan = watch.next()
+        assert (nan["kind"], nan["step"], nan["seq"]) == ("nan_inf", 21, 3) and seen - written < 2.0
+        written = log([], status="FINISHED")
+        seen, done = watch.next()
+        assert (done["kind"], done["seq"]) == ("finished", 4) and seen - written < 2.0
+        assert watch.proc.wait(timeout=20) == 1  # finished, but a critical event was seen
+        assert watch.lines.empty()  # each fact once
+    finally:
         watch.close()
 
 
