@@ -23,6 +23,7 @@ from runwise.services.summarize import Analyzer
 if TYPE_CHECKING:
     from runwise.adapters.cache.store import DiskRunStore
     from runwise.domain.cost import PriceTable
+    from runwise.domain.model import GitInfo
     from runwise.services.stored_runs import StoredRuns
     from runwise.services.watch import EventFeeds
 
@@ -203,6 +204,7 @@ def bootstrap(
         outside=(lambda target: local_sources(Path(target), settings)) if sources is None and not roots else None,
         home=str(settings.dir),
     )
+    catalog.git_locator = _locate_git
     if analyzer is None:
         analyzer = _default_analyzer()
         if stored is not None:
@@ -226,6 +228,13 @@ def bootstrap(
         schema=schema,
         analyzer=analyzer,
     )
+
+
+def _locate_git(path: str, started_at: float | None) -> GitInfo | None:
+    """The commit of the git work tree a log lives in (adapters.vcs; imported on first use)."""
+    from runwise.adapters.vcs.git import infer_git
+
+    return infer_git(path, started_at)
 
 
 def cache_folder(settings: Settings) -> Path:

@@ -112,6 +112,7 @@ class GitInfo:
     dirty: bool | None = None
     branch: str | None = None
     inferred: bool = False  # found from the work tree the log lives in, not recorded by the tracker
+    subject: str | None = None  # the commit message's first line, when known
 
 
 @attrs.frozen

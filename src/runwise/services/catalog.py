@@ -11,7 +11,7 @@ import attrs
 
 from runwise.domain.errors import AccessDenied, AmbiguousRun, InvalidInput, RunNotFound, UnreadableStore
 from runwise.domain.hints import list_runs_hint, no_logs_hint
-from runwise.domain.model import Run, RunInfo
+from runwise.domain.model import GitInfo, Run, RunInfo
 from runwise.domain.notices import Notice
 from runwise.domain.query.pushdown import PushCondition, Pushdown
 from runwise.domain.refs import RunRef, parse_ref
@@ -71,6 +71,8 @@ class Catalog:
         self.scouts = list(scouts)  # report stores no source reads (MLflow db, Aim repo) and skipped folders
         # discovery results reused while the folders under the roots are unchanged (the MCP server sets it)
         self.discovery_stamp: Callable[[], Hashable] | None = None
+        # (log path, start time) -> the commit of the work tree the log lives in (bootstrap sets the git one)
+        self.git_locator: Callable[[str, float | None], GitInfo | None] | None = None
         self._listed: dict[tuple[str | None, str | None], tuple[Hashable, float, list[tuple[RunSource, RunInfo]]]] = {}
         self.progress: ReadProgress = progress or NoProgress()  # a bar on the CLI's terminal for long reads
         # every run listed or loaded, when someone keeps count (the CLI's answer cache checks what an answer read)
@@ -285,6 +287,13 @@ class Catalog:
                 return source.load_run(info.id) if stored is None else stored.load(source, info)
 
         return self.cache.get_or_load(key, read)
+
+    def with_git(self, info: RunInfo) -> RunInfo:
+        """The run's info with the commit of the work tree its log lives in, when the tracker recorded none."""
+        if info.git is not None or self.git_locator is None or not info.path:
+            return info
+        found = self.git_locator(info.path, info.created_at)
+        return info if found is None else attrs.evolve(info, git=found)
 
     def remember(self, run: Run, name: str, params: str, compute: Callable[[], T]) -> T:
         """`compute()`, kept with the run on disk when the run came from the disk cache unchanged."""

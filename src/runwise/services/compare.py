@@ -11,11 +11,12 @@ from runwise.domain.aggregate import Aggregation, aggregate
 from runwise.domain.compare import BestRun, Comparison, Mode, best_run
 from runwise.domain.compare import compare_runs as compare_domain_runs
 from runwise.domain.compare.best import metric_direction
+from runwise.domain.compare.by_commit import commit_runs
 from runwise.domain.errors import InvalidInput, RunNotFound
 from runwise.domain.hints import Call, Param, list_keys_hint, no_logs_hint, say
 from runwise.domain.model import Run
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
-from runwise.services.catalog import Catalog
+from runwise.services.catalog import Catalog, LoadedRun
 from runwise.services.query import RunLoads, SelectedRun, select_runs
 
 Direction = Literal["max", "min"] | bool | None
@@ -30,8 +31,12 @@ def compare_runs(
     group: bool = False,
     config_diff: bool = False,
     schema: MetricSchema = DEFAULT_SCHEMA,
+    by_commit: bool = False,
 ) -> Comparison:
-    """Load each REF (a `REF@STEP` is compared at that step) and compare them; the first is the baseline."""
+    """Load each REF (a `REF@STEP` is compared at that step) and compare them; the first is the baseline.
+
+    `by_commit` groups the runs by their git commit and compares the commits (domain.compare.by_commit).
+    """
     if len(refs) < 2:
         raise InvalidInput(
             "compare needs at least two runs", say("e.g. ", Call.of("compare", runs=["run-a", "run-b@5000"]))
@@ -39,6 +44,8 @@ def compare_runs(
     if len(refs) > MAX_COMPARED_RUNS:
         raise InvalidInput(f"too many runs to compare ({len(refs)}; the limit is {MAX_COMPARED_RUNS})")
     loaded = [catalog.load(ref) for ref in refs]
+    if by_commit:
+        return _compare_commits(catalog, loaded, filter, threshold_pct, group, config_diff, schema)
     return compare_domain_runs(
         [item.run for item in loaded],
         steps=[item.requested_step for item in loaded],
@@ -48,6 +55,27 @@ def compare_runs(
         config_diff=config_diff,
         schema=schema,
     )
+
+
+def _compare_commits(
+    catalog: Catalog,
+    loaded: Sequence[LoadedRun],
+    filter: str | Sequence[str] | None,
+    threshold_pct: float | None,
+    group: bool,
+    config_diff: bool,
+    schema: MetricSchema,
+) -> Comparison:
+    if any(item.requested_step is not None for item in loaded):
+        raise InvalidInput("--by-commit compares each run at its last step", "drop the @STEP from the REFs")
+    runs = [attrs.evolve(item.run, info=catalog.with_git(item.run.info)) for item in loaded]
+    commits = commit_runs(runs, schema)
+    if len(commits) < 2:
+        raise InvalidInput(
+            f"all {len(runs)} runs have the same commit ({commits[0].info.name})", "name runs of two or more commits"
+        )
+    return compare_domain_runs(commits, key_filter=filter, threshold_pct=threshold_pct, group=group,
+                               config_diff=config_diff, schema=schema)  # fmt: skip
 
 
 def direction_flag(direction: Direction) -> bool | None:

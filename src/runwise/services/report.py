@@ -10,6 +10,8 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import PurePath
 
+import attrs
+
 from runwise.domain.errors import InvalidInput, MetricNotFound
 from runwise.domain.hints import Param, say
 from runwise.domain.labels import KeyLabels
@@ -18,7 +20,7 @@ from runwise.domain.schema import MetricSchema
 from runwise.domain.summary import build_summary
 from runwise.services.catalog import Catalog
 from runwise.services.charts import ChartedRun, chart_runs, load_charted
-from runwise.services.summarize import Analyzer, basic_headline
+from runwise.services.summarize import Analyzer, basic_headline, with_git
 
 REPORT_COLUMNS = 960  # the width charts are drawn at, in CSS pixels: two points per pixel column
 REPORT_KEYS = 6  # charts by default: the runs' key metrics, then metrics with anomalies
@@ -42,10 +44,15 @@ def build_report(
         if keys:
             raise
         charts = ()  # a run that logged no metric yet still has a headline, a state and a config to report
-    parts = tuple(_run_report(r, schema) for r in runs)
+    parts = tuple(_with_git(catalog, _run_report(r, schema)) for r in runs)
     title = runs[0].label if len(runs) == 1 else f"{len(runs)} runs: " + ", ".join(r.label for r in runs)
     labels = KeyLabels(schema.display_names)
     return Report(title=title, runs=parts, charts=charts, version=version, labels=labels)
+
+
+def _with_git(catalog: Catalog, part: RunReport) -> RunReport:
+    summary = with_git(catalog, part.summary)
+    return part if summary is part.summary else attrs.evolve(part, summary=summary)
 
 
 def _run_report(charted: ChartedRun, schema: MetricSchema) -> RunReport:

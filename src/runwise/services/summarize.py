@@ -71,7 +71,14 @@ def build_run_summary(catalog: Catalog, ref: str, *, schema: MetricSchema, analy
         )
 
     kept_as = getattr(analyzer, "kept_as", None)  # an analyzer whose answers are kept: keep the summary too
-    return catalog.remember(run, "summary", repr((kept_as, schema, loaded.step)), build) if kept_as else build()
+    summary = catalog.remember(run, "summary", repr((kept_as, schema, loaded.step)), build) if kept_as else build()
+    return with_git(catalog, summary)
+
+
+def with_git(catalog: Catalog, summary: RunSummary) -> RunSummary:
+    """The summary with the commit of the work tree a file log lives in, when its tracker recorded none."""
+    info = catalog.with_git(summary.run)
+    return summary if info is summary.run else attrs.evolve(summary, run=info)
 
 
 def fit_summary(

@@ -171,7 +171,9 @@ def _info(info: RunInfo) -> dict[str, Any]:
         "runtime_s": info.runtime_s,
         "tags": list(info.tags),
         "notes": info.notes,
-        "git": None if git is None else {"commit": git.commit, "remote": git.remote, "dirty": git.dirty},
+        "git": None
+        if git is None
+        else {"commit": git.commit, "remote": git.remote, "dirty": git.dirty, "branch": git.branch},
         "path": info.path,
     }
 

@@ -7,15 +7,17 @@ as inferred, since the code may have been changed and not committed.
 
 from __future__ import annotations
 
-import re
+import functools
 import shutil
 import subprocess
 from pathlib import Path
 
+from runwise.domain.git_refs import commit_url, github_repo
 from runwise.domain.model import GitInfo
 
+__all__ = ["commit_url", "github_repo", "infer_git"]
+
 TIMEOUT_S = 5
-_GITHUB = re.compile(r"github\.com[:/](?P<owner>[^/\s]+)/(?P<repo>[^/\s]+?)(?:\.git)?/?$")
 
 
 def _git(folder: Path, *args: str) -> str | None:
@@ -36,11 +38,18 @@ def _git(folder: Path, *args: str) -> str | None:
     return out if done.returncode == 0 and out else None
 
 
-def infer_git(path: str | Path, started_at: float | None) -> GitInfo | None:
-    """The commit current at `started_at` (else HEAD) of the work tree holding `path`; None outside one."""
-    target = Path(path)
-    folder = target if target.is_dir() else target.parent
-    if not folder.is_dir() or _git(folder, "rev-parse", "--is-inside-work-tree") != "true":
+def in_work_tree(folder: Path) -> bool:
+    """A `.git` entry in the folder or above it: a few `stat` calls, so logs outside a repository cost no git."""
+    try:
+        here = folder.resolve()
+    except OSError:
+        return False
+    return any((candidate / ".git").exists() for candidate in (here, *here.parents))
+
+
+@functools.lru_cache(maxsize=256)
+def _infer(folder: Path, started_at: float | None) -> GitInfo | None:
+    if not in_work_tree(folder) or _git(folder, "rev-parse", "--is-inside-work-tree") != "true":
         return None
     commit = None
     if started_at is not None:
@@ -50,20 +59,16 @@ def infer_git(path: str | Path, started_at: float | None) -> GitInfo | None:
         return None
     branch = _git(folder, "rev-parse", "--abbrev-ref", "HEAD")
     remote = _git(folder, "config", "--get", "remote.origin.url")
-    return GitInfo(commit=commit, remote=remote, branch=None if branch == "HEAD" else branch, inferred=True)
+    subject = _git(folder, "log", "-1", "--format=%s", commit)
+    return GitInfo(
+        commit=commit, remote=remote, branch=None if branch == "HEAD" else branch, inferred=True, subject=subject
+    )
 
 
-def github_repo(remote: str | None) -> tuple[str, str] | None:
-    """(owner, repo) of a GitHub remote in any of its spellings (https, ssh, git@)."""
-    if not remote:
+def infer_git(path: str | Path, started_at: float | None) -> GitInfo | None:
+    """The commit current at `started_at` (else HEAD) of the work tree holding `path`; None outside one."""
+    target = Path(path)
+    folder = target if target.is_dir() else target.parent
+    if not folder.is_dir():
         return None
-    found = _GITHUB.search(remote.strip())
-    return (found["owner"], found["repo"]) if found else None
-
-
-def commit_url(git: GitInfo) -> str | None:
-    """A link to the commit on GitHub, when the remote is there."""
-    repo = github_repo(git.remote)
-    if repo is None or not git.commit:
-        return None
-    return f"https://github.com/{repo[0]}/{repo[1]}/commit/{git.commit}"
+    return _infer(folder, started_at)

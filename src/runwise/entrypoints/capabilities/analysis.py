@@ -8,6 +8,8 @@ import attrs
 from pydantic import Field
 
 from runwise.domain.analysis import Health
+from runwise.domain.git_refs import git_words
+from runwise.domain.model import RunInfo
 from runwise.entrypoints.capabilities.declaration import (
     KEYS_HELP,
     Budget,
@@ -46,9 +48,24 @@ HEALTH = Capability(
     sections=lambda r, res, p: r.health_sections(*res),
     structured=lambda res, fit: HealthOut.of(res[0], _shown_finding(res[1], fit)),
     budget=HEALTH_BUDGET,
-    exit_policy=ExitPolicy("--strict", "exit 1 when the run is critical", lambda res: res[1].status == "critical"),
+    exit_policy=ExitPolicy(
+        "--strict",
+        "exit 1 when the run is critical",
+        lambda res: res[1].status == "critical",
+        step_summary=lambda app, res: health_markdown(app.catalog.with_git(res[0]), res[1]),
+    ),
     reads=lambda p: (p.run,),
 )
+
+
+def health_markdown(info: RunInfo, health: Health) -> str:
+    """The job-summary lines of `health --strict` under GitHub Actions: the verdict, the finding, the commit."""
+    mark = {"healthy": ":white_check_mark:", "warning": ":warning:", "critical": ":x:"}.get(health.status, "")
+    lines = [f"### {mark} Runwise health: {info.name} is {health.status}".replace("  ", " "), "", health.finding]
+    code = git_words(info.git)
+    if code:
+        lines += ["", code]
+    return "\n".join(lines)
 
 
 def _shown_finding(health: Health, fit: Fitted) -> Health:

@@ -55,12 +55,16 @@ class CompareParams(Params):
         Cli(("-t", "--threshold"), metavar="PCT"),
     ] = None
     group: Annotated[bool, Field(description="Group key rows by prefix."), Cli(("-g", "--group"))] = False
-    config_diff: Annotated[bool, Field(description="Also list config values that differ.")] = False
+    config_diff: Annotated[bool, Field(description="Also config values that differ.")] = False
+    by_commit: Annotated[bool, Cli(("--by-commit",), help="compare the runs' git commits, each by its best runs")] = (
+        False
+    )
     token_budget: budget_param(low=100) = 500  # type: ignore[valid-type]
 
 
 def _compare(app: Runwise, p: CompareParams) -> Comparison:
-    return compare_runs(app.catalog, p.runs, p.key_filter, p.threshold_pct, p.group, p.config_diff, schema=app.schema)
+    return compare_runs(app.catalog, p.runs, p.key_filter, p.threshold_pct, p.group, p.config_diff,
+                        schema=app.schema, by_commit=p.by_commit)  # fmt: skip
 
 
 def _comparison_out(cmp: Comparison, fit: Fitted) -> ComparisonOut:
@@ -72,8 +76,8 @@ COMPARE = Capability(
     tool="compare_runs",
     title="Compare runs",
     help="two or more runs side by side (REF@STEP compares at a step)",
-    description="Runs side by side at their last step (or REF@STEP): each key's change vs the first run, "
-    "better or worse; optionally the config differences.",
+    description="Runs or commits side by side at the last step (or REF@STEP): each key's change vs the first, "
+    "better or worse.",
     params=CompareParams,
     output=ComparisonOut,
     use=_compare,

@@ -58,6 +58,8 @@ class ExitPolicy:
     help: str
     fails: Callable[[Any], bool]
     code: int = 1
+    # under GitHub Actions, markdown appended to $GITHUB_STEP_SUMMARY when the switch is on: (app, result) -> text
+    step_summary: Callable[[Runwise, Any], str] | None = None
 
 
 @attrs.frozen

@@ -169,6 +169,10 @@ def handler(capability: Capability, preset: Mapping[str, Any] | None = None) -> 
         else:
             ctx.out.write(out.text.rstrip("\n") + "\n")
         policy = capability.exit_policy
+        if policy is not None and ctx.args.exit_policy and policy.step_summary is not None:
+            from runwise.entrypoints.cli.step_summary import append_step_summary
+
+            append_step_summary(policy.step_summary(ctx.app, out.result), out.result)
         return policy.code if policy is not None and ctx.args.exit_policy and policy.fails(out.result) else 0
 
     return run

@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from runwise.domain.analysis.lr import LrAnalysis
+from runwise.domain.git_refs import git_words
 from runwise.domain.labels import NO_LABELS, KeyLabels
 from runwise.domain.numbers import format_duration, format_step, format_value
 from runwise.domain.report import RunReport
@@ -59,8 +60,9 @@ def meta(part: RunReport) -> str:
         bits.append(format_duration(info.runtime_s))
     if info.project:
         bits.append(f"project {info.project}")
-    if info.git is not None and info.git.commit:
-        bits.append(f"git {info.git.commit[:10]}{' (dirty)' if info.git.dirty else ''}")
+    code = git_words(info.git)
+    if code:
+        bits.append(code)
     return " · ".join(bits)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from runwise.domain.anomaly import Anomaly
 from runwise.domain.budget import Section
+from runwise.domain.git_refs import git_words
 from runwise.domain.hints import PLAIN, Call, Param, Phrase, Setting, Wording, say
 from runwise.domain.inspect import History, KeyListing, StatsTable, same_span
 from runwise.domain.labels import NO_LABELS, KeyLabels
@@ -129,7 +130,9 @@ class Tabular:
         anomalies, the read warnings, the headline. Only then do the first three metric rows give way
         (down to one). A section dropped on the way comes back, trimmed, if it fits in what is left.
         """
-        sections = [Section("header", 0, (self.run_line(summary.run, summary.step),), required=True)]
+        head = self.run_line(summary.run, summary.step)
+        code = git_words(summary.run.git)
+        sections = [Section("header", 0, (head + (f" · {code}" if code else ""),), required=True)]
         if summary.headline:
             sections.append(Section("headline", 1, (self.prose(summary.headline),)))
         if summary.metrics:

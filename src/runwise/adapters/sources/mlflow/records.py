@@ -81,7 +81,9 @@ def run_info(record: RunRecord) -> RunInfo:
         runtime_s=max(0.0, runtime) if runtime is not None else None,
         tags=shown_tags(tags, record.user),
         notes=tags.get("mlflow.note.content") or None,
-        git=GitInfo(commit=commit, remote=remote) if commit or remote else None,
+        git=GitInfo(commit=commit, remote=remote, branch=tags.get("mlflow.source.git.branch") or None)
+        if commit or remote
+        else None,
         path=record.path,
     )
 
