@@ -7,7 +7,8 @@ by one JSON line on stdout once the write is on disk:
 - `{"op": "keras", "path": P, "rows": [[epoch, {key: value}]], "append": false}`: Keras' CSVLogger callback,
   `on_train_begin` the first time a path is seen, then `on_epoch_end` per row (flushed by the callback);
 - `{"op": "mlflow", "uri": U, "name": N, "rows": [[step, {key: value}]], "params": {...}, "status": S}`: the
-  `mlflow` client; the run is created on first use and ended when `status` is given (FINISHED, FAILED).
+  `mlflow` client; the run is created on first use (`tags`, `start_ms`) and ended when `status` is given
+  (FINISHED, FAILED; `end_ms`). A point's timestamp is `start_ms` (default 2026-01-01) + step seconds.
 """
 
 from __future__ import annotations
@@ -66,7 +67,9 @@ def _mlflow(cmd: dict[str, Any]) -> dict[str, Any]:
     if key not in _LOGGERS:
         experiment = client.get_experiment_by_name("watch")
         experiment_id = experiment.experiment_id if experiment else client.create_experiment("watch")
-        _LOGGERS[key] = client.create_run(experiment_id, run_name=cmd["name"], tags=cmd.get("tags", {})).info.run_id
+        run = client.create_run(experiment_id, start_time=cmd.get("start_ms"), run_name=cmd["name"],
+                                tags=cmd.get("tags", {}))  # fmt: skip
+        _LOGGERS[key] = run.info.run_id
     run_id = _LOGGERS[key]
     base = cmd.get("start_ms", 1_767_225_600_000)
     metrics = [
@@ -76,7 +79,7 @@ def _mlflow(cmd: dict[str, Any]) -> dict[str, Any]:
     if metrics or params:
         client.log_batch(run_id, metrics=metrics, params=params)
     if cmd.get("status"):
-        client.set_terminated(run_id, status=cmd["status"])
+        client.set_terminated(run_id, status=cmd["status"], end_time=cmd.get("end_ms"))
     return {"run_id": run_id}
 
 

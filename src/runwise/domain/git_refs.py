@@ -35,7 +35,7 @@ def short_remote(remote: str) -> str:
     """`gitlab.com/group/repo` from `git@gitlab.com:group/repo.git` or `https://user@gitlab.com/group/repo`."""
     text = _SCHEME.sub("", remote.strip()).removesuffix(".git").rstrip("/")
     host, sep, rest = text.partition(":")
-    return f"{host}/{rest}" if sep and not rest.isdigit() and "/" not in host else text
+    return f"{host}/{rest}" if sep and not rest.split("/", 1)[0].isdigit() and "/" not in host else text
 
 
 def git_words(git: GitInfo | None, *, link: bool = True) -> str | None:

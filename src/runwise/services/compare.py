@@ -67,7 +67,9 @@ def _compare_commits(
     schema: MetricSchema,
 ) -> Comparison:
     if any(item.requested_step is not None for item in loaded):
-        raise InvalidInput("--by-commit compares each run at its last step", "drop the @STEP from the REFs")
+        raise InvalidInput(
+            say(Param("by_commit"), " compares each run at its last step"), "drop the @STEP from the REFs"
+        )
     runs = [attrs.evolve(item.run, info=catalog.with_git(item.run.info)) for item in loaded]
     commits = commit_runs(runs, schema)
     if len(commits) < 2:

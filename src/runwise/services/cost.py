@@ -18,15 +18,22 @@ _GPU_INDEX = re.compile(r"(?:^|[/.])(?:gpu[._]?|cuda:)(\d+)(?:[._/]|$)", re.IGNO
 
 
 def accelerators_of(run: Run, kind: str | None = None, count: int | None = None) -> Accelerators:
-    """What the caller says wins; else what the tracker recorded; else the count of per-GPU system metrics."""
-    if kind is not None or count is not None:
-        return Accelerators(kind or run.info.accelerator, count or run.info.accelerator_count, "flags")
-    if run.info.accelerator is not None or run.info.accelerator_count is not None:
-        return Accelerators(run.info.accelerator, run.info.accelerator_count, "run metadata")
-    indices = {int(m.group(1)) for key in run.series if (m := _GPU_INDEX.search(key))}
-    if indices:
-        return Accelerators(None, len(indices), "per-GPU system metrics")
-    return Accelerators(None, None, "nothing recorded")
+    """What the caller says wins; what it leaves out comes from what the tracker recorded, else (the count) from
+    the run's per-GPU system metrics (MLflow and W&B record no GPU count of their own but log one series per GPU)."""
+    recorded_kind, recorded_count = run.info.accelerator, run.info.accelerator_count
+    found_kind = kind or recorded_kind
+    found_count = count or recorded_count
+    origin = "flags" if kind is not None or count is not None else "run metadata"
+    if found_count is None:
+        indices = {int(m.group(1)) for key in run.series if (m := _GPU_INDEX.search(key))}
+        if indices:
+            found_count = len(indices)
+            origin = "per-GPU system metrics" if kind is None else "flags + per-GPU system metrics"
+    if found_kind is None and found_count is None:
+        return Accelerators(None, None, "nothing recorded")
+    if kind is None and count is None and recorded_kind is None and recorded_count is None:
+        origin = "per-GPU system metrics"
+    return Accelerators(found_kind, found_count, origin)
 
 
 def run_cost(
