@@ -40,6 +40,9 @@ def _healthy(start: int, stop: int) -> list[dict[str, object]]:
     return rows
 
 
+BIG = 1_000_000  # steps of the log a watch starts on (issue 17: not re-read when points are appended)
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 1_000_000.0
@@ -134,23 +137,24 @@ def test_crash_says_how_far_the_run_got() -> None:
 
 
 def test_jsonl_follower_reads_only_the_bytes_appended(tmp_path: Path) -> None:
+    """A 1M-step log already on disk is read once; 10 appended points cost only their own bytes."""
     log = tmp_path / "big.jsonl"
     rng = np.random.default_rng(0)
-    lines = [f'{{"step": {i}, "loss": {v:.6f}}}\n' for i, v in enumerate(rng.random(200_000))]
+    lines = [f'{{"step": {i}, "loss": {v:.6f}}}\n' for i, v in enumerate(rng.random(BIG))]
     log.write_text("".join(lines))
     follower = JsonlFollower(log)
     whole = follower.poll()
-    assert whole.bytes_read == log.stat().st_size and len(whole.series["loss"]) == 200_000
-    tail = "".join(f'{{"step": {200_000 + i}, "loss": 0.5}}\n' for i in range(10))
+    assert whole.bytes_read == log.stat().st_size and len(whole.series["loss"]) == BIG
+    tail = "".join(f'{{"step": {BIG + i}, "loss": 0.5}}\n' for i in range(10))
     with log.open("a") as out:
-        out.write(tail + '{"step": 200010, "lo')  # and half a line, still being written
+        out.write(tail + f'{{"step": {BIG + 10}, "lo')  # and half a line, still being written
     grown = follower.poll()
-    assert grown.bytes_read == len(tail) + len('{"step": 200010, "lo')
-    assert grown.series["loss"].steps.tolist() == list(range(200_000, 200_010))
+    assert grown.bytes_read == len(tail) + len(f'{{"step": {BIG + 10}, "lo')
+    assert grown.series["loss"].steps.tolist() == list(range(BIG, BIG + 10))
     with log.open("a") as out:
         out.write('ss": 0.25}\n')
     finished_line = follower.poll()
-    assert finished_line.series["loss"].steps.tolist() == [200_010]
+    assert finished_line.series["loss"].steps.tolist() == [BIG + 10]
     assert finished_line.series["loss"].values.tolist() == [0.25]
 
 
