@@ -46,7 +46,7 @@ class CsvFollower:
         self._restarted = False
 
     def paths(self) -> Sequence[str]:
-        return [str(self.path)]
+        return [str(self.path.resolve())]
 
     def poll(self) -> Increment:
         warnings: list[str] = []

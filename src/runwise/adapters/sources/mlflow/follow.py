@@ -84,7 +84,7 @@ class SqliteFollower:
         self._reported = _Reported()
 
     def paths(self) -> Sequence[str]:
-        return [str(self.store.path)]
+        return [str(self.store.path.resolve())]
 
     def poll(self) -> Increment:
         identity = self.store.identity()
@@ -146,7 +146,7 @@ class FileStoreFollower:
         self._reported = _Reported()
 
     def paths(self) -> Sequence[str]:
-        return [str(self.folder)]
+        return [str(self.folder.resolve())]
 
     def poll(self) -> Increment:
         series: dict[str, MetricSeries] = {}
