@@ -120,11 +120,13 @@ def test_tensorboard_records_from_the_writer_arrive_as_events(tmp_path: Path) ->
         assert first["kind"] == "new_best" and first["metric"] == "val/loss"
         writer.add_scalar("val/loss", float("inf"), 20)
         writer.flush()
+        written = time.monotonic()
         while True:
-            _, event = watch.next()
+            seen, event = watch.next()
             if event["kind"] == "nan_inf":
                 break
         assert event["step"] == 20 and "+Inf" in event["message"]
+        assert seen - written < 2.0
         assert watch.proc.wait(timeout=20) == 1
     finally:
         writer.close()
