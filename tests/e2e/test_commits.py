@@ -91,6 +91,13 @@ def test_a_log_outside_any_work_tree_shows_no_commit(tmp_path: Path) -> None:
     assert code == 0 and "commit" not in text.splitlines()[0]
 
 
+def test_a_log_older_than_every_commit_shows_no_commit(repo: tuple[Path, str, str]) -> None:
+    logs, _first, _second = repo
+    _log(logs / "older.jsonl", START - 30 * DAY, 1.0)  # written before the repository's history began
+    code, text = _cli("--dir", str(logs), "run", "older")
+    assert code == 0 and "commit" not in text.splitlines()[0]
+
+
 def test_a_commit_recorded_by_mlflow_is_shown_as_recorded(staged_writer: StagedWriter, tmp_path: Path) -> None:
     uri = staged_writer.sqlite_store(tmp_path / "mlflow.db")
     tags = {"mlflow.source.git.commit": "0123456789abcdef0123456789abcdef01234567",

@@ -41,6 +41,9 @@ class LoadedRun:
     step: int | None = None
 
 
+GIT_RECORDING = frozenset({"wandb", "wandb-cloud", "mlflow", "aim", "neptune"})  # sources that record the commit
+
+
 class Catalog:
     """Every configured source behind one lookup; the only place REFs are resolved."""
 
@@ -289,8 +292,9 @@ class Catalog:
         return self.cache.get_or_load(key, read)
 
     def with_git(self, info: RunInfo) -> RunInfo:
-        """The run's info with the commit of the work tree its log lives in, when the tracker recorded none."""
-        if info.git is not None or self.git_locator is None or not info.path:
+        """A file log's info with the commit of the git work tree it lives in (trackers record their own: a
+        tracker's run without one was not run from a repository, wherever its files lie now)."""
+        if info.git is not None or self.git_locator is None or not info.path or info.source in GIT_RECORDING:
             return info
         found = self.git_locator(info.path, info.created_at)
         return info if found is None else attrs.evolve(info, git=found)

@@ -51,10 +51,10 @@ def in_work_tree(folder: Path) -> bool:
 def _infer(folder: Path, started_at: float | None) -> GitInfo | None:
     if not in_work_tree(folder) or _git(folder, "rev-parse", "--is-inside-work-tree") != "true":
         return None
-    commit = None
-    if started_at is not None:
+    if started_at is not None:  # a run older than every commit was not written by this history's code
         commit = _git(folder, "rev-list", "-1", f"--before={int(started_at)}", "HEAD")
-    commit = commit or _git(folder, "rev-parse", "HEAD")
+    else:
+        commit = _git(folder, "rev-parse", "HEAD")
     if commit is None:
         return None
     branch = _git(folder, "rev-parse", "--abbrev-ref", "HEAD")
