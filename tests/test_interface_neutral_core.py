@@ -19,6 +19,7 @@ ALLOWED = {
     ("adapters/vcs/git.py", "--no-optional-locks"): "git's own flags, passed to git",
     ("adapters/vcs/git.py", "--is-inside-work-tree"): "git's own flags, passed to git",
     ("adapters/vcs/git.py", "--before="): "git's own flags, passed to git",
+    ("adapters/vcs/git.py", "--format=%s"): "git's own flags, passed to git",
     ("adapters/vcs/git.py", "--abbrev-ref"): "git's own flags, passed to git",
     ("adapters/vcs/git.py", "--get"): "git's own flags, passed to git",
     ("adapters/sources/neptune/export.py", "point Runwise at the exporter's --data-path"): "the exporter's flag",
