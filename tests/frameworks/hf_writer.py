@@ -32,12 +32,17 @@ def _gpt2() -> Any:
     return GPT2LMHeadModel(GPT2Config(vocab_size=100, n_positions=32, n_embd=16, n_layer=1, n_head=2))
 
 
-def _dataset(n: int, seed: int, *, causal: bool = False) -> Any:
+def _dataset(n: int, seed: int, *, causal: bool = False, label_noise: float = 0.0, label_token: int = 0) -> Any:
+    """Random token sequences; the label says whether token `label_token` is above 50 (a fraction flipped at
+    random with `label_noise`), or, for a causal model, the sequence itself."""
     import torch
 
     generator = torch.Generator().manual_seed(seed)
     tokens = torch.randint(0, 100, (n, 8), generator=generator)
-    labels = tokens.clone() if causal else (tokens[:, 0] > 50).long()
+    labels = tokens.clone() if causal else (tokens[:, label_token] > 50).long()
+    if label_noise and not causal:
+        flip = torch.rand(n, generator=generator) < label_noise
+        labels[flip] = 1 - labels[flip]
 
     class Tokens(torch.utils.data.Dataset[dict[str, Any]]):
         def __len__(self) -> int:
@@ -132,6 +137,45 @@ def train(out: Path) -> None:
     trainer.train()  # no save_state: the run lives in its checkpoints only
 
 
+def _fit(output_dir: Path, model: Any, train: Any, val: Any, **args: Any) -> None:
+    from transformers import Trainer
+
+    trainer = Trainer(model=model, args=_args(output_dir, save_strategy="no", **args), train_dataset=train,
+                      eval_dataset=val)  # fmt: skip
+    trainer.train()
+    trainer.save_state()
+
+
+def corpus(out: Path) -> None:
+    """The corpus of short runs (see tests/frameworks/corpus.py for what is planted where)."""
+    import torch
+
+    torch.manual_seed(1)
+    _fit(out / "hf-bert-healthy", _bert(), _dataset(192, 11), _dataset(32, 12), num_train_epochs=4,
+         per_device_train_batch_size=16, learning_rate=3e-3, logging_steps=1, eval_strategy="epoch")  # fmt: skip
+    torch.manual_seed(2)
+    _fit(out / "hf-bert-healthy-steps", _bert(), _dataset(160, 13), _dataset(24, 14), num_train_epochs=4,
+         per_device_train_batch_size=8, learning_rate=2e-3, logging_steps=2, eval_strategy="steps", eval_steps=10,
+         warmup_steps=5, lr_scheduler_type="cosine")  # fmt: skip
+    torch.manual_seed(3)
+    _fit(out / "hf-bert-overfit", _bert(), _dataset(32, 15, label_noise=0.3), _dataset(64, 16), num_train_epochs=30,
+         per_device_train_batch_size=8, learning_rate=5e-3, logging_steps=4, eval_strategy="epoch")  # fmt: skip
+    torch.manual_seed(4)  # the evaluation labels come from another token than the training labels (a mapping bug)
+    _fit(out / "hf-bert-val-never-improves", _bert(), _dataset(192, 17), _dataset(32, 18, label_token=1),
+         num_train_epochs=5, per_device_train_batch_size=16, learning_rate=3e-3, logging_steps=1,
+         eval_strategy="epoch")  # fmt: skip
+    torch.manual_seed(5)  # warm-up to a peak lr far too high: fine at first, then the loss blows up
+    _fit(out / "hf-gpt2-warmup-too-high", _gpt2(), _dataset(128, 19, causal=True), _dataset(16, 20, causal=True),
+         num_train_epochs=3, per_device_train_batch_size=8, learning_rate=20.0, warmup_steps=30,
+         lr_scheduler_type="constant_with_warmup", logging_steps=1, eval_strategy="steps", eval_steps=8,
+         max_grad_norm=1e9)  # fmt: skip
+    torch.manual_seed(6)  # an lr with a unit slip: the weights overflow to NaN
+    _fit(out / "hf-gpt2-nan", _gpt2(), _dataset(96, 21, causal=True), _dataset(16, 22, causal=True),
+         num_train_epochs=2, per_device_train_batch_size=8, learning_rate=1e20, warmup_steps=8,
+         lr_scheduler_type="constant_with_warmup", logging_steps=1, eval_strategy="steps", eval_steps=4,
+         max_grad_norm=1e9)  # fmt: skip
+
+
 def main(out: Path) -> None:
     import torch
 
@@ -140,6 +184,7 @@ def main(out: Path) -> None:
         write_spec(spec, out / "contract" / spec.name, order)
     write_empty(out / "empty" / "empty-run")
     train(out / "trained")
+    corpus(out / "corpus")
 
 
 if __name__ == "__main__":

@@ -80,6 +80,58 @@ def train(out: Path) -> None:
               callbacks=[keras.callbacks.CSVLogger(str(out / "mlp-lr-too-high.csv"))])  # fmt: skip
 
 
+def _classifier(optimizer: Any, hidden: int = 32) -> Any:
+    import keras
+
+    model = keras.Sequential(
+        [keras.Input((64,)), keras.layers.Dense(hidden, activation="relu"), keras.layers.Dense(10)]
+    )
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+    return model
+
+
+def _fit_digits(
+    path: Path, optimizer: Any, epochs: int, *, seed: int, hidden: int = 32, batch: int = 32, append: bool = False,
+    lr_schedule: Any = None, **split: Any,
+) -> None:  # fmt: skip
+    """One `fit` of a digits classifier, logged by CSVLogger into `path` (appended to it with `append`)."""
+    import keras
+
+    from tests.frameworks.digits import digits_split
+
+    keras.utils.set_random_seed(seed)
+    x, y, x_val, y_val = digits_split(**split)
+    callbacks = [keras.callbacks.CSVLogger(str(path), append=append)]
+    if lr_schedule is not None:
+        callbacks.append(keras.callbacks.LearningRateScheduler(lr_schedule))
+    model = _classifier(optimizer, hidden)
+    model.fit(x, y, validation_data=(x_val, y_val), epochs=epochs, batch_size=batch, verbose=0, callbacks=callbacks)
+
+
+def corpus(out: Path) -> None:
+    """The corpus of short runs (see tests/frameworks/corpus.py for what is planted where)."""
+    import keras
+
+    sgd = keras.optimizers.SGD
+    _fit_digits(out / "keras-small-val.csv", sgd(0.05, momentum=0.9), 12, seed=1, train_size=600, val_size=60)
+    _fit_digits(out / "keras-small-batches.csv", sgd(0.02, momentum=0.9), 8, seed=2, batch=8, train_size=400,
+                val_size=60)  # fmt: skip
+    rerun = out / "keras-rerun-appended.csv"  # the script run twice with the same log: the second from scratch
+    _fit_digits(rerun, sgd(0.05, momentum=0.9), 6, seed=3, train_size=600)
+    _fit_digits(rerun, sgd(0.05, momentum=0.9), 6, seed=4, train_size=600, append=True)
+    _fit_digits(out / "keras-overfit.csv", keras.optimizers.Adam(0.01), 30, seed=3, hidden=128, batch=10,
+                train_size=50, label_noise=0.3)  # fmt: skip
+    _fit_digits(out / "keras-val-never-improves.csv", sgd(0.05, momentum=0.9), 10, seed=4, train_size=600,
+                blank_val=True)  # fmt: skip
+    # warm-up without a ceiling: the lr grows 2.5x per epoch and the loss blows up once it is far too high
+    _fit_digits(out / "keras-lr-too-high.csv", sgd(0.01, momentum=0.9), 10, seed=7, train_size=600,
+                lr_schedule=lambda epoch, lr: 0.02 * 2.5**epoch)  # fmt: skip
+    # a schedule with a unit slip: from epoch 4 the lr is 1e20 and the weights overflow to NaN
+    _fit_digits(out / "keras-nan.csv", sgd(0.05, momentum=0.9), 8, seed=6, train_size=600,
+                lr_schedule=lambda epoch, lr: 0.05 if epoch < 4 else 1e20)  # fmt: skip
+
+
 def main(out: Path) -> None:
     import torch
 
@@ -91,6 +143,8 @@ def main(out: Path) -> None:
     write_empty(out / "empty" / "empty-run.csv")
     (out / "trained").mkdir()
     train(out / "trained")
+    (out / "corpus").mkdir()
+    corpus(out / "corpus")
 
 
 if __name__ == "__main__":

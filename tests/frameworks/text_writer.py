@@ -18,8 +18,8 @@ import numpy as np
 TEXT = ("first citizen: before we proceed any further, hear me speak. all: speak, speak. " * 40).encode()
 
 
-def train(lr: float, iters: int, eval_interval: int, seed: int) -> None:
-    """The training loop; prints to stdout like nanoGPT."""
+def train(lr: float, iters: int, eval_interval: int, seed: int, warmup_iters: int = 0) -> None:
+    """The training loop; prints to stdout like nanoGPT (with its linear warm-up, then a constant lr)."""
     print(f"Overriding: learning_rate = {lr}")
     print(f"Overriding: max_iters = {iters}")
     print(f"Overriding: eval_interval = {eval_interval}")
@@ -56,19 +56,30 @@ def train(lr: float, iters: int, eval_interval: int, seed: int) -> None:
         t0 = time.time()
         start = int(rng.integers(0, len(train_data) - 65))
         lossf, grad = loss_and_grad(train_data[start : start + 65])
-        weights -= lr * grad * len(vocab)
+        step_lr = lr * (iter_num + 1) / (warmup_iters + 1) if iter_num < warmup_iters else lr
+        weights -= step_lr * grad * len(vocab)
         dt = max(time.time() - t0, 1e-6)
         mfu = -1.0 if iter_num < 5 else min(0.5, 1e-5 / dt)
         print(f"iter {iter_num}: loss {lossf:.4f}, time {dt * 1000:.2f}ms, mfu {mfu * 100:.2f}%")
+
+
+def _write(path: Path, lr: float, iters: int, eval_interval: int, seed: int, warmup_iters: int = 0) -> None:
+    with path.open("w") as log:
+        code = f"from tests.frameworks.text_writer import train; train({lr!r}, {iters}, {eval_interval}, {seed}, {warmup_iters})"
+        subprocess.run([sys.executable, "-c", code], stdout=log, check=True)
 
 
 def main(out: Path) -> None:
     folder = out / "trained"
     folder.mkdir(parents=True)
     for name, lr, seed in (("shakespeare-char", 0.5, 0), ("shakespeare-char-lr-too-high", 60.0, 1)):
-        with (folder / f"{name}.log").open("w") as log:
-            code = f"from tests.frameworks.text_writer import train; train({lr!r}, 60, 20, {seed})"
-            subprocess.run([sys.executable, "-c", code], stdout=log, check=True)
+        _write(folder / f"{name}.log", lr, 60, 20, seed)
+    corpus = out / "corpus"  # see tests/frameworks/corpus.py for what is planted where
+    corpus.mkdir()
+    _write(corpus / "char-healthy.log", 0.5, 120, 20, 2)
+    _write(corpus / "char-healthy-fast.log", 2.0, 80, 10, 3)
+    _write(corpus / "char-lr-too-high.log", 60.0, 60, 20, 4)
+    _write(corpus / "char-warmup-too-high.log", 80.0, 120, 20, 5, warmup_iters=60)
 
 
 if __name__ == "__main__":

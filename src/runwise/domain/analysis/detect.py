@@ -69,6 +69,8 @@ def _reconcile(found: list[Anomaly], lr: LrAnalysis | None, window: float, losse
         ),
         default=None,
     )
+    # after a metric went NaN/Inf for good, a "converged" loss is what a broken run logs (some frameworks log 0)
+    broken_any = min((a.start_step for a in found if a.kind == "nan_inf" and a.severity == "critical"), default=None)
     # a loss that stopped with its gradients gone did not converge: the vanishing says why it is flat
     overfit = {a.metric for a in found if a.kind == "overfitting" and a.severity != "info"}
     vanished = any(a.kind == "gradient_vanishing" and a.severity != "info" for a in found)
@@ -79,6 +81,7 @@ def _reconcile(found: list[Anomaly], lr: LrAnalysis | None, window: float, losse
         and not (a.kind == "loss_spike" and broken is not None and a.start_step >= broken)
         and not (a.kind == "plateau" and a.severity == "info" and a.metric in diverged)
         and not (a.kind == "plateau" and a.severity == "info" and vanished)
+        and not (a.kind == "plateau" and a.severity == "info" and broken_any is not None and broken_any <= a.start_step)
         and not (a.kind == "plateau" and STOPPED in a.message and a.metric in overfit)
     ]
     restarts = [c.step for c in lr.changes if c.kind == "rise"] if lr is not None and lr.shape == "cyclic" else []

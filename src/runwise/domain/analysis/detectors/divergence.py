@@ -5,6 +5,11 @@ does not set an unreachable bar. A rise counts when the level (medians of short 
 best + `divergence_rise` × max(|best|, 10% of the progress made) for `divergence_min_fraction` of the points, or
 when the last points before a NaN ending are already that high. The onset is walked back to the last point that
 was still below that bar: the step from which the loss stayed far above its best.
+
+The first block has no earlier block to set a bar, so a loss that blows up within its first few points (an lr far
+too high from the first step) would be judged against its own blown-up level. Such a run is caught against its
+first logged point instead: the loss before training moved, the one point noise cannot have pulled low when the
+rest of the run stays far above it, by more than three times its noise, to the end.
 """
 
 from __future__ import annotations
@@ -79,6 +84,33 @@ def _into_nan(
         if tail_start - merged_end <= max(3, n // 50):
             return [*episodes[:-1], (episodes[-1][0], n - 1)]
     return [*episodes, (tail_start, n - 1)]
+
+
+def _above_start(x: np.ndarray, min_len: int, rise_fraction: float) -> int | None:
+    """Index from which the series stays far above its first point to the end (None when it comes back).
+
+    Judged on medians of short blocks, like a sustained rise, and by more than three times the noise, so one
+    lucky low first batch of a noisy loss does not make the rest of the run look high.
+    """
+    n = x.size
+    start = float(x[0])
+    bar = start + rise_fraction * abs(start)
+    if start == 0 or n < 2:
+        return None
+    fine = max(1, min_len // 4)
+    rest = x[1:]
+    levels = block_medians(rest, fine)
+    noise = diff_noise(rest) * (1.25 / math.sqrt(fine) if fine > 1 else 1.0)
+    with np.errstate(invalid="ignore"):
+        high = (levels >= bar) & (levels - start >= 3 * noise)
+    calm = np.flatnonzero(~high)
+    first_block = int(calm[-1]) + 1 if calm.size else 0
+    onset = 1 + first_block * fine
+    if n - onset < min_len:
+        return None
+    while onset > 1 and x[onset - 1] >= bar:  # walk back over the points of a calm block that were already high
+        onset -= 1
+    return onset if n - onset >= min_len else None
 
 
 def _short(
@@ -156,6 +188,10 @@ def detect_divergence(
     episodes = _sustained(x, best, scale, min_len, th.divergence_rise)
     if ends_nonfinite:
         episodes = _into_nan(episodes, rise, scale, th.divergence_rise)
+    from_start = None if higher_is_better else _above_start(x, min_len, th.divergence_rise)
+    if from_start is not None and (not episodes or from_start < episodes[0][0]):
+        # one blow-up from the first points to the end: the later episodes are part of it
+        return [_from_start(series, steps, values, from_start, role=role, into_nan=ends_nonfinite)]
     out: list[Anomaly] = []
     for s, e in episodes:
         into_nan = e == n - 1 and ends_nonfinite
@@ -201,6 +237,29 @@ def detect_divergence(
             )
         )
     return out
+
+
+def _from_start(
+    series: MetricSeries, steps: np.ndarray, values: np.ndarray, onset: int, *, role: Role, into_nan: bool
+) -> Anomaly:
+    """The divergence of a loss that rose far above its first point within the first block and never came back."""
+    first = float(values[0])
+    p = onset + int(np.argmax(values[onset:]))
+    level = float(np.median(values[onset:]))
+    return Anomaly(
+        kind="divergence",
+        metric=series.key,
+        start_step=int(steps[onset]),
+        end_step=int(series.steps[-1]),
+        peak_step=int(steps[p]),
+        severity="critical",
+        message=(
+            f"{series.key} diverged from step {step(steps[onset])}: rose from its first value {fmt(first, role)} to "
+            f"~{fmt(level, role)} ({percent((level - first) / abs(first))}, peak {fmt(values[p], role)} at step "
+            f"{step(steps[p])}), {'then NaN/Inf' if into_nan else 'never recovered'}"
+        ),
+        value=float(values[p]),
+    )
 
 
 def find(scope: Scope) -> list[Anomaly]:

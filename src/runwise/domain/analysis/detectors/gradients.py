@@ -91,12 +91,15 @@ def detect_gradient_explosion(
         unrecovered = e == n - 1
         broke = unrecovered and (series_ends_bad or loss_ends_bad)
         severity: Severity
+        improving = loss is not None and _loss_kept_falling(loss, int(steps[s]), int(steps[e]))
         if broke or (peak >= th.grad_explosion_critical and (sustained or unrecovered)):
             severity = "critical"
-        elif sustained or unrecovered or peak >= th.grad_explosion_critical:
+        elif (sustained or unrecovered or peak >= th.grad_explosion_critical) and not improving:
             severity = "warning"
         else:
-            severity = "info"  # one step's gradient far above baseline (a hard batch) that came straight back
+            # one step's gradient far above baseline (a hard batch) that came straight back, or gradients that
+            # grew from a tiny start while the loss fell all along: training leaving a flat start, not breaking
+            severity = "info"
         if broke:
             tail = "then NaN/Inf"
         elif unrecovered:
@@ -107,6 +110,8 @@ def detect_gradient_explosion(
             f"{series.key} exploded from step {step(steps[s])}: {fmt(values[p], Role.GRAD_NORM)} at step "
             f"{step(steps[p])}, {times(peak)} its baseline {fmt(frozen, Role.GRAD_NORM)}; {tail}"
         )
+        if improving and severity == "info" and loss is not None:
+            message += f", while {loss.key} kept falling"
         out.append(
             Anomaly(
                 kind="gradient_explosion",
@@ -120,6 +125,25 @@ def detect_gradient_explosion(
             )
         )
     return out
+
+
+def _loss_kept_falling(loss: MetricSeries, first: int, last: int) -> bool:
+    """Whether the loss fell clearly from before `first` to `last` without rising on the way (medians of 3 points).
+
+    Gradients that grow while the loss falls steadily are the run leaving a flat start (a classifier at chance,
+    a small initialisation), not an explosion that hurts training.
+    """
+    steps, values = finite_points(loss)
+    lo, hi = int(np.searchsorted(steps, first)), int(np.searchsorted(steps, last, side="right"))
+    if lo < 3 or hi - lo < 3 or hi >= values.size + 1:
+        return False
+    before = float(np.median(values[lo - 3 : lo]))
+    during = values[lo:hi]
+    smooth = block_medians(during, 3)
+    after = float(np.median(values[max(lo, hi - 3) : hi]))
+    if before <= 0:
+        return False
+    return after <= 0.9 * before and bool(np.all(smooth <= 1.1 * before))
 
 
 def _extend(mags: np.ndarray, end: int, threshold: float, gap: int = 2) -> int:

@@ -49,8 +49,10 @@ def detect_throughput_drop(series: MetricSeries, schema: MetricSchema = DEFAULT_
         end_i = hi - 1
         lasting = e - s + 1
         to_end = e == med.size - 1
+        # a last block of a few points is one slow step at the end (a final save), not a drop that lasted
+        whole = not to_end or n - s * size >= size
         level = float(np.median(med[s : e + 1]))
-        severity: Severity = "warning" if lasting >= 2 or to_end else "info"
+        severity: Severity = "warning" if lasting >= 2 or (to_end and whole) else "info"
         until = "through the end of the run" if to_end else f"until step {step(steps[min(end_i + 1, n - 1)])}"
         out.append(
             Anomaly(
