@@ -287,3 +287,33 @@ def test_tiny_series_never_crash_or_fire(n: int) -> None:
         series("loss", v), series("val_loss", v), series("lr", v), series("grad_norm", v), series("tokens_per_sec", v)
     )
     assert detect_anomalies(run) == ()
+
+
+def test_a_loss_far_above_its_first_value_from_the_first_steps_is_a_divergence() -> None:
+    """An lr far too high from the first step: the first block has no earlier block to judge it against."""
+    rng = np.random.default_rng(3)
+    values = np.concatenate([[3.2], 13 + 1.2 * rng.normal(0, 1, 80)])
+    (a,) = detect_divergence(series("loss", values))
+    assert a.start_step == 1 and a.severity == "critical" and "first value 3.2" in a.message
+
+
+def test_one_lucky_low_first_batch_is_not_a_divergence() -> None:
+    """Per-batch noise: the first point happens to be low, the rest of a slowly falling loss stays above 1.5x it."""
+    rng = np.random.default_rng(4)
+    values = np.concatenate([[1.0], np.linspace(2.0, 1.6, 80) + 0.5 * rng.normal(0, 1, 80)])
+    assert detect_divergence(series("loss", values)) == []
+
+
+def test_a_slow_final_step_is_not_a_lasting_throughput_drop() -> None:
+    values = np.concatenate([np.full(80, 20.0) + RNG.normal(0, 0.3, 80), [0.2]])
+    assert [a.severity for a in detect_throughput_drop(series("mfu", values))] in ([], ["info"])
+
+
+def test_gradients_growing_while_the_loss_falls_are_info() -> None:
+    steps = 60
+    grad = np.concatenate([np.full(20, 0.1), np.linspace(0.1, 2.5, 20), np.full(20, 1.5)])
+    loss = np.linspace(0.69, 0.3, steps)
+    found = detect_gradient_explosion(series("grad_norm", grad), loss=series("loss", loss))
+    assert found and all(a.severity == "info" and "kept falling" in a.message for a in found)
+    rising = detect_gradient_explosion(series("grad_norm", grad), loss=series("loss", np.linspace(0.69, 2.0, steps)))
+    assert rising and rising[0].severity != "info"
