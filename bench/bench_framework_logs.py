@@ -61,17 +61,18 @@ def write_hf(steps: int, folder: Path) -> Path:
 
 
 def write_lightning(steps: int, folder: Path) -> Path:
-    """Lightning CSVLogger's layout: a training row per step, a validation row of its own every 1,000 steps."""
+    """Lightning CSVLogger's layout: a training row per step, a validation row of its own every 1,000 steps; CRLF
+    line ends, as the csv module writes them for the logger."""
     rng = random.Random(0)
     path = folder / "metrics.csv"
     with path.open("w", newline="") as fh:
-        fh.write("epoch,step,train_loss_epoch,train_loss_step,val_loss\n")
+        fh.write("epoch,step,train_loss_epoch,train_loss_step,val_loss\r\n")
         for step in range(steps):
             epoch = step // 1000
-            fh.write(f"{epoch},{step},,{_loss(step, rng)},\n")
+            fh.write(f"{epoch},{step},,{_loss(step, rng)},\r\n")
             if step % 1000 == 999:
-                fh.write(f"{epoch},{step},,,{_loss(step, rng) + 0.1}\n")
-                fh.write(f"{epoch},{step},{_loss(step, rng)},,\n")
+                fh.write(f"{epoch},{step},,,{_loss(step, rng) + 0.1}\r\n")
+                fh.write(f"{epoch},{step},{_loss(step, rng)},,\r\n")
     (folder / "hparams.yaml").write_text("lr: 0.001\nbatch_size: 32\n")
     return path
 
@@ -102,7 +103,7 @@ FORMATS: dict[str, tuple[Callable[[int, Path], Path], str]] = {
 
 
 def ensure(fmt: str, steps: int) -> Path:
-    folder = DATA / f"{fmt}{steps}" / "run"
+    folder = DATA / f"{fmt}{steps}{'-crlf' if fmt == 'lightning' else ''}" / "run"
     marker = folder.parent / "done"
     if not marker.exists():
         shutil.rmtree(folder.parent, ignore_errors=True)

@@ -7,9 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from runwise.adapters.sources.csv_loggers import KerasRunSource, LightningRunSource, UltralyticsRunSource
 from runwise.adapters.sources.csv_loggers.kinds import classify
+from runwise.adapters.sources.csv_loggers.table import read_table
 from runwise.adapters.sources.csv_loggers.yaml_config import read_config
 from runwise.domain.errors import RunNotFound
 from tests.frameworks import framework_runs
@@ -158,3 +161,37 @@ def test_nothing_is_written_into_the_log_folders(tmp_path: Path) -> None:
         for info in source.list_runs():
             source.load_run(info.id)
     assert sorted((p, p.stat().st_mtime_ns) for p in tmp_path.rglob("*")) == before
+
+
+def _csv_module_table(data: bytes) -> tuple[tuple[str, ...], tuple[list[str], ...], int, int]:
+    """What the csv module reads from whole lines: the reference for the one-split fast path."""
+    import csv
+    import io
+
+    cut = max(data.rfind(b"\n"), data.rfind(b"\r"))
+    text = data[: cut + 1].decode() if cut >= 0 else ""
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    header = tuple(name.strip() for name in rows[0]) if rows else ()
+    good = [row for row in rows[1:] if len(row) == len(header)]
+    skipped = sum(1 for row in rows[1:] if row and len(row) != len(header))
+    columns = tuple(list(col) for col in zip(*good)) if good else tuple([] for _ in header)
+    return header, columns, len(good), skipped
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(st.lists(st.sampled_from(["", "1.5", "nan", "-inf", "NA", "7", " x "]), min_size=1, max_size=4),
+                  min_size=1, max_size=8),
+    line_end=st.sampled_from(["\n", "\r\n"]),
+    cut=st.booleans(),
+)  # fmt: skip
+def test_plain_csv_fast_path_reads_what_the_csv_module_reads(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[list[str]], line_end: str, cut: bool
+) -> None:
+    data = (line_end.join(",".join(row) for row in [["epoch", " loss ", "val_loss"], *rows]) + line_end).encode()
+    if cut:
+        data = data[:-1]
+    path = tmp_path_factory.mktemp("plain") / "metrics.csv"
+    path.write_bytes(data)
+    table = read_table(path)
+    assert (table.header, table.columns, table.rows, table.skipped) == _csv_module_table(data)

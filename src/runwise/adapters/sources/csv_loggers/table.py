@@ -12,6 +12,7 @@ import io
 from pathlib import Path
 
 import attrs
+import numpy as np
 
 HEAD_BYTES = 16384
 MAX_FIELD = 1 << 20  # a cell longer than this is not a number some logger wrote
@@ -78,6 +79,10 @@ def read_table(path: Path) -> Table:
         cut = max(data.rfind(b"\n"), data.rfind(b"\r"))
         data = data[: cut + 1] if cut >= 0 else b""
     text = data.decode("utf-8", errors="replace")
+    plain = _plain_columns(data, text)
+    if plain is not None:
+        header, columns = plain
+        return Table(header, columns, len(columns[0]), 0, partial)
     csv.field_size_limit(MAX_FIELD)
     try:
         rows = list(csv.reader(io.StringIO(text, newline="")))
@@ -92,3 +97,33 @@ def read_table(path: Path) -> Table:
     skipped = sum(1 for row in body if row and len(row) != width)
     columns = tuple(list(col) for col in zip(*good)) if good else tuple([] for _ in header)
     return Table(header, columns, len(good), skipped, partial)
+
+
+def _plain_columns(data: bytes, text: str) -> tuple[tuple[str, ...], tuple[list[str], ...]] | None:
+    """The columns of a CSV with no quoting and the same number of fields on every line, cut by one split.
+
+    What loggers write (numbers and empty cells) is this plain: counting the commas of every line is one numpy
+    pass, and the cells then come from a single `str.split`, 5x faster than `csv.reader` and the per-row
+    filtering on a 100k-row Lightning log (bench/bench_framework_logs.py). Anything else (quotes, a lone CR,
+    a short or long row, blank lines, lines over MAX_FIELD) takes the csv module.
+    """
+    if not data or b'"' in data:
+        return None
+    if b"\r" in data:  # the csv module writes CRLF (Lightning's and Keras' loggers do): only whole CRLFs
+        if data.count(b"\r") != data.count(b"\r\n"):
+            return None
+        text = text.replace("\r\n", "\n")
+    raw = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(raw == 10)
+    if newlines.size < 2:
+        return None
+    per_line = np.diff(np.searchsorted(np.flatnonzero(raw == 44), newlines), prepend=0)
+    commas = int(per_line[0])
+    if commas == 0 or not bool(np.all(per_line == commas)) or bool(np.any(np.diff(newlines) > MAX_FIELD)):
+        return None
+    first = text.index("\n")
+    header = tuple(name.strip() for name in text[:first].split(","))
+    cells = text[first + 1 :].replace("\n", ",").split(",")
+    cells.pop()  # the empty cell after the last newline
+    width = commas + 1
+    return header, tuple(cells[i::width] for i in range(width))

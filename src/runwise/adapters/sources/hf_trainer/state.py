@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 import numpy as np
 import orjson
+from numpy.typing import NDArray
 
 from runwise.domain.model import MetricSeries, sorted_series
 
@@ -137,7 +138,7 @@ def history(entries: list[dict[str, Any]]) -> History:
             groups[shape] = [entry]
         else:
             group.append(entry)
-    columns: dict[str, tuple[list[Any], list[Any]]] = {}
+    columns: dict[str, tuple[list[NDArray[np.int64]], list[Any]]] = {}
     summary: dict[str, float] = {}
     skipped = 0
     for shape, group in groups.items():
@@ -153,15 +154,16 @@ def history(entries: list[dict[str, Any]]) -> History:
             steps = [step for step, k in zip(steps, keep) if k]
         if not group:
             continue
+        group_steps = np.asarray(steps, dtype=np.int64)  # once per group, shared by its keys
         for key in shape:
             if key == "step":
                 continue
             values: list[Any] = [e[key] for e in group]
-            key_steps = steps
+            key_steps = group_steps
             if not _all_kinds(values, _NUMBER_KINDS):
                 keep = [_is_number(v) for v in values]
                 values = [_float(v) for v, k in zip(values, keep) if k]
-                key_steps = [step for step, k in zip(steps, keep) if k]
+                key_steps = group_steps[np.array(keep, dtype=bool)]
             if values:
                 column = columns.setdefault(key, ([], []))
                 column[0].append(key_steps)
@@ -178,8 +180,8 @@ def _all_kinds(values: list[Any], kinds: frozenset[type]) -> bool:
     return set(map(type, values)) <= kinds
 
 
-def _column(key: str, step_parts: list[list[Any]], value_parts: list[list[Any]]) -> MetricSeries:
-    steps = np.concatenate([np.asarray(p, dtype=np.int64) for p in step_parts])
+def _column(key: str, step_parts: list[NDArray[np.int64]], value_parts: list[list[Any]]) -> MetricSeries:
+    steps = np.concatenate(step_parts)
     try:
         values = np.concatenate([np.asarray(p, dtype=np.float64) for p in value_parts])
     except OverflowError:  # an integer too large for a float somewhere in the column
