@@ -13,6 +13,15 @@ Speed: one indexed query per metric key, and the rows go straight from the curso
 (`np.fromiter` over the flattened cursor) without a Python list in between; `timestamp * 2 +
 is_nan` packs the NaN flag into the time column so each row costs three numbers. Figures are in
 bench/bench_mlflow.py.
+
+Tried and not taken (measured in one process on the 100k x 8 bench store, SQLite 3.40.1): moving the
+rows out as one aggregate per key (`json_group_array(value)` or `group_concat`) parsed by orjson is
+not exact: SQLite before 3.43 renders a REAL with 15 significant digits (0.1 + 0.2 comes out as
+0.3), and formatting 800k doubles as text costs about as much as the per-row Python floats it would
+save (0.46 s against 0.29 s for a one-column fetch, the SQL pass itself 0.18 s). Splitting each
+double into integers in SQL (`log2`, `pow`) is exact but slower than the fetch. The ADBC SQLite
+driver copies rows into Arrow in C but its import (0.17 s) eats most of the gain. The awkward-value
+test (tests/unit/adapters/test_mlflow_exact_values.py) guards any future bulk path.
 """
 
 from __future__ import annotations
