@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from runwise.adapters.sources.neptune.record import NeptuneRun, config_from, metric_key
 from runwise.domain.errors import InvalidInput, MissingExtra
@@ -59,8 +60,9 @@ def read_export(parts: list[Path]) -> NeptuneRun:
     warnings: list[str] = []
     for part in parts:
         try:
-            # ParquetFile, not read_table: read_table goes through pyarrow.dataset, which imports pandas
-            # (over a second of a 100k-step run's whole process, bench/bench_neptune.py `export`)
+            # ParquetFile, not read_table (which goes through pyarrow.dataset). Below, no Python value is
+            # turned into an Arrow one and no column goes through to_numpy: pyarrow imports pandas on the
+            # first of either, a third of a second of the whole process when pandas is installed.
             file = pq.ParquetFile(part)
             columns = [c for c in COLUMNS + VALUES if c in file.schema_arrow.names]
             tables.append(file.read(columns=columns))
@@ -76,12 +78,18 @@ def read_export(parts: list[Path]) -> NeptuneRun:
             "point Runwise at the exporter's --data-path",
         )
     kinds = table.column("attribute_type")
+    present = pc.unique(kinds)  # the kinds as Arrow values: compared without converting a Python string
+    names = present.to_pylist()
     run_ids = table.column("run_id").unique().to_pylist()
     run_id = str(run_ids[0]) if run_ids else parts[0].parent.name
     projects = table.column("project_id").unique().to_pylist() if "project_id" in table.column_names else []
-    is_series = pc.equal(kinds, "float_series")
-    series = _series(table if pc.all(is_series).as_py() else table.filter(is_series), pc, warnings)
-    attributes = _parameters(table.filter(pc.is_in(kinds, pa.array(list(PARAMETER_TYPES)))))
+    series: dict[str, MetricSeries] = {}
+    if "float_series" in names:
+        is_series = pc.equal(kinds, present[names.index("float_series")])
+        series = _series(table if len(names) == 1 else table.filter(is_series), pc, warnings)
+    attributes: dict[str, Any] = {}
+    if any(name in PARAMETER_TYPES for name in names):
+        attributes = _parameters(table.filter(pc.is_in(kinds, pa.array(list(PARAMETER_TYPES)))))
     tags = attributes.get("sys/tags")
     name = attributes.get("sys/name") or attributes.get("sys/custom_run_id") or run_id
     created = _seconds(attributes.get("sys/creation_time"))
@@ -110,15 +118,13 @@ def _series(table: Any, pc: Any, warnings: list[str]) -> dict[str, MetricSeries]
     if table.num_rows == 0:
         return {}
     paths = table.column("attribute_path").combine_chunks().dictionary_encode()
-    codes = np.asarray(paths.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    codes = _numbers(paths.indices, np.int64)
     names = paths.dictionary.to_pylist()
-    steps = np.asarray(pc.cast(table.column("step"), "float64").to_numpy(zero_copy_only=False), dtype=np.float64)
-    values = np.asarray(
-        pc.cast(table.column("float_value"), "float64").to_numpy(zero_copy_only=False), dtype=np.float64
-    )
+    steps = _numbers(pc.cast(table.column("step"), "float64"), np.float64)
+    values = _numbers(pc.cast(table.column("float_value"), "float64"), np.float64)
     if "timestamp" in table.column_names:
         stamps = pc.cast(pc.cast(table.column("timestamp"), "timestamp[ms]"), "int64")
-        walls = np.asarray(stamps.to_numpy(zero_copy_only=False), dtype=np.float64) / 1000.0
+        walls = _numbers(stamps, np.float64) / 1000.0
     else:
         walls = np.full(steps.size, np.nan)
     order = np.argsort(codes, kind="stable")
@@ -134,6 +140,22 @@ def _series(table: Any, pc: Any, warnings: list[str]) -> dict[str, MetricSeries]
             warnings.append(f"{key}: fractional steps rounded down to whole steps")
         out[key] = sorted_series(key, whole.astype(np.int64), values[rows], walls[rows])
     return out
+
+
+def _numbers(column: Any, dtype: type) -> NDArray[Any]:
+    """A numeric Arrow column as numpy, read from its buffers; nulls become NaN (or 0 for integers)."""
+    chunks = column.chunks if hasattr(column, "chunks") else [column]
+    out = []
+    for chunk in chunks:
+        width = chunk.type.bit_width // 8
+        kind = "f" if str(chunk.type) in ("float", "double") else "i"
+        raw = np.frombuffer(chunk.buffers()[1], dtype=f"<{kind}{width}")
+        part: NDArray[Any] = raw[chunk.offset : chunk.offset + len(chunk)].astype(dtype)
+        if chunk.null_count:
+            valid = np.unpackbits(np.frombuffer(chunk.buffers()[0], dtype=np.uint8), bitorder="little")
+            part[~valid[chunk.offset : chunk.offset + len(chunk)].astype(bool)] = np.nan if dtype is np.float64 else 0
+        out.append(part)
+    return np.concatenate(out) if out else np.zeros(0, dtype=dtype)
 
 
 def _parameters(table: Any) -> dict[str, Any]:
