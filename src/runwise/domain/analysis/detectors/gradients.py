@@ -135,7 +135,7 @@ def _loss_kept_falling(loss: MetricSeries, first: int, last: int) -> bool:
     """
     steps, values = finite_points(loss)
     lo, hi = int(np.searchsorted(steps, first)), int(np.searchsorted(steps, last, side="right"))
-    if lo < 3 or hi - lo < 3 or hi >= values.size + 1:
+    if lo < 3 or hi - lo < 3:
         return False
     before = float(np.median(values[lo - 3 : lo]))
     during = values[lo:hi]
