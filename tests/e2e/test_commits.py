@@ -149,6 +149,13 @@ def test_health_strict_appends_to_the_github_step_summary_only(
     assert added.startswith("### :white_check_mark: Runwise health: b1 is healthy\n\nNo problems found")
     assert added.rstrip().endswith(f"commit https://github.com/acme/vision/commit/{second[:7]} (main, inferred)")
     assert sorted(p.name for p in logs.iterdir()) == before  # nothing written where the logs are
+    assert "added the verdict to $GITHUB_STEP_SUMMARY" in capsys.readouterr().err
+
+    for log in logs.iterdir():  # logs old enough for the CLI's answer cache
+        os.utime(log, (START, START))
+    for _ in range(2):
+        assert _cli("--dir", str(logs), "health", "--strict", "b1")[0] == 0
+    assert summary.read_text().count("Runwise health: b1") == 3  # asked again: appended again
 
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(logs / "summary.md"))  # pointed into the run's folder
     assert _cli("--dir", str(logs), "health", "--strict", "b1")[0] == 0

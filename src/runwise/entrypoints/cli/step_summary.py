@@ -33,6 +33,8 @@ def append_step_summary(markdown: str, result: Any) -> bool:
     except OSError as exc:
         _warn(f"cannot append to ${VARIABLE} ({path}): {exc.strerror or exc}")
         return False
+    # said on stderr, which also keeps the CLI's answer cache from replaying this call without the append
+    sys.stderr.write(f"runwise: added the verdict to ${VARIABLE}\n")
     return True
 
 
