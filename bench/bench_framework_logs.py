@@ -6,7 +6,8 @@ steps, the end-of-training entry; written with indent=2 and sorted keys as the T
 1,000) and `text` (nanoGPT's stdout: an `iter` line per step, a `step` evaluation line every 1,000).
 Beside it: the same command on a 10-step log of the same format (Python start-up, imports and the
 analysis of a tiny run: what the reader adds is the difference) and a floor process that only reads
-the file and parses it with the standard library.
+the file and parses it with the standard library. Every call is cold: a new process with `--no-cache`
+(else the parsed-run cache and the answer cache serve the repeats after the first).
 Usage: python bench/bench_framework_logs.py [--formats hf lightning text] [--steps 100000] [--repeat 5]
 Data is generated once into bench/data/ (git-ignored). Prints the median and the best of the runs.
 """
@@ -140,8 +141,8 @@ def main() -> None:
         tiny = ensure(fmt, 10)
         size = f"{os.path.getsize(path) / 1e6:.1f} MB"
         for label, argv in (
-            ("runwise", [runwise, "--dir", str(path.parent.parent), "run", str(_ref(fmt, path))]),
-            ("10 steps", [runwise, "--dir", str(tiny.parent.parent), "run", str(_ref(fmt, tiny))]),
+            ("runwise", [runwise, "--no-cache", "--dir", str(path.parent.parent), "run", str(_ref(fmt, path))]),
+            ("10 steps", [runwise, "--no-cache", "--dir", str(tiny.parent.parent), "run", str(_ref(fmt, tiny))]),
             ("floor", [sys.executable, "-c", FORMATS[fmt][1], str(path)]),
         ):
             walls = [measure(argv) for _ in range(args.repeat)]
