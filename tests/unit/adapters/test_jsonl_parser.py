@@ -215,3 +215,24 @@ def test_a_key_that_is_a_number_on_some_rows_and_an_object_on_others() -> None:
     )
     assert series["loss"].steps.tolist() == [0, 2] and math.isnan(series["loss"].values[1])
     assert series["loss/x"].steps.tolist() == [1] and "h" not in series
+
+
+def test_the_garbage_collector_is_left_as_it_was() -> None:
+    """Parsing turns the cyclic collector off for speed; it must come back on, even when reading fails."""
+    import gc
+
+    class Failing(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            raise OSError("disk gone")
+
+    assert gc.isenabled()
+    _read([json.dumps({"step": 1, "loss": 0.5})])
+    with pytest.raises(OSError):
+        read_series(Failing())
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        _read([json.dumps({"step": 1, "loss": 0.5})])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
