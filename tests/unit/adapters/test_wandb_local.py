@@ -551,3 +551,17 @@ def test_numbers_edge_spellings() -> None:
     assert ok.tolist() == [True] * 12 + [False] * 4
     for text, value in zip(texts[:12], got[:12]):
         assert value == float(text) and math.copysign(1, value) == math.copysign(1, float(text)), text
+
+
+def test_growing_columns_keep_every_value_past_a_low_estimate() -> None:
+    from runwise.adapters.sources.wandb_local.history import Growing
+
+    column = Growing(np.float64)
+    pieces = [np.arange(n, dtype=np.float64) + n for n in (3, 1500, 0, 7)]
+    column.extend(pieces[0])
+    column.reserve(10)  # too low: later pieces still fit by doubling
+    for piece in pieces[1:]:
+        column.extend(piece)
+    np.testing.assert_array_equal(column.view(), np.concatenate(pieces))
+    column.reserve(2)  # never shrinks
+    assert column.view().size == 1510

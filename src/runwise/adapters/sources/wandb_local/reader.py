@@ -1,6 +1,6 @@
 """Read a whole `.wandb` file without the `wandb` package: series, summary, config, exit, console tail.
 
-Per 8 MiB segment: frame the records (`framing`), tell their types apart (`records.classify`),
+Per 4 MiB segment: frame the records (`framing`), tell their types apart (`records.classify`),
 CRC-check and decode the history rows as columns (`history`), skip the summary records that only
 echo a history row, decode the other summary records (`summary`) and the handful of run, config,
 environment, exit and console records (protobuf). Memory stays bounded by the segment size plus
@@ -41,9 +41,10 @@ from runwise.adapters.sources.wandb_local.wire import starts_with, words
 from runwise.domain.model import MetricSeries
 
 THREADS = 2  # segments decoded at once
-# Decoding holds ~4x a segment in temporary arrays: with two in flight, 8 MiB keeps a 1M-step run (713 MB) at
-# 255 MiB peak against 382 MiB with 16 MiB segments, for the same CPU time (in-process read_wandb_file).
-SEGMENT = 8 << 20
+# Decoding holds a few times a segment in temporary arrays, two segments at once. In-process `read_wandb_file` of
+# the 1M-step bench run (713 MB, load average ~14, CPU medians of 2): 4 MiB segments peak at 182 MiB and take
+# 4.5 s of CPU, 8 MiB 238 MiB and 5.4 s (temporaries that fit the CPU caches), 2 MiB 155 MiB for no clear gain.
+SEGMENT = 4 << 20
 CONSOLE_RECORDS = 400  # output fragments kept while reading (a print is often two records)
 CONSOLE_LINES = 20
 CONSOLE_CHARS = 2000
@@ -74,7 +75,7 @@ def read_wandb_file(
     with open_regular(path) as stream:
         size = os.fstat(stream.fileno()).st_size
         check_header(stream.read(7))
-        reader = _FileReader(keys)
+        reader = _FileReader(keys, scale=size / min(size, segment))
         if threads <= 1 or size <= segment:
             for batch in read_batches(stream, size, reader.report, segment=segment):
                 reader.apply(reader.decode(batch))
@@ -107,7 +108,8 @@ class _Decoded:
 
 
 class _FileReader:
-    def __init__(self, keys: Collection[str] | None) -> None:
+    def __init__(self, keys: Collection[str] | None, scale: float = 1.0) -> None:
+        self.scale = scale  # the file's size over the first segment's: room for the rows to come
         self.report = FrameReport()
         self.names = KeyNames()
         self.candidates = Candidates()
@@ -152,7 +154,10 @@ class _FileReader:
 
     def apply(self, decoded: _Decoded) -> None:
         if decoded.history is not None:
+            first = self.history.rows == 0
             self.history.add(decoded.history)
+            if first and self.scale > 1:
+                self.history.reserve(int(self.history.rows * self.scale * 1.05) + 1024)
         self.candidates.merge(decoded.candidates)
         for record in decoded.records:
             self.meta.apply(record)
