@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -87,26 +87,6 @@ def _short(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-@contextmanager
-def _sdk_logging_left_alone() -> Iterator[None]:
-    """MCPServer() calls the SDK's configure_logging, which imports rich and builds a console (~50 ms CPU of the
-    cold start, bench/bench_mcp.py) only to call logging.basicConfig, a no-op once logging is configured (the
-    entry points configure it first: structlog and stdlib logs to stderr). Skip it then; otherwise let it run."""
-    import logging
-
-    from mcp.server.mcpserver import server as sdk_server
-
-    original = sdk_server.configure_logging  # type: ignore[attr-defined]
-    if not logging.getLogger().handlers:
-        yield
-        return
-    sdk_server.configure_logging = lambda *args, **kwargs: None  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        sdk_server.configure_logging = original  # type: ignore[attr-defined]
-
-
 def build_server(app: Runwise, *, client_roots: bool | None = None, **options: Any) -> MCPServer[ServerState]:
     """A fresh server over `app`. `client_roots`: use the roots a client offers (default: when none are configured).
 
@@ -117,10 +97,9 @@ def build_server(app: Runwise, *, client_roots: bool | None = None, **options: A
     async def lifespan(_: MCPServer[ServerState]) -> AsyncIterator[ServerState]:
         yield state
 
-    with _sdk_logging_left_alone():
-        server = RunwiseServer(
-            "runwise", title="Runwise", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan, **options
-        )
+    server = RunwiseServer(
+        "runwise", title="Runwise", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan, **options
+    )
     for capability in TOOLS:
         server.add_tool(
             tool_function(capability),
