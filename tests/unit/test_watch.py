@@ -15,7 +15,7 @@ from runwise.domain.analysis import analyze
 from runwise.domain.anomaly import Anomaly
 from runwise.domain.model import Run
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
-from runwise.domain.watch import RunTracker
+from runwise.domain.watch import Objective, RunTracker
 from runwise.services.catalog import Catalog
 from runwise.services.watch import ReloadFollower, Watcher
 
@@ -122,6 +122,19 @@ def test_an_episode_alerts_once_and_its_escalation_once_more() -> None:
     assert [e.kind for e in first] == ["anomaly"] and again == []
     assert [e.kind for e in escalated] == ["escalated", "anomaly"]
     assert escalated[0].episode == first[0].episode == "loss_spike:loss@10"
+
+
+def test_facts_of_one_look_go_out_in_the_order_they_happened() -> None:
+    """wandb commits a row when the next step comes: one look can bring a new best at 49 and a NaN at 50."""
+    from runwise.domain.model import MetricSeries
+
+    tracker = RunTracker(info=_info(), objective=Objective("val/loss", higher_is_better=False))
+    tracker.append({"val/loss": MetricSeries("val/loss", np.arange(49), np.linspace(2, 1.6, 49))}, now=0)
+    tracker.observe(new=tracker.series(), state="running", anomalies=(), now=0, next_seq=1)
+    new = {"val/loss": MetricSeries("val/loss", np.array([49, 50]), np.array([1.5, math.nan]))}
+    tracker.append(new, now=1)
+    events = tracker.observe(new=new, state="crashed", anomalies=(), now=1, next_seq=7)
+    assert [(e.seq, e.kind, e.step) for e in events] == [(7, "new_best", 49), (8, "nan_inf", 50), (9, "crashed", 50)]
 
 
 def test_crash_says_how_far_the_run_got() -> None:

@@ -175,6 +175,7 @@ class RunTracker:
         for anomaly in sorted(anomalies, key=lambda a: (a.start_step, a.metric)):
             if anomaly.kind not in ("crashed", "nan_inf"):  # said once each, from the state and the first NaN
                 self._episode_events(anomaly, emit)
+        events = _by_step(events, keep_first=1 if events and events[0].kind == "resumed" else 0, next_seq=next_seq)
         if state in ("finished", "crashed") and not self._ended:
             self._ended = True
             last = self.last_step
@@ -315,3 +316,11 @@ def event_alert(event: WatchEvent, link: str | None = None, labels: KeyLabels = 
         event=event,
         run=event.run,
     )
+
+
+def _by_step(events: list[WatchEvent], *, keep_first: int, next_seq: int) -> list[WatchEvent]:
+    """One look can hold several facts (a new best at step 49, a NaN at step 50): they go out in the order they
+    happened in the run, each kind's own stable order breaking ties; numbered again from `next_seq`."""
+    head, rest = events[:keep_first], events[keep_first:]
+    rest = sorted(rest, key=lambda e: -1 if e.step is None else e.step)
+    return [attrs.evolve(e, seq=next_seq + i) for i, e in enumerate([*head, *rest])]
