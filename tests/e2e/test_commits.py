@@ -84,6 +84,11 @@ def test_summary_and_report_show_the_inferred_commit_with_its_link(repo: tuple[P
     assert f"https://github.com/acme/vision/commit/{first[:7]} (main, inferred)" in body
     assert f"https://github.com/acme/vision/commit/{second[:7]} (main, inferred)" in body
 
+    page = logs.parent / "report.html"
+    assert _cli("--dir", str(logs), "report", "-o", str(page), "b1")[0] == 0
+    url = f"https://github.com/acme/vision/commit/{second[:7]}"
+    assert f'<a href="{url}" rel="noopener noreferrer">{url}</a> (main, inferred)' in page.read_text()
+
 
 def test_a_log_outside_any_work_tree_shows_no_commit(tmp_path: Path) -> None:
     _log(tmp_path / "plain.jsonl", START, 1.0)

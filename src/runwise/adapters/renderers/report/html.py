@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from importlib import resources
 from typing import Any
 
@@ -20,6 +21,8 @@ from runwise.domain.chart import Chart
 from runwise.domain.errors import MissingExtra
 from runwise.domain.labels import KeyLabels
 from runwise.domain.report import Report, RunReport
+
+_COMMIT_URL = re.compile(r"(https://github\.com/[\w.-]+/[\w.-]+/commit/[0-9a-f]+)")
 
 CHART_WIDTH, CHART_HEIGHT = 960, 280
 
@@ -49,15 +52,15 @@ class HtmlReportRenderer:
             version=report.version,
             css=Markup(_asset("report.css")),
             js=Markup(_asset("report.js")),
-            runs=[_run(part, report.labels) for part in report.runs],
+            runs=[_run(part, report.labels, Markup) for part in report.runs],
             charts=[_chart(chart, Markup) for chart in report.charts],
         )
 
 
-def _run(part: RunReport, labels: KeyLabels) -> dict[str, Any]:
+def _run(part: RunReport, labels: KeyLabels, markup: Any) -> dict[str, Any]:
     return {
         "label": content.label(part),
-        "meta": content.meta(part),
+        "meta": _linked(content.meta(part), markup),
         "health": part.health,
         "headline": labels.prose(part.summary.headline),
         "metrics": [content.metric_row(d, labels) for d in part.summary.metrics],
@@ -67,6 +70,16 @@ def _run(part: RunReport, labels: KeyLabels) -> dict[str, Any]:
         "warnings": [labels.prose(w) for w in part.summary.warnings],
         "config": content.config_rows(part.config),
     }
+
+
+def _linked(text: str, markup: Any) -> Any:
+    """The meta line, escaped, with the commit's GitHub address as a link a reader can follow (it loads nothing
+    by itself: the page's policy still allows no request)."""
+    parts = _COMMIT_URL.split(text)  # text, url, text, ...
+    return markup("").join(
+        markup('<a href="{0}" rel="noopener noreferrer">{0}</a>').format(part) if i % 2 else markup.escape(part)
+        for i, part in enumerate(parts)
+    )
 
 
 def _chart(chart: Chart, markup: Any) -> dict[str, Any]:
