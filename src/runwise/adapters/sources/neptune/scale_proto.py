@@ -15,19 +15,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory  # type: ignore[import-untyped,unused-ignore]
-
 _PACKAGE = "runwise_neptune_min"
-_F = descriptor_pb2.FieldDescriptorProto
-_TYPES = {
-    "double": _F.TYPE_DOUBLE,
-    "int64": _F.TYPE_INT64,
-    "uint64": _F.TYPE_UINT64,
-    "int32": _F.TYPE_INT32,
-    "bool": _F.TYPE_BOOL,
-    "string": _F.TYPE_STRING,
-    "bytes": _F.TYPE_BYTES,
-}
+_SCALARS = ("double", "int64", "uint64", "int32", "bool", "string", "bytes")
 
 _MESSAGES: dict[str, list[tuple[str, int, str, bool]]] = {
     "Timestamp": [("seconds", 1, "int64", False), ("nanos", 2, "int32", False)],
@@ -74,16 +63,26 @@ _MESSAGES: dict[str, list[tuple[str, int, str, bool]]] = {
 
 @cache
 def _classes() -> dict[str, Any]:
+    """Built on first use: the protobuf runtime costs ~30 ms to import, which every other source's CLI call
+    would pay (`python -X importtime`)."""
+    from google.protobuf import (  # type: ignore[import-untyped,unused-ignore]
+        descriptor_pb2,
+        descriptor_pool,
+        message_factory,
+    )
+
+    f = descriptor_pb2.FieldDescriptorProto
+    types = {name: getattr(f, f"TYPE_{name.upper()}") for name in _SCALARS}
     file_proto = descriptor_pb2.FileDescriptorProto(name=f"{_PACKAGE}.proto", package=_PACKAGE, syntax="proto2")
     for name, fields in _MESSAGES.items():
         message = file_proto.message_type.add(name=name)
         for field_name, number, kind, repeated in fields:
             field = message.field.add(name=field_name, number=number)
-            field.label = _F.LABEL_REPEATED if repeated else _F.LABEL_OPTIONAL
-            if kind in _TYPES:  # scalars (bytes included); anything else names a message above
-                field.type = _TYPES[kind]
+            field.label = f.LABEL_REPEATED if repeated else f.LABEL_OPTIONAL
+            if kind in types:  # scalars (bytes included); anything else names a message above
+                field.type = types[kind]
             else:
-                field.type = _F.TYPE_MESSAGE
+                field.type = f.TYPE_MESSAGE
                 field.type_name = f".{_PACKAGE}.{kind}"
     pool = descriptor_pool.DescriptorPool()
     pool.Add(file_proto)
