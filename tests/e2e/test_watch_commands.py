@@ -339,53 +339,40 @@ def _grown(path: Path, size: int, seconds: float = 60.0) -> float:
 @pytest.mark.slow
 def test_wandb_records_written_by_wandb_offline_arrive_once_in_order_within_two_seconds(tmp_path: Path) -> None:
     """The real `wandb` package (offline, in a child process) writes a run while `runwise watch` follows it."""
-    from tests.contract.seeders.wandb import wandb_env
+    from tests.contract.seeders.wandb import live_run
 
-    child = subprocess.Popen(
-        [sys.executable, "-c", WANDB_CHILD], cwd=tmp_path, env=wandb_env(tmp_path), text=True,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    watch: Watch | None = None
-    try:
-        assert child.stdout is not None and child.stdin is not None
-        assert child.stdout.readline().strip() == "PHASE1"
+    with live_run(WANDB_CHILD, tmp_path) as child:
+        child.expect("PHASE1")
         path = next((tmp_path / "wandb").glob("offline-run-*/run-*.wandb"))
         watch = Watch(tmp_path, "--poll", "0.2", "--for", "120", "--until", "finished")
-        events = [watch.next(timeout=60)[1]]
-        assert (events[0]["kind"], events[0]["metric"]) == ("new_best", "val/loss")
+        try:
+            events = [watch.next(timeout=60)[1]]
+            assert (events[0]["kind"], events[0]["metric"]) == ("new_best", "val/loss")
 
-        size = path.stat().st_size
-        child.stdin.write("go\n")
-        child.stdin.flush()
-        written = _grown(path, size)
-        while events[-1]["kind"] != "nan_inf":
-            seen, event = watch.next()
-            events.append(event)
-        assert events[-1]["step"] == 50 and events[-1]["severity"] == "critical"
-        assert seen - written < 2.0
+            size = path.stat().st_size
+            child.go()
+            written = _grown(path, size)
+            while events[-1]["kind"] != "nan_inf":
+                seen, event = watch.next()
+                events.append(event)
+            assert events[-1]["step"] == 50 and events[-1]["severity"] == "critical"
+            assert seen - written < 2.0
 
-        assert child.stdout.readline().strip() == "PHASE2"
-        size = path.stat().st_size
-        child.stdin.write("go\n")
-        child.stdin.flush()
-        written = _grown(path, size)
-        while events[-1]["kind"] not in ("finished", "crashed"):
-            seen, event = watch.next()
-            events.append(event)
-        assert events[-1]["kind"] == "crashed" and seen - written < 2.0
-        assert child.wait(timeout=60) == 0
-        assert watch.proc.wait(timeout=20) == 1  # a critical event was seen
-        assert watch.lines.empty()
-        assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
-        steps = [e["step"] for e in events]
-        assert steps == sorted(steps)  # in the order they happened in the run
-        facts = [(e["kind"], e.get("metric"), e.get("step")) for e in events]
-        assert len(facts) == len(set(facts))  # each fact once
-    finally:
-        child.kill()
-        child.wait()
-        for stream in (child.stdin, child.stdout):
-            if stream is not None:
-                stream.close()
-        if watch is not None:
+            child.expect("PHASE2")
+            size = path.stat().st_size
+            child.go()
+            written = _grown(path, size)
+            while events[-1]["kind"] not in ("finished", "crashed"):
+                seen, event = watch.next()
+                events.append(event)
+            assert events[-1]["kind"] == "crashed" and seen - written < 2.0
+            assert child.proc.wait(timeout=60) == 0
+            assert watch.proc.wait(timeout=20) == 1  # a critical event was seen
+            assert watch.lines.empty()
+            assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+            steps = [e["step"] for e in events]
+            assert steps == sorted(steps)  # in the order they happened in the run
+            facts = [(e["kind"], e.get("metric"), e.get("step")) for e in events]
+            assert len(facts) == len(set(facts))  # each fact once
+        finally:
             watch.close()

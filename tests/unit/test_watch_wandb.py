@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -11,7 +9,7 @@ import pytest
 
 from runwise.adapters.sources.wandb_local.follow import WandbFollower
 from runwise.domain.watch import Increment
-from tests.contract.seeders.wandb import wandb_env
+from tests.contract.seeders.wandb import live_run
 
 CHILD = r"""
 import math, sys, wandb
@@ -45,25 +43,18 @@ def _points(increments: list[Increment]) -> list[int]:
 
 @pytest.mark.slow
 def test_follows_a_live_wandb_run_to_its_crash(tmp_path: Path) -> None:
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD], cwd=tmp_path, env=wandb_env(tmp_path), text=True,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        assert child.stdout is not None and child.stdin is not None
-        assert child.stdout.readline().strip() == "PHASE1"
+    with live_run(CHILD, tmp_path) as child:
+        child.expect("PHASE1")
         path = next((tmp_path / "wandb").glob("offline-run-*/run-*.wandb"))
         follower = WandbFollower(path)
         # wandb commits a history row when the next step is logged, and writes records a little later
         first = _until(follower, lambda got: len(_points(got)) >= 1900)
         size_first = path.stat().st_size
 
-        child.stdin.write("go\n")
-        child.stdin.flush()
-        assert child.stdout.readline().strip() == "PHASE2"
-        child.stdin.write("go\n")
-        child.stdin.flush()
-        child.wait(timeout=60)
+        child.go()
+        child.expect("PHASE2")
+        child.go()
+        child.proc.wait(timeout=60)
         rest = _until(follower, lambda got: got[-1].state != "unknown")
         assert rest[-1].state == "crashed"
         steps = _points(first) + _points(rest)
@@ -73,9 +64,3 @@ def test_follows_a_live_wandb_run_to_its_crash(tmp_path: Path) -> None:
         assert size_first > 300_000
         assert 0 < max(i.bytes_read for i in rest) < 100_000  # the new records and one block, never the file again
         assert follower.poll().bytes_read == 0  # an unchanged file is not read at all
-    finally:
-        child.kill()
-        child.wait()
-        for stream in (child.stdin, child.stdout):
-            if stream is not None:
-                stream.close()

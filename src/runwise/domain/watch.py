@@ -324,3 +324,23 @@ def _by_step(events: list[WatchEvent], *, keep_first: int, next_seq: int) -> lis
     head, rest = events[:keep_first], events[keep_first:]
     rest = sorted(rest, key=lambda e: -1 if e.step is None else e.step)
     return [attrs.evolve(e, seq=next_seq + i) for i, e in enumerate([*head, *rest])]
+
+
+class ReportedSteps:
+    """The last step a follower reported per key. A follower that had to start over (a rewritten CSV, a store
+    read anew) reads points it already reported: only those past the last reported step are news."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, int] = {}
+        self.restarted = False
+
+    def keep(self, series: Mapping[str, MetricSeries]) -> dict[str, MetricSeries]:
+        out: dict[str, MetricSeries] = {}
+        for key, part in series.items():
+            last = self.last.get(key) if self.restarted else None
+            fresh = part if last is None else part.between(last + 1, None)
+            if len(fresh):
+                out[key] = fresh
+                newest = int(fresh.steps[-1])
+                self.last[key] = max(self.last.get(key, newest), newest)
+        return out

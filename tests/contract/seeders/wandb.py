@@ -19,7 +19,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -199,3 +200,36 @@ def truncate_tail(seeded: Seeded, spec_name: str) -> None:
 
 if __name__ == "__main__":
     _write(json.loads(Path(sys.argv[1]).read_text()))
+
+
+class LiveRun:
+    """A child process running a wandb offline script that waits on stdin between its phases."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.proc = proc
+
+    def expect(self, line: str) -> None:
+        assert self.proc.stdout is not None
+        assert self.proc.stdout.readline().strip() == line
+
+    def go(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("go\n")
+        self.proc.stdin.flush()
+
+
+@contextmanager
+def live_run(script: str, base: Path) -> Iterator[LiveRun]:
+    """`script` run by the real wandb package in a child (offline, under `base`), killed afterwards."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=base, env=wandb_env(base), text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        yield LiveRun(proc)
+    finally:
+        proc.kill()
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout):
+            if stream is not None:
+                stream.close()

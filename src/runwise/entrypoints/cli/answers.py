@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from runwise.adapters.cache.answers import NOT_ENTERED, RACY_S, AnswerStore, identity, tree_identity, within_roots
+from runwise.adapters.cache.stamp import package_files
 
 if TYPE_CHECKING:
     from runwise.bootstrap import Runwise
@@ -47,29 +48,11 @@ PACKAGE = os.path.dirname(
 def code_version() -> list[Any]:
     """What decides how an answer is computed besides the logs: Runwise's files (all of them, data included),
     the interpreter, and the site-packages folders (an install or upgrade changes their mtime)."""
-    parts: list[str] = []
-    stack = [str(PACKAGE)]
-    while stack:
-        folder = stack.pop()
-        try:
-            items = list(os.scandir(folder))
-        except OSError:
-            continue
-        for item in items:
-            if item.name == "__pycache__":
-                continue
-            try:
-                if item.is_dir(follow_symlinks=False):
-                    stack.append(item.path)
-                    continue
-                st = item.stat()
-            except OSError:
-                continue
-            parts.append(f"{item.path}|{st.st_size}|{st.st_mtime_ns}")
+    parts = package_files()
     # installing or upgrading a package changes its site-packages folder's mtime (the working folder, also on
     # sys.path under `python -m`, changes all the time and holds no dependency: left out)
     paths = [[p, (identity(p) or [0, 0])[1]] for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
-    return ["\n".join(sorted(parts)), sys.version, sys.executable, paths]
+    return [str(PACKAGE), "\n".join(sorted(parts)), sys.version, sys.executable, paths]
 
 
 def _is_tty(stream: TextIO) -> bool:

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 from runwise.adapters.fs import open_regular
 from runwise.adapters.sources.csv_loggers.table import MAX_FIELD, Table
 from runwise.domain.model import MetricSeries, RunState
-from runwise.domain.watch import Increment
+from runwise.domain.watch import Increment, ReportedSteps
 
 READ_LIMIT = 64 << 20  # one poll reads at most this much; the rest comes on the next poll
 TAIL_CHECK = 64
@@ -40,10 +40,9 @@ class CsvFollower:
         self.header_line = b""
         self.offset = 0
         self.carry: Carry = None
-        self.last: dict[str, int] = {}
         self.tail = b""  # the last bytes read: a file rewritten in place no longer has them before the offset
         self._seen: tuple[int, int] | None = None
-        self._restarted = False
+        self._reported = ReportedSteps()
 
     def paths(self) -> Sequence[str]:
         return [str(self.path.resolve())]
@@ -77,8 +76,8 @@ class CsvFollower:
         if skipped:
             warnings.append(f"skipped {skipped} row{'s' if skipped != 1 else ''} with the wrong number of fields")
         series, self.carry = self.parse_more(table, self.carry)
-        series = self._fresh(series)
-        last = max(self.last.values(), default=None)
+        series = self._reported.keep(series)
+        last = max(self._reported.last.values(), default=None)
         self.state = self.state_of(last)
         return Increment(series=series, state=self.state, bytes_read=len(data), warnings=tuple(warnings))
 
@@ -92,7 +91,8 @@ class CsvFollower:
         return True
 
     def _start_over(self) -> None:
-        self.header_line, self.offset, self.carry, self.tail, self._restarted = b"", 0, None, b"", True
+        self.header_line, self.offset, self.carry, self.tail = b"", 0, None, b""
+        self._reported.restarted = True
 
     def _table(self, body: bytes) -> tuple[Table, int]:
         csv.field_size_limit(MAX_FIELD)
@@ -106,15 +106,3 @@ class CsvFollower:
         skipped = sum(1 for row in rows if row and len(row) != len(header))
         columns = tuple(list(col) for col in zip(*good)) if good else tuple([] for _ in header)
         return Table(header, columns, len(good), skipped), skipped
-
-    def _fresh(self, series: dict[str, MetricSeries]) -> dict[str, MetricSeries]:
-        """After a start-over, only the points past what was already reported are news."""
-        out: dict[str, MetricSeries] = {}
-        for key, part in series.items():
-            last = self.last.get(key) if self._restarted else None
-            fresh = part if last is None else part.between(last + 1, None)
-            if len(fresh):
-                out[key] = fresh
-                newest = int(fresh.steps[-1])
-                self.last[key] = max(self.last.get(key, newest), newest)
-        return out

@@ -41,7 +41,7 @@ from runwise.adapters.sources.mlflow.records import (
 from runwise.adapters.sources.mlflow.sqlite_store import SqliteStore
 from runwise.domain.errors import InvalidInput
 from runwise.domain.model import MetricSeries, RunState
-from runwise.domain.watch import Increment
+from runwise.domain.watch import Increment, ReportedSteps
 
 READ_ROWS = 1_000_000  # one poll reads at most this many sqlite rows; the rest comes on the next poll
 READ_LIMIT = 64 << 20  # one poll reads at most this much of a metric file
@@ -49,25 +49,6 @@ _ROWS = (
     "SELECT rowid, key, step, value, timestamp * 2 + is_nan FROM metrics "
     "WHERE run_uuid = ? AND rowid > ? ORDER BY rowid LIMIT ?"
 )
-
-
-class _Reported:
-    """The last step reported per key: after a start-over only later points are news."""
-
-    def __init__(self) -> None:
-        self.last: dict[str, int] = {}
-        self.restarted = False
-
-    def keep(self, series: dict[str, MetricSeries]) -> dict[str, MetricSeries]:
-        out: dict[str, MetricSeries] = {}
-        for key, part in series.items():
-            last = self.last.get(key) if self.restarted else None
-            fresh = part if last is None else part.between(last + 1, None)
-            if len(fresh):
-                out[key] = fresh
-                newest = int(fresh.steps[-1])
-                self.last[key] = max(self.last.get(key, newest), newest)
-        return out
 
 
 class SqliteFollower:
@@ -81,7 +62,7 @@ class SqliteFollower:
         self.state: RunState = "unknown"
         self._identity: object = None
         self._params: dict[str, str] | None = None
-        self._reported = _Reported()
+        self._reported = ReportedSteps()
 
     def paths(self) -> Sequence[str]:
         return [str(self.store.path.resolve())]
@@ -143,7 +124,7 @@ class FileStoreFollower:
         self.offsets: dict[str, int] = {}
         self.state: RunState = "unknown"
         self._params: dict[str, str] | None = None
-        self._reported = _Reported()
+        self._reported = ReportedSteps()
 
     def paths(self) -> Sequence[str]:
         return [str(self.folder.resolve())]
