@@ -15,8 +15,9 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from runwise.adapters.protobuf_tables import message_classes
+
 _PACKAGE = "runwise_neptune_min"
-_SCALARS = ("double", "int64", "uint64", "int32", "bool", "string", "bytes")
 
 _MESSAGES: dict[str, list[tuple[str, int, str, bool]]] = {
     "Timestamp": [("seconds", 1, "int64", False), ("nanos", 2, "int32", False)],
@@ -63,32 +64,7 @@ _MESSAGES: dict[str, list[tuple[str, int, str, bool]]] = {
 
 @cache
 def _classes() -> dict[str, Any]:
-    """Built on first use: the protobuf runtime costs ~30 ms to import, which every other source's CLI call
-    would pay (`python -X importtime`)."""
-    from google.protobuf import (  # type: ignore[import-untyped,unused-ignore]
-        descriptor_pb2,
-        descriptor_pool,
-        message_factory,
-    )
-
-    f = descriptor_pb2.FieldDescriptorProto
-    types = {name: getattr(f, f"TYPE_{name.upper()}") for name in _SCALARS}
-    file_proto = descriptor_pb2.FileDescriptorProto(name=f"{_PACKAGE}.proto", package=_PACKAGE, syntax="proto2")
-    for name, fields in _MESSAGES.items():
-        message = file_proto.message_type.add(name=name)
-        for field_name, number, kind, repeated in fields:
-            field = message.field.add(name=field_name, number=number)
-            field.label = f.LABEL_REPEATED if repeated else f.LABEL_OPTIONAL
-            if kind in types:  # scalars (bytes included); anything else names a message above
-                field.type = types[kind]
-            else:
-                field.type = f.TYPE_MESSAGE
-                field.type_name = f".{_PACKAGE}.{kind}"
-    pool = descriptor_pool.DescriptorPool()
-    pool.Add(file_proto)
-    return {
-        name: message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{_PACKAGE}.{name}")) for name in _MESSAGES
-    }
+    return message_classes(_PACKAGE, "proto2", _MESSAGES)
 
 
 def message(name: str) -> Any:

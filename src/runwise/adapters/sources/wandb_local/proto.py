@@ -12,11 +12,9 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from runwise.adapters.protobuf_tables import message_classes
+
 _PACKAGE = "runwise_wandb_min"
-# FieldDescriptorProto type numbers (descriptor.proto): protobuf's descriptor machinery is imported only when a
-# message is first built, so listing runs (which rarely needs one) skips its ~15 ms of imports.
-_TYPES = {"int64": 3, "int32": 5, "uint32": 13, "sint64": 18, "bool": 8, "double": 1, "string": 9, "bytes": 12}
-_LABEL_OPTIONAL, _LABEL_REPEATED, _TYPE_MESSAGE = 1, 3, 11
 
 # message name -> [(field name, number, type or message name, repeated)]
 _MESSAGES: dict[str, list[tuple[str, int, str, bool]]] = {
@@ -84,24 +82,7 @@ _MESSAGES: dict[str, list[tuple[str, int, str, bool]]] = {
 
 @cache
 def _classes() -> dict[str, Any]:
-    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory  # type: ignore[import-untyped,unused-ignore]
-
-    file_proto = descriptor_pb2.FileDescriptorProto(name=f"{_PACKAGE}.proto", package=_PACKAGE, syntax="proto3")
-    for name, fields in _MESSAGES.items():
-        message = file_proto.message_type.add(name=name)
-        for field_name, number, kind, repeated in fields:
-            field = message.field.add(name=field_name, number=number)
-            field.label = _LABEL_REPEATED if repeated else _LABEL_OPTIONAL
-            if kind in _TYPES:
-                field.type = _TYPES[kind]
-            else:
-                field.type = _TYPE_MESSAGE
-                field.type_name = f".{_PACKAGE}.{kind}"
-    pool = descriptor_pool.DescriptorPool()
-    pool.Add(file_proto)
-    return {
-        name: message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{_PACKAGE}.{name}")) for name in _MESSAGES
-    }
+    return message_classes(_PACKAGE, "proto3", _MESSAGES)
 
 
 def message(name: str) -> Any:
