@@ -266,3 +266,30 @@ def write_export(
 
 if __name__ == "__main__":
     _child(Path(sys.argv[1]))
+
+
+class ClientSeeder:
+    """The contract suite's seeder for runs the real neptune client writes in `form` ("offline"|"scale"); creating
+    one registers its jobs for the session's single writer process."""
+
+    def __init__(self, form: str) -> None:
+        from tests.contract.spec import standard_specs
+
+        self.form = form
+        self.empty_job = job_of(form, [RunSpec(name="empty", series={})])
+        SESSION_JOBS.extend([job_of(form, standard_specs()), self.empty_job])
+
+    def seed(self, specs: Sequence[RunSpec], tmp_path: Path) -> Any:
+        from runwise.adapters.sources.neptune import NeptuneRunSource
+        from tests.contract.spec import Seeded
+
+        _, ids = copy_written(job_of(self.form, specs), tmp_path)
+        source = NeptuneRunSource(tmp_path)
+        paths = {info.name: Path(info.path) for info in source.list_runs() if info.path}
+        return Seeded(source, ids, {n: p for n, p in paths.items() if n in ids}, tmp_path)
+
+    def seed_empty(self, tmp_path: Path) -> Any:
+        from runwise.adapters.sources.neptune import NeptuneRunSource
+
+        copy_written(self.empty_job, tmp_path)
+        return NeptuneRunSource(tmp_path)
