@@ -32,7 +32,8 @@ def is_sqlite(path: Path) -> bool:
         return False
 
 
-def _is_wal(path: Path) -> bool:
+def is_wal(path: Path) -> bool:
+    """Bytes 18-19 of the header are 2 for a database in WAL mode."""
     with path.open("rb") as fh:
         header = fh.read(20)
     return len(header) == 20 and header[18] == 2 and header[19] == 2
@@ -47,7 +48,7 @@ def _uri(path: Path, **params: str) -> str:
 def open_readonly(path: Path) -> Iterator[sqlite3.Connection]:
     """A connection that reads `path` and can write nothing anywhere near it."""
     wal = path.with_name(path.name + "-wal")
-    if not _is_wal(path):
+    if not is_wal(path):
         conn = sqlite3.connect(_uri(path, mode="ro"), uri=True, check_same_thread=False)
         try:
             yield conn

@@ -36,10 +36,10 @@ import numpy as np
 
 from runwise.adapters.sources.mlflow.records import RunRecord, decode_sql_values, ordered_series
 from runwise.adapters.sources.mlflow.revisions import KNOWN_REVISIONS, NEWEST, NEWEST_MLFLOW, OLDER_REVISIONS
+from runwise.adapters.sqlite_readonly import is_sqlite, is_wal
 from runwise.domain.errors import InvalidInput
 from runwise.domain.model import MetricSeries
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
 SUFFIXES = (".db", ".sqlite", ".sqlite3")
 MLFLOW_TABLES = frozenset({"runs", "experiments", "metrics", "params", "tags", "alembic_version"})
 BUSY_TIMEOUT_S = 5.0
@@ -53,26 +53,10 @@ WHERE r.lifecycle_stage = 'active' AND coalesce(e.lifecycle_stage, 'active') = '
 """
 
 
-def is_sqlite_file(path: Path) -> bool:
-    """A file that starts with SQLite's 16-byte header."""
-    try:
-        with path.open("rb") as stream:
-            return stream.read(16) == SQLITE_MAGIC
-    except OSError:
-        return False
-
-
-def _uses_wal(path: Path) -> bool:
-    """Bytes 18-19 of the header are 2 for a database in WAL mode."""
-    with path.open("rb") as stream:
-        header = stream.read(20)
-    return len(header) == 20 and header[18] == 2
-
-
 def readonly_uri(path: Path) -> str:
     """The URI that opens `path` without ever writing to or beside it (see the module docstring)."""
     uri = path.resolve().as_uri()
-    if _uses_wal(path):
+    if is_wal(path):
         wal, shm = (path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))
         if not (wal.exists() and shm.exists()):
             return uri + "?immutable=1"
@@ -91,7 +75,7 @@ class SqliteStore:
     @classmethod
     def probe(cls, path: Path) -> SqliteStore | None:
         """The store in `path` if the file holds MLflow's tables (its name proves nothing); else None."""
-        if not is_sqlite_file(path):
+        if not is_sqlite(path):
             return None
         store = cls(path)
         try:
