@@ -21,7 +21,7 @@ import attrs
 import numpy as np
 import orjson
 
-from runwise.domain.model import MetricSeries
+from runwise.domain.model import MetricSeries, sorted_series
 
 STEP_KEYS: tuple[str, ...] = ("step", "_step", "global_step", "iteration", "iter")
 EPOCH_KEY = "epoch"
@@ -450,7 +450,7 @@ class ColumnBuilder:
             values = joined(self.values.pop(key))
             wall_chunks = self.walls.pop(key, None)
             wall = joined(wall_chunks) if wall_chunks and sum(c.size for c in wall_chunks) == steps.size else None
-            out[key] = _ordered(key, steps, values, wall)
+            out[key] = sorted_series(key, steps, values, wall)
         return out
 
 
@@ -498,19 +498,6 @@ def _is_float(value: Any) -> bool:
 
 
 _FLOAT_MAX_INT = int(np.finfo(np.float64).max)
-
-
-def _ordered(key: str, steps: np.ndarray, values: np.ndarray, wall: np.ndarray | None) -> MetricSeries:
-    """Sorted by step; when a step was written twice (resumed training) the later write wins."""
-    if steps.size > 1 and not bool(np.all(steps[1:] > steps[:-1])):
-        order = np.argsort(steps, kind="stable")
-        steps, values = steps[order], values[order]
-        wall = None if wall is None else wall[order]
-        keep = np.ones(steps.size, dtype=bool)
-        keep[:-1] = steps[1:] != steps[:-1]
-        steps, values = steps[keep], values[keep]
-        wall = None if wall is None else wall[keep]
-    return MetricSeries(key, steps, values, wall)
 
 
 def choose_step_key(first_rows: list[dict[str, Any]], configured: str | None) -> str | None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from runwise.adapters.fs import file_identity
 from runwise.adapters.sources.mlflow.meta_yaml import parse_meta
 from runwise.adapters.sources.mlflow.records import STATUS_NUMBERS, RunRecord, ordered_series
 from runwise.domain.errors import MetricNotFound
@@ -193,14 +194,7 @@ class FileStore:
     def run_identity(self, run_id: str) -> Hashable:
         """(path, size, mtime) of the run's meta.yaml and metric files: they change as the run logs."""
         folder = self._run_folder(run_id)
-        parts = []
-        for path in [folder / "meta.yaml", *sorted(_key_files(folder / "metrics").values())]:
-            try:
-                st = path.stat()
-            except OSError:
-                continue
-            parts.append((str(path), st.st_size, st.st_mtime_ns))
-        return tuple(parts)
+        return file_identity([folder / "meta.yaml", *sorted(_key_files(folder / "metrics").values())])
 
 
 def read_metric_file(key: str, path: Path) -> MetricSeries:

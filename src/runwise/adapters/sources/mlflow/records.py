@@ -22,7 +22,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from runwise.domain.model import GitInfo, MetricSeries, RunInfo, RunState
+from runwise.domain.model import GitInfo, MetricSeries, RunInfo, RunState, sorted_series
 
 SOURCE_NAME = "mlflow"
 FLOAT_MAX = sys.float_info.max  # MLflow's SQL stores write ±Infinity as ±this value
@@ -127,12 +127,7 @@ def ordered_series(
 ) -> MetricSeries:
     """A series sorted by step; a step logged twice keeps its latest write (by timestamp, then log order)."""
     wall = None if times_ms is None else times_ms.astype(np.float64) / 1000.0
-    if steps.size > 1 and not bool(np.all(steps[1:] > steps[:-1])):
-        order = np.lexsort((times_ms, steps)) if times_ms is not None else np.argsort(steps, kind="stable")
-        steps, values = steps[order], values[order]
-        wall = None if wall is None else wall[order]
-        keep = np.ones(steps.size, dtype=bool)
-        keep[:-1] = steps[1:] != steps[:-1]
-        steps, values = steps[keep], values[keep]
-        wall = None if wall is None else wall[keep]
-    return MetricSeries(key, steps, values, wall)
+    if times_ms is not None and steps.size > 1 and not bool(np.all(steps[1:] > steps[:-1])):
+        order = np.argsort(times_ms, kind="stable")  # then sorted_series' stable sort by step keeps the latest
+        steps, values, wall = steps[order], values[order], None if wall is None else wall[order]
+    return sorted_series(key, steps, values, wall)

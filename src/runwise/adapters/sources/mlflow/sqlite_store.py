@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from runwise.adapters.fs import file_identity
 from runwise.adapters.sources.mlflow.records import RunRecord, decode_sql_values, ordered_series
 from runwise.adapters.sources.mlflow.revisions import KNOWN_REVISIONS, NEWEST, NEWEST_MLFLOW, OLDER_REVISIONS
 from runwise.adapters.sqlite_readonly import is_sqlite, is_wal
@@ -178,11 +179,4 @@ class SqliteStore:
 
     def identity(self) -> Hashable:
         """Size and mtime of the database and its WAL: any write to the store changes them."""
-        parts = []
-        for path in (self.path, self.path.with_name(self.path.name + "-wal")):
-            try:
-                st = path.stat()
-            except OSError:
-                continue
-            parts.append((str(path), st.st_size, st.st_mtime_ns))
-        return tuple(parts)
+        return file_identity((self.path, self.path.with_name(self.path.name + "-wal")))
