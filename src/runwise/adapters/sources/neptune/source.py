@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from pathlib import Path
 
 from runwise.adapters.fs import file_identity, newest_first, walk
+from runwise.adapters.sources.neptune.collector import collector_paused
 from runwise.adapters.sources.neptune.export import group_parts, read_export
 from runwise.adapters.sources.neptune.offline import data_logs, is_offline_folder, peek_offline, read_offline
 from runwise.adapters.sources.neptune.record import NeptuneRun
@@ -81,12 +82,13 @@ class NeptuneRunSource:
         if cached is None or cached[0] != identity:
             result: NeptuneRun | Exception
             try:
-                if found.form == "offline":
-                    result = read_offline(found.anchor, now=self.clock())
-                elif found.form == "scale":
-                    result = read_scale(found.anchor, now=self.clock())
-                else:
-                    result = read_export(found.files)
+                with collector_paused():
+                    if found.form == "offline":
+                        result = read_offline(found.anchor, now=self.clock())
+                    elif found.form == "scale":
+                        result = read_scale(found.anchor, now=self.clock())
+                    else:
+                        result = read_export(found.files)
             except Exception as exc:  # kept, so listing can pass over it and loading can report it
                 result = exc
             cached = (identity, result)
