@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from runwise.adapters.sources.neptune.record import NeptuneRun, config_from, metric_key
-from runwise.adapters.sources.neptune.scale_points import decode_entries
+from runwise.adapters.sources.neptune.scale_columns import Columns, snapshot_columns
+from runwise.adapters.sources.neptune.scale_points import Points, decode_entries
 from runwise.adapters.sources.neptune.scale_proto import message
 from runwise.adapters.sqlite_readonly import is_sqlite, open_readonly
 from runwise.domain.errors import InvalidInput
@@ -84,45 +86,23 @@ def read_scale(path: Path, *, now: float | None = None) -> NeptuneRun:
             experiment = run.experiment_id or None
         if isinstance(stamp, (int, float)):
             updated = stamp / 1000 if updated is None else max(updated, stamp / 1000)
-    batch_cls, single_cls = message("UpdateRunSnapshotsRaw"), message("UpdateRunSnapshotRaw")
-    entries: list[bytes] = []  # every appended entry's wire bytes, decoded in bulk by scale_points
-    counts: list[int] = []
-    steps: list[float] = []
-    walls: list[float] = []
-    bad = 0
-    for start in range(0, len(snapshots), _BATCH):
-        chunk = snapshots[start : start + _BATCH]
-        batch = batch_cls()
-        try:
-            batch.ParseFromString(_frame(chunk))
-            decoded = list(batch.snapshots)
-        except Exception:  # one damaged row: decode the rows of this batch one by one
-            decoded = []
-            for blob in chunk:
-                single = single_cls()
-                try:
-                    single.ParseFromString(blob)
-                except Exception:
-                    bad += 1
-                    continue
-                decoded.append(single)
-        add_step, add_wall, add_entries, add_count = steps.append, walls.append, entries.extend, counts.append
-        for snap in decoded:  # the only per-snapshot Python work: step, time, and attributes when assigned
-            has = snap.HasField
-            step, stamp = snap.step, snap.timestamp
-            add_step(float(step.whole) + step.micro / 1e6 if has("step") else np.nan)
-            add_wall(stamp.seconds + stamp.nanos / 1e9 if has("timestamp") else np.nan)
-            appended = snap.append
-            add_entries(appended)
-            add_count(len(appended))
-            if len(snap.assign) or len(snap.modify_sets):
-                _apply(snap, attributes, tags)
-    if bad:
-        warnings.append(f"{bad} unreadable operation(s) skipped")
+    columns = snapshot_columns(snapshots)
+    if columns is None:
+        columns, bad = _snapshot_by_snapshot(snapshots)
+        if bad:
+            warnings.append(f"{bad} unreadable operation(s) skipped")
+    _apply(columns.assign, columns.modify_sets, attributes, tags)
+    steps, walls, entries, counts = columns.steps, columns.walls, columns.entries, columns.counts
     series = {}
     if entries:
         points = decode_entries(entries, counts)
-        step_of, wall_of = np.asarray(steps)[points.row], np.asarray(walls)[points.row]
+        step_of, wall_of = steps[points.row], walls[points.row]
+        stepless = np.isnan(step_of)
+        if stepless.any():  # never written by the client: points the server would refuse
+            warnings.append(f"{int(stepless.sum())} point(s) without a step were left out")
+            kept = ~stepless
+            points = Points(points.keys, points.code[kept], points.value[kept], points.row[kept])
+            step_of, wall_of = step_of[kept], wall_of[kept]
         order = np.argsort(points.code, kind="stable")
         bounds = np.searchsorted(points.code[order], np.arange(len(points.keys) + 1))
         for index, attr_path in enumerate(points.keys):
@@ -152,11 +132,58 @@ def read_scale(path: Path, *, now: float | None = None) -> NeptuneRun:
     )
 
 
-def _apply(snap: Any, attributes: dict[str, Any], tags: set[str]) -> None:
-    """A snapshot's assigned attributes and tag changes (its appended points are decoded in bulk)."""
-    for entry in snap.assign:
+def _snapshot_by_snapshot(snapshots: list[bytes]) -> tuple[Columns, int]:
+    """The columns decoded one protobuf snapshot object at a time (one parse per 4,096 rows, one by one in a batch
+    holding a damaged row): for rows `snapshot_columns` does not take. Also returns how many rows were unreadable."""
+    batch_cls, single_cls = message("UpdateRunSnapshotsRaw"), message("UpdateRunSnapshotRaw")
+    entries: list[bytes] = []
+    counts: list[int] = []
+    steps: list[float] = []
+    walls: list[float] = []
+    assign: list[Any] = []
+    modify_sets: list[Any] = []
+    bad = 0
+    for start in range(0, len(snapshots), _BATCH):
+        chunk = snapshots[start : start + _BATCH]
+        batch = batch_cls()
+        try:
+            batch.ParseFromString(_frame(chunk))
+            decoded = list(batch.snapshots)
+        except Exception:  # one damaged row: decode the rows of this batch one by one
+            decoded = []
+            for blob in chunk:
+                single = single_cls()
+                try:
+                    single.ParseFromString(blob)
+                except Exception:
+                    bad += 1
+                    continue
+                decoded.append(single)
+        for snap in decoded:
+            has = snap.HasField
+            step, stamp = snap.step, snap.timestamp
+            steps.append(float(step.whole) + step.micro / 1e6 if has("step") else np.nan)
+            walls.append(stamp.seconds + stamp.nanos / 1e9 if has("timestamp") else np.nan)
+            entries.extend(snap.append)
+            counts.append(len(snap.append))
+            assign.extend(snap.assign)
+            modify_sets.extend(snap.modify_sets)
+    columns = Columns(
+        np.asarray(steps, dtype=np.float64),
+        np.asarray(walls, dtype=np.float64),
+        entries,
+        np.asarray(counts, dtype=np.int64),
+        assign,
+        modify_sets,
+    )
+    return columns, bad
+
+
+def _apply(assign: Iterable[Any], modify_sets: Iterable[Any], attributes: dict[str, Any], tags: set[str]) -> None:
+    """Assigned attributes and tag changes, in write order (appended points are decoded in bulk)."""
+    for entry in assign:
         attributes[entry.key] = _scalar(entry.value)
-    for entry in snap.modify_sets:
+    for entry in modify_sets:
         if entry.key != "sys/tags":
             continue
         for change in entry.value.string.values:

@@ -32,7 +32,7 @@ class Points:
         self.row = row
 
 
-def decode_entries(entries: Sequence[bytes], counts: Sequence[int]) -> Points:
+def decode_entries(entries: Sequence[bytes], counts: Sequence[int] | NDArray[np.int64]) -> Points:
     """`entries` of every snapshot in order, `counts[i]` of them from snapshot i."""
     n = len(entries)
     lengths = np.fromiter(map(len, entries), dtype=np.int64, count=n)

@@ -53,6 +53,14 @@ _MESSAGES: dict[str, list[tuple[str, int, str, bool]]] = {
         ("append", 8, "bytes", True),
     ],
     "UpdateRunSnapshotsRaw": [("snapshots", 1, "UpdateRunSnapshotRaw", True)],
+    # every row joined into one message: Step and Timestamp payloads read as packed varints (scale_columns.py)
+    "UpdateRunSnapshotColumns": [
+        ("step", 1, "uint64", True),
+        ("timestamp", 2, "uint64", True),
+        ("assign", 4, "Entry", True),
+        ("modify_sets", 5, "ModifySetsEntry", True),
+        ("append", 8, "bytes", True),
+    ],
     "Run": [
         ("run_id", 1, "string", False),
         ("creation_time", 3, "Timestamp", False),
