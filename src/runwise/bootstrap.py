@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,7 @@ from runwise.services.summarize import Analyzer
 
 if TYPE_CHECKING:
     from runwise.adapters.cache.store import DiskRunStore
+    from runwise.adapters.lazy_sources import SourceSpec
     from runwise.domain.cost import PriceTable
     from runwise.domain.model import GitInfo
     from runwise.services.stored_runs import StoredRuns
@@ -64,30 +65,82 @@ class Runwise:
 
 
 def local_sources(root: Path, settings: Settings) -> list[RunSource]:
-    """Every local source over one discovery root; each finds its own runs without being told."""
-    from runwise.adapters.sources.aim import AimRunSource
-    from runwise.adapters.sources.csv_loggers import KerasRunSource, LightningRunSource, UltralyticsRunSource
-    from runwise.adapters.sources.hf_trainer import HfTrainerRunSource
-    from runwise.adapters.sources.jsonl import JsonlRunSource
-    from runwise.adapters.sources.mlflow import MlflowRunSource
-    from runwise.adapters.sources.neptune import NeptuneRunSource
-    from runwise.adapters.sources.tensorboard import TensorBoardRunSource
-    from runwise.adapters.sources.text_logs import TextLogRunSource
-    from runwise.adapters.sources.wandb_local import WandbLocalRunSource
+    """Every local source over one discovery root; each finds its own runs without being told. Each is imported
+    only when the root holds a file or folder name it could read (adapters/lazy_sources.py, LOCAL_SOURCES)."""
+    from runwise.adapters.lazy_sources import lazy_sources
 
+    return lazy_sources(root, local_source_specs(settings))
+
+
+def local_source_specs(settings: Settings) -> list[SourceSpec]:
+    """The local sources in the order they are asked, each with the names its discovery looks for (a superset:
+    the source decides). Keep a probe in step with its source's discovery (named beside it); a probe that
+    misses a name hides that source's runs, which tests/e2e/test_sources_end_to_end.py would show."""
+    from runwise.adapters.lazy_sources import SourceSpec
+
+    sources = "runwise.adapters.sources"
+    csv_logs = (".csv", ".log", ".txt")  # csv_loggers/discovery.py SUFFIXES, one kind per file after a peek
     return [
-        JsonlRunSource(root, step_key=settings.step_key),
-        TensorBoardRunSource(root, layout=settings.tensorboard_layout),
-        WandbLocalRunSource(root),
-        HfTrainerRunSource(root),
-        AimRunSource(root),
-        LightningRunSource(root),
-        KerasRunSource(root),
-        UltralyticsRunSource(root),
-        NeptuneRunSource(root),
-        MlflowRunSource(root),
-        TextLogRunSource(root),
+        SourceSpec(  # jsonl/source.py _files
+            "jsonl",
+            f"{sources}.jsonl",
+            lambda m, root: m.JsonlRunSource(root, step_key=settings.step_key),
+            files=lambda name: name.endswith(".jsonl"),
+        ),
+        SourceSpec(  # tensorboard/discovery.py is_event_file
+            "tensorboard",
+            f"{sources}.tensorboard",
+            lambda m, root: m.TensorBoardRunSource(root, layout=settings.tensorboard_layout),
+            files=lambda name: "tfevents" in name,
+        ),
+        SourceSpec(  # wandb_local/discovery.py run_folder: a `.wandb` file, or a run folder with its side files
+            "wandb",
+            f"{sources}.wandb_local",
+            lambda m, root: m.WandbLocalRunSource(root),
+            files=lambda name: name.endswith(".wandb"),
+            folders=lambda name: name.startswith(("run-", "offline-run-")),
+        ),
+        SourceSpec(  # hf_trainer/discovery.py _candidates
+            "hf",
+            f"{sources}.hf_trainer",
+            lambda m, root: m.HfTrainerRunSource(root),
+            files=lambda name: name == "trainer_state.json",
+        ),
+        SourceSpec(  # aim/repo.py find_repos
+            "aim", f"{sources}.aim", lambda m, root: m.AimRunSource(root), folders=lambda name: name == ".aim"
+        ),
+        SourceSpec(
+            "lightning", f"{sources}.csv_loggers", lambda m, root: m.LightningRunSource(root), files=_ends(csv_logs)
+        ),
+        SourceSpec("keras", f"{sources}.csv_loggers", lambda m, root: m.KerasRunSource(root), files=_ends(csv_logs)),
+        SourceSpec(
+            "ultralytics", f"{sources}.csv_loggers", lambda m, root: m.UltralyticsRunSource(root), files=_ends(csv_logs)
+        ),
+        SourceSpec(  # neptune/source.py _found_in: offline folders, neptune-scale databases, exported Parquet parts
+            "neptune",
+            f"{sources}.neptune",
+            lambda m, root: m.NeptuneRunSource(root),
+            files=lambda name: name == "run_operations.sqlite3" or name.endswith(".parquet"),
+            folders=lambda name: name == ".neptune",
+        ),
+        SourceSpec(  # mlflow/discovery.py find_stores: SQLite stores, `mlruns` or any folder with a `.trash`
+            "mlflow",
+            f"{sources}.mlflow",
+            lambda m, root: m.MlflowRunSource(root),
+            files=_ends((".db", ".sqlite", ".sqlite3")),
+            folders=lambda name: name in ("mlruns", ".trash"),
+        ),
+        SourceSpec(  # text_logs/source.py SUFFIXES
+            "text",
+            f"{sources}.text_logs",
+            lambda m, root: m.TextLogRunSource(root),
+            files=_ends((".log", ".txt", ".out")),
+        ),
     ]
+
+
+def _ends(suffixes: tuple[str, ...]) -> Callable[[str], bool]:
+    return lambda name: name.endswith(suffixes)
 
 
 def remote_source(uri: str, settings: Settings | None = None) -> tuple[RunSource, str] | None:

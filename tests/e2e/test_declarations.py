@@ -189,3 +189,23 @@ def test_the_tool_table_in_the_docs_is_the_declarations() -> None:
 
     docs = (Path(__file__).resolve().parents[2] / "docs" / "mcp.md").read_text()
     assert tools_table() in docs, "regenerate it: python -m runwise.entrypoints.capabilities.docs"
+
+
+def test_the_index_agrees_with_the_declarations() -> None:
+    """The CLI lists commands and finds a command's declaration from capabilities/index.py without importing the
+    declarations: each entry names the capability it points at, with its command, help line and aliases."""
+    from runwise.entrypoints.capabilities.index import ENTRIES
+
+    assert [e.load() for e in ENTRIES] == list(CAPABILITIES)
+    for entry in ENTRIES:
+        capability = entry.load()
+        assert (entry.name, entry.command, entry.help) == (capability.name, capability.command, capability.help)
+        assert {k: dict(v) for k, v in entry.aliases.items()} == {k: dict(v) for k, v in capability.cli_aliases.items()}
+
+
+def test_a_command_parser_built_for_its_arguments_is_the_full_one() -> None:
+    """`build_parser(argv)` gives only the command being run its flags; those flags are the full parser's."""
+    full = _subparsers()
+    for words in full:
+        alone = _subparsers(build_parser(words.split())[0])
+        assert alone[words].format_help() == full[words].format_help(), words

@@ -1,14 +1,17 @@
 """How each interface spells the core's pointers (domain.hints): CLI flags and commands, or tool arguments.
 
-Both wordings read the declaration table, so a flag renamed there is renamed in every hint.
+Both wordings read the declarations, so a flag renamed there is renamed in every hint; a hint naming a
+capability imports only the module declaring it (capabilities/index.py).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
 from runwise.domain.hints import Call, Param, Setting
+from runwise.entrypoints.capabilities import index
 from runwise.entrypoints.capabilities.declaration import Capability, Cli, base_type, cli_of
 
 
@@ -19,9 +22,7 @@ class ToolWording:
         return f"{ref.name}={ref.value!r}" if ref.has_value else ref.name
 
     def call(self, ref: Call) -> str:
-        from runwise.entrypoints.capabilities import BY_NAME
-
-        cap = BY_NAME.get(ref.capability)
+        cap = index.capability(ref.capability)
         name = cap.tool if cap and cap.tool else ref.capability
         if not ref.args:
             return name
@@ -59,9 +60,7 @@ class CliWording:
         return f"{flag} {_cli_value(ref.value)}"
 
     def call(self, ref: Call) -> str:
-        from runwise.entrypoints.capabilities import BY_NAME
-
-        cap = BY_NAME.get(ref.capability)
+        cap = index.capability(ref.capability)
         if cap is None:
             return f"runwise {ref.capability}"
         return " ".join(["runwise", *argv(cap, dict(ref.args), placeholders=True)])
@@ -74,9 +73,10 @@ class CliWording:
         return ref.name
 
     def _field(self, name: str) -> tuple[Cli | None, Any] | None:
-        from runwise.entrypoints.capabilities import CAPABILITIES
-
-        for cap in ([self.capability] if self.capability else []) + list(CAPABILITIES):
+        own = [self.capability] if self.capability else []
+        for cap in itertools.chain(
+            own, (entry.load() for entry in index.ENTRIES)
+        ):  # the others' modules: only if needed
             field = cap.params.model_fields.get(name)
             if field is not None:
                 return cli_of(field), field.annotation

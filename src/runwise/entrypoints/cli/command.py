@@ -26,7 +26,18 @@ class Command:
     arguments: Callable[[argparse.ArgumentParser], None]
     run: Handler
 
-    def register(self, sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> dict[str, Handler]:  # type: ignore[type-arg]
+    def register(
+        self,
+        sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+        common: argparse.ArgumentParser,
+        *,
+        full: bool = True,
+    ) -> dict[str, Handler]:
+        """Its parser and handler; with `full=False` (another command is being run) its help line only, since its
+        flags may import what it serves with (`runwise mcp`'s flags come from the MCP server's module)."""
+        if not full:
+            sub.add_parser(self.name, help=self.help)
+            return {}
         parser = sub.add_parser(self.name, parents=[common], help=self.help, description=self.description)
         self.arguments(parser)
         return {self.name: self.run}

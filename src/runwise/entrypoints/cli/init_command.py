@@ -25,7 +25,7 @@ def setup(p: argparse.ArgumentParser) -> None:
 def run(ctx: Context, given: dict[str, Any]) -> int:
     from runwise.adapters.templates import read_template, template_names
     from runwise.entrypoints.capabilities.analysis import INIT
-    from runwise.entrypoints.cli.commands import answer
+    from runwise.entrypoints.cli.capability_command import answer
 
     a = ctx.args
     chosen = [

@@ -52,9 +52,11 @@ def _global_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
 
 
 def build_parser(argv: Sequence[str] | None = None) -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
-    """The parser and a handler per command. Given the arguments, a command that is not a capability (`cache`,
-    `mcp`, a bare `--version`) gets a parser of its own only: the declaration table imports pydantic, numpy and
-    the detectors (~0.4 s CPU, bench/bench_speed.py) that such a command never uses."""
+    """The parser and a handler per command. Given the arguments, only the command they run gets its flags and
+    handler; every other command is a name and a help line. A capability's flags come from its declaration,
+    which imports pydantic, its result models and its use case (numpy and the detectors for most): all of
+    them cost a cold call ~0.2 s (`python -X importtime`, bench/bench_speed.py) that `runwise --help`,
+    `runwise --version`, `runwise cache` or `runwise mcp` never use, and `runwise run` uses one of."""
     common = _Parser(add_help=False)
     _global_flags(common, suppress=True)
     parser = _Parser(prog="runwise", description="Understand ML training runs in the fewest tokens.")
@@ -62,44 +64,39 @@ def build_parser(argv: Sequence[str] | None = None) -> tuple[argparse.ArgumentPa
     _global_flags(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     handlers: dict[str, Handler] = {}
-    alone = _standalone(argv) if argv is not None else None
-    if alone is not None:
-        for module in _command_modules(alone):
-            handlers.update(module.COMMAND.register(sub, common))
-        return parser, handlers
+    word = command_word(argv) if argv is not None else None
+    full = None if word is None else {word}
+    for module in _command_modules():
+        handlers.update(module.COMMAND.register(sub, common, full=full is None or module.COMMAND.name in full))
     from runwise.entrypoints.cli import commands
 
-    for module in _command_modules():
-        handlers.update(module.COMMAND.register(sub, common))
-    handlers.update(commands.register(sub, common))
+    handlers.update(commands.register(sub, common, full))
     return parser, handlers
 
 
-STANDALONE = {"cache": "cache_command", "mcp": "mcp_command"}  # commands that are not capabilities: their module
 _VALUED = ("--dir", "--format", "--budget", "--schema")  # global flags followed by a value
 
 
-def _standalone(argv: Sequence[str]) -> list[str] | None:
-    """The modules to register when the command needs no other (`[]`: a bare --version); None: all of them."""
+def command_word(argv: Sequence[str]) -> str | None:
+    """The command the arguments run ("" for none: `--help`, `--version`, a usage error); None when the arguments
+    cannot be read without the whole parser (`--dir` as the last word), so that every command is registered."""
     words = iter(argv)
     for word in words:
         if word in _VALUED:
-            next(words, None)
-        elif word == "--version" and not {"-h", "--help"} & set(argv):
-            return []
+            if next(words, None) is None:
+                return None
+        elif word == "--":
+            return None
         elif not word.startswith("-"):
-            return [STANDALONE[word]] if word in STANDALONE else None
-    return None
+            return word
+    return ""
 
 
-def _command_modules(names: Sequence[str] | None = None) -> list:  # type: ignore[type-arg]
+def _command_modules() -> list:  # type: ignore[type-arg]
     """Commands about Runwise itself rather than runs; each module declares a `COMMAND` (cli/command.py)."""
     import importlib
 
-    modules = []
-    for name in COMMAND_MODULES if names is None else names:
-        modules.append(importlib.import_module(f"runwise.entrypoints.cli.{name}"))
-    return modules
+    return [importlib.import_module(f"runwise.entrypoints.cli.{name}") for name in COMMAND_MODULES]
 
 
 COMMAND_MODULES: list[str] = ["mcp_command", "cache_command"]  # the rest: the declaration table
@@ -212,8 +209,6 @@ def _dispatch(
 
 
 def _cacheable(command: str) -> bool:
-    if command in STANDALONE:
-        return False
     from runwise.entrypoints.cli.commands import answer_cacheable
 
     return answer_cacheable(command)
@@ -230,11 +225,10 @@ def _progress(args: argparse.Namespace) -> ReadProgress | None:
 
 def _in_cli_words(exc: RunwiseError, command: str) -> str:
     """The error with its pointers spelled as this command's flags and `runwise` commands."""
-    from runwise.entrypoints.capabilities import CAPABILITIES
     from runwise.entrypoints.capabilities.wording import CliWording
+    from runwise.entrypoints.cli.commands import declared
 
-    capability = next((c for c in CAPABILITIES if command == c.command.split()[0] or command in c.cli_aliases), None)
-    return exc.words(CliWording(capability))
+    return exc.words(CliWording(declared(command)))
 
 
 def _is_tty(stream: TextIO) -> bool:

@@ -45,7 +45,7 @@ def plot_arguments(p: argparse.ArgumentParser) -> None:
 def cmd_report(ctx: Context, given: dict[str, Any]) -> int:
     """Write the whole report (HTML with charts, or markdown with --format md) to a file, never into a run's folder."""
     from runwise.entrypoints.capabilities.pictures import REPORT
-    from runwise.entrypoints.cli.commands import validated
+    from runwise.entrypoints.cli.capability_command import validated
     from runwise.services.report import check_output_path, default_report_name
 
     args = ctx.args
@@ -86,7 +86,7 @@ def _size(n: int) -> str:
 def cmd_plot(ctx: Context, given: dict[str, Any]) -> int:
     from runwise.adapters.renderers.terminal_chart import render_terminal
     from runwise.entrypoints.capabilities.pictures import PLOT, PlotParams
-    from runwise.entrypoints.cli.commands import validated
+    from runwise.entrypoints.cli.capability_command import validated
     from runwise.services.charts import plot
 
     app, args = ctx.app, ctx.args

@@ -58,7 +58,7 @@ def cmd_watch(ctx: Context, given: dict[str, Any]) -> int:
     from runwise.adapters.fswatch import change_waiter
     from runwise.domain.analysis import analyze
     from runwise.entrypoints.capabilities import BY_NAME
-    from runwise.entrypoints.cli.commands import validated
+    from runwise.entrypoints.cli.capability_command import validated
     from runwise.services.notify import Dispatcher
     from runwise.services.watch import Watcher, run_watch
 
