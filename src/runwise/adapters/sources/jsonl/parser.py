@@ -21,6 +21,7 @@ import attrs
 import numpy as np
 import orjson
 
+from runwise.adapters.sources.jsonl.flat import FlatChunk, decode_flat
 from runwise.domain.model import MetricSeries, sorted_series
 
 STEP_KEYS: tuple[str, ...] = ("step", "_step", "global_step", "iteration", "iter")
@@ -30,6 +31,7 @@ CHUNK_BYTES = 4 << 20
 MAX_LINE_BYTES = 64 << 20  # a "line" longer than this is binary or garbage; never held whole in memory
 MAX_NESTING = 32  # metric keys nested deeper than this are not metrics (and must not exhaust the stack)
 MAX_STEP = 2**63 - 1
+_EXACT_INT = 2.0**53  # steps read as float64 below this are exact whole numbers
 _BOM = b"\xef\xbb\xbf"
 
 _SENTINELS = {b"NaN": b'"\\u0000nan"', b"Infinity": b'"\\u0000inf"', b"-Infinity": b'"\\u0000-inf"'}
@@ -122,7 +124,14 @@ def _is_value_position(chunk: bytes, begin: int, end: int) -> bool:
 
 
 def iter_chunks(stream: BinaryIO, report: ParseReport, chunk_bytes: int = CHUNK_BYTES) -> Iterator[list[bytes]]:
-    """Complete lines in chunks; a trailing line without newline is kept only if it parses.
+    """Complete lines in chunks (see `iter_blocks`), each chunk as a list of lines."""
+    for block in iter_blocks(stream, report, chunk_bytes):
+        yield block.split(b"\n")
+
+
+def iter_blocks(stream: BinaryIO, report: ParseReport, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """Complete lines in blocks (newlines between them, none at the end); a trailing line without newline is
+    kept only if it parses.
 
     A UTF-8 byte-order mark before the first line is dropped; a line longer than MAX_LINE_BYTES is
     skipped (and counted) without being held in memory.
@@ -152,12 +161,12 @@ def iter_chunks(stream: BinaryIO, report: ParseReport, chunk_bytes: int = CHUNK_
                 carry = block
             continue
         carry = block[cut + 1 :]
-        yield block[:cut].split(b"\n")
+        yield block[:cut]
     if carry.strip() and not skipping:
         if parse_line(carry) is None:
             report.partial_tail = True
             return
-        yield [carry]
+        yield carry
 
 
 def parse_line(line: bytes) -> dict[str, Any] | None:
@@ -183,17 +192,9 @@ def parse_lines(lines: Sequence[bytes], report: ParseReport) -> list[dict[str, A
     clean = lines if all(lines) else [line for line in lines if line.strip()]
     if not clean:
         return []
-    joined = b"[" + b",".join(clean) + b"]"
-    try:
-        rows = orjson.loads(joined)
-    except orjson.JSONDecodeError:
-        # most chunks hold no NaN/Infinity: look for them only when strict JSON fails
-        try:
-            rows = orjson.loads(fix_nonfinite(joined))
-        except orjson.JSONDecodeError:
-            rows = None
-    if rows is not None and set(map(type, rows)) == {dict}:
-        return rows  # type: ignore[no-any-return]
+    rows = _all_objects(b"[" + b",".join(clean) + b"]")
+    if rows is not None:
+        return rows
     out: list[dict[str, Any]] = []
     for offset, line in enumerate(lines):
         if not line.strip():
@@ -204,6 +205,31 @@ def parse_lines(lines: Sequence[bytes], report: ParseReport) -> list[dict[str, A
             continue
         out.append(row)
     return out
+
+
+def parse_block(block: bytes, report: ParseReport) -> list[dict[str, Any]]:
+    """`parse_lines(block.split(b"\\n"))` without a bytes object per line: one orjson call over the block with its
+    newlines turned into commas; blank or bad lines send the block the line by line way."""
+    rows = _all_objects(b"[" + block.replace(b"\n", b",") + b"]")
+    if rows is None:
+        return parse_lines(block.split(b"\n"), report)
+    report.lines += block.count(b"\n") + 1
+    return rows
+
+
+def _all_objects(joined: bytes) -> list[dict[str, Any]] | None:
+    """The JSON array `joined` when every item is an object; NaN/Infinity are looked for only when strict
+    JSON fails (most chunks hold none)."""
+    try:
+        rows = orjson.loads(joined)
+    except orjson.JSONDecodeError:
+        try:
+            rows = orjson.loads(fix_nonfinite(joined))
+        except orjson.JSONDecodeError:
+            return None
+    if rows and set(map(type, rows)) == {dict}:
+        return rows  # type: ignore[no-any-return]
+    return None
 
 
 @attrs.define
@@ -240,6 +266,40 @@ class ColumnBuilder:
             self._sparse(rows, step_col, wall_col)
         elif not self._table(rows, lengths, keys, step_col, wall_col):
             self._columns(rows, "", step_col, wall_col, 0, keys)
+
+    def add_flat(self, chunk: FlatChunk) -> bool:
+        """A chunk `flat.decode_flat` read, filed as `add` files the same lines; False (nothing filed) when its
+        steps need the row by row rules (a line without the step, a step that is not a whole number below 2^53,
+        a bare NaN for a step)."""
+        step_key, n = self.step_key, chunk.lines
+        if step_key is not None:
+            entry = chunk.columns.get(step_key)
+            if entry is None or entry[1] is not None or step_key in chunk.nonfinite_tokens:
+                return False
+            raw = entry[0]
+            if not (np.abs(raw) < _EXACT_INT).all() or (raw != np.trunc(raw)).any():
+                return False
+            step_col = raw.astype(np.int64)
+        else:
+            step_col = np.arange(self.record_index, self.record_index + n, dtype=np.int64)
+        self.record_index += n
+        self.last_step = int(step_col[-1])
+        # as `_wall`: the first time key of the first line that every line holds as a plain number
+        self._wall_key, wall_col = None, None
+        for key in TIME_KEYS:
+            if key in chunk.first_keys:
+                values, present = chunk.columns[key]
+                if present is None and key not in chunk.nonfinite_tokens:
+                    self._wall_key, wall_col = key, values
+                    break
+        for key, (values, present) in chunk.columns.items():
+            if key == step_key:
+                continue
+            if present is None:
+                self._store(key, values, step_col, wall_col)
+            else:
+                self._store(key, values[present], step_col[present], None if wall_col is None else wall_col[present])
+        return True
 
     def _table(
         self,
@@ -500,6 +560,9 @@ def _is_float(value: Any) -> bool:
 _FLOAT_MAX_INT = int(np.finfo(np.float64).max)
 
 
+_SAMPLE_LINES = 1000  # lines that decide the step key
+
+
 def choose_step_key(first_rows: list[dict[str, Any]], configured: str | None) -> str | None:
     """The step field by precedence; `epoch` only when it grows on every line of the sample."""
     if configured:
@@ -524,13 +587,22 @@ def read_series(
     if start is not None and start.step_chosen:
         builder = ColumnBuilder(start.step_key, record_index=start.records, last_step=start.last_step, report=report)
     with _no_cycle_collection():
-        for lines in iter_chunks(stream, report):
-            rows = parse_lines(lines, report)
+        for block in iter_blocks(stream, report):
+            if builder is None:
+                sample = _all_objects(b"[" + b",".join(block.split(b"\n", _SAMPLE_LINES)[:_SAMPLE_LINES]) + b"]")
+                if sample is not None and not any("config" in row for row in sample):
+                    builder = ColumnBuilder(choose_step_key(sample, step_key), report=report)
+            if builder is not None:  # a flat chunk holds numbers only, so no config line (a config is an object)
+                flat = decode_flat(block)
+                if flat is not None and builder.add_flat(flat):
+                    report.lines += flat.lines
+                    continue
+            rows = parse_block(block, report)
             rows = _split_config(rows, report)
             if builder is None:
                 if not rows:
                     continue
-                builder = ColumnBuilder(choose_step_key(rows[:1000], step_key), report=report)
+                builder = ColumnBuilder(choose_step_key(rows[:_SAMPLE_LINES], step_key), report=report)
             builder.add(rows)
             del rows  # not alive while the next chunk is decoded
     if builder is not None:

@@ -37,12 +37,10 @@ def numbers(u: NDArray[np.uint8], w: NDArray[np.uint64], start: I64, end: I64) -
     short = np.nonzero(numeric & (size <= _NUMBER_WIDTH))[0]
     if short.size:
         width = size[short]
-        lead = _NUMBER_WIDTH  # digit reads may start up to 24 bytes before a number
-        compact = np.zeros(lead + short.size * _NUMBER_WIDTH + 16, np.uint8)
-        body = compact[lead : lead + short.size * _NUMBER_WIDTH]
-        body.view(f"V{_NUMBER_WIDTH}")[:] = fixed(u, _NUMBER_WIDTH)[start[short]]
-        packed = body.view("<u8").reshape(-1, 3)
-        packed &= _WORD_MASKS[width]
+        packed = np.empty((short.size, 3), "<u8")
+        packed.view(f"V{_NUMBER_WIDTH}")[:, 0] = fixed(u, _NUMBER_WIDTH)[start[short]]
+        mask = _WORD_MASKS[width]
+        packed &= mask
         # Metrics such as lr, epoch or memory repeat their last value for long stretches: parse
         # each run of identical texts once when that saves enough.
         fresh = np.ones(short.size, bool)
@@ -51,18 +49,17 @@ def numbers(u: NDArray[np.uint8], w: NDArray[np.uint64], start: I64, end: I64) -
         distinct = np.nonzero(fresh)[0]
         every = distinct.size > 0.8 * short.size
         if not every:
-            compact = np.zeros(lead + distinct.size * _NUMBER_WIDTH + 16, np.uint8)
-            compact[lead : lead + distinct.size * _NUMBER_WIDTH] = packed[distinct].view(np.uint8).reshape(-1)
-            width = width[distinct]
-        count = width.size
-        text = compact[lead : lead + count * _NUMBER_WIDTH].view(f"S{_NUMBER_WIDTH}")
-        parsed, done = parse_texts(text.tolist())
-        rest = np.nonzero(~done)[0]
-        if rest.size:
-            try:
-                parsed[rest] = text[rest].astype(np.float64)
-            except ValueError:
-                parsed[rest] = [_number(t) for t in text[rest].tolist()]
+            packed, mask = packed[distinct], mask[distinct]
+        parsed = _parse_rows(packed, mask)
+        if parsed is None:  # texts the one-call path refuses (hostile or odd spellings): the list path decides
+            text = packed.view(f"S{_NUMBER_WIDTH}")[:, 0]
+            parsed, done = parse_texts(text.tolist())
+            rest = np.nonzero(~done)[0]
+            if rest.size:
+                try:
+                    parsed[rest] = text[rest].astype(np.float64)
+                except ValueError:
+                    parsed[rest] = [_number(t) for t in text[rest].tolist()]
         out[short] = parsed if every else parsed[np.cumsum(fresh) - 1]
     for i in np.nonzero(numeric & (size > _NUMBER_WIDTH))[0].tolist():
         out[i] = _number(u[start[i] : end[i]].tobytes())
@@ -74,6 +71,59 @@ def numbers(u: NDArray[np.uint8], w: NDArray[np.uint64], start: I64, end: I64) -
 
 
 _NONFINITE = {b"NaN": math.nan, b"Infinity": math.inf, b"-Infinity": -math.inf}
+_SPACES = np.uint64(0x2020202020202020)
+_ROW = _NUMBER_WIDTH + 1  # a text padded with spaces, then its comma
+_ZERO_TEXT = np.array([ord("0"), 0, 0], "<u8")
+_NONFINITE_ROWS = [
+    (np.frombuffer(text.ljust(_NUMBER_WIDTH, b"\0"), "<u8"), value) for text, value in _NONFINITE.items()
+]
+
+
+def _parse_rows(packed: NDArray[np.uint64], mask: NDArray[np.uint64]) -> NDArray[np.float64] | None:
+    """Texts packed one per 24-byte row (zeros after the text) parsed by one orjson call over the rows
+    themselves: the zeros become spaces, a comma ends each row and the whole buffer is one JSON array, so no
+    Python bytes object is made per text. NaN and ±Infinity (not JSON) are recognised row for row first.
+    None when anything is not a plain number: the caller's list path then decides text by text.
+
+    Measured on the 100k-step bench run (every `numbers` call of a `read_wandb_file`, replayed in-process, CPU
+    best of 7, load average ~1): 0.098-0.109 s with a bytes object per text joined for orjson, 0.081 s with this.
+    """
+    count = packed.shape[0]
+    special: list[tuple[NDArray[np.int64], float]] = []
+    lead = packed[:, 0] & np.uint64(0xFFFF)
+    maybe = np.nonzero(
+        ((lead & np.uint64(0xFF)) == np.uint64(ord("N")))
+        | ((lead & np.uint64(0xFF)) == np.uint64(ord("I")))
+        | (lead == np.uint64(0x492D))
+    )[0]
+    for row, value in _NONFINITE_ROWS if maybe.size else ():
+        hit = maybe[(packed[maybe] == row).all(axis=1)]
+        if hit.size:
+            special.append((hit, value))
+    buf = np.empty(count * _ROW + 1, np.uint8)
+    body = buf[1:].reshape(count, _ROW)
+    spaced = packed | (_SPACES & ~mask)
+    for hit, _ in special:
+        spaced[hit] = _ZERO_TEXT | (_SPACES & ~_WORD_MASKS[1])
+    body[:, :_NUMBER_WIDTH] = spaced.view(np.uint8).reshape(count, _NUMBER_WIDTH)
+    body[:, _NUMBER_WIDTH] = ord(",")
+    buf[0], buf[-1] = ord("["), ord("]")
+    try:
+        values = orjson.loads(memoryview(buf))  # type: ignore[arg-type]  # orjson reads any buffer
+    except orjson.JSONDecodeError:
+        return None
+    if len(values) != count:
+        return None  # a text holding a comma is not one number
+    out = np.array(values)
+    if out.dtype.kind not in "fiu" or out.shape != (count,):
+        return None
+    out = out.astype(np.float64, copy=False)
+    zero = out == 0
+    if zero.any():  # orjson reads "-0" as the integer 0
+        out[zero & ((packed[:, 0] & np.uint64(0xFF)) == np.uint64(ord("-")))] = -0.0
+    for hit, value in special:
+        out[hit] = value
+    return out
 
 
 def parse_texts(texts: list[bytes]) -> tuple[NDArray[np.float64], Mask]:
