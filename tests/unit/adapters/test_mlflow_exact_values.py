@@ -49,7 +49,25 @@ def _random_doubles(count: int) -> list[float]:
     return (values * signs)[:count].tolist()
 
 
-VALUES = AWKWARD + _random_doubles(300)
+def _bucket_edges() -> list[float]:
+    """Powers of two 2**-128, 2**-124, ... 2**124 (the sqlite reader's bucket bounds) and their neighbours, +/-."""
+    out = []
+    for i, exponent in enumerate(range(-128, 125, 4)):
+        edge = 2.0**exponent
+        sign = 1.0 if i % 2 == 0 else -1.0
+        out += [sign * edge, -sign * float(np.nextafter(edge, 0.0)), sign * float(np.nextafter(edge, np.inf))]
+    return out
+
+
+def _everyday_doubles(count: int) -> list[float]:
+    """Random doubles of every exponent metrics usually have (2**-128 to 2**120), full 53-bit mantissas."""
+    rng = np.random.default_rng(13)
+    mantissas = rng.random(count) + 1.0
+    signs = np.where(rng.random(count) < 0.5, -1.0, 1.0)
+    return (signs * np.ldexp(mantissas, rng.integers(-128, 120, size=count))).tolist()
+
+
+VALUES = AWKWARD + _random_doubles(300) + _bucket_edges() + _everyday_doubles(300)
 STORES = ("sqlite", "files", "server")
 
 
@@ -100,3 +118,29 @@ def test_awkward_doubles_round_trip_bit_for_bit(store: tuple[RunSource, str, dic
         assert differs == [zero] and got.values[zero] == 0.0
     assert got.wall_time is not None
     assert (got.wall_time * 1000).tolist() == [p[2] for p in points]  # type: ignore[index]
+
+
+def test_sqlite_bulk_read_needs_no_row_by_row_fallback() -> None:
+    """The bulk aggregate itself is exact: the awkward run is read by it, not by the row-by-row fallback."""
+    import sqlite3
+
+    from runwise.adapters.sources.mlflow.sql_bulk import read_columns
+
+    base, ids = mlflow_support.cached(_job("sqlite"))
+    history = json.loads((base / "history.json").read_text())[ids["awkward"]]
+    conn = sqlite3.connect(f"file:{base / 'mlflow.db'}?mode=ro", uri=True)
+    try:
+        steps, values, is_nan, times = read_columns(conn, ids["awkward"], "awkward")
+        apart = conn.execute(  # rows outside the bucketed exponents, which a second query reads
+            "SELECT count(*) FROM metrics WHERE key = 'awkward' AND value <> 0 AND (abs(value) >= ? OR abs(value) < ?)",
+            (2.0**120, 2.0**-128),
+        ).fetchone()[0]
+    finally:
+        conn.close()
+    order = np.lexsort((steps, times))
+    points = sorted(history["awkward"], key=lambda p: (p[2], p[0]))  # type: ignore[call-overload]
+    assert steps[order].tolist() == [p[0] for p in points]
+    assert times[order].tolist() == [p[2] for p in points]
+    assert not is_nan.any()
+    assert _bits(values[order]) == _bits([p[1] for p in points])
+    assert 0 < apart < len(VALUES) // 2  # both ways out of the encoding (bucketed, read apart) are exercised

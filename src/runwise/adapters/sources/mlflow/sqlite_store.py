@@ -33,10 +33,12 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 from runwise.adapters.fs import file_identity
 from runwise.adapters.sources.mlflow.records import RunRecord, decode_sql_values, ordered_series
 from runwise.adapters.sources.mlflow.revisions import KNOWN_REVISIONS, NEWEST, NEWEST_MLFLOW, OLDER_REVISIONS
+from runwise.adapters.sources.mlflow.sql_bulk import NotBulkReadable, read_columns
 from runwise.adapters.sqlite_readonly import is_sqlite, is_wal
 from runwise.domain.errors import InvalidInput
 from runwise.domain.model import MetricSeries
@@ -161,22 +163,33 @@ class SqliteStore:
             return [row[0] for row in rows]
 
     def series(self, run_id: str, keys: Collection[str]) -> dict[str, MetricSeries]:
-        """Every point of each key, NaN and ±Inf restored."""
+        """Every point of each key, NaN and ±Inf restored (bulk aggregate, row by row if that fails)."""
         out: dict[str, MetricSeries] = {}
         with self._connect() as conn:
-            for key in keys:
-                cursor = conn.execute(
-                    "SELECT step, value, timestamp * 2 + is_nan FROM metrics WHERE run_uuid = ? AND key = ?",
-                    (run_id, key),
-                )
-                flat = np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.float64).reshape(-1, 3)
-                steps = flat[:, 0].astype(np.int64)
-                packed = flat[:, 2].astype(np.int64)
-                values = decode_sql_values(flat[:, 1].copy(), (packed & 1).astype(bool))
-                del flat
-                out[key] = ordered_series(key, steps, values, packed >> 1)
+            conn.execute("BEGIN")  # one snapshot for every key and both queries of sql_bulk
+            try:
+                for key in keys:
+                    try:
+                        steps, values, is_nan, times = read_columns(conn, run_id, key)
+                    except NotBulkReadable:
+                        steps, values, is_nan, times = _rows(conn, run_id, key)
+                    out[key] = ordered_series(key, steps, decode_sql_values(values, is_nan), times)
+            finally:
+                conn.rollback()
         return out
 
     def identity(self) -> Hashable:
         """Size and mtime of the database and its WAL: any write to the store changes them."""
         return file_identity((self.path, self.path.with_name(self.path.name + "-wal")))
+
+
+def _rows(
+    conn: sqlite3.Connection, run_id: str, key: str
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.int64]]:
+    """The same columns as sql_bulk.read_columns, fetched row by row (the slow, plain path)."""
+    cursor = conn.execute(
+        "SELECT step, value, timestamp * 2 + is_nan FROM metrics WHERE run_uuid = ? AND key = ?", (run_id, key)
+    )
+    flat = np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.float64).reshape(-1, 3)
+    packed = flat[:, 2].astype(np.int64)
+    return flat[:, 0].astype(np.int64), flat[:, 1].copy(), (packed & 1).astype(bool), packed >> 1
