@@ -9,25 +9,27 @@ and with no `-wal` file there is nothing outside the main file to miss; the pric
 starting during that read is not seen (the next read sees it). MLflow itself leaves its sqlite
 stores in the default rollback-journal mode, which always takes the plain `mode=ro` path.
 
-Speed: one indexed query per metric key, and the rows go straight from the cursor into numpy
-(`np.fromiter` over the flattened cursor) without a Python list in between; `timestamp * 2 +
-is_nan` packs the NaN flag into the time column so each row costs three numbers. Figures are in
+Speed: each metric comes out of SQLite as a few aggregate rows of integer texts (sql_bulk.py says
+how doubles stay exact), keys are read by parallel threads, and rows only go one Python tuple at a
+time (the plain path below) if the bulk texts come out malformed. Figures are in sql_bulk.py and
 bench/bench_mlflow.py.
 
-Tried and not taken (measured in one process on the 100k x 8 bench store, SQLite 3.40.1): moving the
-rows out as one aggregate per key (`json_group_array(value)` or `group_concat`) parsed by orjson is
-not exact: SQLite before 3.43 renders a REAL with 15 significant digits (0.1 + 0.2 comes out as
-0.3), and formatting 800k doubles as text costs about as much as the per-row Python floats it would
-save (0.46 s against 0.29 s for a one-column fetch, the SQL pass itself 0.18 s). Splitting each
-double into integers in SQL (`log2`, `pow`) is exact but slower than the fetch. The ADBC SQLite
-driver copies rows into Arrow in C but its import (0.17 s) eats most of the gain. The awkward-value
-test (tests/unit/adapters/test_mlflow_exact_values.py) guards any future bulk path.
+Tried and not taken (measured in one process on the 100k x 8 bench store, SQLite 3.40.1, CPU s): the
+per-row fetch (`np.fromiter` over the cursor, 0.71 for the run); moving values out as JSON or decimal
+text (`json_group_array(value)`, `group_concat`) is not exact before SQLite 3.43 (15 significant
+digits), and exact text (`printf('%!.20e')`) costs 0.48, more than the per-row fetch of one column
+(0.30); `log2`/`pow` to split doubles into integers is exact and as fast as the bucket comparisons
+taken, but needs SQLite's optional math functions; `PRAGMA mmap_size` saves the page copies but
+counts the whole mapped file in the process's resident memory (560 MiB after one 1M-row key); the
+ADBC SQLite driver copies rows into Arrow in C but its import (0.17) eats most of the gain.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import sqlite3
+import threading
 from collections.abc import Collection, Hashable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -46,6 +48,7 @@ from runwise.domain.model import MetricSeries
 SUFFIXES = (".db", ".sqlite", ".sqlite3")
 MLFLOW_TABLES = frozenset({"runs", "experiments", "metrics", "params", "tags", "alembic_version"})
 BUSY_TIMEOUT_S = 5.0
+READERS = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 _RUNS = """
 SELECT r.run_uuid, e.name, r.status, r.start_time, r.end_time, r.name, r.user_id,
@@ -163,24 +166,56 @@ class SqliteStore:
             return [row[0] for row in rows]
 
     def series(self, run_id: str, keys: Collection[str]) -> dict[str, MetricSeries]:
-        """Every point of each key, NaN and ±Inf restored (bulk aggregate, row by row if that fails)."""
-        out: dict[str, MetricSeries] = {}
+        """Every point of each key, NaN and ±Inf restored; keys are read by up to READERS threads at once.
+
+        SQLite runs each aggregate with the GIL released, so on two cores two keys are read in about the
+        time of one (each thread has its own connection and read transaction)."""
+        keys = list(keys)
         with self._connect() as conn:
-            conn.execute("BEGIN")  # one snapshot for every key and both queries of sql_bulk
+            row = conn.execute("SELECT start_time FROM runs WHERE run_uuid = ?", (run_id,)).fetchone()
+        base = row[0] if row and isinstance(row[0], int) and abs(row[0]) < 2**53 else 0
+        out: dict[str, MetricSeries] = {}
+        failures: list[BaseException] = []
+        pending = iter(keys)
+        lock = threading.Lock()
+
+        def reader() -> None:
             try:
-                for key in keys:
+                with self._connect() as conn:
+                    conn.execute("BEGIN")  # the queries of one key see one snapshot
                     try:
-                        steps, values, is_nan, times = read_columns(conn, run_id, key)
-                    except NotBulkReadable:
-                        steps, values, is_nan, times = _rows(conn, run_id, key)
-                    out[key] = ordered_series(key, steps, decode_sql_values(values, is_nan), times)
-            finally:
-                conn.rollback()
-        return out
+                        while not failures:
+                            with lock:
+                                key = next(pending, None)
+                            if key is None:
+                                return
+                            out[key] = _read_key(conn, run_id, key, base)
+                    finally:
+                        conn.rollback()
+            except BaseException as exc:  # raised again in the calling thread
+                failures.append(exc)
+
+        threads = [threading.Thread(target=reader) for _ in range(min(len(keys), READERS) - 1)]
+        for thread in threads:
+            thread.start()
+        reader()
+        for thread in threads:
+            thread.join()
+        if failures:
+            raise failures[0]
+        return {key: out[key] for key in keys}
 
     def identity(self) -> Hashable:
         """Size and mtime of the database and its WAL: any write to the store changes them."""
         return file_identity((self.path, self.path.with_name(self.path.name + "-wal")))
+
+
+def _read_key(conn: sqlite3.Connection, run_id: str, key: str, base_ms: int) -> MetricSeries:
+    try:
+        steps, values, is_nan, times = read_columns(conn, run_id, key, base_ms)
+    except NotBulkReadable:
+        steps, values, is_nan, times = _rows(conn, run_id, key)
+    return ordered_series(key, steps, decode_sql_values(values, is_nan), times)
 
 
 def _rows(

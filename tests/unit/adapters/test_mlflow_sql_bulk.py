@@ -1,0 +1,114 @@
+"""The MLflow sqlite reader's bulk path (sql_bulk.py) on runs the real mlflow client wrote.
+
+Chunks are made tiny here so a few dozen rows cross many chunk boundaries, including steps logged
+several times at the same millisecond (the rows a chunk must not split); every way of reading must
+give the same series as one unchunked read and as the plain row-by-row query.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from runwise.adapters.sources.mlflow import sql_bulk
+from runwise.adapters.sources.mlflow.sqlite_store import SqliteStore, _rows
+from runwise.domain.model import MetricSeries
+from tests import mlflow_support
+
+MAX = 1.7976931348623157e308
+
+
+def _rows_logged() -> list[list[object]]:
+    """Steps 0..39; every 5th step logged three times (same timestamp); NaN, ±Inf (both at step 10), a subnormal."""
+    rows: list[list[object]] = []
+    for step in range(40):
+        repeats = 3 if step % 5 == 0 else 1
+        for again in range(repeats):
+            value = 1.0 / (step + 1) + again * 0.25
+            if step == 7:
+                value = float("nan")
+            elif step == 10:
+                value = float("inf") if again == 0 else -float("inf")
+            elif step == 13:
+                value = 5e-324
+            rows.append([step, {"dup": value, "plain": float(step) * 0.1 + again}])
+    return rows
+
+
+JOB = {"store": "sqlite", "runs": [{"name": "chunks", "experiment": "bulk", "rows": _rows_logged()}]}
+mlflow_support.register(JOB)
+
+
+@pytest.fixture(scope="module")
+def store() -> tuple[SqliteStore, str]:
+    base, ids = mlflow_support.cached(JOB)
+    return SqliteStore(Path(base) / "mlflow.db"), ids["chunks"]
+
+
+def _same(a: MetricSeries, b: MetricSeries) -> bool:
+    assert a.wall_time is not None and b.wall_time is not None
+    return bool(
+        a.steps.tolist() == b.steps.tolist()
+        and a.values.view(np.int64).tolist() == b.values.view(np.int64).tolist()
+        and a.wall_time.tolist() == b.wall_time.tolist()
+    )
+
+
+def test_every_chunk_size_reads_the_same_series(
+    store: tuple[SqliteStore, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sqlite_store, run_id = store
+    whole = sqlite_store.series(run_id, ["dup", "plain"])
+    assert len(whole["dup"]) == 40 and np.isnan(whole["dup"].values[7]) and whole["dup"].values[13] == 5e-324
+    for rows in (1, 2, 3, 4, 7, 64):  # 1 and 2: a repeated step fills whole chunks, so the plain path takes over
+        monkeypatch.setattr(sql_bulk, "CHUNK_ROWS", rows)
+        chunked = sqlite_store.series(run_id, ["dup", "plain"])
+        assert _same(chunked["dup"], whole["dup"]) and _same(chunked["plain"], whole["plain"]), rows
+
+
+def test_chunks_match_the_plain_rows_in_index_order(
+    store: tuple[SqliteStore, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sqlite_store, run_id = store
+    monkeypatch.setattr(sql_bulk, "CHUNK_ROWS", 4)
+    conn = sqlite3.connect(f"file:{sqlite_store.path}?mode=ro", uri=True)
+    try:
+        bulk = sql_bulk.read_columns(conn, run_id, "dup")
+        plain = _rows(conn, run_id, "dup")
+    finally:
+        conn.close()
+    assert len(bulk[0]) == len(plain[0]) == 55  # every row (-Inf twice at step 10 is one row), none doubled
+    order = np.lexsort((plain[0], plain[3]))  # the plain query has no ORDER BY: compare in (timestamp, step) order
+    bulk_order = np.lexsort((bulk[0], bulk[3]))
+    for got, want in zip(bulk, plain, strict=True):
+        assert np.asarray(got)[bulk_order].view(np.uint8).tolist() == np.asarray(want)[order].view(np.uint8).tolist()
+
+
+def test_bound_powers_read_what_literal_powers_read(
+    store: tuple[SqliteStore, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fallback for an SQLite that would round a decimal literal of a power of two gives the same bits."""
+    sqlite_store, run_id = store
+    conn = sqlite3.connect(f"file:{sqlite_store.path}?mode=ro", uri=True)
+    try:
+        literal = sql_bulk.queries(conn)
+        assert literal.parameters == ()  # this SQLite parses the literals exactly
+        with_literals = sql_bulk.read_columns(conn, run_id, "dup")
+        monkeypatch.setattr(sql_bulk, "_chosen", sql_bulk._Queries(literal=False))
+        bound = sql_bulk.read_columns(conn, run_id, "dup")
+    finally:
+        conn.close()
+    for a, b in zip(with_literals, bound, strict=True):
+        assert np.asarray(a).view(np.uint8).tolist() == np.asarray(b).view(np.uint8).tolist()
+    assert (np.abs(with_literals[1]) == MAX).sum() == 2  # MLflow's ±Inf stand-ins, read apart
+
+
+def test_bad_integer_text_is_refused_not_misread() -> None:
+    with pytest.raises(sql_bulk.NotBulkReadable):
+        sql_bulk._integers(b"1,2.5,3", 3)  # a REAL where an integer was expected (an overflow in SQL)
+    with pytest.raises(sql_bulk.NotBulkReadable):
+        sql_bulk._integers(b"1,3", 3)  # a NULL skipped by group_concat
+    assert sql_bulk._integers(b"-1,20,300", 3).tolist() == [-1, 20, 300]
