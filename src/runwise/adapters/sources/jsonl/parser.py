@@ -21,6 +21,7 @@ import attrs
 import numpy as np
 import orjson
 
+from runwise.adapters.allocator import reuse_freed_memory
 from runwise.adapters.sources.jsonl.flat import FlatChunk, decode_flat
 from runwise.domain.model import MetricSeries, sorted_series
 
@@ -586,7 +587,7 @@ def read_series(
     builder: ColumnBuilder | None = None
     if start is not None and start.step_chosen:
         builder = ColumnBuilder(start.step_key, record_index=start.records, last_step=start.last_step, report=report)
-    with _no_cycle_collection():
+    with _no_cycle_collection(), reuse_freed_memory():
         for block in iter_blocks(stream, report):
             if builder is None:
                 sample = _all_objects(b"[" + b",".join(block.split(b"\n", _SAMPLE_LINES)[:_SAMPLE_LINES]) + b"]")

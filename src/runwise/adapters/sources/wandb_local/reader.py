@@ -20,6 +20,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from runwise.adapters.allocator import reuse_freed_memory
 from runwise.adapters.fs import open_regular
 from runwise.adapters.sources.wandb_local.batches import RecordBatch, read_batches
 from runwise.adapters.sources.wandb_local.framing import FrameReport, check_header
@@ -72,7 +73,7 @@ def read_wandb_file(
     `keys` limits the series built (every key still feeds the summary). Segments are decoded by
     `threads` worker threads (numpy releases the GIL for most of the work) and filed in order.
     """
-    with open_regular(path) as stream:
+    with open_regular(path) as stream, reuse_freed_memory():
         size = os.fstat(stream.fileno()).st_size
         check_header(stream.read(7))
         reader = _FileReader(keys, scale=size / min(size, segment))

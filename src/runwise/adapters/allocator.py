@@ -1,0 +1,66 @@
+"""Freed memory kept for reuse while a large log is decoded, instead of handed back to the kernel and faulted in
+again for the next segment.
+
+Decoding a segment (a 4 MiB JSONL chunk, a `.wandb` segment) makes numpy temporaries of a few MiB and frees them
+a moment later. glibc serves blocks that large with mmap and unmaps them on free (or trims them off the top of
+the heap), so the next segment faults every page in anew: ~45k minor faults for a 100k-step log. Raising the
+mmap threshold to 32 MiB (the most glibc's own sliding threshold reaches) and the trim threshold to 128 MiB for
+the duration of a read keeps those blocks in the heap; on leaving, the trim threshold comes down to 64 MiB (twice
+the mmap threshold, as glibc's own sliding sets it), so the next free hands back a larger excess. Elsewhere than glibc
+(no `mallopt`) this does nothing.
+
+Measured (fresh process, one read, CPU user+sys, load average ~4, three alternating runs each): JSONL 100k-step
+`read_series` 0.19-0.20 s -> 0.16-0.18 s; W&B 100k-step `read_wandb_file` 0.43-0.53 s -> 0.38-0.44 s.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters (malloc.h)
+_MMAP = 32 << 20  # blocks up to this size come from the heap
+_TRIM_DECODING, _TRIM_AFTER = 128 << 20, 64 << 20  # free heap kept at the top while decoding, and after
+_lock = threading.Lock()
+_depth = 0
+
+
+@contextmanager
+def reuse_freed_memory() -> Iterator[None]:
+    """Within this block, freed memory stays in the process for reuse (nested and threaded use are fine)."""
+    global _depth
+    libc = _libc()
+    if libc is None:
+        yield
+        return
+    with _lock:
+        _depth += 1
+        if _depth == 1:
+            libc.mallopt(_M_MMAP_THRESHOLD, _MMAP)
+            libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_DECODING)
+    try:
+        yield
+    finally:
+        with _lock:
+            _depth -= 1
+            if _depth == 0:
+                libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_AFTER)
+
+
+_LIBC: list[Any] = []
+
+
+def _libc() -> Any:
+    """glibc's handle, or None where there is no `mallopt` (macOS, Windows, musl without it)."""
+    if not _LIBC:
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None)
+            libc.mallopt  # noqa: B018  # glibc has it
+        except (OSError, AttributeError):
+            libc = None
+        _LIBC.append(libc)
+    return _LIBC[0]
