@@ -1,8 +1,9 @@
 """Cold start of `runwise mcp` (spawn to initialize response) and summarize_run latency on a 100k-step run.
 
 Cold start: a fresh `runwise mcp --root DIR` process per sample, timed from spawn until its
-initialize response arrives on stdout, beside the floors of `python -c pass` and of a process that only
-imports the official SDK's server package (`mcp.server.mcpserver`).
+initialize response arrives on stdout, beside the floors of `python -c pass`, of a process that only
+imports the official SDK's server package (`mcp.server.mcpserver`), and of the smallest server on the same
+SDK (an MCPServer with no tools, `FLOOR_SERVER`) timed the same way: what any server on this SDK waits for.
 Warm call: one `runwise mcp` over stdio with the SDK client; the first summarize_run parses the
 log, the repeats are served from the caches. "run cache only" repeats vary token_budget, so the
 answer is recomputed from the cached parsed run (no remembered answer).
@@ -34,6 +35,9 @@ INITIALIZE = {
 }
 
 
+FLOOR_SERVER = "from mcp.server.mcpserver import MCPServer\nMCPServer('floor').run('stdio')\n"
+
+
 def ensure_run(steps: int) -> Path:
     folder = DATA / f"jsonl{steps}"
     path = folder / f"run{steps}.jsonl"
@@ -54,6 +58,12 @@ def server_argv(root: Path) -> list[str]:
 
 def cold_start(argv: list[str]) -> float:
     """Seconds from spawn to the initialize response line."""
+    return cold_start_cpu(argv)[0]
+
+
+def cold_start_cpu(argv: list[str]) -> tuple[float, float]:
+    """Seconds from spawn to the initialize response line, and the CPU seconds (user + system) of the whole
+    process (spawn, initialize, exit on end of input): on a shared machine the figure least disturbed."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert proc.stdin is not None and proc.stdout is not None
@@ -62,11 +72,23 @@ def cold_start(argv: list[str]) -> float:
     line = proc.stdout.readline()
     elapsed = time.perf_counter() - start
     proc.stdin.close()
-    proc.wait(timeout=10)
+    _, _status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = 0
     proc.stdout.close()
     if json.loads(line).get("id") != 1:
         raise SystemExit(f"unexpected first message: {line[:200]!r}")
-    return elapsed
+    return elapsed, usage.ru_utime + usage.ru_stime
+
+
+def cold_starts(servers: dict[str, list[str]], repeat: int) -> None:
+    """Each server's cold start, taken in turns (a load change on a shared machine hits all of them alike)."""
+    samples: dict[str, list[tuple[float, float]]] = {label: [] for label in servers}
+    for _ in range(repeat):
+        for label, argv in servers.items():
+            samples[label].append(cold_start_cpu(argv))
+    for label, taken in samples.items():
+        cpu = statistics.median(s[1] for s in taken) * 1000
+        print(f"{label:<41} {ms([s[0] for s in taken])}; CPU median {cpu:6.1f} ms")
 
 
 def floor(code: str = "pass") -> float:
@@ -134,8 +156,13 @@ def main() -> None:
     print(f"server: {' '.join(argv)}")
     module = [sys.executable, "-m", "runwise.entrypoints.mcp", "--root", str(path.parent)]
     cold_start(argv)  # the first spawn after an install writes .pyc files; not what a user waits for twice
-    print(f"cold start (spawn → initialize response): {ms([cold_start(argv) for _ in range(args.repeat)])}")
-    print(f"  python -m runwise.entrypoints.mcp:      {ms([cold_start(module) for _ in range(args.repeat)])}")
+    print(f"cold start (spawn → initialize response), load average {os.getloadavg()[0]:.2f}:")
+    servers = {
+        "  runwise mcp": argv,
+        "  python -m runwise.entrypoints.mcp": module,
+        "  SDK floor (an MCPServer with no tools)": [sys.executable, "-c", FLOOR_SERVER],
+    }
+    cold_starts(servers, args.repeat)
     print(f"python -c pass (floor):                   {ms([floor() for _ in range(args.repeat)])}")
     sdk = "import mcp.server.mcpserver"  # the official SDK's server package: every server on it pays this
     print(f"python -c '{sdk}' (SDK floor): {ms([floor(sdk) for _ in range(args.repeat)])}")

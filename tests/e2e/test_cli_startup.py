@@ -24,7 +24,8 @@ def test_mcp_with_roots_keeps_the_cache_under_the_working_folder(
     served: list[Any] = []
     monkeypatch.setattr(serving, "serve", lambda app, **options: served.append(app) or 0)
     assert main(["mcp", "--root", str(root)], stdout=io.StringIO()) == 0
-    (app,) = served
+    (wire,) = served  # the app is wired on the first tool call
+    app = wire()
     assert app.catalog.stored is not None
     assert "inside a log folder" not in capsys.readouterr().err
 

@@ -199,7 +199,12 @@ def test_the_index_agrees_with_the_declarations() -> None:
     assert [e.load() for e in ENTRIES] == list(CAPABILITIES)
     for entry in ENTRIES:
         capability = entry.load()
-        assert (entry.name, entry.command, entry.help) == (capability.name, capability.command, capability.help)
+        assert (entry.name, entry.command, entry.help, entry.tool) == (
+            capability.name,
+            capability.command,
+            capability.help,
+            capability.tool,
+        )
         assert {k: dict(v) for k, v in entry.aliases.items()} == {k: dict(v) for k, v in capability.cli_aliases.items()}
 
 

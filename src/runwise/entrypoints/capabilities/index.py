@@ -24,8 +24,9 @@ NO_ALIASES: Mapping[str, Mapping[str, str]] = MappingProxyType({})
 
 
 class Entry(NamedTuple):
-    """One capability: its API name, CLI command (two words for a command of a group), one-line help, aliases
-    with their preset values, and the module (under runwise.entrypoints.capabilities) and name it is declared as."""
+    """One capability: its API name, CLI command (two words for a command of a group), one-line help, the module
+    (under runwise.entrypoints.capabilities) and name it is declared as, its aliases with their preset values and
+    its MCP tool's name."""
 
     name: str
     command: str
@@ -33,6 +34,7 @@ class Entry(NamedTuple):
     module: str
     attribute: str
     aliases: Mapping[str, Mapping[str, str]] = NO_ALIASES
+    tool: str | None = None  # the MCP tool (None for a CLI-only capability)
 
     @property
     def word(self) -> str:
@@ -48,8 +50,8 @@ class Entry(NamedTuple):
 
 # the order of the zoom-in: one run first, from the cheapest answer, then several runs
 ENTRIES: tuple[Entry, ...] = (
-    Entry("list", "list", "list discovered runs, newest first", "inspect", "LIST"),
-    Entry("keys", "keys", "list a run's metric keys, grouped by prefix", "inspect", "KEYS"),
+    Entry("list", "list", "list discovered runs, newest first", "inspect", "LIST", tool="list_runs"),
+    Entry("keys", "keys", "list a run's metric keys, grouped by prefix", "inspect", "KEYS", tool="list_keys"),
     Entry(
         "summary",
         "run",
@@ -57,31 +59,78 @@ ENTRIES: tuple[Entry, ...] = (
         "inspect",
         "SUMMARY",
         MappingProxyType({"latest": MappingProxyType({"run": "latest"})}),
+        tool="summarize_run",
     ),
-    Entry("health", "health", "healthy / warning / critical and the main finding", "analysis", "HEALTH"),
-    Entry("history", "history", "downsampled history of keys (extremes kept)", "inspect", "HISTORY"),
-    Entry("stats", "stats", "min/max/mean/last/best and NaN counts per key", "inspect", "STATS"),
-    Entry("anomalies", "anomalies", "every anomaly episode, with lr analysis and next steps", "analysis", "ANOMALIES"),
-    Entry("stability", "stability", "rolling std and coefficient of variation per key", "analysis", "STABILITY"),
-    Entry("compare", "compare", "two or more runs side by side (REF@STEP compares at a step)", "compare", "COMPARE"),
-    Entry("best", "best", "the best discovered run for a metric", "compare", "BEST"),
+    Entry(
+        "health",
+        "health",
+        "healthy / warning / critical and the main finding",
+        "analysis",
+        "HEALTH",
+        tool="health_check",
+    ),
+    Entry(
+        "history", "history", "downsampled history of keys (extremes kept)", "inspect", "HISTORY", tool="get_history"
+    ),
+    Entry("stats", "stats", "min/max/mean/last/best and NaN counts per key", "inspect", "STATS", tool="get_stats"),
+    Entry(
+        "anomalies",
+        "anomalies",
+        "every anomaly episode, with lr analysis and next steps",
+        "analysis",
+        "ANOMALIES",
+        tool="detect_anomalies",
+    ),
+    Entry(
+        "stability",
+        "stability",
+        "rolling std and coefficient of variation per key",
+        "analysis",
+        "STABILITY",
+        tool="analyze_stability",
+    ),
+    Entry(
+        "compare",
+        "compare",
+        "two or more runs side by side (REF@STEP compares at a step)",
+        "compare",
+        "COMPARE",
+        tool="compare_runs",
+    ),
+    Entry("best", "best", "the best discovered run for a metric", "compare", "BEST", tool="find_best_run"),
     Entry(
         "query",
         "query",
         'runs matching an expression, e.g. "val/acc > 80%% and config.lr < 0.01"',
         "compare",
         "QUERY",
+        tool="query_runs",
     ),
-    Entry("aggregate", "aggregate", "mean ± std and 95%% CI over seeds (or --group-by)", "compare", "AGGREGATE"),
-    Entry("config", "config", "a run's config", "inspect", "CONFIG"),
-    Entry("init", "init", "write a metric schema file from a run or a template", "analysis", "INIT"),
-    Entry("plot", "plot", "terminal chart of metrics with anomaly markers", "pictures", "PLOT"),
+    Entry(
+        "aggregate",
+        "aggregate",
+        "mean ± std and 95%% CI over seeds (or --group-by)",
+        "compare",
+        "AGGREGATE",
+        tool="aggregate_runs",
+    ),
+    Entry("config", "config", "a run's config", "inspect", "CONFIG", tool="get_config"),
+    Entry(
+        "init",
+        "init",
+        "write a metric schema file from a run or a template",
+        "analysis",
+        "INIT",
+        tool="generate_schema",
+    ),
+    Entry("plot", "plot", "terminal chart of metrics with anomaly markers", "pictures", "PLOT", tool="plot_metrics"),
     Entry(
         "report",
         "report",
         "one self-contained HTML report with charts (-o FILE); --format md for PR comments",
         "pictures",
         "REPORT",
+        tool="report_runs",
     ),
     Entry(
         "events",
@@ -89,6 +138,7 @@ ENTRIES: tuple[Entry, ...] = (
         "follow runs as they train: one line per new anomaly, NaN, stall, best value, finish or crash",
         "watch",
         "EVENTS",
+        tool="get_run_events",
     ),
     Entry(
         "cost",
@@ -96,6 +146,7 @@ ENTRIES: tuple[Entry, ...] = (
         "runtime × accelerators × price; for a running run the projection to its planned length",
         "watch",
         "COST",
+        tool="estimate_cost",
     ),
     Entry("notify", "notify", "send a run's summary to Slack (RUNWISE_SLACK_WEBHOOK)", "share", "NOTIFY"),
     Entry(
@@ -107,6 +158,9 @@ ENTRIES: tuple[Entry, ...] = (
     ),
 )
 BY_NAME: Mapping[str, Entry] = MappingProxyType({entry.name: entry for entry in ENTRIES})
+
+
+TOOL_NAMES = tuple(entry.tool for entry in ENTRIES if entry.tool is not None)
 
 
 def invoked(word: str) -> list[Entry]:

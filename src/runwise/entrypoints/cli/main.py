@@ -100,6 +100,8 @@ def _command_modules() -> list:  # type: ignore[type-arg]
 
 
 COMMAND_MODULES: list[str] = ["mcp_command", "cache_command"]  # the rest: the declaration table
+# never answered from the answer cache, so not worth its key (a stat of every file of the package, twice)
+COMMANDS_ABOUT_RUNWISE = ("mcp", "cache")
 
 
 def main(argv: Sequence[str] | None = None, *, app: object | None = None, stdout: TextIO | None = None) -> int:
@@ -107,7 +109,8 @@ def main(argv: Sequence[str] | None = None, *, app: object | None = None, stdout
     out = stdout or sys.stdout
     arguments = list(sys.argv[1:] if argv is None else argv)
     recording = None
-    if app is None:  # a real call: the same question of unchanged logs is answered from the answer cache
+    if app is None and command_word(arguments) not in COMMANDS_ABOUT_RUNWISE:
+        # a real call: the same question of unchanged logs is answered from the answer cache
         from runwise.entrypoints.cli import answers
 
         replayed = answers.replay(arguments, out)

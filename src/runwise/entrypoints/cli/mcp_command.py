@@ -16,12 +16,14 @@ def _arguments(p: argparse.ArgumentParser) -> None:
 
 def cmd_mcp(ctx: Context) -> int:
     """Serve until the client disconnects; stdout carries only protocol messages."""
-    from runwise.entrypoints.mcp.serve import security_from_args, serve, server_app
+    from runwise.entrypoints.mcp.serve import security_from_args, serve, server_settings, wiring
 
-    app, client_roots = server_app(ctx.settings, ctx.args.roots or ())
+    settings, client_roots = server_settings(ctx.settings, ctx.args.roots or ())
     a = ctx.args
     security = security_from_args(a)
-    return serve(app, client_roots=client_roots, transport=a.transport, host=a.host, port=a.port, security=security)
+    return serve(
+        wiring(settings), client_roots=client_roots, transport=a.transport, host=a.host, port=a.port, security=security
+    )
 
 
 COMMAND = Command(

@@ -11,14 +11,16 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from runwise.bootstrap import Runwise, bootstrap
 from runwise.config import Settings
 from runwise.domain.errors import ConfigError
-from runwise.entrypoints.mcp.http_security import HttpSecurity, http_security
+
+if TYPE_CHECKING:
+    from runwise.bootstrap import Runwise
+    from runwise.entrypoints.mcp.http_security import HttpSecurity
 
 log = logging.getLogger(__name__)
 TRANSPORTS = ("stdio", "http")
@@ -67,11 +69,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def server_app(settings: Settings, roots: Sequence[Path] = ()) -> tuple[Runwise, bool]:
-    """The app to serve and whether the client's roots may replace its roots.
+def server_settings(settings: Settings, roots: Sequence[Path] = ()) -> tuple[Settings, bool]:
+    """The settings to serve with (the roots resolved) and whether the client's roots may replace its roots.
 
     `--root` flags win over RUNWISE_ROOTS and the config file; with none of them, the client's
-    roots apply, and without those the discovery folder is the one root.
+    roots apply, and without those the discovery folder is the one root. What would fail every call (a
+    missing root, a bad metric schema) is an error now, before serving.
     """
     configured = tuple(roots) or tuple(settings.roots)
     for root in configured:
@@ -79,11 +82,30 @@ def server_app(settings: Settings, roots: Sequence[Path] = ()) -> tuple[Runwise,
             raise ConfigError(f"root {root} does not exist", "pass --root with an existing folder of training logs")
     chosen = configured or (settings.dir,)
     resolved = tuple(Path(os.path.realpath(os.path.expanduser(r))) for r in chosen)
-    return bootstrap(settings.model_copy(update={"roots": resolved})), not configured
+    served = settings.model_copy(update={"roots": resolved})
+    served.schema()
+    return served, not configured
+
+
+def server_app(settings: Settings, roots: Sequence[Path] = ()) -> tuple[Runwise, bool]:
+    """The app to serve, wired now, and whether the client's roots may replace its roots (server_settings)."""
+    served, client_roots = server_settings(settings, roots)
+    return wiring(served)(), client_roots
+
+
+def wiring(settings: Settings) -> Callable[[], Runwise]:
+    """The function wiring the app over `settings`: `serve` calls it when a tool first reads runs."""
+
+    def wire() -> Runwise:
+        from runwise.bootstrap import bootstrap
+
+        return bootstrap(settings)
+
+    return wire
 
 
 def serve(
-    app: Runwise,
+    app: Runwise | Callable[[], Runwise],
     *,
     client_roots: bool,
     transport: str = "stdio",
@@ -91,21 +113,24 @@ def serve(
     port: int = DEFAULT_PORT,
     security: HttpSecurity | None = None,
 ) -> int:
-    """Serve until the client disconnects (stdio) or the process is interrupted (HTTP)."""
+    """Serve until the client disconnects (stdio) or the process is interrupted (HTTP). `app` may be the function
+    wiring it (`wiring`), called on the first tool call: `initialize` is answered without it."""
     import anyio
 
     from runwise.entrypoints.mcp.server import build_server
 
     if transport != "stdio" and security is None:
+        from runwise.entrypoints.mcp.http_security import http_security  # hmac, sockets: HTTP only
+
         security = http_security(host)
     options = security.server_options(host, port) if security is not None and transport != "stdio" else {}
     server = build_server(app, client_roots=client_roots, **options)
-    roots = ", ".join(str(r) for r in app.settings.roots)
-    log.info("serving over %s; roots: %s; client roots %s", transport, roots, "accepted" if client_roots else "ignored")
+    log.info("serving over %s; client roots %s", transport, "accepted" if client_roots else "ignored")
     if transport == "stdio":
         server.run("stdio")
         return 0
     assert security is not None
+    server.ready()  # many clients over HTTP: every tool's schema known before the first request
     with contextlib.suppress(KeyboardInterrupt):
         anyio.run(_serve_http, server, host, port, security)
     return 0
@@ -144,13 +169,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     configure_logging("DEBUG" if args.verbose else "WARNING", structured=bool(args.verbose))
     try:
-        app, client_roots = server_app(Settings.load(dir=args.dir), args.roots or ())
+        settings, client_roots = server_settings(Settings.load(dir=args.dir), args.roots or ())
         security = security_from_args(args)
     except RunwiseError as exc:
         sys.stderr.write(f"runwise: error: {exc}\n")
         return 2
     return serve(
-        app, client_roots=client_roots, transport=args.transport, host=args.host, port=args.port, security=security
+        wiring(settings),
+        client_roots=client_roots,
+        transport=args.transport,
+        host=args.host,
+        port=args.port,
+        security=security,
     )
 
 
@@ -158,6 +188,8 @@ def security_from_args(args: argparse.Namespace) -> HttpSecurity | None:
     """The HTTP security the flags ask for (None for stdio); raises ConfigError off loopback without a token."""
     if args.transport == "stdio":
         return None
+    from runwise.entrypoints.mcp.http_security import http_security
+
     return http_security(
         args.host,
         token_file=args.token_file,

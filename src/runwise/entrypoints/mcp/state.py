@@ -15,7 +15,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
@@ -23,7 +23,8 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.resolve import ListRoots
 from mcp_types import ListRootsResult
 
-from runwise.bootstrap import Runwise, bootstrap
+if TYPE_CHECKING:
+    from runwise.bootstrap import Runwise
 
 log = logging.getLogger(__name__)
 MAX_ROOT_SETS = 8  # distinct client root sets kept wired; each holds its own run cache
@@ -34,13 +35,32 @@ T = TypeVar("T")
 class ServerState:
     """The lifespan context every tool receives."""
 
-    def __init__(self, app: Runwise, *, client_roots: bool) -> None:
-        cache_discovery(app)
-        self.app = app
+    def __init__(self, app: Runwise | Callable[[], Runwise], *, client_roots: bool) -> None:
+        self._app: Runwise | None = None
+        self._wire = app if callable(app) else None
+        self._wiring = threading.Lock()
+        if not callable(app):
+            self._use(app)
         self.accepts_client_roots = client_roots
         self._apps: OrderedDict[tuple[str, ...], Runwise] = OrderedDict()
         self._lock = threading.Lock()
         self.results = ResultMemo()
+
+    @property
+    def app(self) -> Runwise:
+        """The configured app, wired on first use (a server answers `initialize` before reading any run)."""
+        if self._app is None:
+            with self._wiring:
+                if self._app is None:
+                    assert self._wire is not None
+                    self._use(self._wire())
+        assert self._app is not None
+        return self._app
+
+    def _use(self, app: Runwise) -> None:
+        cache_discovery(app)
+        self._app = app
+        log.info("reading under %s", ", ".join(str(r) for r in app.settings.roots) or app.settings.dir)
 
     def app_for(self, offered: ListRootsResult | None) -> Runwise:
         """The app reading under the client's roots when they apply, else the configured one."""
@@ -50,6 +70,8 @@ class ServerState:
         with self._lock:
             app = self._apps.get(roots)
             if app is None:
+                from runwise.bootstrap import bootstrap
+
                 settings = self.app.settings.model_copy(update={"roots": tuple(Path(r) for r in roots)})
                 app = bootstrap(settings, renderers=self.app.renderers, tokens=self.app.tokens)
                 cache_discovery(app)
