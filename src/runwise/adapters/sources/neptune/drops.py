@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 from runwise.domain.model import MetricSeries
 
 _DROPPED = re.compile(r"value you're trying to log \(`([^`]*)`\) will be skipped")
+_MAX_SLOTS_PER_POINT = 10  # more missing slots than this per logged point: no filling (and no memory blow-up)
 _KINDS = {"nan": np.nan, "inf": np.inf, "+inf": np.inf, "-inf": -np.inf, "infinity": np.inf, "-infinity": -np.inf}
 
 
@@ -42,11 +43,15 @@ def _slots(s: MetricSeries, run_last: int) -> tuple[list[int], bool]:
     """Steps where the series' own interval expects a point that is missing; and whether it stops early."""
     interval = _interval(s.steps)
     diffs = np.diff(s.steps)
-    slots: list[int] = []
-    for i in np.flatnonzero((diffs > interval) & (diffs % interval == 0)):
-        slots.extend(range(int(s.steps[i]) + interval, int(s.steps[i + 1]), interval))
+    holes = np.flatnonzero((diffs > interval) & (diffs % interval == 0))
     gap = run_last - int(s.steps[-1])
     early = gap > 3 * interval and gap > 0.05 * max(run_last, 1)
+    count = int((diffs[holes] // interval - 1).sum()) + (gap // interval if early else 0)
+    if count > _MAX_SLOTS_PER_POINT * len(s) + 1000:  # a jump in steps, not points dropped one by one
+        return [], early
+    slots: list[int] = []
+    for i in holes:
+        slots.extend(range(int(s.steps[i]) + interval, int(s.steps[i + 1]), interval))
     if early:
         slots.extend(range(int(s.steps[-1]) + interval, run_last + 1, interval))
     return slots, early

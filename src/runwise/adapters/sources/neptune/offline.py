@@ -8,11 +8,9 @@ RemoveStrings (sys/tags), LogFloats (float series; a point without a step takes 
 step + 1, as Neptune's server does), ClearFloatLog (a reassigned series starts over), LogStrings
 (the captured stderr: the client's warnings), DeleteAttribute. The rest (files, images) is skipped.
 
-Speed: a 100k-step x 8-metric run is 800k one-point LogFloats lines (~100 MB). Decoding each with
-orjson costs ~1.5 s before any Python work; one compiled pattern over the whole buffer picks those
-lines apart in bulk and numpy converts the numbers (bench/bench_neptune.py: ~0.3 s), while every
-other line (and any LogFloats line the pattern does not take, e.g. `extend` batches) goes through
-orjson as before. No `neptune` import is needed.
+Speed: a 100k-step x 8-metric run is 800k one-point LogFloats lines (~144 MB). Those lines are decoded
+in array passes over each whole log (offline_points.py); every other line (and any LogFloats line that
+path does not take, e.g. `extend` batches) goes through orjson as before. No `neptune` import is needed.
 """
 
 from __future__ import annotations
@@ -20,8 +18,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Iterator, Sequence
-from itertools import compress
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,22 +27,10 @@ import orjson
 from numpy.typing import NDArray
 
 from runwise.adapters.sources.neptune.drops import dropped_values
+from runwise.adapters.sources.neptune.offline_points import PAD, LogPoints, decode_log
 from runwise.adapters.sources.neptune.record import NeptuneRun, config_from, metric_key
 from runwise.domain.model import MetricSeries, RunState
 
-_NUM = rb"-?[0-9][0-9.eE+-]*"
-_FAST = re.compile(
-    rb'^\{"obj": \{"type": "LogFloats", "path": \[((?:"[^"\\\n]*", )*"[^"\\\n]*")\], "values": \[\{"value": ('
-    + _NUM
-    + rb'), "step": ('
-    + _NUM
-    + rb'|null), "ts": ('
-    + _NUM
-    + rb')\}\]\}, "version": ([0-9]+), "at": '
-    + _NUM
-    + rb"\}$|^(.+)$",
-    re.M,
-)
 _DATA_LOG = re.compile(r"^data-(\d+)\.log$")
 STOP_MARK = "Shutting down background jobs"  # neptune's own log line on run.stop(), captured to stdout
 RUNNING_WINDOW_S = 120.0
@@ -122,8 +107,13 @@ class _Series:
         return sorted_series(key, whole.astype(np.int64), value, ts), note
 
 
-def _floats(raw: Sequence[bytes]) -> NDArray[np.float64]:
-    return np.fromiter(map(float, raw), dtype=np.float64, count=len(raw))
+def _read_padded(path: Path) -> tuple[bytearray, int]:
+    """The file's bytes followed by `PAD` zero bytes (read straight into place: no copy of a 64 MB log), and its size."""
+    with path.open("rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        data = bytearray(size + PAD)
+        got = fh.readinto(memoryview(data)[:size])
+    return data, got or 0
 
 
 def read_offline(folder: Path, *, now: float) -> NeptuneRun:
@@ -140,29 +130,25 @@ def read_offline(folder: Path, *, now: float) -> NeptuneRun:
     last_at: float | None = None
     for path in data_logs(folder):
         try:
-            data = path.read_bytes()
+            data, size = _read_padded(path)
         except OSError as exc:
             warnings.append(f"cannot read {path.name}: {exc.strerror}")
             continue
-        if data and not data.endswith(b"\n"):
-            cut = data.rfind(b"\n") + 1
-            if data[cut:].strip():
+        if size and data[size - 1] != ord("\n"):
+            cut = data.rfind(b"\n", 0, size) + 1
+            if data[cut:size].strip():
                 warnings.append(f"{path.name}: a half-written last operation was left out")
-            data = data[:cut]
-        matches = _FAST.findall(data)
-        if not matches:
+            size = cut
+        if not size:
             continue
-        paths, values, steps, stamps, versions, others = zip(*matches)
-        mask = list(map(bool, paths))  # C-level passes only: no Python work per line
-        columns = (paths, values, steps, stamps, versions)
-        if not all(mask):
-            columns = tuple(tuple(compress(column, mask)) for column in columns)  # type: ignore[assignment]
-        if columns[0]:
-            _bulk_points(series, *columns)
-            at = float(columns[3][-1])
-            last_at = at if last_at is None else max(last_at, at)
+        log = decode_log(data, size)
+        if log.code.size:
+            _bulk_points(series, log)
+        if log.at_range is not None:
+            first_at = log.at_range[0] if first_at is None else min(first_at, log.at_range[0])
+            last_at = log.at_range[1] if last_at is None else max(last_at, log.at_range[1])
         bad = 0
-        for line in (o for o in others if o):
+        for line in log.others:
             try:
                 row = orjson.loads(line)
             except orjson.JSONDecodeError:
@@ -274,29 +260,13 @@ def peek_offline(folder: Path, *, now: float) -> NeptuneRun:
     )
 
 
-def _bulk_points(
-    series: dict[str, _Series],
-    paths: Sequence[bytes],
-    values: Sequence[bytes],
-    steps: Sequence[bytes],
-    stamps: Sequence[bytes],
-    versions: Sequence[bytes],
-) -> None:
-    codes: dict[bytes, int] = {}
-    code = np.array([codes.setdefault(p, len(codes)) for p in paths], dtype=np.int64)
-    value = _floats(values)
-    if b"null" in steps:
-        step = np.fromiter((np.nan if s == b"null" else float(s) for s in steps), dtype=np.float64, count=len(steps))
-    else:
-        step = _floats(steps)
-    ts = _floats(stamps)
-    version = np.fromiter(map(int, versions), dtype=np.int64, count=len(versions))
-    order = np.argsort(code, kind="stable")
-    bounds = np.searchsorted(code[order], np.arange(len(codes) + 1))
-    for raw_path, index in codes.items():
+def _bulk_points(series: dict[str, _Series], log: LogPoints) -> None:
+    order = np.argsort(log.code, kind="stable")
+    bounds = np.searchsorted(log.code[order], np.arange(len(log.keys) + 1))
+    for index, attr in enumerate(log.keys):
         rows = order[bounds[index] : bounds[index + 1]]
-        attr = "/".join(orjson.loads(b"[" + raw_path + b"]"))
-        series.setdefault(attr, _Series()).add(version[rows], step[rows], value[rows], ts[rows])
+        if rows.size:
+            series.setdefault(attr, _Series()).add(log.version[rows], log.step[rows], log.value[rows], log.ts[rows])
 
 
 def _apply(

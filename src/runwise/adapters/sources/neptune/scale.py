@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -42,12 +43,15 @@ def _varint(n: int) -> bytes:
             return bytes(out)
 
 
-_SHORT = [_varint(n) for n in range(1 << 14)]  # every 1- and 2-byte varint, looked up instead of built
+@cache
+def _short_varints() -> list[bytes]:
+    """Every 1- and 2-byte varint, looked up instead of built (made on first use: ~30 ms)."""
+    return [_varint(n) for n in range(1 << 14)]
 
 
 def _frame(blobs: list[bytes]) -> bytes:
     """Rows as the repeated field 1 of UpdateRunSnapshots, so protobuf parses a batch in one call."""
-    short = _SHORT
+    short = _short_varints()
     return b"".join(b"\x0a" + (short[len(b)] if len(b) < 16384 else _varint(len(b))) + b for b in blobs)
 
 

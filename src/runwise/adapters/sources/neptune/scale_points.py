@@ -51,7 +51,7 @@ def decode_entries(entries: Sequence[bytes], counts: Sequence[int] | NDArray[np.
     index = np.flatnonzero(fast)
     if index.size:
         value[index] = words[tail[index] + 3].view(np.float64)
-        grouped = _group(buf, words, offsets[index] + 2, key_length[index])
+        grouped = group_keys(buf, words, offsets[index] + 2, key_length[index])
         if grouped is None:  # never expected: a hash collision between keys; decode everything one by one
             index = index[:0]
         else:
@@ -82,7 +82,7 @@ def decode_entries(entries: Sequence[bytes], counts: Sequence[int] | NDArray[np.
 _MASKS = np.array([(1 << (8 * r)) - 1 for r in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
 
 
-def _group(
+def group_keys(
     buf: NDArray[np.uint8], words: NDArray[np.uint64], first: NDArray[np.int64], length: NDArray[np.int64]
 ) -> tuple[list[bytes], NDArray[np.int64]] | None:
     """Distinct key texts and each entry's index into them: grouped by a hash of every key byte, then
