@@ -9,6 +9,8 @@ Forms, each written once into bench/data/ (git-ignored):
   service, which is gone), 800k float_series rows in one part.
 The 8 metrics are `train/{loss,acc,lr,grad_norm}` and `val/{loss,acc,lr,grad_norm}`, the same values
 as bench_aim.py. No `neptune` package is imported when Runwise reads any of them.
+Beside each of the offline and scale forms, its floor: a whole process doing only the unavoidable part of
+the reading (`offline_floor`: orjson decoding every line of the logs; `scale_floor`: fetching the rows).
 
 Usage: python bench/bench_neptune.py [--repeat 5] [--forms offline scale export]
 """
@@ -17,12 +19,29 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from trackers import CONTEXTS, DATA, NAMES, STEPS, jsonl_peer, load_average, runwise_run, value
+from trackers import CONTEXTS, DATA, NAMES, STEPS, jsonl_peer, load_average, one_process, runwise_run, value
+
+# Floors, each a whole process doing only the unavoidable part of reading the same files:
+# offline: orjson decoding every line of every data-*.log (collector off, as the reader runs), no column built;
+# scale: sqlite3 fetching every operation row, nothing decoded.
+OFFLINE_FLOOR = """
+import gc, sys, orjson
+gc.disable()
+for name in sys.argv[1:]:
+    with open(name, "rb") as fh:
+        rows = [orjson.loads(line) for line in fh.read().splitlines()]
+"""
+SCALE_FLOOR = """
+import sqlite3, sys
+conn = sqlite3.connect(f"file:{sys.argv[1]}?immutable=1", uri=True)
+rows = conn.execute("SELECT operation_type, operation, timestamp FROM run_operations ORDER BY sequence_id").fetchall()
+"""
 
 OFFLINE_WRITER = """
 import os, sys
@@ -104,6 +123,26 @@ def ensure(form: str) -> tuple[Path, str]:
     return folder, marker.read_text().strip()
 
 
+def floor(form: str, folder: Path, repeat: int) -> dict[str, float] | None:
+    """Median wall and CPU seconds of the form's floor process (see OFFLINE_FLOOR, SCALE_FLOOR), and the bytes read."""
+    if form == "offline":
+        files = sorted(folder.glob(".neptune/offline/*/data-*.log"))
+        code = OFFLINE_FLOOR
+    elif form == "scale":
+        files = sorted(folder.glob(".neptune/*/run_operations.sqlite3"))
+        code = SCALE_FLOOR
+    else:
+        return None
+    argv = [sys.executable, "-c", code, *map(str, files)]
+    one_process(argv)
+    figures = sorted(one_process(argv) for _ in range(repeat))
+    return {
+        "median_wall_s": statistics.median(f[0] for f in figures),
+        "median_cpu_s": statistics.median(f[1] for f in figures),
+        "megabytes": round(sum(f.stat().st_size for f in files) / 1e6, 1),
+    }
+
+
 def rows() -> list[dict[str, float]]:
     return [{"step": s, **{f"{c}/{n}": value(n, c, s) for c in CONTEXTS for n in NAMES}} for s in range(STEPS)]
 
@@ -117,6 +156,7 @@ def main() -> None:
     for form in args.forms:
         folder, run_id = ensure(form)
         report[form] = runwise_run(folder, run_id, args.repeat)
+        report[f"{form}_floor"] = floor(form, folder, args.repeat)
     peer = jsonl_peer(DATA / f"aim-{STEPS}-peer", rows)
     report["jsonl_peer"] = runwise_run(peer.parent, "peer", args.repeat)
     report["load_average"] = load_average()

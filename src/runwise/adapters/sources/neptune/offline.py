@@ -196,9 +196,9 @@ def read_offline(folder: Path, *, now: float) -> NeptuneRun:
 
 _OTHER_OPS = re.compile(rb'\{"obj": \{"type": "(?!LogFloats")[^\n]*')
 _TAIL_BYTES = 1 << 16
-_TAIL_POINT = re.compile(  # the last point of each LogFloats line: its step (or null) and time
+_TAIL_POINT = re.compile(  # the last point of each LogFloats line: its step (or null), and the operation's time
     rb'"type": "LogFloats", "path": \[[^\]\n]*\], "values": \[[^\n]*"step": (-?[0-9][0-9.eE+-]*|null), '
-    rb'"ts": (-?[0-9][0-9.eE+-]*)\}\]\}'
+    rb'"ts": -?[0-9][0-9.eE+-]*\}\]\}, "version": [0-9]+, "at": (-?[0-9][0-9.eE+-]*)\}'
 )
 
 

@@ -26,7 +26,9 @@ import orjson
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
-PAD = 64  # zero bytes the caller leaves after the log, so every window below stays inside the buffer
+from runwise.adapters.sources.neptune.byte_keys import group_keys
+
+PAD = 136  # zero bytes the caller leaves after the log, so every window below stays inside the buffer
 _PREFIX = b'{"obj": {"type": "LogFloats", "path": ['
 _COLONS = 9
 # the constant pieces after the path: each found from the colon it holds (3 "values" ... 8 "at")
@@ -38,7 +40,7 @@ _AFTER_VERSION = b', "at": '  # colon 8
 _MAX_NUMBER = 32  # longer numbers, and paths longer than _MAX_PATH, are left to orjson line by line
 _MAX_PATH = 128
 _AT_BYTES = np.zeros(256, dtype=bool)
-_AT_BYTES[list(b"0123456789.eE+- ")] = True  # `at` is not used; its bytes are only checked (space: padding)
+_AT_BYTES[list(b"0123456789-")] = True  # how a JSON number starts and ends
 _NULL = np.frombuffer(b"null", dtype="<u4")[0]
 _NUMBER_TYPES = {int, float}
 
@@ -145,8 +147,8 @@ def _decode_lines(
         return None
     spans = [(first_byte[taken], length[taken]) for first_byte, length in spans]
     path_start, path_end = path_start[taken], path_end[taken]
-    at_text = _texts(padded, *spans[4])
-    if not _AT_BYTES[at_text].all():
+    at_first, at_length = spans[4]  # unused but for the run's last time: its first and last bytes checked
+    if not (_AT_BYTES[padded[at_first]] & _AT_BYTES[padded[at_first + at_length - 1]]).all():
         return None
     version = _digits(padded, *spans[3])
     step = _digits(padded, *spans[1])
@@ -157,11 +159,11 @@ def _decode_lines(
         return None
     value, ts = floats[:, 0], floats[:, -1]
     step_value = floats[:, 1] if step is None else step.astype(np.float64)
-    grouped = _group_paths(padded, path_start, path_end - path_start)
+    grouped = group_keys(padded, path_start, path_end - path_start)
     if grouped is None:
         return None
     texts, code = grouped
-    decoded = [_path(bytes(text)) for text in texts]
+    decoded = [_path(text) for text in texts]
     bad = [i for i, key in enumerate(decoded) if key is None]
     if bad:  # a path that is not a list of strings: those lines go to orjson
         keep = ~np.isin(code, bad)
@@ -196,18 +198,19 @@ def _texts(padded: NDArray[np.uint8], first: NDArray[np.int64], length: NDArray[
 
 
 def _digits(padded: NDArray[np.uint8], first: NDArray[np.int64], length: NDArray[np.int64]) -> NDArray[np.int64] | None:
-    """Whole numbers written with digits only (at most 15, so exact as floats too), else None."""
-    if int(length.max()) > 15:
+    """Whole numbers written with digits only (at most 15, so exact as floats too), else None. Read right-aligned:
+    each line's window ends with its number, so column j weighs 10^(width-1-j) on every line."""
+    width = int(length.max())
+    if width > 15:
         return None
-    digit = _texts(padded, first, length) - np.uint8(ord("0"))  # the padding wraps around to a large value
-    inside = np.arange(digit.shape[1]) < length[:, None]
-    if not ((digit <= 9) | ~inside).all():
+    digit = sliding_window_view(padded, width)[first + length - width] - np.uint8(ord("0"))  # others wrap to >9
+    before = np.arange(width) < (width - length)[:, None]
+    if not ((digit <= 9) | before).all():
         return None
-    if ((digit[:, 0] == 0) & (length > 1)).any():  # a leading zero is not JSON
+    if ((digit[np.arange(digit.shape[0]), width - length] == 0) & (length > 1)).any():  # a leading zero is not JSON
         return None
-    number = np.zeros(digit.shape[0], dtype=np.int64)
-    for column in range(digit.shape[1]):
-        number = np.where(inside[:, column], number * 10 + digit[:, column], number)
+    digit[before] = 0
+    number: NDArray[np.int64] = digit.astype(np.int64) @ (10 ** np.arange(width - 1, -1, -1, dtype=np.int64))
     return number
 
 
@@ -240,25 +243,6 @@ def _json_numbers(
     if nulls and type(None) in kinds and np.isnan(np.delete(numbers, 1, axis=1)).any():
         return None  # null only where a step goes
     return numbers
-
-
-def _group_paths(
-    padded: NDArray[np.uint8], first: NDArray[np.int64], length: NDArray[np.int64]
-) -> tuple[list[NDArray[np.uint8]], NDArray[np.int64]] | None:
-    """Distinct path texts and each line's index into them: grouped by a hash of the bytes, then every line's
-    bytes compared with its group's in full (None if any differs: a hash collision)."""
-    width = -(-int(length.max()) // 8) * 8
-    block = sliding_window_view(padded, width)[first]
-    np.copyto(block, np.uint8(0), where=np.arange(width) >= length[:, None])
-    words = block.view("<u8")
-    key = length.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    for column in range(words.shape[1]):
-        key = (key ^ words[:, column]) * np.uint64(0x100000001B3)
-    _, firsts, inverse = np.unique(key, return_index=True, return_inverse=True)
-    code = inverse.astype(np.int64).ravel()
-    if not (words == words[firsts][code]).all():
-        return None
-    return [block[i, : length[i]] for i in firsts.tolist()], code
 
 
 def _float(text: bytearray) -> float | None:

@@ -13,13 +13,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
+from runwise.adapters.sources.neptune.byte_keys import group_keys
 from runwise.adapters.sources.neptune.scale_proto import message
 
 _KEY_TAG, _VALUE_TAG, _VALUE_LENGTH, _DOUBLE_TAG = 0x0A, 0x12, 0x09, 0x09
 _FIXED = 13  # bytes of a double entry besides its key: tags, lengths and the 8-byte double
-_PAD = 16
+_PAD = 136  # room after the last entry for a block of its key (keys here are under 128 bytes)
 
 
 class Points:
@@ -38,7 +40,6 @@ def decode_entries(entries: Sequence[bytes], counts: Sequence[int] | NDArray[np.
     lengths = np.fromiter(map(len, entries), dtype=np.int64, count=n)
     offsets = np.cumsum(lengths) - lengths
     buf = np.frombuffer(b"".join(entries) + b"\0" * _PAD, dtype=np.uint8)
-    words = np.ndarray((buf.size - 7,), dtype="<u8", buffer=buf, strides=(1,))
     key_length = buf[offsets + 1].astype(np.int64)
     fast = (lengths >= _FIXED) & (buf[offsets] == _KEY_TAG) & (key_length < 0x80)
     fast &= lengths == key_length + _FIXED
@@ -50,8 +51,8 @@ def decode_entries(entries: Sequence[bytes], counts: Sequence[int] | NDArray[np.
     keys: list[str] = []
     index = np.flatnonzero(fast)
     if index.size:
-        value[index] = words[tail[index] + 3].view(np.float64)
-        grouped = group_keys(buf, words, offsets[index] + 2, key_length[index])
+        value[index] = sliding_window_view(buf, 8)[tail[index] + 3].view("<f8").ravel()
+        grouped = group_keys(buf, offsets[index] + 2, key_length[index])
         if grouped is None:  # never expected: a hash collision between keys; decode everything one by one
             index = index[:0]
         else:
@@ -77,34 +78,3 @@ def decode_entries(entries: Sequence[bytes], counts: Sequence[int] | NDArray[np.
     keys = list(known)
     kept = code >= 0
     return Points(keys, code[kept], value[kept], row[kept])
-
-
-_MASKS = np.array([(1 << (8 * r)) - 1 for r in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
-
-
-def group_keys(
-    buf: NDArray[np.uint8], words: NDArray[np.uint64], first: NDArray[np.int64], length: NDArray[np.int64]
-) -> tuple[list[bytes], NDArray[np.int64]] | None:
-    """Distinct key texts and each entry's index into them: grouped by a hash of every key byte, then
-    every entry compared with its group's text 8 bytes at a time (None if any differs)."""
-    key = length.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    for start in range(0, int(length.max()), 8):
-        word = words[first + start] & _MASKS[np.clip(length - start, 0, 8)]
-        key = (key ^ word) * np.uint64(0x100000001B3)
-    _, firsts, inverse = np.unique(key, return_index=True, return_inverse=True)
-    codes = inverse.astype(np.int64).ravel()
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(firsts.size + 1))
-    texts = []
-    for group, entry in enumerate(firsts.tolist()):
-        text = bytes(buf[first[entry] : first[entry] + length[entry]])
-        rows = order[bounds[group] : bounds[group + 1]]
-        if (length[rows] != len(text)).any():
-            return None
-        for start in range(0, len(text), 8):
-            piece = text[start : start + 8]
-            want = np.frombuffer(piece.ljust(8, b"\0"), dtype="<u8")[0]
-            if not ((words[first[rows] + start] & _MASKS[len(piece)]) == want).all():
-                return None
-        texts.append(text)
-    return texts, codes
