@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from runwise.adapters.sources.neptune import offline
 from runwise.adapters.sources.neptune.offline_points import LogPoints, decode_log
@@ -52,8 +53,8 @@ def folder(tmp_path: Path) -> Iterator[Path]:
     yield target
 
 
-def _every_line_by_orjson(data: bytearray, size: int) -> LogPoints:
-    lines = [line for line in data[:size].split(b"\n") if line]
+def _every_line_by_orjson(data: NDArray[np.uint8], size: int) -> LogPoints:
+    lines = [line for line in data[:size].tobytes().split(b"\n") if line]
     empty = np.empty(0)
     return LogPoints([], np.empty(0, dtype=np.int64), empty, empty, empty, np.empty(0, dtype=np.int64), lines)
 

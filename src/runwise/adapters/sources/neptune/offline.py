@@ -107,13 +107,26 @@ class _Series:
         return sorted_series(key, whole.astype(np.int64), value, ts), note
 
 
-def _read_padded(path: Path) -> tuple[bytearray, int]:
-    """The file's bytes followed by `PAD` zero bytes (read straight into place: no copy of a 64 MB log), and its size."""
+def _read_padded(path: Path) -> tuple[NDArray[np.uint8], int]:
+    """The file's bytes followed by `PAD` zero bytes, and how many were read. Read straight into an array that is
+    not zeroed first: a 64 MB log is neither cleared nor copied again (a bytearray would be both)."""
     with path.open("rb") as fh:
         size = os.fstat(fh.fileno()).st_size
-        data = bytearray(size + PAD)
-        got = fh.readinto(memoryview(data)[:size])
-    return data, got or 0
+        data = np.empty(size + PAD, dtype=np.uint8)
+        got = fh.readinto(data.data[:size]) or 0
+    data[got:] = 0
+    return data, got
+
+
+def _complete_lines(data: NDArray[np.uint8], size: int) -> int:
+    """How many bytes of `data[:size]` are whole lines (up to and with the last newline)."""
+    if not size or data[size - 1] == 0x0A:
+        return size
+    for start in (max(size - (1 << 16), 0), 0):  # the end first: a half-written line is short
+        newlines = np.flatnonzero(data[start:size] == 0x0A)
+        if newlines.size:
+            return start + int(newlines[-1]) + 1
+    return 0
 
 
 def read_offline(folder: Path, *, now: float) -> NeptuneRun:
@@ -134,11 +147,10 @@ def read_offline(folder: Path, *, now: float) -> NeptuneRun:
         except OSError as exc:
             warnings.append(f"cannot read {path.name}: {exc.strerror}")
             continue
-        if size and data[size - 1] != ord("\n"):
-            cut = data.rfind(b"\n", 0, size) + 1
-            if data[cut:size].strip():
-                warnings.append(f"{path.name}: a half-written last operation was left out")
-            size = cut
+        whole = _complete_lines(data, size)
+        if data[whole:size].tobytes().strip():
+            warnings.append(f"{path.name}: a half-written last operation was left out")
+        size = whole
         if not size:
             continue
         log = decode_log(data, size)

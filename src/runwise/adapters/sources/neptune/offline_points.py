@@ -56,7 +56,7 @@ class LogPoints:
         step: NDArray[np.float64],
         ts: NDArray[np.float64],
         version: NDArray[np.int64],
-        others: list[bytearray],
+        others: list[bytes],
         at_range: tuple[float, float] | None = None,
     ) -> None:
         self.keys = keys
@@ -69,9 +69,8 @@ class LogPoints:
         self.at_range = at_range  # the operation times (`at`) of the first and last point taken
 
 
-def decode_log(data: bytearray, size: int) -> LogPoints:
-    """The lines of `data[:size]` (whole lines, each ending in a newline; `PAD` zero bytes follow)."""
-    padded = np.frombuffer(data, dtype=np.uint8)
+def decode_log(padded: NDArray[np.uint8], size: int) -> LogPoints:
+    """The lines of `padded[:size]` (whole lines, each ending in a newline; `PAD` zero bytes follow)."""
     buf = padded[:size]
     ends = np.flatnonzero(buf == 0x0A)
     starts = np.empty_like(ends)
@@ -84,25 +83,26 @@ def decode_log(data: bytearray, size: int) -> LogPoints:
     per_line[:-1] = first[1:] - first[:-1]
     per_line[-1:] = colons.size - first[-1:]
     lines = np.flatnonzero(taken & (per_line == _COLONS))
-    points = _decode_lines(data, padded, lines, starts[lines], ends[lines], colons, first[lines])
+    points = _decode_lines(padded, lines, starts[lines], ends[lines], colons, first[lines])
     kept = lines[points[0]] if points is not None else lines[:0]
     others = np.ones(ends.size, dtype=bool)
     others[kept] = False
     others &= ends > starts
     other_lines = np.flatnonzero(others)
-    other_texts = [data[s:e] for s, e in zip(starts[other_lines].tolist(), ends[other_lines].tolist())]
+    other_texts = [padded[s:e].tobytes() for s, e in zip(starts[other_lines].tolist(), ends[other_lines].tolist())]
     if points is None:
         empty = np.empty(0)
         return LogPoints([], np.empty(0, dtype=np.int64), empty, empty, empty, np.empty(0, dtype=np.int64), other_texts)
     _, keys, code, value, step, ts, version, at_first, at_length = points
-    times = [_float(data[f : f + n]) for f, n in zip(at_first[[0, -1]].tolist(), at_length[[0, -1]].tolist())]
+    times = [
+        _float(padded[f : f + n].tobytes()) for f, n in zip(at_first[[0, -1]].tolist(), at_length[[0, -1]].tolist())
+    ]
     known = [t for t in times if t is not None]
     at_range = (min(known), max(known)) if known else None
     return LogPoints(keys, code, value, step, ts, version, other_texts, at_range)
 
 
 def _decode_lines(
-    data: bytearray,
     padded: NDArray[np.uint8],
     lines: NDArray[np.int64],
     start: NDArray[np.int64],
@@ -245,7 +245,7 @@ def _json_numbers(
     return numbers
 
 
-def _float(text: bytearray) -> float | None:
+def _float(text: bytes) -> float | None:
     try:
         return float(text)
     except ValueError:
