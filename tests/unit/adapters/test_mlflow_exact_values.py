@@ -130,17 +130,17 @@ def test_sqlite_bulk_read_needs_no_row_by_row_fallback() -> None:
     history = json.loads((base / "history.json").read_text())[ids["awkward"]]
     conn = sqlite3.connect(f"file:{base / 'mlflow.db'}?mode=ro", uri=True)
     try:
-        steps, values, is_nan, times = read_columns(conn, ids["awkward"], "awkward")
+        steps, values, is_nan, wall = read_columns(conn, ids["awkward"], "awkward")
         apart = conn.execute(  # rows outside the bucketed exponents, which a second query reads
             "SELECT count(*) FROM metrics WHERE key = 'awkward' AND value <> 0 AND (abs(value) >= ? OR abs(value) < ?)",
             (2.0**120, 2.0**-128),
         ).fetchone()[0]
     finally:
         conn.close()
-    order = np.lexsort((steps, times))
+    order = np.lexsort((steps, wall))
     points = sorted(history["awkward"], key=lambda p: (p[2], p[0]))  # type: ignore[call-overload]
     assert steps[order].tolist() == [p[0] for p in points]
-    assert times[order].tolist() == [p[2] for p in points]
+    assert wall[order].tolist() == (np.array([p[2] for p in points], dtype=np.float64) / 1000.0).tolist()
     assert not is_nan.any()
     assert _bits(values[order]) == _bits([p[1] for p in points])
     assert 0 < apart < len(VALUES) // 2  # both ways out of the encoding (bucketed, read apart) are exercised

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -50,7 +51,8 @@ _FIRST = 7
 PARAMETERS: tuple[float, ...] = (*_POWERS, *_SCALES)
 _INTEGER_TEXT = b"0123456789,-"
 
-Columns = tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.int64]]
+Columns = tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.float64]]  # wall time in s
+_Chunk = tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.int64]]  # timestamps in ms
 
 
 class NotBulkReadable(Exception):
@@ -118,40 +120,75 @@ def queries(conn: sqlite3.Connection) -> _Queries:
 
 
 def read_columns(conn: sqlite3.Connection, run_id: str, key: str, base_ms: int = 0) -> Columns:
-    """(steps, stored values, is_nan, timestamps in ms) of every row of `key`, in index order.
+    """(steps, stored values, is_nan, wall time in seconds) of every row of `key`, in index order.
 
     Values are the doubles as stored: MLflow's 0-for-NaN and ±float-max stand-ins are left for the
     caller. Call inside one read transaction (the queries of a chunk must see the same rows).
     `base_ms` (the run's start) only shortens the timestamp texts."""
     sql = queries(conn)
-    parts: list[Columns] = []
+    out: _Growing | None = None
     start_ms, start_step, base = -(2**63), -(2**63), base_ms
     while True:
         args = (key, run_id, start_ms, start_step, CHUNK_ROWS, base, *sql.parameters)
-        chunk = _chunk(conn, sql, args, key)
-        count = chunk[0].size
+        steps, values, is_nan, times = _chunk(conn, sql, args, key)
+        count = steps.size
         if count < CHUNK_ROWS:
-            parts.append(chunk)
-            break
-        steps, _, _, times = chunk
+            if out is None:  # the whole metric in one chunk: its arrays are the answer
+                return steps, values, is_nan, _seconds(times)
+            out.add(steps, values, is_nan, times, count)
+            return out.columns()
         last = (times == times[-1]) & (steps == steps[-1])
         keep = count - int(np.argmin(last[::-1])) if not last.all() else 0
         if keep == 0:
             raise NotBulkReadable(f"{key}: more than {CHUNK_ROWS} rows share one step and timestamp")
-        parts.append((steps[:keep], chunk[1][:keep], chunk[2][:keep], times[:keep]))
+        out = out or _Growing()
+        out.add(steps, values, is_nan, times, keep)
         start_ms, start_step, base = int(times[-1]), int(steps[-1]), int(times[-1])
-    if len(parts) == 1:
-        return parts[0]
-    steps_all, values, is_nan, times_all = (np.concatenate(column) for column in zip(*parts, strict=True))
-    return steps_all, values, is_nan, times_all
 
 
-def _chunk(conn: sqlite3.Connection, sql: _Queries, args: tuple[object, ...], key: str) -> Columns:
+def _seconds(times_ms: NDArray[np.int64]) -> NDArray[np.float64]:
+    wall = times_ms.astype(np.float64)
+    wall /= 1000.0
+    return wall
+
+
+class _Growing:
+    """The columns of a metric of many chunks, filled in place (no list of chunks joined at the end).
+
+    Capacity doubles when full; `np.empty` leaves the unused tail untouched, so it costs no resident
+    memory. A 1M-row metric so never holds its columns twice, nor its timestamps as integers."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.arrays: list[NDArray[Any]] = [np.empty(0, dtype=t) for t in (np.int64, np.float64, bool, np.float64)]
+
+    def add(self, steps: NDArray[Any], values: NDArray[Any], is_nan: NDArray[Any], times: NDArray[Any], n: int) -> None:
+        end = self.size + n
+        if end > self.arrays[0].size:
+            capacity = max(end, 2 * self.arrays[0].size, 8 * CHUNK_ROWS)
+            grown = [np.empty(capacity, dtype=a.dtype) for a in self.arrays]
+            for new, old in zip(grown, self.arrays, strict=True):
+                new[: self.size] = old[: self.size]
+            self.arrays = grown
+        for array, column in zip(self.arrays, (steps, values, is_nan), strict=False):
+            array[self.size : end] = column[:n]
+        wall = self.arrays[3][self.size : end]
+        wall[:] = times[:n]
+        wall /= 1000.0
+        self.size = end
+
+    def columns(self) -> Columns:
+        steps, values, is_nan, wall = (a[: self.size] for a in self.arrays)
+        return steps, values, is_nan, wall
+
+
+def _chunk(conn: sqlite3.Connection, sql: _Queries, args: tuple[object, ...], key: str) -> _Chunk:
     count, steps_text, times_text, codes_text = conn.execute(sql.columns, args).fetchone()
     if count == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, np.zeros(0, dtype=np.float64), np.zeros(0, dtype=bool), empty.copy()
     steps, offsets, codes = (_integers(text, count) for text in (steps_text, times_text, codes_text))
+    del steps_text, times_text, codes_text
     times = offsets + args[5]  # type: ignore[operator]
     buckets = codes & 63
     values = np.ldexp((codes >> 6).astype(np.float64), (buckets * WIDTH + (LOWEST - 52)).astype(np.int32))

@@ -38,7 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from runwise.adapters.fs import file_identity
-from runwise.adapters.sources.mlflow.records import RunRecord, decode_sql_values, ordered_series
+from runwise.adapters.sources.mlflow.records import RunRecord, decode_sql_values, ordered_series, series_by_time
 from runwise.adapters.sources.mlflow.revisions import KNOWN_REVISIONS, NEWEST, NEWEST_MLFLOW, OLDER_REVISIONS
 from runwise.adapters.sources.mlflow.sql_bulk import NotBulkReadable, read_columns
 from runwise.adapters.sqlite_readonly import is_sqlite, is_wal
@@ -212,10 +212,11 @@ class SqliteStore:
 
 def _read_key(conn: sqlite3.Connection, run_id: str, key: str, base_ms: int) -> MetricSeries:
     try:
-        steps, values, is_nan, times = read_columns(conn, run_id, key, base_ms)
+        steps, values, is_nan, wall = read_columns(conn, run_id, key, base_ms)
     except NotBulkReadable:
         steps, values, is_nan, times = _rows(conn, run_id, key)
-    return ordered_series(key, steps, decode_sql_values(values, is_nan), times)
+        return ordered_series(key, steps, decode_sql_values(values, is_nan), times)
+    return series_by_time(key, steps, decode_sql_values(values, is_nan), wall)
 
 
 def _rows(
