@@ -60,20 +60,23 @@ class NotBulkReadable(Exception):
 
 
 def _code_sql(power: Sequence[str], scale: Sequence[str]) -> str:
-    """The SQL expression coding one row's value (see the module docstring)."""
+    """The SQL expression coding one row's value (see the module docstring).
 
-    def tree(lo: int, hi: int, negative: bool) -> str:  # values known to lie in buckets [lo, hi)
+    A binary search over 64 leaves: "below 2**LO" (zero, NaN rows, subnormals), the 62 buckets, and "from
+    2**(LO + 4 * 62) up": six comparisons a row after the sign, the out-of-range tests folded into the search."""
+
+    def tree(lo: int, hi: int, negative: bool) -> str:  # values known to lie in leaves [lo, hi), leaf -1 = below
         if hi - lo == 1:
-            return f"CAST(value * {scale[lo]} AS INTEGER) * 64 + {lo}"
+            if lo == -1:
+                return f"CASE WHEN value = 0 THEN 0 ELSE {APART} END"
+            return str(APART) if lo == BUCKETS else f"CAST(value * {scale[lo]} AS INTEGER) * 64 + {lo}"
         mid = (lo + hi) // 2
         test = f"value > -{power[mid]}" if negative else f"value < {power[mid]}"
         return f"CASE WHEN {test} THEN {tree(lo, mid, negative)} ELSE {tree(mid, hi, negative)} END"
 
-    top, bottom = power[BUCKETS], power[0]
     return (
-        f"CASE WHEN is_nan THEN {NAN} WHEN value = 0 THEN 0 WHEN value > 0 THEN "
-        f"CASE WHEN value >= {top} OR value < {bottom} THEN {APART} ELSE {tree(0, BUCKETS, False)} END "
-        f"ELSE CASE WHEN value <= -{top} OR value > -{bottom} THEN {APART} ELSE {tree(0, BUCKETS, True)} END END"
+        f"CASE WHEN is_nan THEN {NAN} WHEN value > 0 THEN {tree(-1, BUCKETS + 1, False)} "
+        f"ELSE {tree(-1, BUCKETS + 1, True)} END"
     )
 
 
@@ -97,8 +100,7 @@ class _Queries:
             self.parameters = PARAMETERS
         code = _code_sql(power, scale)
         self.columns = (
-            "SELECT count(*), CAST(group_concat(CAST(step AS INTEGER)) AS BLOB), "
-            "CAST(group_concat(CAST(timestamp - ?6 AS INTEGER)) AS BLOB), "
+            "SELECT count(*), CAST(group_concat(step) AS BLOB), CAST(group_concat(timestamp - ?6) AS BLOB), "
             f"CAST(group_concat({code}) AS BLOB) FROM {_CHUNK}"
         )
         # the rows coded APART, in the scan order of `columns` (same subquery, same index); ?6 is unused
