@@ -113,3 +113,20 @@ def test_bad_integer_text_is_refused_not_misread() -> None:
     with pytest.raises(sql_bulk.NotBulkReadable):
         sql_bulk._integers(b"1,3", 3)  # a NULL skipped by group_concat
     assert sql_bulk._integers(b"-1,20,300", 3).tolist() == [-1, 20, 300]
+
+
+def test_one_query_read_equals_the_chunked_read(
+    store: tuple[SqliteStore, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A metric hinted small is read by one query without chunks; a hint that is wrong loses no row."""
+    sqlite_store, run_id = store
+    monkeypatch.setattr(sql_bulk, "CHUNK_ROWS", 8)
+    conn = sqlite3.connect(f"file:{sqlite_store.path}?mode=ro", uri=True)
+    try:
+        chunked = sql_bulk.read_columns(conn, run_id, "dup")
+        monkeypatch.setattr(sql_bulk, "CHUNK_ROWS", 1 << 17)
+        whole = sql_bulk.read_columns(conn, run_id, "dup", rows_hint=1)  # 55 rows, far more than hinted
+    finally:
+        conn.close()
+    for a, b in zip(chunked, whole, strict=True):
+        assert np.asarray(a).view(np.uint8).tolist() == np.asarray(b).view(np.uint8).tolist()

@@ -173,7 +173,9 @@ class SqliteStore:
         keys = list(keys)
         with self._connect() as conn:
             row = conn.execute("SELECT start_time FROM runs WHERE run_uuid = ?", (run_id,)).fetchone()
+            last_steps = dict(conn.execute("SELECT key, step FROM latest_metrics WHERE run_uuid = ?", (run_id,)))
         base = row[0] if row and isinstance(row[0], int) and abs(row[0]) < 2**53 else 0
+        hints = {key: step + 1 if isinstance(step, int) else None for key, step in last_steps.items()}
         out: dict[str, MetricSeries] = {}
         failures: list[BaseException] = []
         pending = iter(keys)
@@ -189,7 +191,7 @@ class SqliteStore:
                                 key = next(pending, None)
                             if key is None:
                                 return
-                            out[key] = _read_key(conn, run_id, key, base)
+                            out[key] = _read_key(conn, run_id, key, base, hints.get(key))
                     finally:
                         conn.rollback()
             except BaseException as exc:  # raised again in the calling thread
@@ -210,9 +212,9 @@ class SqliteStore:
         return file_identity((self.path, self.path.with_name(self.path.name + "-wal")))
 
 
-def _read_key(conn: sqlite3.Connection, run_id: str, key: str, base_ms: int) -> MetricSeries:
+def _read_key(conn: sqlite3.Connection, run_id: str, key: str, base_ms: int, rows_hint: int | None) -> MetricSeries:
     try:
-        steps, values, is_nan, wall = read_columns(conn, run_id, key, base_ms)
+        steps, values, is_nan, wall = read_columns(conn, run_id, key, base_ms, rows_hint)
     except NotBulkReadable:
         steps, values, is_nan, times = _rows(conn, run_id, key)
         return ordered_series(key, steps, decode_sql_values(values, is_nan), times)
