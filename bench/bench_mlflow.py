@@ -13,7 +13,9 @@ Measured, each as fresh processes, median and best of --repeat (default 5) wall 
 - peer: a process calling `MlflowClient(uri).get_metric_history(run_id, key)` for every key (at 1M
   steps for one key only, and --peer-repeat times, default 1: it takes minutes).
 Children run with bytecode caching on. The load average is printed before and after: the machine may be shared.
-Usage: python bench/bench_mlflow.py [--million] [--repeat 5] [--peer-repeat 1] [--skip-peer]
+- phases (--phases): the same command in a child that times listing, reading (SQL and text parsing apart,
+  as CPU of the reading threads), analysis and rendering, by wrapping those functions.
+Usage: python bench/bench_mlflow.py [--million] [--repeat 5] [--peer-repeat 1] [--skip-peer] [--phases]
 Data is generated once into bench/data/mlflow<N>/ (git-ignored); needs `pip install mlflow`.
 """
 
@@ -25,7 +27,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -53,6 +57,59 @@ conn = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
 for (key,) in conn.execute("SELECT key FROM latest_metrics WHERE run_uuid = ?", (sys.argv[2],)).fetchall():
     conn.execute("SELECT step, value, timestamp, is_nan FROM metrics WHERE run_uuid = ? AND key = ?",
                  (sys.argv[2], key)).fetchall()
+"""
+PHASES = """
+import json, sys, threading, time
+T0, C0 = time.perf_counter(), time.process_time()
+marks, cpu = {}, {"sql": 0.0, "parse": 0.0}
+lock = threading.Lock()
+def mark(label):
+    marks[label] = (time.perf_counter() - T0, time.process_time() - C0)
+def wrap(owner, name, label):
+    inner = getattr(owner, name)
+    def timed(*args, **kwargs):
+        mark(label + " start")
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            mark(label + " end")
+    setattr(owner, name, timed)
+def thread_cpu(owner, name, bucket):
+    inner = getattr(owner, name)
+    def timed(*args, **kwargs):
+        start = time.thread_time()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            with lock:
+                cpu[bucket] += time.thread_time() - start
+    setattr(owner, name, timed)
+mark("python started")
+from runwise.adapters.sources.mlflow import source, sql_bulk
+from runwise.services import summarize
+wrap(source.MlflowRunSource, "list_runs", "listing")
+wrap(source.MlflowRunSource, "load_run", "load_run")
+wrap(summarize, "build_run_summary", "summary")
+thread_cpu(sql_bulk, "_integers", "parse")
+inner_chunk = sql_bulk._chunk
+def chunk(*args, **kwargs):  # SQL time of a chunk = its thread CPU minus the parsing inside it
+    start = time.thread_time()
+    try:
+        return inner_chunk(*args, **kwargs)
+    finally:
+        with lock:
+            cpu["sql"] += time.thread_time() - start
+sql_bulk._chunk = chunk
+import contextlib, io
+sys.argv = ["runwise", "--no-cache", "--dir", sys.argv[1], "run", sys.argv[2]]
+from runwise.entrypoints.cli.main import main
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        main()
+    except SystemExit:
+        pass
+mark("end")
+print(json.dumps({"marks": marks, "cpu": cpu}), file=sys.stderr)
 """
 PEER = """
 import sys
@@ -130,12 +187,48 @@ def report(label: str, argv: list[str], repeat: int) -> None:
           f"peak {max(m for _, _, m in runs):6.0f} MiB  (n={repeat})", flush=True)  # fmt: skip
 
 
+def phases(folder: Path, ref: str, repeat: int) -> None:
+    """Where the time of one `runwise run` goes (medians of `repeat` processes, wall s; CPU of the threads)."""
+    import json
+
+    runs = []
+    for _ in range(repeat + 1):
+        proc = subprocess.run([sys.executable, "-c", PHASES, str(folder), ref], env=child_env(), capture_output=True,
+                              text=True, check=False)  # fmt: skip
+        runs.append(json.loads(proc.stderr.strip().splitlines()[-1]))
+    runs = runs[1:]  # the first one warms the page cache and bytecode
+
+    def median(fn: Callable[[dict[str, Any]], float]) -> float:
+        return float(statistics.median(fn(r) for r in runs))
+
+    def at(label: str) -> Callable[[dict[str, Any]], float]:
+        return lambda r: float(r["marks"][label][0])
+
+    spans = [
+        ("python start + imports to listing", lambda r: r["marks"]["listing start"][0]),
+        ("listing the store (runs, tags)", lambda r: r["marks"]["listing end"][0] - r["marks"]["listing start"][0]),
+        ("resolving, imports to reading", lambda r: r["marks"]["load_run start"][0] - r["marks"]["listing end"][0]),
+        (
+            "reading + columnarising (load_run)",
+            lambda r: r["marks"]["load_run end"][0] - r["marks"]["load_run start"][0],
+        ),
+        ("  of which SQL + decoding (CPU, threads)", lambda r: r["cpu"]["sql"] - r["cpu"]["parse"]),
+        ("  of which text parsing (CPU)", lambda r: r["cpu"]["parse"]),
+        ("analysis (summary after load)", lambda r: r["marks"]["summary end"][0] - r["marks"]["load_run end"][0]),
+        ("render + exit", lambda r: r["marks"]["end"][0] - r["marks"]["summary end"][0]),
+        ("whole (in-process clock)", at("end")),
+    ]
+    for label, fn in spans:
+        print(f"  {label:<38} {median(fn):7.3f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--million", action="store_true", help="also 1M steps x 8 metrics")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--peer-repeat", type=int, default=1)
     parser.add_argument("--skip-peer", action="store_true")
+    parser.add_argument("--phases", action="store_true", help="also break one run's time into phases")
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()}")
     for steps in [100_000] + ([1_000_000] if args.million else []):
@@ -146,6 +239,8 @@ def main() -> None:
                [sys.executable, "-m", "runwise", "--no-cache", "--dir", str(folder), "run", f"bench-{steps}"],
                args.repeat)  # fmt: skip
         report("floor: sqlite3 fetchall only", [sys.executable, "-c", FLOOR, str(db), run_id], args.repeat)
+        if args.phases:
+            phases(folder, f"bench-{steps}", args.repeat)
         if not args.skip_peer:
             keys = KEYS if steps <= 100_000 else KEYS[:1]
             report(f"peer: MlflowClient history, {len(keys)} key{'s' if len(keys) > 1 else ''}",

@@ -9,12 +9,15 @@ passed over. A file store is a folder with MLflow experiment folders in it; only
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
 from runwise.adapters.fs import walk
-from runwise.adapters.sources.mlflow.file_store import FileStore
 from runwise.adapters.sources.mlflow.sqlite_store import SUFFIXES, SqliteStore
 
-Store = SqliteStore | FileStore
+if TYPE_CHECKING:  # the file store's reader is imported only where an `mlruns/` store is found
+    from runwise.adapters.sources.mlflow.file_store import FileStore
+
+    Store: TypeAlias = SqliteStore | FileStore
 _NOT_MLFLOW = {"wandb", ".aim", "artifacts"}
 
 
@@ -47,4 +50,6 @@ def find_stores(root: Path) -> list[Store]:
 def _file_store(folder: Path) -> FileStore | None:
     if folder.name != "mlruns" and not (folder / ".trash").is_dir():
         return None
+    from runwise.adapters.sources.mlflow.file_store import FileStore
+
     return FileStore.probe(folder)

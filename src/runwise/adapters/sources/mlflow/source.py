@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Collection, Hashable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from runwise.adapters.sources.mlflow.discovery import Store, find_stores
-from runwise.adapters.sources.mlflow.file_store import FileStore
+from runwise.adapters.sources.mlflow.discovery import find_stores
 from runwise.adapters.sources.mlflow.records import SOURCE_NAME, RunRecord, config_from_params, run_info
+from runwise.adapters.sources.mlflow.sqlite_store import SqliteStore
 from runwise.domain.errors import InvalidInput, MetricNotFound, RunNotFound
 from runwise.domain.hints import PLAIN, list_keys_hint, list_runs_hint, spell
 from runwise.domain.model import MetricSeries, Run, RunInfo
 from runwise.domain.notices import Notice, unreadable_store
 from runwise.ports.follower import RunFollower
+
+if TYPE_CHECKING:
+    from runwise.adapters.sources.mlflow.discovery import Store
 
 
 class MlflowRunSource:
@@ -100,6 +104,6 @@ class MlflowRunSource:
 
     def fingerprint(self, run_id: str) -> Hashable:
         store, record = self._find(run_id)
-        if isinstance(store, FileStore):
+        if not isinstance(store, SqliteStore):  # a file store: the run's own folder
             return store.run_identity(record.id)
         return (store.identity(), record.status, record.end_ms, record.last_metric_ms)

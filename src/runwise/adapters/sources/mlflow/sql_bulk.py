@@ -8,26 +8,33 @@ per chunk of a metric, holding `group_concat` texts that numpy parses at ~15 ns 
 Integers are exact in text; doubles are not cheap to print exactly in SQLite (`printf('%!.20e')`
 costs more than the per-row fetch, and 15-digit formats are lossy). So each value leaves SQLite as
 an integer code `m * 64 + j`: bucket `j` (0..61) says the value's binary exponent lies in
-[LO + 4j, LO + 4j + 3] (LO = -128), found with six comparisons against exact powers of two, and
-`m = value * 2**(52 - LO - 4j)` is then a whole number below 2**56 (a double has 53 significant bits,
-so scaling it by a power of two that lifts its lowest bit to 2**0 or above loses nothing). Back in
-numpy, `ldexp(m, LO + 4j - 52)` gives the very same double. Two codes are reserved: 63 for MLflow's
-NaN rows (`is_nan`), 62 for values outside [2**-128, 2**120) other than zero (subnormals, MLflow's
-±1.8e308 stand-in for ±Inf, huge values): those few rows are fetched by a second query in the same
-read transaction and the same index order, and checked against the steps and times they fill in.
-The powers of two are written as decimal literals (comparing with a literal is ~3x cheaper than with
-a bound parameter: 0.105 vs 0.137 s for six comparisons over 800k rows) only after SQLite is seen to
-parse every one of them to the exact power; otherwise they are bound as parameters.
+[LO + 4j, LO + 4j + 3] (LO = -128), found by a binary search of six comparisons against exact powers
+of two, and `m = value * 2**(52 - LO - 4j)` is then a whole number below 2**56 (a double has 53
+significant bits, so scaling it by a power of two that lifts its lowest bit to 2**0 or above loses
+nothing). Back in numpy, `ldexp(m, LO + 4j - 52)` gives the very same double. Two codes are
+reserved: 63 for MLflow's NaN rows (`is_nan`), 62 for values outside [2**-128, 2**120) other than
+zero (subnormals, MLflow's ±1.8e308 stand-in for ±Inf, huge values): those few rows are fetched by a
+second query in the same read transaction and the same index order, and checked against the steps
+and times they fill in. The powers of two are written as decimal literals (comparing with a literal
+is ~3x cheaper than with a bound parameter: 0.105 vs 0.137 s for six comparisons over 800k rows)
+only after SQLite is seen to parse every one of them to the exact power; otherwise they are bound.
+Steps and timestamps go out as they are (timestamps less the run's start, shorter texts); a REAL or
+NULL among them shows as a character other than digits, commas and minus, or as a missing number,
+and the metric is then read row by row.
 
 Rows come in chunks of CHUNK_ROWS in the order of MLflow's primary-key index (key, timestamp, step,
 ...), each chunk continuing at the (timestamp, step) where the previous one stopped, so the texts of a
-1M-step metric never sit in memory whole. A step logged twice at the same millisecond is never split
-across chunks: the rows sharing the chunk's last (timestamp, step) are left to the next chunk.
+1M-step metric never sit in memory whole; the chunks fill arrays that grow in place. A step logged
+twice at the same millisecond is never split across chunks: the rows sharing the chunk's last
+(timestamp, step) are left to the next chunk. A metric whose `latest_metrics` step says it fits in
+half a chunk is read by one query without the chunking subquery (a co-routine, ~7% of the SQL time).
 
-Measured in one process on the 100k x 8 bench store (bench/bench_mlflow.py, SQLite 3.40.1, CPU s):
-the whole read (queries, parsing, decoding) 0.30 against 0.71 for the per-row fetch it replaces; of the
-SQLite side, bucketing costs about what `log2`/`pow` would (0.09 vs 0.10 over the bare scan), integer
-`group_concat` about 50 ns a row and column, chunking (a co-routine plus the keyset seek) no measurable time.
+Measured in one process on the 100k x 8 bench store (bench/bench_mlflow.py, SQLite 3.40.1, CPU s,
+machine shared, load 4-6): the whole read (queries, parsing, decoding) 0.30-0.35 against 0.71 for the
+per-row fetch it replaces. Of the SQL side (0.27-0.30): the index scan through the chunking subquery
+0.085, `group_concat` of steps 0.035 and of timestamps 0.045, the value codes 0.10 to compute and 0.055
+to print. Bucketing costs about what `log2`/`pow` would (0.09 vs 0.10 over the bare scan, and those
+are optional in SQLite builds); folding the range tests into the search saved 6%.
 """
 
 from __future__ import annotations
