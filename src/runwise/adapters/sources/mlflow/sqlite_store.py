@@ -200,7 +200,7 @@ class SqliteStore:
             except BaseException as exc:  # raised again in the calling thread
                 failures.append(exc)
 
-        threads = [threading.Thread(target=reader) for _ in range(min(len(keys), READERS) - 1)]
+        threads = [threading.Thread(target=reader, daemon=True) for _ in range(min(len(keys), READERS) - 1)]
         chunked = any(rows is None or rows > CHUNK_ROWS // 2 for rows in map(hints.get, keys))
         with reuse_freed_memory() if chunked else nullcontext():  # chunk buffers reused, not faulted in anew
             for thread in threads:
