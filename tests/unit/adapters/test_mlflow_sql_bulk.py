@@ -130,3 +130,24 @@ def test_one_query_read_equals_the_chunked_read(
         conn.close()
     for a, b in zip(chunked, whole, strict=True):
         assert np.asarray(a).view(np.uint8).tolist() == np.asarray(b).view(np.uint8).tolist()
+
+
+def test_a_failure_in_a_reader_thread_reaches_the_caller(
+    store: tuple[SqliteStore, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys are read by parallel threads; an error in any of them is raised by `series` itself, once."""
+    from runwise.adapters.sources.mlflow import sqlite_store as module
+    from runwise.domain.errors import InvalidInput
+
+    sqlite_store, run_id = store
+    real = module.read_columns
+
+    def failing(conn: sqlite3.Connection, run: str, key: str, *rest: object) -> object:
+        if key == "plain":
+            raise InvalidInput("the store went away", "try again")
+        return real(conn, run, key, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module, "READERS", 2)
+    monkeypatch.setattr(module, "read_columns", failing)
+    with pytest.raises(InvalidInput, match="the store went away"):
+        sqlite_store.series(run_id, ["dup", "plain", "dup"])
