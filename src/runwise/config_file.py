@@ -63,11 +63,13 @@ def load_toml(path: Path) -> dict[str, Any]:
         import tomllib
     else:  # pragma: no cover - exercised on 3.10 only
         import tomli as tomllib
-    from runwise.domain.errors import ConfigError
-
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
+        from runwise.domain.errors import ConfigError  # attrs and the hints: only when there is an error to say
+
         raise ConfigError(f"cannot read {path}: {exc}", "check the file exists and is UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
+        from runwise.domain.errors import ConfigError
+
         raise ConfigError(f"{path} is not valid TOML: {exc}", "fix the syntax at that line") from None

@@ -77,7 +77,8 @@ def test_light_commands_do_not_import_the_declaration_table(tmp_path: Path) -> N
         assert not _loaded(modules, "pydantic"), argv
         assert not _loaded(modules, "runwise.entrypoints.capabilities.declaration"), argv
         assert not _loaded(modules, "runwise.entrypoints.mcp"), argv
-    assert not _loaded(_imported(["--help"], tmp_path, tmp_path / "cache"), "numpy")
+    bare = _imported(["--help"], tmp_path, tmp_path / "cache")
+    assert not _loaded(bare, "numpy") and not _loaded(bare, "attr"), "runwise --help imports the standard library only"
 
 
 def test_a_cold_summary_imports_only_what_it_needs(tmp_path: Path) -> None:
@@ -95,3 +96,4 @@ def test_a_cold_summary_imports_only_what_it_needs(tmp_path: Path) -> None:
         declared = [d for d in DECLARATIONS[1:] if _loaded(modules, f"runwise.entrypoints.capabilities.{d}")]
         assert declared == [], argv
         assert not _loaded(modules, "mcp") and not _loaded(modules, "runwise.entrypoints.mcp"), argv
+        assert not _loaded(modules, "runwise.domain.watch"), argv  # `watch` only

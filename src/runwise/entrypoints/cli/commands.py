@@ -12,12 +12,12 @@ from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from runwise.entrypoints.capabilities.index import ENTRIES, Entry, invoked
-from runwise.entrypoints.cli.output import Context
 
 if TYPE_CHECKING:
     from runwise.entrypoints.capabilities.declaration import Capability
+    from runwise.entrypoints.cli.output import Context
 
-Handler = Callable[[Context], int]
+Handler = Callable[["Context"], int]
 
 
 def register(

@@ -133,13 +133,12 @@ def main(argv: Sequence[str] | None = None, *, app: object | None = None, stdout
 
 
 def _main(arguments: list[str], app: object | None, out: TextIO, recording: Recording | None) -> int:
-    from runwise.domain.errors import RunwiseError
-
     parser, handlers = build_parser(arguments)
     args = parser.parse_args(arguments)
     if not args.command:
         parser.print_help(out)
         return EXIT_USAGE
+    from runwise.domain.errors import RunwiseError  # attrs and the hints: not for --help or --version
     from runwise.entrypoints.logging import configure_logging
 
     configure_logging("DEBUG" if args.verbose else "ERROR" if args.quiet else "WARNING", structured=bool(args.verbose))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from runwise.entrypoints.cli.command import Command
-from runwise.entrypoints.cli.output import Context
+
+if TYPE_CHECKING:
+    from runwise.entrypoints.cli.output import Context
 
 
 def _arguments(p: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ import os
 import time
 from collections.abc import Collection, Hashable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -20,13 +20,15 @@ from runwise.adapters.fs import (
     skipped_notice,
     walk,
 )
-from runwise.adapters.sources.jsonl.follow import JsonlFollower
 from runwise.adapters.sources.jsonl.parser import STEP_KEYS, fix_nonfinite, read_series
 from runwise.adapters.sources.jsonl.resume import ChecksummedReader, appended, resume_note, resume_point
 from runwise.domain.errors import InvalidInput, RunNotFound
 from runwise.domain.hints import Call, list_runs_hint, say
 from runwise.domain.model import MetricSeries, Run, RunInfo, select_series
 from runwise.domain.notices import Notice
+
+if TYPE_CHECKING:
+    from runwise.adapters.sources.jsonl.follow import JsonlFollower
 
 RUNNING_WINDOW_S = 120.0  # a file written this recently is taken to be a live run
 _TAIL_BYTES = 64 * 1024
@@ -164,6 +166,8 @@ class JsonlRunSource:
 
     def follow(self, run_id: str) -> JsonlFollower:
         """Read the run as it grows, one poll at a time (see ports.follower)."""
+        from runwise.adapters.sources.jsonl.follow import JsonlFollower  # domain.watch: for `watch` only (~5 ms)
+
         return JsonlFollower(self._path(run_id), self.step_key)
 
 
