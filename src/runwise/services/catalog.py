@@ -13,7 +13,6 @@ from runwise.domain.errors import AccessDenied, AmbiguousRun, InvalidInput, RunN
 from runwise.domain.hints import list_runs_hint, no_logs_hint
 from runwise.domain.model import GitInfo, Run, RunInfo
 from runwise.domain.notices import Notice
-from runwise.domain.query.pushdown import PushCondition, Pushdown
 from runwise.domain.refs import RunRef, parse_ref
 from runwise.ports.progress import NoProgress, ReadProgress
 from runwise.ports.run_source import RunSource
@@ -103,6 +102,8 @@ class Catalog:
         self, searchable: Sequence[RunSource], *, source: str | None, project: str | None, state: str
     ) -> list[tuple[RunSource, RunInfo]]:
         """Runs of a state: the server filters for sources that search (`state == X` pushed down), the rest list."""
+        from runwise.domain.query.pushdown import PushCondition, Pushdown  # the query package: ~5 ms, rarely needed
+
         pushdown = Pushdown((PushCondition("field", "state", "==", state),), complete=True)
         found: list[tuple[RunSource, RunInfo]] = []
         for src in self.sources:

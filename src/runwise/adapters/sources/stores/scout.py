@@ -13,7 +13,6 @@ missing): any object with `notices() -> Sequence[Notice]`.
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from urllib.parse import quote
@@ -104,6 +103,8 @@ def is_mlflow_database(path: Path) -> bool:
                 return False
     except OSError:
         return False
+    import sqlite3  # only for a file that starts as SQLite does (~3 ms of every call's start-up otherwise)
+
     uri = f"file:{quote(str(path.resolve()))}?mode=ro&immutable=1"
     try:
         connection = sqlite3.connect(uri, uri=True)
