@@ -10,6 +10,10 @@ beside the floors of the same run: `python -c pass` and `python -c "import numpy
 (`runwise --help` with nothing cached, then again; `runwise cache info`), and for cold JSONL a process that
 only decodes each line of the same file with orjson. `--peers` adds tbparse on the TensorBoard run (~50 µs a
 point, so 100k steps only). `--mcp` adds `bench/bench_mcp.py` (spawn → initialize, warm summarize_run).
+`--imports` adds, under each start-up row and the JSONL rows, the milliseconds the process spent importing
+(`python -X importtime`: the top-level modules' cumulative times, `site` left out since every process pays it)
+and how many modules it imported, medians of --repeat: the part of a call that is start-up, least disturbed
+by the reading and analysis a call also does.
 
 Children run with bytecode caching on (PYTHONPYCACHEPREFIX under bench/data/), as an installed package has its
 .pyc files; the first call of each command is not timed. Figures are medians of --repeat (default 5) fresh
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -83,9 +88,31 @@ def row(
     return median
 
 
+IMPORT_LINE = re.compile(r"import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)")
+
+
+def imports(label: str, argv: list[str] | Callable[[int], list[str]], repeat: int) -> None:
+    """Median import milliseconds (top-level cumulative, `site` and `encodings` left out) and module count."""
+    totals, counts = [], []
+    for i in range(repeat):
+        args = argv(i + 100) if callable(argv) else argv
+        python = [args[0], "-X", "importtime", *args[1:]]  # args[0] is this interpreter (runwise_argv)
+        done = subprocess.run(python, env=child_env(), capture_output=True, text=True, check=True)
+        rows = [m for m in map(IMPORT_LINE.match, done.stderr.splitlines()) if m]
+        top = [m for m in rows if len(m.group(2)) == 1 and m.group(3) not in ("site", "encodings")]
+        totals.append(sum(int(m.group(1)) for m in top) / 1000)
+        counts.append(len(rows))
+    print(f"    {label:<38} imports {statistics.median(totals):6.1f} ms, {statistics.median(counts):.0f} modules")
+
+
 def runwise_argv() -> list[str]:
+    """The `runwise` script run by this interpreter (a shell shim on PATH would hide the Python process)."""
     found = shutil.which("runwise")
-    return [found] if found else [sys.executable, "-m", "runwise"]
+    if found:
+        with open(found, "rb") as script:
+            if script.read(2) == b"#!" and b"python" in script.readline():
+                return [sys.executable, found]
+    return [sys.executable, "-m", "runwise"]
 
 
 def data(fmt: str, steps: int) -> tuple[Path, Path]:
@@ -114,6 +141,7 @@ def main() -> None:
     parser.add_argument("--formats", nargs="+", default=["jsonl", "tensorboard", "wandb"])
     parser.add_argument("--peers", action="store_true", help="also tbparse on the 100k TensorBoard run (slow)")
     parser.add_argument("--mcp", action="store_true", help="also the MCP cold start and warm call")
+    parser.add_argument("--imports", action="store_true", help="also the import time of start-up and JSONL calls")
     args = parser.parse_args()
     sizes = list(args.steps) + ([1_000_000] if args.million and 1_000_000 not in args.steps else [])
     runwise = runwise_argv()
@@ -123,6 +151,8 @@ def main() -> None:
     clear = [*runwise, "cache", "clear"]
     print("start-up")
     row("runwise --help, nothing cached", [*runwise, "--help"], args.repeat, before=clear)
+    if args.imports:
+        imports("runwise --no-cache --help", [*runwise, "--no-cache", "--help"], args.repeat)
     row("runwise --help again (answer cache)", [*runwise, "--help"], args.repeat)
     row("runwise cache info (light command)", [*runwise, "cache", "info"], args.repeat)
     for steps in sizes:
@@ -135,10 +165,14 @@ def main() -> None:
             command = [*runwise, "--dir", str(root), "run", "latest"]
             subprocess.run([*command, "--no-cache"], env=child_env(), capture_output=True, check=True)
             row("cold (--no-cache)", [*command, "--no-cache"], args.repeat)
+            if args.imports and fmt == "jsonl":
+                imports("cold (--no-cache)", [*command, "--no-cache"], args.repeat)
             row("first call, filling the cache", command, args.repeat, before=clear)
             row("warm: the same command again", command, args.repeat)
             budgets = [*command, "--budget"]  # another question each time: the parsed run is reused, not the answer
             row("warm, parsed-run cache only", lambda i, b=budgets: [*b, str(401 + i)], args.repeat)
+            if args.imports and fmt == "jsonl":
+                imports("warm, parsed-run cache only", lambda i, b=budgets: [*b, str(401 + i)], args.repeat)
             if fmt == "jsonl":
                 row("floor: orjson decode of each line", [sys.executable, "-c", FLOOR_JSONL, str(log)], args.repeat)
             if fmt == "tensorboard" and args.peers and steps <= 100_000:
