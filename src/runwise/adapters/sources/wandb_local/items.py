@@ -45,15 +45,14 @@ def items(u: NDArray[np.uint8], starts: I64, ends: I64) -> Items:
     tag, size = head[:, 0], head[:, 1].astype(np.int64)
     simple = ((tag == 0x12) | (tag == 0x0A)) & (size <= 19)
     key_size = 2 + np.where(simple, size, 0)
-    value_head = np.take_along_axis(head, key_size[:, None] + np.arange(3), axis=1)
-    length = value_head[:, 2].astype(np.int64)
-    value_start = starts + key_size + 3
+    key_end = starts + key_size
+    length = u[key_end + 2].astype(np.int64)  # the value's tag and length, read where the key ends
+    value_start = key_end + 3
     value_end = value_start + length
-    fast = simple & (value_head[:, 0] == 0x82) & (value_head[:, 1] == 0x01) & (length < 0x80) & (value_end == ends)
+    fast = simple & (u[key_end] == 0x82) & (u[key_end + 1] == 0x01) & (length < 0x80) & (value_end == ends)
     words = head.view("<u8")
     words &= ROW_MASKS[key_size]
     key_id = _mix(words, key_size)
-    key_end = starts + key_size
     exact = np.ones(starts.size, bool)
     other = np.nonzero(~fast)[0]
     if other.size:
