@@ -8,6 +8,7 @@ from pathlib import Path
 
 import attrs
 
+from runwise.adapters.allocator import reuse_freed_memory
 from runwise.adapters.fs import open_regular
 from runwise.adapters.sources.tensorboard.columns import Columns
 from runwise.adapters.sources.tensorboard.decode import DecodeReport, decode_frames
@@ -65,13 +66,14 @@ def read_files(
     columns = Columns()
     reports = []
     ordinal = 0
-    for path, label in zip(paths, labels):
-        report = FileReport(label)
-        try:
-            ordinal = _read_file(path, columns, ordinal, report, block_bytes)
-        except OSError as exc:
-            report.error = exc.strerror or str(exc)
-        reports.append(report)
+    with reuse_freed_memory():  # each block's temporaries reused by the next (see adapters/allocator.py)
+        for path, label in zip(paths, labels):
+            report = FileReport(label)
+            try:
+                ordinal = _read_file(path, columns, ordinal, report, block_bytes)
+            except OSError as exc:
+                report.error = exc.strerror or str(exc)
+            reports.append(report)
     return columns, reports
 
 
