@@ -12,9 +12,10 @@ stores in the default rollback-journal mode, which always takes the plain `mode=
 Speed: each metric comes out of SQLite as a few aggregate rows of integer texts (sql_bulk.py says
 how doubles stay exact), keys are read by parallel threads, and rows only go one Python tuple at a
 time (the plain path below) if the bulk texts come out malformed. Figures are in sql_bulk.py and
-bench/bench_mlflow.py. A run with a metric of several chunks is read with freed memory kept for reuse
-(adapters/allocator.py): the 1M x 8 bench run's `series` 4.0 -> 3.7 s CPU, peak RSS unchanged at 260
-MiB (one A/B pair of fresh processes, load 7.5); at 100k steps no difference, so it is not used there.
+bench/bench_mlflow.py. Keeping freed memory for reuse during the read (adapters/allocator.py) was
+tried: the 1M x 8 bench run's whole `runwise run` took 5% less CPU (4.64 vs 4.91 s user+sys, medians of
+3 alternated, load ~4) but peaked 9 MiB higher (285 vs 277 MiB) against its 300 MB budget, and at 100k
+steps made no difference (0.348 vs 0.345 s CPU for `series`); not taken.
 
 Tried and not taken (measured in one process on the 100k x 8 bench store, SQLite 3.40.1, CPU s): the
 per-row fetch (`np.fromiter` over the cursor, 0.71 for the run); moving values out as JSON or decimal
@@ -33,17 +34,16 @@ import os
 import sqlite3
 import threading
 from collections.abc import Collection, Hashable, Iterator
-from contextlib import closing, contextmanager, nullcontext
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
-from runwise.adapters.allocator import reuse_freed_memory
 from runwise.adapters.fs import file_identity
 from runwise.adapters.sources.mlflow.records import RunRecord, decode_sql_values, ordered_series, series_by_time
 from runwise.adapters.sources.mlflow.revisions import KNOWN_REVISIONS, NEWEST, NEWEST_MLFLOW, OLDER_REVISIONS
-from runwise.adapters.sources.mlflow.sql_bulk import CHUNK_ROWS, NotBulkReadable, read_columns
+from runwise.adapters.sources.mlflow.sql_bulk import NotBulkReadable, read_columns
 from runwise.adapters.sqlite_readonly import is_sqlite, is_wal
 from runwise.domain.errors import InvalidInput
 from runwise.domain.model import MetricSeries
@@ -201,13 +201,11 @@ class SqliteStore:
                 failures.append(exc)
 
         threads = [threading.Thread(target=reader, daemon=True) for _ in range(min(len(keys), READERS) - 1)]
-        chunked = any(rows is None or rows > CHUNK_ROWS // 2 for rows in map(hints.get, keys))
-        with reuse_freed_memory() if chunked else nullcontext():  # chunk buffers reused, not faulted in anew
-            for thread in threads:
-                thread.start()
-            reader()
-            for thread in threads:
-                thread.join()
+        for thread in threads:
+            thread.start()
+        reader()
+        for thread in threads:
+            thread.join()
         if failures:
             raise failures[0]
         return {key: out[key] for key in keys}
