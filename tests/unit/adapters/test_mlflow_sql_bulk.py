@@ -151,3 +151,17 @@ def test_a_failure_in_a_reader_thread_reaches_the_caller(
     monkeypatch.setattr(module, "read_columns", failing)
     with pytest.raises(InvalidInput, match="the store went away"):
         sqlite_store.series(run_id, ["dup", "plain", "dup"])
+
+
+def test_an_sqlite_that_cannot_run_the_bulk_sql_reads_row_by_row(
+    store: tuple[SqliteStore, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Row values need SQLite 3.15: where the bulk SQL does not parse, the same series come row by row."""
+    sqlite_store, run_id = store
+    expected = sqlite_store.series(run_id, ["dup", "plain"])
+    broken = sql_bulk._Queries(literal=True)
+    broken.columns = broken.columns.replace("(timestamp, step) >=", "(timestamp, step) >>=")
+    broken.whole_columns = broken.whole_columns.replace("FROM", "FROM FROM", 1)
+    monkeypatch.setattr(sql_bulk, "_chosen", broken)
+    got = sqlite_store.series(run_id, ["dup", "plain"])
+    assert _same(got["dup"], expected["dup"]) and _same(got["plain"], expected["plain"])

@@ -204,7 +204,12 @@ class _Growing:
 
 
 def _chunk(conn: sqlite3.Connection, columns: str, apart_sql: str, args: tuple[object, ...], key: str) -> _Chunk:
-    count, steps_text, times_text, codes_text = conn.execute(columns, args).fetchone()
+    try:
+        count, steps_text, times_text, codes_text = conn.execute(columns, args).fetchone()
+    except sqlite3.OperationalError as exc:  # an SQLite before 3.15 has no row values: read row by row
+        if "syntax error" in str(exc):
+            raise NotBulkReadable(str(exc)) from exc
+        raise
     if count == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, np.zeros(0, dtype=np.float64), np.zeros(0, dtype=bool), empty.copy()
