@@ -105,23 +105,27 @@ def walk_chunks(u: NDArray[np.uint8], n: int, first: int, at_eof: bool, base: in
     words32 = u32(u, n + PAD)
     alive = np.nonzero(limit - pos >= CHUNK_HEADER)[0]
     found: list[tuple[NDArray[np.int64], NDArray[np.int64]]] = []
+    # the blocks still being walked (`alive`), each one's next chunk position and its end, kept side by side
+    p, lim = pos[alive], limit[alive]
+    last, last_pos = nblocks - 1, int(pos[-1])
     while alive.size:
-        p = pos[alive]
-        lim = limit[alive]
         kind = u[p + 6]
         end = p + CHUNK_HEADER + u16[p + 4]
         ok = (end <= lim) & (kind >= FULL) & (kind <= LAST)
         if not ok.all():
             length = end - p - CHUNK_HEADER
             _classify_stops(~ok, p, lim, length, kind, words32, n, at_eof, base, report)
-            alive, p, end = alive[ok], p[ok], end[ok]
+            alive, p, end, lim = alive[ok], p[ok], end[ok], lim[ok]
         found.append((p, alive))
-        pos[alive] = end
-        alive = alive[limit[alive] - end >= CHUNK_HEADER]
-    if at_eof and n % BLOCK:
-        last_pos = int(pos[-1])
-        if 0 < n - last_pos < CHUNK_HEADER and u[last_pos:n].any():
-            report.partial_tail = True  # a chunk header cut short by the end of the file
+        if alive.size and alive[-1] == last:
+            last_pos = int(end[-1])
+        more = lim - end >= CHUNK_HEADER
+        if more.all():
+            p = end
+        else:
+            alive, p, lim = alive[more], end[more], lim[more]
+    if at_eof and n % BLOCK and 0 < n - last_pos < CHUNK_HEADER and u[last_pos:n].any():
+        report.partial_tail = True  # a chunk header cut short by the end of the file
     ordered = _in_file_order(found, nblocks)
     return Chunks(ordered, u16[ordered + 4].astype(np.int64), u[ordered + 6])
 
