@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -18,14 +19,24 @@ if TYPE_CHECKING:
 
 @attrs.frozen
 class Answer:
-    """A capability's answer: the domain result, its fitted text and the structured result (the same facts)."""
+    """A capability's answer: the domain result, its fitted text and the structured result (the same facts).
+
+    The structured result is built on first use (`structured`): a text answer at the terminal never needs it, and
+    its model's pydantic schema is built on its first validation in a process."""
 
     result: Any
     text: str
     tokens: int
-    structured: BaseModel
+    _structure: Callable[[], BaseModel] = attrs.field(alias="structure")
     params: Params
     warnings: tuple[str, ...] = ()  # what the answer is beside (e.g. data found that no source reads)
+    _built: list[BaseModel] = attrs.field(factory=list, init=False, eq=False, repr=False)
+
+    @property
+    def structured(self) -> BaseModel:
+        if not self._built:
+            self._built.append(self._structure())
+        return self._built[0]
 
     def data(self) -> dict[str, Any]:
         """The structured result as JSON-ready data (what MCP and `--format json` carry)."""
@@ -62,4 +73,5 @@ def execute(
         used, fitted = fit_refining(sections_of, params, refine, app.tokens, budget)
         result = drawn[id(used)][0]
     warnings = tuple(capability.warnings(app, result)) if capability.warnings is not None else ()
-    return Answer(result, fitted.text, fitted.tokens, capability.structured(result, fitted), params, warnings)
+    structure = capability.structured
+    return Answer(result, fitted.text, fitted.tokens, lambda: structure(result, fitted), params, warnings)
