@@ -13,10 +13,10 @@ from runwise.domain.errors import InvalidInput, MetricNotFound, RunNotFound
 from runwise.domain.hints import PLAIN, list_keys_hint, list_runs_hint, spell
 from runwise.domain.model import MetricSeries, Run, RunInfo
 from runwise.domain.notices import Notice, unreadable_store
-from runwise.ports.follower import RunFollower
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # not imported at run time: `watch` is the only command that follows a run
     from runwise.adapters.sources.mlflow.discovery import Store
+    from runwise.ports.follower import RunFollower
 
 
 class MlflowRunSource:
