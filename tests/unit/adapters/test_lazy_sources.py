@@ -56,3 +56,31 @@ def test_the_root_and_its_parents_count_as_folder_names(tmp_path: Path) -> None:
     store.mkdir()
     _files, folders = FolderNames(store).current()
     assert "mlruns" in folders and tmp_path.name in folders
+
+
+@pytest.mark.parametrize(
+    ("source", "module", "constant"),
+    [
+        ("mlflow", "runwise.adapters.sources.mlflow.sqlite_store", "SUFFIXES"),
+        ("text", "runwise.adapters.sources.text_logs.source", "SUFFIXES"),
+        ("lightning", "runwise.adapters.sources.csv_loggers.discovery", "SUFFIXES"),
+        ("keras", "runwise.adapters.sources.csv_loggers.discovery", "SUFFIXES"),
+        ("ultralytics", "runwise.adapters.sources.csv_loggers.discovery", "SUFFIXES"),
+    ],
+)
+def test_a_probe_accepts_every_suffix_its_discovery_reads(source: str, module: str, constant: str) -> None:
+    """The probes copy their sources' suffixes (importing the source to read them would defeat the probe): a
+    suffix added to a source and not to its probe would hide that format's runs."""
+    import importlib
+
+    (spec,) = [s for s in local_source_specs(Settings()) if s.name == source]
+    suffixes = getattr(importlib.import_module(module), constant)
+    assert [suffix for suffix in suffixes if not spec.files(f"run{suffix}")] == []
+
+
+def test_the_event_file_probe_is_tensorboards_own_test() -> None:
+    from runwise.adapters.sources.tensorboard.discovery import is_event_file
+
+    (spec,) = [s for s in local_source_specs(Settings()) if s.name == "tensorboard"]
+    for name in ("events.out.tfevents.1700000000.host", "events.out.tfevents.1.h.v2", "metrics.jsonl"):
+        assert spec.files(name) == is_event_file(name)
