@@ -273,7 +273,7 @@ def peek_offline(folder: Path, *, now: float) -> NeptuneRun:
 
 
 def _bulk_points(series: dict[str, _Series], log: LogPoints) -> None:
-    order = np.argsort(log.code, kind="stable")
+    order = np.argsort(log.code.astype(np.int16) if len(log.keys) < 1 << 15 else log.code, kind="stable")  # radix
     bounds = np.searchsorted(log.code[order], np.arange(len(log.keys) + 1))
     for index, attr in enumerate(log.keys):
         rows = order[bounds[index] : bounds[index + 1]]

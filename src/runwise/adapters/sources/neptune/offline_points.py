@@ -42,7 +42,8 @@ _MAX_PATH = 128
 _AT_BYTES = np.zeros(256, dtype=bool)
 _AT_BYTES[list(b"0123456789-")] = True  # how a JSON number starts and ends
 _NULL = np.frombuffer(b"null", dtype="<u4")[0]
-_NUMBER_TYPES = {int, float}
+_NUMBER_START = np.zeros(256, dtype=bool)
+_NUMBER_START[list(b"-0123456789")] = True  # a JSON value starting so can only be a number
 
 
 class LogPoints:
@@ -220,6 +221,12 @@ def _json_numbers(
     """The texts of each line side by side in one JSON array, parsed by orjson: (lines, len(spans)) floats (NaN for
     a `null` in the second column when `nulls`), or None unless each place held exactly one number."""
     n = spans[0][0].size
+    for column, (first, _) in enumerate(spans):
+        starts_number = _NUMBER_START[padded[first]]
+        if nulls and column == 1:
+            starts_number |= padded[first] == ord("n")  # null, the only JSON value starting so
+        if not starts_number.all():
+            return None
     texts = [_texts(padded, first, length) for first, length in spans]
     row = sum(t.shape[1] + 1 for t in texts)
     out = np.empty(1 + n * row, dtype=np.uint8)
@@ -234,15 +241,9 @@ def _json_numbers(
         parsed = orjson.loads(out.data)
     except orjson.JSONDecodeError:
         return None
-    if len(parsed) != n * len(spans):
+    if len(parsed) != n * len(spans):  # then each place held one JSON value, and by its first byte a number
         return None
-    kinds = set(map(type, parsed))
-    if not kinds <= (_NUMBER_TYPES | {type(None)} if nulls else _NUMBER_TYPES):
-        return None
-    numbers = np.array(parsed, dtype=np.float64).reshape(n, len(spans))
-    if nulls and type(None) in kinds and np.isnan(np.delete(numbers, 1, axis=1)).any():
-        return None  # null only where a step goes
-    return numbers
+    return np.array(parsed, dtype=np.float64).reshape(n, len(spans))
 
 
 def _float(text: bytes) -> float | None:

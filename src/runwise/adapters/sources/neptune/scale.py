@@ -96,10 +96,9 @@ def read_scale(path: Path, *, now: float | None = None) -> NeptuneRun:
         if bad:
             warnings.append(f"{bad} unreadable operation(s) skipped")
     _apply(columns.assign, columns.modify_sets, attributes, tags)
-    steps, walls, entries, counts = columns.steps, columns.walls, columns.entries, columns.counts
+    steps, walls, points = columns.steps, columns.walls, columns.points
     series = {}
-    if entries:
-        points = decode_entries(entries, counts)
+    if points.code.size:
         step_of, wall_of = steps[points.row], walls[points.row]
         stepless = np.isnan(step_of)
         if stepless.any():  # never written by the client: points the server would refuse
@@ -107,7 +106,8 @@ def read_scale(path: Path, *, now: float | None = None) -> NeptuneRun:
             kept = ~stepless
             points = Points(points.keys, points.code[kept], points.value[kept], points.row[kept])
             step_of, wall_of = step_of[kept], wall_of[kept]
-        order = np.argsort(points.code, kind="stable")
+        small = points.code.astype(np.int16) if len(points.keys) < 1 << 15 else points.code
+        order = np.argsort(small, kind="stable")  # a radix sort for 16-bit codes
         bounds = np.searchsorted(points.code[order], np.arange(len(points.keys) + 1))
         for index, attr_path in enumerate(points.keys):
             picked = order[bounds[index] : bounds[index + 1]]
@@ -175,8 +175,7 @@ def _snapshot_by_snapshot(snapshots: list[bytes]) -> tuple[Columns, int]:
     columns = Columns(
         np.asarray(steps, dtype=np.float64),
         np.asarray(walls, dtype=np.float64),
-        entries,
-        np.asarray(counts, dtype=np.int64),
+        decode_entries(entries, counts),
         assign,
         modify_sets,
     )

@@ -23,12 +23,12 @@ collector paused (best of 3); the whole process see CHANGELOG / the bench.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import compress
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from runwise.adapters.sources.neptune.scale_points import Points, decode_joined
 from runwise.adapters.sources.neptune.scale_proto import message
 
 _MARK = (1 << 64) - 1
@@ -41,22 +41,20 @@ _LOW_TAG, _HIGH_TAG = 8, 16  # field 1 and field 2 as varints: Step.whole/micro,
 
 
 class Columns:
-    """Per snapshot (row) its step and time; every appended entry with the count per row; assigned attributes
+    """Per snapshot (row) its step and time; the appended float points (with their row); assigned attributes
     and set changes in write order."""
 
     def __init__(
         self,
         steps: NDArray[np.float64],
         walls: NDArray[np.float64],
-        entries: list[bytes],
-        counts: NDArray[np.int64],
+        points: Points,
         assign: Sequence[Any],
         modify_sets: Sequence[Any],
     ) -> None:
         self.steps = steps
         self.walls = walls
-        self.entries = entries
-        self.counts = counts
+        self.points = points
         self.assign = assign
         self.modify_sets = modify_sets
 
@@ -78,14 +76,14 @@ def snapshot_columns(snapshots: list[bytes]) -> Columns | None:
         return None
     whole, micro, step_size = step_pairs
     seconds, nanos, time_size = time_pairs
-    entries, counts = appended
+    points, counts = appended
     steps = whole.astype(np.float64) + micro.astype(np.float64) / 1e6
     walls = seconds.view(np.int64).astype(np.float64) + nanos.view(np.int64).astype(np.float64) / 1e9
     walls[time_size == 0] = np.nan
     unsure = np.flatnonzero((step_size == 0) & (counts > 0)).tolist()
     if any(snapshots[i][:2] != _EMPTY_STEP for i in unsure):
         return None  # points with no step element that is not the client's empty Step: decode one by one
-    return Columns(steps, walls, entries, counts, joined.assign, joined.modify_sets)
+    return Columns(steps, walls, points, joined.assign, joined.modify_sets)
 
 
 def _pairs(
@@ -118,8 +116,8 @@ def _pairs(
     return first, second, sizes
 
 
-def _appended(entries: list[bytes], n: int) -> tuple[list[bytes], NDArray[np.int64]] | None:
-    """The entries without the row markers, and how many each row appended."""
+def _appended(entries: list[bytes], n: int) -> tuple[Points, NDArray[np.int64]] | None:
+    """The appended points, markers left out, and how many entries each row appended."""
     lengths = np.fromiter(map(len, entries), dtype=np.int64, count=len(entries))
     short = np.flatnonzero(lengths == 1).tolist()
     marks = np.asarray([i for i in short if entries[i] == _ENTRY_MARK], dtype=np.int64)
@@ -129,4 +127,4 @@ def _appended(entries: list[bytes], n: int) -> tuple[list[bytes], NDArray[np.int
     is_mark[marks] = True
     row = np.cumsum(is_mark) - 1
     counts = np.bincount(row[~is_mark], minlength=n).astype(np.int64)
-    return list(compress(entries, ~is_mark)), counts
+    return decode_joined(b"".join(entries), lengths, row, entries, ~is_mark), counts

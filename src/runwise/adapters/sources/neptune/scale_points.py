@@ -36,16 +36,30 @@ class Points:
 
 def decode_entries(entries: Sequence[bytes], counts: Sequence[int] | NDArray[np.int64]) -> Points:
     """`entries` of every snapshot in order, `counts[i]` of them from snapshot i."""
-    n = len(entries)
-    lengths = np.fromiter(map(len, entries), dtype=np.int64, count=n)
-    offsets = np.cumsum(lengths) - lengths
-    buf = np.frombuffer(b"".join(entries) + b"\0" * _PAD, dtype=np.uint8)
+    lengths = np.fromiter(map(len, entries), dtype=np.int64, count=len(entries))
+    row = np.repeat(np.arange(len(counts), dtype=np.int64), np.asarray(counts, dtype=np.int64))
+    return decode_joined(b"".join(entries), lengths, row, entries)
+
+
+def decode_joined(
+    joined: bytes,
+    all_lengths: NDArray[np.int64],
+    all_rows: NDArray[np.int64],
+    entries: Sequence[bytes],
+    keep: NDArray[np.bool_] | None = None,
+) -> Points:
+    """The entries laid end to end in `joined` (`entries` holds the same ones one by one), each from snapshot
+    `all_rows[i]`; only those where `keep` is true are decoded."""
+    all_offsets = np.cumsum(all_lengths) - all_lengths
+    picked = np.arange(all_lengths.size) if keep is None else np.flatnonzero(keep)
+    offsets, lengths, row = all_offsets[picked], all_lengths[picked], all_rows[picked]
+    n = picked.size
+    buf = np.frombuffer(joined + b"\0" * _PAD, dtype=np.uint8)
     key_length = buf[offsets + 1].astype(np.int64)
     fast = (lengths >= _FIXED) & (buf[offsets] == _KEY_TAG) & (key_length < 0x80)
     fast &= lengths == key_length + _FIXED
     tail = np.where(fast, offsets + 2 + key_length, 0)
     fast &= (buf[tail] == _VALUE_TAG) & (buf[tail + 1] == _VALUE_LENGTH) & (buf[tail + 2] == _DOUBLE_TAG)
-    row = np.repeat(np.arange(len(counts), dtype=np.int64), np.asarray(counts, dtype=np.int64))
     value = np.full(n, np.nan)
     code = np.full(n, -1, dtype=np.int64)
     keys: list[str] = []
@@ -64,7 +78,7 @@ def decode_entries(entries: Sequence[bytes], counts: Sequence[int] | NDArray[np.
     for i in np.flatnonzero(code < 0).tolist():
         entry = entry_class()
         try:
-            entry.ParseFromString(entries[i])
+            entry.ParseFromString(entries[int(picked[i])])
         except Exception:  # protobuf's DecodeError: not a point
             continue
         number = entry.value
