@@ -54,9 +54,13 @@ def folder(tmp_path: Path) -> Iterator[Path]:
 
 
 def _every_line_by_orjson(data: NDArray[np.uint8], size: int) -> LogPoints:
-    lines = [line for line in data[:size].tobytes().split(b"\n") if line]
+    whole = data[:size].tobytes()
+    size = whole.rfind(b"\n") + 1
+    lines = [line for line in whole[:size].split(b"\n") if line]
     empty = np.empty(0)
-    return LogPoints([], np.empty(0, dtype=np.int64), empty, empty, empty, np.empty(0, dtype=np.int64), lines)
+    return LogPoints(
+        [], np.empty(0, dtype=np.int64), empty, empty, empty, np.empty(0, dtype=np.int64), lines, consumed=size
+    )
 
 
 def _assert_reads_as_orjson(folder: Path, monkeypatch: pytest.MonkeyPatch) -> offline.NeptuneRun:
@@ -137,3 +141,10 @@ def test_lines_that_are_not_plain_points_read_as_line_by_line(
 ) -> None:
     _append(folder, [line, _point(["train", "loss"], 3.0, 45, 9002)])
     _assert_reads_as_orjson(folder, monkeypatch)
+
+
+def test_a_log_read_in_small_chunks_reads_as_line_by_line(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _append(folder, [_line("AssignString", ["sys", "description"], 9001, value="x" * 900)])  # longer than a chunk
+    monkeypatch.setattr(offline, "_CHUNK", 512)
+    run = _assert_reads_as_orjson(folder, monkeypatch)
+    assert run.notes == "x" * 900 and len(run.series["train/loss"]) == len(STEPS)

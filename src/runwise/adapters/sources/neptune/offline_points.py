@@ -59,6 +59,7 @@ class LogPoints:
         version: NDArray[np.int64],
         others: list[bytes],
         at_range: tuple[float, float] | None = None,
+        consumed: int = 0,
     ) -> None:
         self.keys = keys
         self.code = code
@@ -68,6 +69,7 @@ class LogPoints:
         self.version = version
         self.others = others
         self.at_range = at_range  # the operation times (`at`) of the first and last point taken
+        self.consumed = consumed  # bytes of whole lines decoded (up to and with the last newline)
 
 
 def decode_log(padded: NDArray[np.uint8], size: int) -> LogPoints:
@@ -91,16 +93,17 @@ def decode_log(padded: NDArray[np.uint8], size: int) -> LogPoints:
     others &= ends > starts
     other_lines = np.flatnonzero(others)
     other_texts = [padded[s:e].tobytes() for s, e in zip(starts[other_lines].tolist(), ends[other_lines].tolist())]
+    consumed = int(ends[-1]) + 1 if ends.size else 0
     if points is None:
-        empty = np.empty(0)
-        return LogPoints([], np.empty(0, dtype=np.int64), empty, empty, empty, np.empty(0, dtype=np.int64), other_texts)
+        empty, none = np.empty(0), np.empty(0, dtype=np.int64)
+        return LogPoints([], none, empty, empty, empty, none, other_texts, consumed=consumed)
     _, keys, code, value, step, ts, version, at_first, at_length = points
     times = [
         _float(padded[f : f + n].tobytes()) for f, n in zip(at_first[[0, -1]].tolist(), at_length[[0, -1]].tolist())
     ]
     known = [t for t in times if t is not None]
     at_range = (min(known), max(known)) if known else None
-    return LogPoints(keys, code, value, step, ts, version, other_texts, at_range)
+    return LogPoints(keys, code, value, step, ts, version, other_texts, at_range, consumed)
 
 
 def _decode_lines(
@@ -210,8 +213,9 @@ def _digits(padded: NDArray[np.uint8], first: NDArray[np.int64], length: NDArray
         return None
     if ((digit[np.arange(digit.shape[0]), width - length] == 0) & (length > 1)).any():  # a leading zero is not JSON
         return None
-    digit[before] = 0
-    number: NDArray[np.int64] = digit.astype(np.int64) @ (10 ** np.arange(width - 1, -1, -1, dtype=np.int64))
+    number = np.zeros(digit.shape[0], dtype=np.int64)
+    for column in range(width):  # column by column: cheaper than masking the bytes before each number
+        number += np.where(before[:, column], 0, digit[:, column]).astype(np.int64) * 10 ** (width - 1 - column)
     return number
 
 

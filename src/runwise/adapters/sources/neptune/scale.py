@@ -77,19 +77,18 @@ def read_scale(path: Path, *, now: float | None = None) -> NeptuneRun:
     experiment = None
     warnings: list[str] = []
     snapshots = [op for kind, op, _ in rows if kind == 0]
-    for kind, op, stamp in rows:
-        if kind == 1:
-            run = message("Run")()
-            try:
-                run.ParseFromString(op)
-            except Exception:  # protobuf's DecodeError
-                warnings.append("an unreadable create-run operation was skipped")
-                continue
-            if run.HasField("creation_time"):
-                created = run.creation_time.seconds + run.creation_time.nanos / 1e9
-            experiment = run.experiment_id or None
-        if isinstance(stamp, (int, float)):
-            updated = stamp / 1000 if updated is None else max(updated, stamp / 1000)
+    for _, op, _ in (row for row in rows if row[0] == 1):
+        run = message("Run")()
+        try:
+            run.ParseFromString(op)
+        except Exception:  # protobuf's DecodeError
+            warnings.append("an unreadable create-run operation was skipped")
+            continue
+        if run.HasField("creation_time"):
+            created = run.creation_time.seconds + run.creation_time.nanos / 1e9
+        experiment = run.experiment_id or None
+    stamps = [stamp for _, _, stamp in rows if isinstance(stamp, (int, float))]
+    updated = max(stamps) / 1000 if stamps else None
     columns = snapshot_columns(snapshots)
     if columns is None:
         columns, bad = _snapshot_by_snapshot(snapshots)

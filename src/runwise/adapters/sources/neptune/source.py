@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from pathlib import Path
 
+from runwise.adapters.allocator import reuse_freed_memory
 from runwise.adapters.fs import file_identity, newest_first, walk
 from runwise.adapters.sources.neptune.collector import collector_paused
 from runwise.adapters.sources.neptune.export import group_parts, read_export
@@ -82,7 +83,7 @@ class NeptuneRunSource:
         if cached is None or cached[0] != identity:
             result: NeptuneRun | Exception
             try:
-                with collector_paused():
+                with collector_paused(), reuse_freed_memory():
                     if found.form == "offline":
                         result = read_offline(found.anchor, now=self.clock())
                     elif found.form == "scale":
