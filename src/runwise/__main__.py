@@ -1,8 +1,6 @@
 """`python -m runwise`: the CLI."""
 
-import sys
-
-from runwise.entrypoints.cli import main
+from runwise.entrypoints.cli.console import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

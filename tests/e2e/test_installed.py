@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -44,3 +45,31 @@ def test_error_is_one_line_and_exit_2() -> None:
     )
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("runwise: error: no run matches 'nope'")
+
+
+def test_the_script_prints_all_of_a_long_answer_before_its_quick_exit(tmp_path: Path) -> None:
+    """The console script ends with os._exit (cli/console.py): whatever was buffered must be flushed first. An
+    answer far longer than a pipe's buffer comes out whole, as `main` prints it in-process."""
+    import io
+
+    from runwise.entrypoints.cli import main
+
+    argv = [
+        "--dir",
+        str(EXAMPLES),
+        "--no-color",
+        "--no-cache",
+        "history",
+        "lr-too-high",
+        "-k",
+        "train/loss,train/acc,grad_norm,lr",
+        "--samples",
+        "5000",
+    ]
+    out = io.StringIO()
+    assert main(argv, stdout=out) == 0
+    env = {**os.environ, "RUNWISE_CACHE_DIR": str(tmp_path)}
+    for script in ([_runwise()], [sys.executable, "-m", "runwise"]):
+        result = subprocess.run([*script, *argv], capture_output=True, text=True, timeout=60, env=env)
+        assert (result.returncode, result.stderr) == (0, "")
+        assert len(result.stdout) > 65536 and result.stdout == out.getvalue()

@@ -1,0 +1,46 @@
+"""The `runwise` console script: run one command, then leave without tearing the interpreter down.
+
+Why: once the answer is printed, Python's shutdown (a last cyclic collection over every object of the process,
+module teardown, freeing the parsed arrays) took 40-60 ms of a 0.5 s `runwise --dir ROOT run latest`
+(100k-step JSONL and MLflow runs, fresh processes in turns with and without it, load ~1). Nothing Runwise does
+waits for that shutdown: the caches are written and worker threads joined before `main` returns. So the
+streams and logging handlers are flushed here and the process ends with `os._exit`. Tests call `main`
+in-process and never come here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from typing import NoReturn
+
+from runwise.entrypoints.cli.main import EXIT_USAGE, main
+
+
+def run() -> NoReturn:
+    """`main()`, its exit code, and a quick exit."""
+    try:
+        code = main()
+    except SystemExit as exc:  # --help, --version and usage errors: argparse has printed what it had to
+        code = _exit_code(exc.code)
+    leave(code)
+
+
+def leave(code: int) -> NoReturn:
+    """Flush what was written, then end the process at once with `code`."""
+    if "logging" in sys.modules:  # not imported by --help and --version
+        sys.modules["logging"].shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a reader that went away (`runwise list | head -1`)
+            stream.flush()
+    os._exit(code)
+
+
+def _exit_code(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    sys.stderr.write(f"{code}\n")  # what sys.exit("message") would have printed
+    return EXIT_USAGE
