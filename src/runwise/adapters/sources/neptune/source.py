@@ -16,8 +16,8 @@ from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from pathlib import Path
 
 from runwise.adapters.allocator import reuse_freed_memory
+from runwise.adapters.collector import collector_paused
 from runwise.adapters.fs import file_identity, newest_first, walk
-from runwise.adapters.sources.neptune.collector import collector_paused
 from runwise.adapters.sources.neptune.export import group_parts, read_export
 from runwise.adapters.sources.neptune.offline import data_logs, is_offline_folder, peek_offline, read_offline
 from runwise.adapters.sources.neptune.record import NeptuneRun
