@@ -4,10 +4,9 @@ Why: once the answer is printed, Python's shutdown (a last cyclic collection ove
 module teardown, freeing the parsed arrays) is time the user waits for nothing. Measured on 100k-step runs,
 `runwise --dir ROOT --no-cache run latest`, medians of 7 interleaved pairs of fresh processes with and without
 it, load ~0.8: JSONL 0.638 -> 0.622 s, MLflow sqlite 0.676 -> 0.612 s, neptune 1.x offline 1.422 -> 1.272 s.
-Nothing Runwise does
-waits for that shutdown: the caches are written and worker threads joined before `main` returns. So the
-streams and logging handlers are flushed here and the process ends with `os._exit`. Tests call `main`
-in-process and never come here.
+Nothing Runwise does waits for that shutdown: the caches are written and worker threads joined before `main`
+returns. So the streams and logging handlers are flushed here and the process ends with `os._exit`. Tests call
+`main` in-process and never come here.
 """
 
 from __future__ import annotations
