@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import numpy as np
 import orjson
 from numpy.typing import NDArray
@@ -151,16 +152,8 @@ _CHUNK = 8 << 20  # bytes of whole lines decoded at a time: each temporary stays
 
 def read_offline(folder: Path, *, now: float) -> NeptuneRun:
     """Decode every operation log of one offline run folder."""
-    metadata = read_metadata(folder)
-    run_id = container_id(folder, metadata)
-    series: dict[str, _Series] = {}
-    attributes: dict[str, Any] = {}
-    tags: list[str] = []
-    stderr: list[str] = []
-    stdout_tail: list[str] = []
+    ops = _Operations()
     warnings: list[str] = []
-    first_at: float | None = None
-    last_at: float | None = None
     buffer: NDArray[np.uint8] | None = None
     for path in data_logs(folder):
         try:
@@ -174,29 +167,14 @@ def read_offline(folder: Path, *, now: float) -> NeptuneRun:
         logs = list(_chunks(buffer, whole))
         for log in logs:
             if log.code.size:
-                _bulk_points(series, log)
+                _bulk_points(ops.series, log)
             if log.at_range is not None:
-                first_at = log.at_range[0] if first_at is None else min(first_at, log.at_range[0])
-                last_at = log.at_range[1] if last_at is None else max(last_at, log.at_range[1])
-        bad = 0
-        for line in (line for log in logs for line in log.others):
-            try:
-                row = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                bad += 1
-                continue
-            if not isinstance(row, dict) or not isinstance(row.get("obj"), dict):
-                bad += 1
-                continue
-            stamp = row.get("at")
-            if isinstance(stamp, (int, float)):
-                first_at = float(stamp) if first_at is None else min(first_at, float(stamp))
-                last_at = float(stamp) if last_at is None else max(last_at, float(stamp))
-            _apply(row["obj"], int(row.get("version") or 0), series, attributes, tags, stderr, stdout_tail)
+                ops.saw(*log.at_range)
+        bad = sum(not ops.apply_line(line) for log in logs for line in log.others)
         if bad:
             warnings.append(f"{path.name}: {bad} unreadable operation line(s) skipped")
     built: dict[str, MetricSeries] = {}
-    for attr_path, points in series.items():
+    for attr_path, points in ops.series.items():
         if not points.parts:  # configured or cleared, never logged
             continue
         key = metric_key(attr_path)
@@ -204,25 +182,9 @@ def read_offline(folder: Path, *, now: float) -> NeptuneRun:
         built[key] = got
         if note:
             warnings.append(note)
-    built, drop_notes = dropped_values(built, stderr)
+    built, drop_notes = dropped_values(built, ops.stderr)
     warnings.extend(drop_notes)
-    created = _iso_seconds(metadata.get("createdAt")) or first_at
-    state = _state(folder, attributes, stdout_tail, last_at, now)
-    name = attributes.get("sys/name")
-    return NeptuneRun(
-        id=run_id,
-        name=name if isinstance(name, str) and name else run_id,
-        form="offline",
-        state=state,
-        created_at=created,
-        updated_at=last_at if last_at is not None else created,
-        tags=tuple(sorted(set(tags))),
-        notes=attributes.get("sys/description") or None,
-        config=config_from(attributes),
-        series=built,
-        warnings=tuple(warnings),
-        path=str(folder.resolve()),
-    )
+    return ops.run(folder, now, config=config_from(ops.attributes), series=built, warnings=tuple(warnings))
 
 
 _OTHER_OPS = re.compile(rb'\{"obj": \{"type": "(?!LogFloats")[^\n]*')
@@ -240,15 +202,7 @@ def peek_offline(folder: Path, *, now: float) -> NeptuneRun:
     come at any point of the log); of the points only the last lines of the last log are read, for
     the last step and time. A run whose steps went backwards near its end lists the last step it
     logged; loading it reads every point."""
-    metadata = read_metadata(folder)
-    run_id = container_id(folder, metadata)
-    series: dict[str, _Series] = {}
-    attributes: dict[str, Any] = {}
-    tags: list[str] = []
-    stderr: list[str] = []
-    stdout_tail: list[str] = []
-    first_at: float | None = None
-    last_at: float | None = None
+    ops = _Operations()
     last_step: int | None = None
     logs = data_logs(folder)
     for path in logs:
@@ -258,37 +212,86 @@ def peek_offline(folder: Path, *, now: float) -> NeptuneRun:
             continue
         data = data[: data.rfind(b"\n") + 1]
         for line in _OTHER_OPS.findall(data):
-            try:
-                row = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue
-            if not isinstance(row, dict) or not isinstance(row.get("obj"), dict):
-                continue
-            stamp = row.get("at")
-            if isinstance(stamp, (int, float)):
-                first_at = float(stamp) if first_at is None else min(first_at, float(stamp))
-                last_at = float(stamp) if last_at is None else max(last_at, float(stamp))
-            _apply(row["obj"], int(row.get("version") or 0), series, attributes, tags, stderr, stdout_tail)
+            ops.apply_line(line)
         if path == logs[-1]:
             points = _TAIL_POINT.findall(data[-_TAIL_BYTES:])
             steps = [float(step) for step, _ in points if step != b"null"]
             last_step = math.floor(max(steps)) if steps else None
             if points:
                 at = float(points[-1][1])
-                last_at = at if last_at is None else max(last_at, at)
-    name = attributes.get("sys/name")
-    return NeptuneRun(
-        id=run_id,
-        name=name if isinstance(name, str) and name else run_id,
-        form="offline",
-        state=_state(folder, attributes, stdout_tail, last_at, now),
-        created_at=_iso_seconds(metadata.get("createdAt")) or first_at,
-        updated_at=last_at if last_at is not None else _iso_seconds(metadata.get("createdAt")) or first_at,
-        tags=tuple(sorted(set(tags))),
-        notes=attributes.get("sys/description") or None,
-        path=str(folder.resolve()),
-        last_step=last_step,
-    )
+                ops.saw(at, at)
+    return ops.run(folder, now, last_step=last_step)
+
+
+@attrs.define
+class _Operations:
+    """What the operations of one offline run say, gathered log by log (by `read_offline` and `peek_offline`)."""
+
+    series: dict[str, _Series] = attrs.Factory(dict)
+    attributes: dict[str, Any] = attrs.Factory(dict)
+    tags: list[str] = attrs.Factory(list)
+    stderr: list[str] = attrs.Factory(list)
+    stdout_tail: list[str] = attrs.Factory(list)
+    first_at: float | None = None
+    last_at: float | None = None
+
+    def saw(self, first: float, last: float) -> None:
+        """Operations were written between these two times."""
+        self.first_at = first if self.first_at is None else min(self.first_at, first)
+        self.last_at = last if self.last_at is None else max(self.last_at, last)
+
+    def apply_line(self, line: bytes) -> bool:
+        """Apply one JSON operation line; False when it is not a readable operation."""
+        try:
+            row = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            return False
+        if not isinstance(row, dict) or not isinstance(row.get("obj"), dict):
+            return False
+        stamp = row.get("at")
+        if isinstance(stamp, (int, float)):
+            self.saw(float(stamp), float(stamp))
+        _apply(
+            row["obj"],
+            int(row.get("version") or 0),
+            self.series,
+            self.attributes,
+            self.tags,
+            self.stderr,
+            self.stdout_tail,
+        )
+        return True
+
+    def run(
+        self,
+        folder: Path,
+        now: float,
+        *,
+        config: dict[str, Any] | None = None,
+        series: dict[str, MetricSeries] | None = None,
+        warnings: tuple[str, ...] = (),
+        last_step: int | None = None,
+    ) -> NeptuneRun:
+        """The run these operations describe (with its series when they were decoded)."""
+        metadata = read_metadata(folder)
+        run_id = container_id(folder, metadata)
+        created = _iso_seconds(metadata.get("createdAt")) or self.first_at
+        name = self.attributes.get("sys/name")
+        return NeptuneRun(
+            id=run_id,
+            name=name if isinstance(name, str) and name else run_id,
+            form="offline",
+            state=_state(folder, self.attributes, self.stdout_tail, self.last_at, now),
+            created_at=created,
+            updated_at=self.last_at if self.last_at is not None else created,
+            tags=tuple(sorted(set(self.tags))),
+            notes=self.attributes.get("sys/description") or None,
+            config=config or {},
+            series=series or {},
+            warnings=warnings,
+            path=str(folder.resolve()),
+            last_step=last_step,
+        )
 
 
 def _bulk_points(series: dict[str, _Series], log: LogPoints) -> None:

@@ -42,6 +42,37 @@ class _Found:
         return file_identity(self.files)
 
 
+_Kept = dict[Path, tuple[Hashable, NeptuneRun | Exception]]
+
+
+def _kept(store: _Kept, found: _Found, parse: Callable[[], NeptuneRun]) -> NeptuneRun:
+    """`parse()` of `found`, kept in `store` until its files change. A failure is kept too and raised again, so
+    listing can pass over a damaged run without reading it twice and loading can report it."""
+    identity = found.identity()
+    kept = store.get(found.anchor)
+    if kept is None or kept[0] != identity:
+        result: NeptuneRun | Exception
+        try:
+            result = parse()
+        except Exception as exc:
+            result = exc
+        kept = (identity, result)
+        store[found.anchor] = kept
+    if isinstance(kept[1], Exception):
+        raise kept[1]
+    return kept[1]
+
+
+def _parse(found: _Found, now: float) -> NeptuneRun:
+    """Every point of one run, in its form."""
+    with collector_paused(), reuse_freed_memory():
+        if found.form == "offline":
+            return read_offline(found.anchor, now=now)
+        if found.form == "scale":
+            return read_scale(found.anchor, now=now)
+        return read_export(found.files)
+
+
 class NeptuneRunSource:
     """A RunSource over Neptune offline folders, neptune-scale databases and neptune-exporter Parquet under `root`."""
 
@@ -50,8 +81,8 @@ class NeptuneRunSource:
     def __init__(self, root: Path | str, *, clock: Callable[[], float] = time.time) -> None:
         self.root = Path(root)
         self.clock = clock
-        self._parsed: dict[Path, tuple[Hashable, NeptuneRun | Exception]] = {}
-        self._peeked: dict[Path, tuple[Hashable, NeptuneRun | Exception]] = {}
+        self._parsed: _Kept = {}
+        self._peeked: _Kept = {}
 
     # discovery -------------------------------------------------------------------------------
     def _found(self) -> list[_Found]:
@@ -78,47 +109,17 @@ class NeptuneRunSource:
 
     def _read(self, found: _Found) -> NeptuneRun:
         """Parse a run's files, cached until they change; a failure is cached and raised again."""
-        identity = found.identity()
-        cached = self._parsed.get(found.anchor)
-        if cached is None or cached[0] != identity:
-            result: NeptuneRun | Exception
-            try:
-                with collector_paused(), reuse_freed_memory():
-                    if found.form == "offline":
-                        result = read_offline(found.anchor, now=self.clock())
-                    elif found.form == "scale":
-                        result = read_scale(found.anchor, now=self.clock())
-                    else:
-                        result = read_export(found.files)
-            except Exception as exc:  # kept, so listing can pass over it and loading can report it
-                result = exc
-            cached = (identity, result)
-            self._parsed[found.anchor] = cached
-        if isinstance(cached[1], Exception):
-            raise cached[1]
-        return cached[1]
+        return _kept(self._parsed, found, lambda: _parse(found, self.clock()))
 
     def _listed(self, found: _Found) -> NeptuneRun:
         """What listing needs of a run: an offline folder is peeked at (its points are not decoded, see
         `peek_offline`) unless it was already read whole; the other forms are read whole."""
         if found.form != "offline":
             return self._read(found)
-        identity = found.identity()
         parsed = self._parsed.get(found.anchor)
-        if parsed is not None and parsed[0] == identity and not isinstance(parsed[1], Exception):
+        if parsed is not None and parsed[0] == found.identity() and not isinstance(parsed[1], Exception):
             return parsed[1]
-        peeked = self._peeked.get(found.anchor)
-        if peeked is None or peeked[0] != identity:
-            result: NeptuneRun | Exception
-            try:
-                result = peek_offline(found.anchor, now=self.clock())
-            except Exception as exc:  # kept, as `_read` keeps it
-                result = exc
-            peeked = (identity, result)
-            self._peeked[found.anchor] = peeked
-        if isinstance(peeked[1], Exception):
-            raise peeked[1]
-        return peeked[1]
+        return _kept(self._peeked, found, lambda: peek_offline(found.anchor, now=self.clock()))
 
     def _runs(self) -> dict[str, tuple[_Found, NeptuneRun | None]]:
         runs: list[tuple[_Found, NeptuneRun | None]] = []
