@@ -48,8 +48,10 @@ def test_error_is_one_line_and_exit_2() -> None:
 
 
 def test_the_script_prints_all_of_a_long_answer_before_its_quick_exit(tmp_path: Path) -> None:
-    """The console script ends with os._exit (cli/console.py): whatever was buffered must be flushed first. An
-    answer far longer than a pipe's buffer comes out whole, as `main` prints it in-process."""
+    """The console script ends with os._exit (cli/console.py), which skips the interpreter's own final flush: an
+    answer far longer than a pipe's buffer must still come out whole and equal to what `main` prints in-process,
+    through the installed script and through `python -m runwise`."""
+
     import io
 
     from runwise.entrypoints.cli import main
