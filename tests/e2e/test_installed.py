@@ -75,3 +75,20 @@ def test_the_script_prints_all_of_a_long_answer_before_its_quick_exit(tmp_path: 
         result = subprocess.run([*script, *argv], capture_output=True, text=True, timeout=60, env=env)
         assert (result.returncode, result.stderr) == (0, "")
         assert len(result.stdout) > 65536 and result.stdout == out.getvalue()
+
+
+@pytest.mark.parametrize(("given", "seen"), [(None, "__all__"), ("", ""), ("logfire", "logfire")])
+def test_the_script_skips_pydantic_plugin_lookup_unless_the_user_chose(given: str | None, seen: str) -> None:
+    """The script spares every call pydantic's scan of all installed distributions for plugins; a value the user
+    set (even empty, which turns plugins back on) is kept."""
+    probe = (
+        "import os\n"
+        "from runwise.entrypoints.cli import console\n"
+        "console.main = lambda: print(repr(os.environ.get('PYDANTIC_DISABLE_PLUGINS'))) or 0\n"
+        "console.run()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    if given is not None:
+        env["PYDANTIC_DISABLE_PLUGINS"] = given
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0 and done.stdout == f"{seen!r}\n", done.stderr
