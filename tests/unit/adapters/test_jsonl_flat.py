@@ -32,14 +32,7 @@ def _dict_path(data: bytes, step_key: str | None = None, chunk: int = parser.CHU
 
 
 def _flat_path(data: bytes, step_key: str | None = None, chunk: int = parser.CHUNK_BYTES) -> tuple[Any, Any]:
-    stream = io.BytesIO(data)
-    real = parser.iter_blocks
-    parser_blocks = lambda s, r, c=chunk: real(s, r, chunk)  # noqa: E731
-    try:
-        parser.iter_blocks = parser_blocks  # type: ignore[assignment]
-        return parser.read_series(stream, step_key)
-    finally:
-        parser.iter_blocks = real  # type: ignore[assignment]
+    return parser.read_series(io.BytesIO(data), step_key, chunk_bytes=chunk)
 
 
 def _same(data: bytes, step_key: str | None = None, chunk: int = parser.CHUNK_BYTES) -> dict[str, Any]:

@@ -236,3 +236,23 @@ def test_the_garbage_collector_is_left_as_it_was() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("long_at_end", [False, True])
+def test_lines_keep_their_numbers_across_small_blocks(monkeypatch: pytest.MonkeyPatch, long_at_end: bool) -> None:
+    """A log read in many small blocks, with an over-long line skipped between them: a malformed line's number is
+    its line in the file, and every line is counted once."""
+    from runwise.adapters.sources.jsonl import parser
+
+    monkeypatch.setattr(parser, "MAX_LINE_BYTES", 4096)
+    good = [json.dumps({"step": s, "loss": 1.0 / (s + 1), "acc": s / 100}) for s in range(60)]
+    long_line = json.dumps({"step": 999, "note": "x" * 5000})
+    lines = [*good[:10], "{bad", long_line, *good[10:]]
+    if long_at_end:
+        lines.append(long_line)
+    data = ("\n".join(lines) + "\n").encode()
+    series, report = read_series(io.BytesIO(data), chunk_bytes=256)
+    assert report.warnings()[0] == "skipped 1 malformed line (first at line 11)"
+    assert report.long_lines == 1 + long_at_end and report.lines == len(lines)
+    assert series["loss"].steps.tolist() == list(range(60))
+    assert series["acc"].values.tolist() == [s / 100 for s in range(60)]
