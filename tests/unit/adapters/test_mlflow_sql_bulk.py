@@ -22,7 +22,8 @@ MAX = 1.7976931348623157e308
 
 
 def _rows_logged() -> list[list[object]]:
-    """Steps 0..39; every 5th step logged three times (same timestamp); NaN, ±Inf (both at step 10), a subnormal."""
+    """Steps 0..39; every 5th step logged three times (same timestamp); NaN, ±Inf (both at step 10), a subnormal;
+    `twin` in the very rows of `plain`, `sparse` only at even steps."""
     rows: list[list[object]] = []
     for step in range(40):
         repeats = 3 if step % 5 == 0 else 1
@@ -34,7 +35,10 @@ def _rows_logged() -> list[list[object]]:
                 value = float("inf") if again == 0 else -float("inf")
             elif step == 13:
                 value = 5e-324
-            rows.append([step, {"dup": value, "plain": float(step) * 0.1 + again}])
+            row = {"dup": value, "plain": float(step) * 0.1 + again, "twin": -float(step) - again}
+            if step % 2 == 0 and again == 0:
+                row["sparse"] = step * 0.5  # logged at other steps than the rest
+            rows.append([step, row])
     return rows
 
 
@@ -165,3 +169,26 @@ def test_an_sqlite_that_cannot_run_the_bulk_sql_reads_row_by_row(
     monkeypatch.setattr(sql_bulk, "_chosen", broken)
     got = sqlite_store.series(run_id, ["dup", "plain"])
     assert _same(got["dup"], expected["dup"]) and _same(got["plain"], expected["plain"])
+
+
+def test_keys_logged_together_share_their_steps_and_times(store: tuple[SqliteStore, str]) -> None:
+    """Equal step and timestamp texts are parsed once per read; other keys' columns are their own."""
+    sqlite_store, run_id = store
+    conn = sqlite3.connect(f"file:{sqlite_store.path}?mode=ro", uri=True)
+    try:
+        keys = ("dup", "plain", "twin", "sparse")
+        alone = {key: sql_bulk.read_columns(conn, run_id, key, rows_hint=64) for key in keys}
+        shared = sql_bulk.SharedColumns()
+        read = {key: sql_bulk.read_columns(conn, run_id, key, 0, 64, shared) for key in keys}
+    finally:
+        conn.close()
+    for key in read:  # the same bits as a read without sharing
+        for a, b in zip(read[key], alone[key], strict=True):
+            assert np.asarray(a).view(np.uint8).tolist() == np.asarray(b).view(np.uint8).tolist(), key
+    dup, plain, twin, sparse = read["dup"], read["plain"], read["twin"], read["sparse"]
+    assert twin[0] is plain[0] and twin[3] is plain[3]  # steps and wall times: one array for both keys
+    assert (twin[1] <= 0).all() and (plain[1] >= 0).all()  # values are each key's own
+    assert dup[0] is not plain[0] and sparse[0] is not plain[0] and sparse[3] is not plain[3]
+    assert sparse[0].tolist() == list(range(0, 40, 2))
+    whole = sqlite_store.series(run_id, list(keys))  # the threads of `series` share them too
+    assert whole["sparse"].steps.tolist() == list(range(0, 40, 2)) and len(whole["twin"]) == 40

@@ -43,7 +43,7 @@ from numpy.typing import NDArray
 from runwise.adapters.fs import file_identity
 from runwise.adapters.sources.mlflow.records import RunRecord, decode_sql_values, ordered_series, series_by_time
 from runwise.adapters.sources.mlflow.revisions import KNOWN_REVISIONS, NEWEST, NEWEST_MLFLOW, OLDER_REVISIONS
-from runwise.adapters.sources.mlflow.sql_bulk import NotBulkReadable, read_columns
+from runwise.adapters.sources.mlflow.sql_bulk import NotBulkReadable, SharedColumns, read_columns
 from runwise.adapters.sqlite_readonly import is_sqlite, is_wal
 from runwise.domain.errors import InvalidInput
 from runwise.domain.model import MetricSeries
@@ -183,6 +183,7 @@ class SqliteStore:
         failures: list[BaseException] = []
         pending = iter(keys)
         lock = threading.Lock()
+        shared = SharedColumns()
 
         def reader() -> None:
             try:
@@ -194,7 +195,7 @@ class SqliteStore:
                                 key = next(pending, None)
                             if key is None:
                                 return
-                            out[key] = _read_key(conn, run_id, key, base, hints.get(key))
+                            out[key] = _read_key(conn, run_id, key, base, hints.get(key), shared)
                     finally:
                         conn.rollback()
             except BaseException as exc:  # raised again in the calling thread
@@ -215,9 +216,11 @@ class SqliteStore:
         return file_identity((self.path, self.path.with_name(self.path.name + "-wal")))
 
 
-def _read_key(conn: sqlite3.Connection, run_id: str, key: str, base_ms: int, rows_hint: int | None) -> MetricSeries:
+def _read_key(
+    conn: sqlite3.Connection, run_id: str, key: str, base_ms: int, rows_hint: int | None, shared: SharedColumns
+) -> MetricSeries:
     try:
-        steps, values, is_nan, wall = read_columns(conn, run_id, key, base_ms, rows_hint)
+        steps, values, is_nan, wall = read_columns(conn, run_id, key, base_ms, rows_hint, shared)
     except NotBulkReadable:
         steps, values, is_nan, times = _rows(conn, run_id, key)
         return ordered_series(key, steps, decode_sql_values(values, is_nan), times)
