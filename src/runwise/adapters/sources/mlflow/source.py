@@ -63,9 +63,16 @@ class MlflowRunSource:
         return unreadable_store(SOURCE_NAME, "MLflow", shown, reason, hint)
 
     def _find(self, run_id: str) -> tuple[Store, RunRecord]:
+        """The run's store and record; the store that listed it is asked first, the folder walked only if needed
+        (a `run` asks three times: listing, the cache's fingerprint, loading)."""
         known = self._where.get(run_id)
-        candidates = ([known] if known else []) + [s for s in self.stores() if s is not known]
-        for store in candidates:
+        if known is not None:
+            records = known.records(run_id)
+            if records:
+                return known, records[0]
+        for store in self.stores():
+            if store is known or (known is not None and store.path == known.path):
+                continue
             records = store.records(run_id)
             if records:
                 self._where[run_id] = store
