@@ -19,6 +19,7 @@ import pytest
 from numpy.typing import NDArray
 
 from runwise.adapters.sources.neptune import offline
+from runwise.adapters.sources.neptune.offline_blocks import Leftover, blocks
 from runwise.adapters.sources.neptune.offline_points import LogPoints, decode_log
 from tests import neptune_writers
 from tests.contract.spec import RunSpec, SeriesSpec
@@ -93,7 +94,9 @@ def test_the_clients_log_reads_as_line_by_line(folder: Path, monkeypatch: pytest
     run = _assert_reads_as_orjson(folder, monkeypatch)
     assert run.series["train/loss"].values.tolist() == [1.0 / (s + 1) for s in STEPS]
     (log,) = folder.glob("data-*.log")
-    taken = decode_log(*offline._read_padded(log))
+    with log.open("rb") as fh:
+        (block,) = blocks(fh, Leftover())
+    taken = decode_log(*block)
     assert taken.code.size == len(STEPS) + len(STEPS[::4])  # every point by the array passes
     assert not any(b'"LogFloats"' in line for line in taken.others)
 

@@ -1,16 +1,35 @@
 """Many short byte strings inside one buffer (attribute paths, entry keys) grouped by content in array passes.
 
-Each string is copied into a row of a block (one block copy per string: numpy's fancy indexing of a sliding
-window copies whole rows, ~10x faster than gathering 8-byte words one by one), hashed 8 bytes at a time,
-grouped by hash, and then every row is compared in full with its group's first row, so two different
-strings can never share a group: a hash collision gives None and the caller decodes those strings one by one.
+Each string is read 8 bytes at a time (`words`: a view of the buffer as a little-endian word at every byte offset,
+so one gather fetches 8 bytes wherever they lie), the bytes past its end masked off, hashed, grouped by hash, and
+then every string is compared in full with its group's first one, so two different strings can never share a
+group: a hash collision gives None and the caller decodes those strings one by one. A log names a few distinct
+keys many times, so the groups are first looked for among the first strings (a sort of a few hundred hashes and a
+binary search per string) and only when some string is not among them is every hash sorted.
+
+bench/bench_neptune.py `offline` data, one 8 MiB block (45k paths of 15-18 bytes), in-process, load ~2: row copies
+of a sliding window and a full sort 3.7-4.3 ms, this 1.4 ms.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
+
+LOW_BYTES = np.array([(1 << (8 * n)) - 1 for n in range(8)] + [(1 << 64) - 1], dtype=np.uint64)  # n low bytes
+_SAMPLE = 512  # strings among which the groups are looked for first
+
+
+def words(padded: NDArray[np.uint8]) -> NDArray[np.uint64]:
+    """`padded` read as a little-endian 8-byte word at every byte offset: a view, no copy (`[i]` is bytes i..i+7)."""
+    return np.ndarray((padded.size - 7,), dtype="<u8", buffer=padded, offset=0, strides=(1,))
+
+
+def masked_words(
+    all_words: NDArray[np.uint64], first: NDArray[np.int64], length: NDArray[np.int64], column: int
+) -> NDArray[np.uint64]:
+    """Bytes `8*column .. 8*column+7` of each string as one word, the bytes past the string's end zero."""
+    return all_words[first + 8 * column] & LOW_BYTES[np.clip(length - 8 * column, 0, 8)]
 
 
 def group_keys(
@@ -20,15 +39,28 @@ def group_keys(
     `padded` must hold at least max(length) rounded up to 8 bytes after the last string."""
     if not first.size:
         return [], np.empty(0, dtype=np.int64)
-    width = max(-(-int(length.max()) // 8) * 8, 8)
-    block = sliding_window_view(padded, width)[first]
-    block[np.arange(width) >= length[:, None]] = 0
-    words = block.view("<u8")
+    all_words = words(padded)
+    columns = [masked_words(all_words, first, length, c) for c in range(max(-(-int(length.max()) // 8), 1))]
     key = length.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    for column in range(words.shape[1]):
-        key = (key ^ words[:, column]) * np.uint64(0x100000001B3)
-    _, firsts, inverse = np.unique(key, return_index=True, return_inverse=True)
-    code = inverse.astype(np.int64).ravel()
-    if not (words == words[firsts][code]).all():
+    for column in columns:
+        key = (key ^ column) * np.uint64(0x100000001B3)
+    found = _among_first(key)
+    if found is None:
+        _, firsts, inverse = np.unique(key, return_index=True, return_inverse=True)
+        found = firsts, inverse.astype(np.int64).ravel()
+    firsts, code = found
+    for column in columns:
+        if not (column == column[firsts][code]).all():
+            return None
+    if not (length == length[firsts][code]).all():
         return None
-    return [block[i, : length[i]].tobytes() for i in firsts.tolist()], code
+    return [padded[f : f + n].tobytes() for f, n in zip(first[firsts].tolist(), length[firsts].tolist())], code
+
+
+def _among_first(key: NDArray[np.uint64]) -> tuple[NDArray[np.int64], NDArray[np.int64]] | None:
+    """(first index of each distinct hash, each hash's group) when every hash occurs among the first `_SAMPLE`."""
+    distinct, firsts = np.unique(key[:_SAMPLE], return_index=True)
+    code = np.minimum(np.searchsorted(distinct, key), distinct.size - 1)
+    if not (distinct[code] == key).all():
+        return None
+    return firsts.astype(np.int64), code.astype(np.int64)

@@ -28,7 +28,8 @@ import orjson
 from numpy.typing import NDArray
 
 from runwise.adapters.sources.neptune.drops import dropped_values
-from runwise.adapters.sources.neptune.offline_points import PAD, LogPoints, decode_log
+from runwise.adapters.sources.neptune.offline_blocks import BLOCK, InOrder, Leftover, blocks
+from runwise.adapters.sources.neptune.offline_points import LogPoints, decode_log, other_lines
 from runwise.adapters.sources.neptune.record import NeptuneRun, config_from, metric_key
 from runwise.domain.model import MetricSeries, RunState
 
@@ -108,77 +109,68 @@ class _Series:
         return sorted_series(key, whole.astype(np.int64), value, ts), note
 
 
-def _read_padded(path: Path, buffer: NDArray[np.uint8] | None = None) -> tuple[NDArray[np.uint8], int]:
-    """The file's bytes followed by `PAD` zero bytes, and how many were read: into `buffer` when it is large enough
-    (the logs of a folder share one, so its pages are faulted in once), else into a new array, not zeroed first."""
-    with path.open("rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        if buffer is None or buffer.size < size + PAD:
-            buffer = np.empty(size + PAD, dtype=np.uint8)
-        got = fh.readinto(buffer.data[:size]) or 0
-    buffer[got : got + PAD] = 0
-    return buffer, got
+class _Log:
+    """One operation log of a folder as it is read: its path, why it could not be read, what followed its last line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.error: str | None = None
+        self.leftover = Leftover()
 
 
-def _chunks(data: NDArray[np.uint8], size: int) -> Iterator[LogPoints]:
-    """`data[:size]` (whole lines) decoded `_CHUNK` bytes of whole lines at a time."""
-    start, chunk = 0, _CHUNK
-    while start < size:
-        log = decode_log(data[start:], min(chunk, size - start))
-        if not log.consumed:  # a line longer than the chunk
-            if chunk >= size - start:  # never expected: `size` ends with a newline
-                return
-            chunk *= 2
-            continue
-        start, chunk = start + log.consumed, _CHUNK
-        yield log
+def _log_blocks(logs: list[_Log]) -> Iterator[tuple[int, NDArray[np.uint8], int]]:
+    """`(index of the log, buffer, size)` for every block of whole lines of every log, in order."""
+    for index, log in enumerate(logs):
+        try:
+            with log.path.open("rb") as fh:
+                for buffer, size in blocks(fh, log.leftover, _CHUNK):
+                    yield index, buffer, size
+        except OSError as exc:
+            log.error = exc.strerror or str(exc)
 
 
-def _complete_lines(data: NDArray[np.uint8], size: int) -> int:
-    """How many bytes of `data[:size]` are whole lines (up to and with the last newline)."""
-    if not size or data[size - 1] == 0x0A:
-        return size
-    for start in (max(size - (1 << 16), 0), 0):  # the end first: a half-written line is short
-        newlines = np.flatnonzero(data[start:size] == 0x0A)
-        if newlines.size:
-            return start + int(newlines[-1]) + 1
-    return 0
+def _decode_block(item: tuple[int, NDArray[np.uint8], int]) -> tuple[int, LogPoints]:
+    index, buffer, size = item
+    return index, decode_log(buffer, size)
 
 
-_CHUNK = 8 << 20  # bytes of whole lines decoded at a time: each temporary stays below glibc's mmap threshold, so
-# with adapters/allocator.py the freed ones are reused instead of faulted in anew (a 64 MB log at once faulted
-# in ~0.3 s of fresh pages in a new process)
+def _other_block(item: tuple[int, NDArray[np.uint8], int]) -> list[bytes]:
+    _, buffer, size = item
+    return other_lines(buffer, size)
+
+
+_CHUNK = BLOCK  # bytes of whole lines read and decoded at a time (see offline_blocks.py)
 
 
 def read_offline(folder: Path, *, now: float) -> NeptuneRun:
     """Decode every operation log of one offline run folder."""
     ops = _Operations()
     warnings: list[str] = []
-    buffer: NDArray[np.uint8] | None = None
-    for path in data_logs(folder):
-        try:
-            buffer, size = _read_padded(path, buffer)
-        except OSError as exc:
-            warnings.append(f"cannot read {path.name}: {exc.strerror}")
+    logs = [_Log(path) for path in data_logs(folder)]
+    decoded: list[list[LogPoints]] = [[] for _ in logs]
+    with InOrder() as workers:
+        for index, points in workers.map(_decode_block, _log_blocks(logs)):
+            decoded[index].append(points)
+    for log, points_of_log in zip(logs, decoded):
+        if log.error is not None:
+            warnings.append(f"cannot read {log.path.name}: {log.error}")
             continue
-        whole = _complete_lines(buffer, size)
-        if buffer[whole:size].tobytes().strip():
-            warnings.append(f"{path.name}: a half-written last operation was left out")
-        logs = list(_chunks(buffer, whole))
-        for log in logs:
-            if log.code.size:
-                _bulk_points(ops.series, log)
-            if log.at_range is not None:
-                ops.saw(*log.at_range)
-        bad = sum(not ops.apply_line(line) for log in logs for line in log.others)
+        if log.leftover.data.strip():
+            warnings.append(f"{log.path.name}: a half-written last operation was left out")
+        for points in points_of_log:
+            if points.code.size:
+                _bulk_points(ops.series, points)
+            if points.at_range is not None:
+                ops.saw(*points.at_range)
+        bad = sum(not ops.apply_line(line) for points in points_of_log for line in points.others)
         if bad:
-            warnings.append(f"{path.name}: {bad} unreadable operation line(s) skipped")
+            warnings.append(f"{log.path.name}: {bad} unreadable operation line(s) skipped")
     built: dict[str, MetricSeries] = {}
-    for attr_path, points in ops.series.items():
-        if not points.parts:  # configured or cleared, never logged
+    for attr_path, series in ops.series.items():
+        if not series.parts:  # configured or cleared, never logged
             continue
         key = metric_key(attr_path)
-        got, note = points.build(key)
+        got, note = series.build(key)
         built[key] = got
         if note:
             warnings.append(note)
@@ -187,7 +179,6 @@ def read_offline(folder: Path, *, now: float) -> NeptuneRun:
     return ops.run(folder, now, config=config_from(ops.attributes), series=built, warnings=tuple(warnings))
 
 
-_OTHER_OPS = re.compile(rb'\{"obj": \{"type": "(?!LogFloats")[^\n]*')
 _TAIL_BYTES = 1 << 16
 _TAIL_POINT = re.compile(  # the last point of each LogFloats line: its step (or null), and the operation's time
     rb'"type": "LogFloats", "path": \[[^\]\n]*\], "values": \[[^\n]*"step": (-?[0-9][0-9.eE+-]*|null), '
@@ -199,28 +190,36 @@ def peek_offline(folder: Path, *, now: float) -> NeptuneRun:
     """What a listing shows of an offline run, without decoding its points.
 
     Every operation but LogFloats is decoded (names, tags, failure, the client's stop message can
-    come at any point of the log); of the points only the last lines of the last log are read, for
+    come at any point of the log): the lines are told apart by their first bytes, block by block
+    (offline_points.other_lines); of the points only the last lines of the last log are read, for
     the last step and time. A run whose steps went backwards near its end lists the last step it
     logged; loading it reads every point."""
     ops = _Operations()
+    logs = [_Log(path) for path in data_logs(folder)]
+    with InOrder() as workers:
+        for lines in workers.map(_other_block, _log_blocks(logs)):
+            for line in lines:
+                ops.apply_line(line)
     last_step: int | None = None
-    logs = data_logs(folder)
-    for path in logs:
-        try:
-            data = path.read_bytes()
-        except OSError:
-            continue
-        data = data[: data.rfind(b"\n") + 1]
-        for line in _OTHER_OPS.findall(data):
-            ops.apply_line(line)
-        if path == logs[-1]:
-            points = _TAIL_POINT.findall(data[-_TAIL_BYTES:])
-            steps = [float(step) for step, _ in points if step != b"null"]
-            last_step = math.floor(max(steps)) if steps else None
-            if points:
-                at = float(points[-1][1])
-                ops.saw(at, at)
+    tail = _tail(logs[-1].path) if logs else b""
+    points = _TAIL_POINT.findall(tail)
+    steps = [float(step) for step, _ in points if step != b"null"]
+    last_step = math.floor(max(steps)) if steps else None
+    if points:
+        at = float(points[-1][1])
+        ops.saw(at, at)
     return ops.run(folder, now, last_step=last_step)
+
+
+def _tail(path: Path) -> bytes:
+    """The whole lines among the last `_TAIL_BYTES` bytes of a log (nothing when it cannot be read)."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(max(os.fstat(fh.fileno()).st_size - _TAIL_BYTES, 0))
+            data = fh.read(_TAIL_BYTES)
+    except OSError:
+        return b""
+    return data[: data.rfind(b"\n") + 1]
 
 
 @attrs.define

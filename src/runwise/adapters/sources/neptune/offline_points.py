@@ -26,7 +26,7 @@ import orjson
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
-from runwise.adapters.sources.neptune.byte_keys import group_keys
+from runwise.adapters.sources.neptune.byte_keys import LOW_BYTES, group_keys, words
 
 PAD = 136  # zero bytes the caller leaves after the log, so every window below stays inside the buffer
 _PREFIX = b'{"obj": {"type": "LogFloats", "path": ['
@@ -106,6 +106,17 @@ def decode_log(padded: NDArray[np.uint8], size: int) -> LogPoints:
     return LogPoints(keys, code, value, step, ts, version, other_texts, at_range, consumed)
 
 
+def other_lines(padded: NDArray[np.uint8], size: int) -> list[bytes]:
+    """The lines of `padded[:size]` (as for `decode_log`) that are not LogFloats operations, told by their first bytes:
+    what a listing decodes (numpy passes, ~5x quicker than a regular expression skipping the LogFloats lines)."""
+    ends = np.flatnonzero(padded[:size] == 0x0A)
+    starts = np.empty_like(ends)
+    starts[:1] = 0
+    starts[1:] = ends[:-1] + 1
+    lines = np.flatnonzero(~_pieces(padded, starts, _PREFIX) & (ends > starts))
+    return [padded[s:e].tobytes() for s, e in zip(starts[lines].tolist(), ends[lines].tolist())]
+
+
 def _decode_lines(
     padded: NDArray[np.uint8],
     lines: NDArray[np.int64],
@@ -179,7 +190,20 @@ def _decode_lines(
 
 
 def _pieces(padded: NDArray[np.uint8], where: NDArray[np.int64], piece: bytes) -> NDArray[np.bool_]:
-    """Whether `piece` sits at each offset: one block copy per line, compared 8 bytes at a time."""
+    """Whether `piece` (8 bytes or more) sits at each offset. Up to 16 bytes: an 8-byte gather per 8 bytes of it
+    (the last one ending with the piece, overlapping the one before); longer: one row copy per offset, compared 8
+    bytes at a time. One 8 MiB block of the bench log (45k lines), best of 50: 8 bytes 0.18 ms gathered, 0.37 ms
+    copied; 16 bytes 0.34 against 0.42 ms; 39 bytes 0.85 against 0.49 ms."""
+    if len(piece) > 16:
+        return _piece_rows(padded, where, piece)
+    all_words = words(padded)
+    found = np.ones(where.size, dtype=bool)
+    for offset in sorted({0, len(piece) - 8}):
+        found &= all_words[where + offset] == np.uint64(int.from_bytes(piece[offset : offset + 8], "little"))
+    return found
+
+
+def _piece_rows(padded: NDArray[np.uint8], where: NDArray[np.int64], piece: bytes) -> NDArray[np.bool_]:
     width = -(-len(piece) // 8) * 8
     block = sliding_window_view(padded, width)[where].view("<u8")
     wants = np.frombuffer(piece.ljust(width, b"\0"), dtype="<u8")
@@ -202,8 +226,36 @@ def _texts(padded: NDArray[np.uint8], first: NDArray[np.int64], length: NDArray[
 
 
 def _digits(padded: NDArray[np.uint8], first: NDArray[np.int64], length: NDArray[np.int64]) -> NDArray[np.int64] | None:
-    """Whole numbers written with digits only (at most 15, so exact as floats too), else None. Read right-aligned:
-    each line's window ends with its number, so column j weighs 10^(width-1-j) on every line."""
+    """Whole numbers written with digits only (at most 15, so exact as floats too), else None."""
+    if not first.size:
+        return np.empty(0, dtype=np.int64)
+    if int(length.max()) > 8:
+        return _long_digits(padded, first, length)
+    if ((padded[first] == ord("0")) & (length > 1)).any():  # a leading zero is not JSON
+        return None
+    # each number as 8 ASCII digits in one word, zeros in front: the first digit in the lowest byte
+    word = (words(padded)[first] & LOW_BYTES[length]) << (np.uint64(8) * (np.uint64(8) - length.astype(np.uint64)))
+    word |= _ZEROS_BEFORE[length]
+    if not (((word & _HIGH_NIBBLES) == _ASCII_ZEROS) & (((word + _PAST_NINE) & _HIGH_NIBBLES) == _ASCII_ZEROS)).all():
+        return None
+    # eight digits to a number in three multiplications (pairs, then fours, then the eight)
+    word = ((word & np.uint64(0x0F0F0F0F0F0F0F0F)) * np.uint64(2561)) >> np.uint64(8)
+    word = ((word & np.uint64(0x00FF00FF00FF00FF)) * np.uint64(6553601)) >> np.uint64(16)
+    word = ((word & np.uint64(0x0000FFFF0000FFFF)) * np.uint64(42949672960001)) >> np.uint64(32)
+    return word.astype(np.int64)
+
+
+_ASCII_ZEROS = np.uint64(int.from_bytes(b"0" * 8, "little"))
+_HIGH_NIBBLES = np.uint64(0xF0F0F0F0F0F0F0F0)
+_PAST_NINE = np.uint64(0x0606060606060606)  # a byte above "9" carries into its high nibble when 6 is added
+_ZEROS_BEFORE = np.array([int.from_bytes(b"0" * (8 - n) + b"\0" * n, "little") for n in range(9)], dtype=np.uint64)
+
+
+def _long_digits(
+    padded: NDArray[np.uint8], first: NDArray[np.int64], length: NDArray[np.int64]
+) -> NDArray[np.int64] | None:
+    """`_digits` for numbers of up to 15 digits. Read right-aligned: each line's window ends with its number, so
+    column j weighs 10^(width-1-j) on every line."""
     width = int(length.max())
     if width > 15:
         return None
