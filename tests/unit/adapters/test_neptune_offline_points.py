@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from runwise.adapters.sources.neptune import offline
+from runwise.adapters.sources.neptune import offline, offline_blocks
 from runwise.adapters.sources.neptune.offline_blocks import Leftover, blocks
 from runwise.adapters.sources.neptune.offline_points import LogPoints, decode_log
 from tests import neptune_writers
@@ -146,8 +146,45 @@ def test_lines_that_are_not_plain_points_read_as_line_by_line(
     _assert_reads_as_orjson(folder, monkeypatch)
 
 
-def test_a_log_read_in_small_chunks_reads_as_line_by_line(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_log_read_in_small_chunks_reads_as_line_by_line(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
     _append(folder, [_line("AssignString", ["sys", "description"], 9001, value="x" * 900)])  # longer than a chunk
     monkeypatch.setattr(offline, "_CHUNK", 512)
+    monkeypatch.setattr(offline_blocks, "WORKERS", workers)
     run = _assert_reads_as_orjson(folder, monkeypatch)
     assert run.notes == "x" * 900 and len(run.series["train/loss"]) == len(STEPS)
+
+
+@pytest.mark.parametrize("chunk", [512, offline_blocks.BLOCK])
+def test_steps_and_versions_of_every_length_read_as_line_by_line(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Whole numbers of 1 to 8 digits are read eight bytes at a time, longer ones (up to 15) digit column by digit
+    column; in small chunks each line lands in a block of its own kind."""
+    steps = [7, 10, 99, 12_345, 1_234_567, 12_345_678, 99_999_999, 100_000_000, 123_456_789_012_345]
+    lines = [_point(["big"], float(i), step, 10 ** (i % 9) + i) for i, step in enumerate(steps)]
+    _append(folder, [*lines, _point(["big"], -1.0, 5, 123_456_789_012_345)])
+    monkeypatch.setattr(offline, "_CHUNK", chunk)
+    run = _assert_reads_as_orjson(folder, monkeypatch)
+    assert run.series["big"].steps.tolist() == sorted([*steps, 5])
+
+
+@pytest.mark.parametrize("step", ["07", "1e3", "-0", "12a", "1.0"])
+def test_a_step_that_is_not_plain_digits_reads_as_line_by_line(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    text = _point(["train", "loss"], 3.0, 0, 9002).replace('"step": 0,', f'"step": {step},')
+    _append(folder, [text])
+    _assert_reads_as_orjson(folder, monkeypatch)
+
+
+def test_a_log_without_a_last_newline_or_empty_reads_as_line_by_line(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (log,) = folder.glob("data-*.log")
+    (folder / "data-0.log").write_bytes(b"")
+    log.write_bytes(log.read_bytes() + _point(["train", "loss"], 3.0, 45, 9002).rstrip("\n").encode())
+    run = _assert_reads_as_orjson(folder, monkeypatch)
+    assert any("half-written" in w for w in run.warnings)

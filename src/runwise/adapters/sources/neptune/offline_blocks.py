@@ -88,8 +88,8 @@ class InOrder:
     size. With one worker (or one core) the work runs in the caller's thread. Used as a context manager: leaving it
     joins the threads (the CLI ends its process with `os._exit` and must leave none behind)."""
 
-    def __init__(self, workers: int = WORKERS) -> None:
-        self._workers = workers
+    def __init__(self, workers: int | None = None) -> None:
+        self._workers = WORKERS if workers is None else workers
         self._pool: ThreadPoolExecutor | None = None
 
     def __enter__(self) -> InOrder:

@@ -226,7 +226,11 @@ def _texts(padded: NDArray[np.uint8], first: NDArray[np.int64], length: NDArray[
 
 
 def _digits(padded: NDArray[np.uint8], first: NDArray[np.int64], length: NDArray[np.int64]) -> NDArray[np.int64] | None:
-    """Whole numbers written with digits only (at most 15, so exact as floats too), else None."""
+    """Whole numbers written with digits only (at most 15, so exact as floats too), else None.
+
+    Up to 8 digits (steps and versions below 10^8) each number is one 8-byte gather turned into its value by three
+    word multiplications; longer ones go digit column by digit column (`_long_digits`). Versions and steps of one
+    8 MiB block of the bench log (45k lines), CPU best of 60, load ~3.7: by columns 2.2-3.7 ms, by words 0.8-1.4 ms."""
     if not first.size:
         return np.empty(0, dtype=np.int64)
     if int(length.max()) > 8:

@@ -73,6 +73,12 @@ def _parse(found: _Found, now: float) -> NeptuneRun:
         return read_export(found.files)
 
 
+def _peek(found: _Found, now: float) -> NeptuneRun:
+    """What a listing shows of an offline run (see `peek_offline`)."""
+    with collector_paused(), reuse_freed_memory():
+        return peek_offline(found.anchor, now=now)
+
+
 class NeptuneRunSource:
     """A RunSource over Neptune offline folders, neptune-scale databases and neptune-exporter Parquet under `root`."""
 
@@ -119,7 +125,7 @@ class NeptuneRunSource:
         parsed = self._parsed.get(found.anchor)
         if parsed is not None and parsed[0] == found.identity() and not isinstance(parsed[1], Exception):
             return parsed[1]
-        return _kept(self._peeked, found, lambda: peek_offline(found.anchor, now=self.clock()))
+        return _kept(self._peeked, found, lambda: _peek(found, self.clock()))
 
     def _runs(self) -> dict[str, tuple[_Found, NeptuneRun | None]]:
         runs: list[tuple[_Found, NeptuneRun | None]] = []
