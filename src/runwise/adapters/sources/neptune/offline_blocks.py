@@ -26,7 +26,7 @@ BLOCK = 8 << 20  # bytes read at a time: each block and the temporaries made fro
 # threshold as raised by adapters/allocator.py, so freed ones are reused instead of faulted in anew
 WORKERS = max(1, min(2, os.cpu_count() or 1))  # threads decoding blocks; more would hold more blocks in memory
 
-I = TypeVar("I")
+Item = TypeVar("Item")
 T = TypeVar("T")
 
 
@@ -99,7 +99,7 @@ class InOrder:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def map(self, work: Callable[[I], T], items: Iterable[I]) -> Iterator[T]:
+    def map(self, work: Callable[[Item], T], items: Iterable[Item]) -> Iterator[T]:
         """`work(item)` for each item, in order; items are pulled only as workers become free."""
         if self._workers <= 1:
             for item in items:
