@@ -8,8 +8,8 @@ other processes on a shared machine disturb less. Medians of --repeat fresh proc
 printed (the machine may be shared).
 --stages splits parsing further for W&B and JSONL: a second `load_run` in the same child with the decoding
 stages wrapped by CPU timers of the thread running them (W&B decodes segments on two threads; a stage's figure is
-the sum over threads): framing, CRC checks, record types, protobuf fields, item keys and their grouping, value
-texts, summary records, filing the columns; JSONL: reading blocks, the flat path (orjson part apart), the
+the sum over threads): framing, CRC checks, record types, history items with their key hashes, key grouping,
+value texts, summary records, filing the columns; JSONL: reading blocks, the flat path (orjson part apart), the
 row-dict path, building the series.
 Usage: python bench/bench_phases.py [--steps 100000] [--repeat 5] [--formats jsonl tensorboard wandb] [--stages]
 """
@@ -102,8 +102,7 @@ def stage_times(source, run_id):
         timed(reader, "classify", "record types")
         timed(reader, "_runtime_ticks", "record types")
         timed(reader, "_echoes", "record types")
-        timed(history, "fields", "protobuf fields")
-        timed(history, "items", "item keys")
+        timed(history, "history_items", "history items and key hashes")
         timed(history, "groups", "key grouping", eager=True)
         timed(history, "numbers", "value texts")
         timed(reader, "add_summary_records", "summary records")

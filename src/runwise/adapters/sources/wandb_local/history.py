@@ -20,11 +20,11 @@ from numpy.typing import NDArray
 
 from runwise.adapters.sources.wandb_local import proto
 from runwise.adapters.sources.wandb_local.batches import RecordBatch
-from runwise.adapters.sources.wandb_local.items import items
+from runwise.adapters.sources.wandb_local.history_items import history_items
 from runwise.adapters.sources.wandb_local.keys import KeyNames, groups
 from runwise.adapters.sources.wandb_local.numbers import numbers
 from runwise.adapters.sources.wandb_local.summary import Candidates
-from runwise.adapters.sources.wandb_local.wire import I64, fields, varint, words
+from runwise.adapters.sources.wandb_local.wire import I64, varint, words
 from runwise.domain.model import MetricSeries, sorted_series
 
 NOT_SERIES = frozenset({"_step", "_timestamp", "_runtime"})
@@ -78,16 +78,12 @@ class HistoryBuilder:
     def decode(self, batch: RecordBatch, rec: I64, start: I64, end: I64) -> HistoryPart:
         """Decode the HistoryRecords `batch.buf[start:end]` (records `rec` of the batch)."""
         u, w = batch.buf, words(batch.buf)
-        f = fields(u, start, end)
+        walked = history_items(u, start, end)
         steps = np.full(rec.size, -1, np.int64)
         walls = np.full(rec.size, np.nan)
         candidates = Candidates()
-        ok = ~f.broken
-        is_step = (f.number == 2) & (f.wire == 2) & ok[f.owner]
-        self._record_steps(u, f.owner[is_step], f.start[is_step], f.end[is_step], steps)
-        is_item = (f.number == 1) & (f.wire == 2) & ok[f.owner]
-        owner = f.owner[is_item]
-        it = items(u, f.start[is_item], f.end[is_item])
+        self._record_steps(u, walked.step_owner, walked.step_start, walked.step_end, steps)
+        owner, it = walked.owner, walked.items
         fast = np.nonzero(it.fast)[0]
         found = list(groups(u, w, it.start[fast], it.key_end[fast], self.names, it.key_id[fast], it.exact[fast]))
         slow, bad_values = _slow_items(batch, it, owner, np.nonzero(~it.fast)[0])
@@ -114,14 +110,13 @@ class HistoryBuilder:
             if isinstance(value, float) and self._wanted(name):
                 columns.append((name, np.array([own]), np.array([value])))
         undecodable = 0
-        for i in np.nonzero(f.broken)[0].tolist():
+        for i in np.nonzero(walked.broken)[0].tolist():
             lost, bad = self._broken_record(
                 batch, rec, i, u[start[i] : end[i]].tobytes(), steps, walls, columns, candidates
             )
             undecodable += lost
             bad_values += bad
-        item_bytes = np.bincount(f.owner[is_item], weights=f.end[is_item] - f.head[is_item], minlength=rec.size)
-        return HistoryPart(steps, walls, columns, candidates, item_bytes.astype(np.int64), undecodable, bad_values)
+        return HistoryPart(steps, walls, columns, candidates, walked.item_bytes, undecodable, bad_values)
 
     @staticmethod
     def _record_steps(u: NDArray[np.uint8], owner: I64, start: I64, end: I64, steps: I64) -> None:
