@@ -7,6 +7,7 @@ demand by `RecordBatch.verified`, for the records a reader decodes.
 
 from __future__ import annotations
 
+import mmap
 import zlib
 from collections.abc import Iterator
 from typing import IO
@@ -30,6 +31,7 @@ from runwise.adapters.sources.wandb_local.framing import (
 
 SEGMENT = 1024 * BLOCK  # 32 MiB read at a time: memory stays bounded whatever the file size
 SLACK = 4 << 20  # room after a segment's data for records that were split over several chunks
+Buffer = bytearray | mmap.mmap
 
 
 class RecordBatch:
@@ -41,7 +43,7 @@ class RecordBatch:
 
     def __init__(
         self,
-        raw: bytearray,
+        raw: Buffer,
         starts: NDArray[np.int64],
         ends: NDArray[np.int64],
         offsets: NDArray[np.int64],
@@ -144,20 +146,20 @@ def read_batches(
     stop = size if stop is None else min(stop, size)
     assembler = _Assembler(report, mid_file=start > 0)
     capacity = min(segment, max(stop - start, 0))
-    ring = [bytearray(capacity + PAD + SLACK)]
+    ring: list[Buffer] = [_buffer(capacity + PAD + SLACK)]
     stream.seek(start)
     offset = start
     turn = 0
     while offset < stop:
         if len(ring) < buffers and turn >= len(ring):
-            ring.append(bytearray(capacity + PAD + SLACK))
+            ring.append(_buffer(capacity + PAD + SLACK))
         raw = ring[turn % len(ring)]
         turn += 1
         n = _read_into(stream, raw, min(segment, stop - offset))
         if n == 0:
             break
         u = np.frombuffer(raw, dtype=np.uint8)
-        u[n:] = 0
+        u[n : n + PAD] = 0
         at_eof = offset + n >= size
         chunks = walk_chunks(u, n, FILE_HEADER if offset == 0 else 0, at_eof, offset, report)
         del u
@@ -170,7 +172,13 @@ def read_batches(
             break  # the file shrank while being read
 
 
-def _read_into(stream: IO[bytes], raw: bytearray, want: int) -> int:
+def _buffer(size: int) -> mmap.mmap:
+    """Zeroed memory that costs nothing until written: the slack after a segment is rarely touched, and a
+    bytearray would be filled with zeros up front."""
+    return mmap.mmap(-1, size)
+
+
+def _read_into(stream: IO[bytes], raw: Buffer, want: int) -> int:
     view = memoryview(raw)[:want]
     got = 0
     readinto = stream.readinto  # type: ignore[attr-defined]  # every binary file object has it
@@ -183,8 +191,8 @@ def _read_into(stream: IO[bytes], raw: bytearray, want: int) -> int:
 
 
 def _records(
-    raw: bytearray, n: int, offset: int, chunks: Chunks, assembler: _Assembler, report: FrameReport
-) -> tuple[RecordBatch, bytearray]:
+    raw: Buffer, n: int, offset: int, chunks: Chunks, assembler: _Assembler, report: FrameReport
+) -> tuple[RecordBatch, Buffer]:
     """Spans of whole records; records split over chunks are joined after the data, in the slack."""
     pos, length, kind = chunks.pos, chunks.length, chunks.kind
     full = kind == FULL
@@ -219,7 +227,7 @@ def _records(
 
 
 def _with_joined(
-    raw: bytearray,
+    raw: Buffer,
     n: int,
     starts: NDArray[np.int64],
     ends: NDArray[np.int64],
@@ -227,12 +235,12 @@ def _with_joined(
     checked: NDArray[np.bool_],
     joined: list[tuple[int, bytes]],
     report: FrameReport,
-) -> tuple[RecordBatch, bytearray]:
+) -> tuple[RecordBatch, Buffer]:
     """Write joined records after the segment's data and merge them into file order."""
     extra = b"".join(payload for _, payload in joined)
     at = n + PAD
     if at + len(extra) + PAD > len(raw):
-        raw = raw[:at] + bytearray(len(extra) + PAD + SLACK)  # rare: split records larger than the slack
+        raw = bytearray(raw[:at]) + bytearray(len(extra) + PAD + SLACK)  # rare: split records larger than the slack
     raw[at : at + len(extra)] = extra
     raw[at + len(extra) : at + len(extra) + PAD] = bytes(PAD)
     lengths = np.fromiter((len(p) for _, p in joined), np.int64, count=len(joined))

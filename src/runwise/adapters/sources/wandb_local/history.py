@@ -84,8 +84,12 @@ class HistoryBuilder:
         candidates = Candidates()
         self._record_steps(u, walked.step_owner, walked.step_start, walked.step_end, steps)
         owner, it = walked.owner, walked.items
-        fast = np.nonzero(it.fast)[0]
-        found = list(groups(u, w, it.start[fast], it.key_end[fast], self.names, it.key_id[fast], it.exact[fast]))
+        if it.fast.all():
+            fast = np.arange(it.fast.size)
+            found = list(groups(u, w, it.start, it.key_end, self.names, it.key_id, it.exact))
+        else:
+            fast = np.nonzero(it.fast)[0]
+            found = list(groups(u, w, it.start[fast], it.key_end[fast], self.names, it.key_id[fast], it.exact[fast]))
         slow, bad_values = _slow_items(batch, it, owner, np.nonzero(~it.fast)[0])
         for name, members in found:
             idx = fast[members]

@@ -72,9 +72,10 @@ def history_items(u: NDArray[np.uint8], starts: I64, ends: I64) -> HistoryItems:
         more = item_end < ends[alive]
         alive = alive if more.all() else alive[more]
     fast = _in_file_order(found, odd, count)
+    items_end = np.where(step_at >= 0, step_at, pos)  # where each record's items stop: its step field or its end
     if odd.any():
-        return _with_general_walk(u, starts, ends, odd, step_at, fast)
-    return _assemble(u, step_at, fast, count)
+        return _with_general_walk(u, starts, ends, odd, step_at, items_end - starts, fast)
+    return _assemble(u, step_at, items_end - starts, fast, count)
 
 
 def _in_file_order(found: list[tuple[I64, I64, I64, I64]], odd: Mask, count: int) -> tuple[I64, I64, I64, I64]:
@@ -90,8 +91,8 @@ def _in_file_order(found: list[tuple[I64, I64, I64, I64]], odd: Mask, count: int
         owner, rounds = owner[keep], rounds[keep]
     counts = np.bincount(owner, minlength=count)
     target = (np.cumsum(counts) - counts)[owner] + rounds
-    cols = []
-    for k in range(4):
+    cols = [np.repeat(np.arange(count), counts)]
+    for k in (1, 2, 3):
         joined = np.concatenate([f[k] for f in found])
         col = np.empty(owner.size, np.int64)
         col[target] = joined if keep.all() else joined[keep]
@@ -99,11 +100,12 @@ def _in_file_order(found: list[tuple[I64, I64, I64, I64]], odd: Mask, count: int
     return cols[0], cols[1], cols[2], cols[3]
 
 
-def _assemble(u: NDArray[np.uint8], step_at: I64, fast: tuple[I64, I64, I64, I64], count: int) -> HistoryItems:
+def _assemble(
+    u: NDArray[np.uint8], step_at: I64, item_bytes: I64, fast: tuple[I64, I64, I64, I64], count: int
+) -> HistoryItems:
     owner, start, key_end, value_end = fast
     key_id, exact = key_hash(u, start, key_end)
     it = Items(start, value_end, key_end, key_end + 3, value_end, np.ones(owner.size, bool), key_id, exact)
-    item_bytes = np.bincount(owner, weights=value_end - start + 2, minlength=count).astype(np.int64)
     step_owner = np.nonzero(step_at >= 0)[0]
     step_start = step_at[step_owner] + 2
     step_end = step_start + u[step_at[step_owner] + 1].astype(np.int64)
@@ -111,13 +113,19 @@ def _assemble(u: NDArray[np.uint8], step_at: I64, fast: tuple[I64, I64, I64, I64
 
 
 def _with_general_walk(
-    u: NDArray[np.uint8], starts: I64, ends: I64, odd: Mask, step_at: I64, fast: tuple[I64, I64, I64, I64]
+    u: NDArray[np.uint8],
+    starts: I64,
+    ends: I64,
+    odd: Mask,
+    step_at: I64,
+    item_bytes: I64,
+    fast: tuple[I64, I64, I64, I64],
 ) -> HistoryItems:
     """The records the direct walk left, walked field by field, merged with the others in file order."""
     count = starts.size
     which = np.nonzero(odd)[0]
     step_at[which] = -1
-    plain = _assemble(u, step_at, fast, count)
+    plain = _assemble(u, step_at, item_bytes, fast, count)
     f = fields(u, starts[which], ends[which])
     good = ~f.broken[f.owner] & (f.wire == 2)
     is_item = good & (f.number == 1)
