@@ -11,6 +11,7 @@ from runwise.domain.model import MetricSeries, RunState
 
 # Namespaces Neptune fills itself; everything else a script assigned is the run's config.
 SYSTEM_NAMESPACES = ("sys", "monitoring", "source_code", "runtime")
+SCALE_FILE_NAME = "run_operations.sqlite3"  # a neptune-scale run's operations (offline or not yet synced)
 CONFIG_NAMESPACE = "parameters"  # Neptune's documented `run["parameters"] = params`, lifted to the top
 
 

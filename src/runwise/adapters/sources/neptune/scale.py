@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from runwise.adapters.sources.neptune.record import NeptuneRun, config_from, metric_key
+from runwise.adapters.sources.neptune.record import SCALE_FILE_NAME, NeptuneRun, config_from, metric_key
 from runwise.adapters.sources.neptune.scale_columns import Columns, snapshot_columns
 from runwise.adapters.sources.neptune.scale_points import Points, decode_entries
 from runwise.adapters.sources.neptune.scale_proto import message
@@ -26,7 +26,7 @@ from runwise.adapters.sqlite_readonly import is_sqlite, open_readonly
 from runwise.domain.errors import InvalidInput
 from runwise.domain.model import RunState, sorted_series
 
-FILE_NAME = "run_operations.sqlite3"
+FILE_NAME = SCALE_FILE_NAME
 RUNNING_WINDOW_S = 120.0
 _BATCH = 4096
 

@@ -20,8 +20,7 @@ from runwise.adapters.collector import collector_paused
 from runwise.adapters.fs import file_identity, newest_first, walk
 from runwise.adapters.sources.neptune.export import group_parts, read_export
 from runwise.adapters.sources.neptune.offline import data_logs, is_offline_folder, peek_offline, read_offline
-from runwise.adapters.sources.neptune.record import NeptuneRun
-from runwise.adapters.sources.neptune.scale import FILE_NAME, read_scale
+from runwise.adapters.sources.neptune.record import SCALE_FILE_NAME, NeptuneRun
 from runwise.domain.errors import MissingExtra, RunNotFound
 from runwise.domain.hints import list_runs_hint, spell
 from runwise.domain.model import MetricSeries, Run, RunInfo, select_series
@@ -69,6 +68,8 @@ def _parse(found: _Found, now: float) -> NeptuneRun:
         if found.form == "offline":
             return read_offline(found.anchor, now=now)
         if found.form == "scale":
+            from runwise.adapters.sources.neptune.scale import read_scale  # sqlite3 and protobuf tables: ~5-10 ms
+
             return read_scale(found.anchor, now=now)
         return read_export(found.files)
 
@@ -105,9 +106,9 @@ class NeptuneRunSource:
         in_neptune = folder.parent.name in {"offline", "async"} and folder.parent.parent.name == ".neptune"
         if in_neptune and is_offline_folder(folder):
             out.append(_Found("offline", [*data_logs(folder), folder / "metadata.json"], folder))
-        if FILE_NAME in files:
-            db = folder / FILE_NAME
-            out.append(_Found("scale", [db, db.with_name(FILE_NAME + "-wal")], db))
+        if SCALE_FILE_NAME in files:
+            db = folder / SCALE_FILE_NAME
+            out.append(_Found("scale", [db, db.with_name(SCALE_FILE_NAME + "-wal")], db))
         for parts in group_parts(folder, files).values():
             if only is None or only in parts:
                 out.append(_Found("export", parts, parts[0]))
