@@ -188,3 +188,12 @@ def test_a_log_without_a_last_newline_or_empty_reads_as_line_by_line(
     log.write_bytes(log.read_bytes() + _point(["train", "loss"], 3.0, 45, 9002).rstrip("\n").encode())
     run = _assert_reads_as_orjson(folder, monkeypatch)
     assert any("half-written" in w for w in run.warnings)
+
+
+@pytest.mark.parametrize(("cores", "load", "threads"), [(2, 0.4, 2), (2, 1.6, 1), (1, 0.0, 1), (8, 3.0, 2)])
+def test_blocks_are_decoded_on_two_threads_only_while_a_core_is_idle(
+    monkeypatch: pytest.MonkeyPatch, cores: int, load: float, threads: int
+) -> None:
+    monkeypatch.setattr(offline_blocks.os, "sched_getaffinity", lambda _pid: set(range(cores)), raising=False)
+    monkeypatch.setattr(offline_blocks.os, "getloadavg", lambda: (load, load, load))
+    assert offline_blocks.decoding_threads() == threads

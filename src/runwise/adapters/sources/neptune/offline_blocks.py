@@ -3,10 +3,13 @@
 Why blocks: reading a 64 MB log into one buffer faults in 64 MB of fresh pages (~0.1-0.3 s in a new process
 on this machine); blocks of `BLOCK` bytes are freed and reused through the heap (adapters/allocator.py), so
 only the first few fault. Why threads: the work done on a block (offline_points.py, the listing's scan) is
-mostly numpy passes over large arrays, which release the GIL, so two cores decode two blocks at once.
+mostly numpy passes over large arrays, which release the GIL, so two cores decode two blocks at once; orjson
+and the Python between the passes hold it (about a third of a block's time).
 
 bench/bench_neptune.py `offline` data (151 MB, 20 blocks), `decode_log` over every block in one fresh
-process, load ~2: one thread 0.47-0.70 s wall, two threads 0.34-0.40 s wall for 0.52-0.70 s CPU.
+process, load ~2 (a core mostly idle): one thread 0.47-0.70 s wall, two threads 0.34-0.40 s wall for 0.52-0.70 s
+CPU. With both cores busy (load ~2.8, `read_offline` best of 3 in each of 3 fresh processes) two threads found
+nothing to overlap on: 0.39-0.41 s wall and CPU against 0.34-0.37 s for one. Hence `decoding_threads`.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from runwise.adapters.sources.neptune.offline_points import PAD
 
 BLOCK = 8 << 20  # bytes read at a time: each block and the temporaries made from it stay below glibc's mmap
 # threshold as raised by adapters/allocator.py, so freed ones are reused instead of faulted in anew
-WORKERS = max(1, min(2, os.cpu_count() or 1))  # threads decoding blocks; more would hold more blocks in memory
+WORKERS: int | None = None  # threads decoding blocks; None: two while a core is idle, else one (`decoding_threads`)
 
 Item = TypeVar("Item")
 T = TypeVar("T")
@@ -81,6 +84,23 @@ def _complete_lines(data: NDArray[np.uint8], size: int) -> int:
     return 0
 
 
+def decoding_threads() -> int:
+    """Two threads while the machine has a core to spare (load average below the cores this process may use, less
+    half a core), else one: on a busy machine the second thread finds no idle core, and the two threads then only
+    take turns (each holds the GIL for part of a block) and cost more CPU."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    if cores < 2:
+        return 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return 1
+    return 2 if load < cores - 0.5 else 1
+
+
 class InOrder:
     """Work on blocks done by `WORKERS` threads, results handed back in submission order.
 
@@ -89,7 +109,7 @@ class InOrder:
     joins the threads (the CLI ends its process with `os._exit` and must leave none behind)."""
 
     def __init__(self, workers: int | None = None) -> None:
-        self._workers = WORKERS if workers is None else workers
+        self._workers = workers or WORKERS or decoding_threads()
         self._pool: ThreadPoolExecutor | None = None
 
     def __enter__(self) -> InOrder:
