@@ -4,8 +4,8 @@ The run logs 8 metrics at every step (`train/loss`, `train/acc`, `lr`, `grad_nor
 `samples_per_sec`, `epoch`, `train/ppl`, `gpu/mem`), as `wandb.log({...}, step=s)` does. Each
 figure comes from a fresh child process: the load time is measured inside it (imports excluded,
 file in the page cache after a first read), and peak RSS is the child's own maximum resident size.
-The reader decodes 16 MiB segments on two threads, so wall time is below CPU time when both cores
-are free; both are printed, with the machine's load average (other processes share the cores).
+The reader decodes 4 MiB segments (on one thread unless asked for more); wall and CPU time are both
+printed, with the machine's load average (other processes share the cores).
 
 Writers (`--writer`):
 - `wandb`: the real `wandb` package (0.31 here), WANDB_MODE=offline, in a child process. About
@@ -16,7 +16,11 @@ Writers (`--writer`):
   an exit record), framed by the LevelDB-log writer below (wandb 0.31 ships no Python writer; its
   writer lives in the Go core). The default above 200k steps.
 
+`--threads 1 2` compares decoding thread counts instead: whole cold processes of `runwise --no-cache --dir ROOT run
+latest`, the counts taking turns, medians of --repeat with CPU (user + system) and peak RSS, and the load average.
+
 Usage: python bench/bench_wandb.py [--steps 100000] [--million] [--writer auto|wandb|proto] [--repeat 3]
+       [--threads 1 2]
 Data is generated once into bench/data/ (git-ignored).
 """
 
@@ -201,6 +205,39 @@ def measure(root: Path, run_id: str, repeat: int) -> list[dict[str, Any]]:
     return results
 
 
+THREADED_CLI = """
+import sys
+from runwise.adapters.sources.wandb_local import reader
+reader.read_wandb_file.__kwdefaults__["threads"] = int(sys.argv.pop(1))
+from runwise.entrypoints.cli.console import run
+sys.argv[0] = "runwise"
+sys.exit(run())
+"""
+
+
+def compare_threads(root: Path, counts: list[int], repeat: int) -> None:
+    """Whole cold `runwise run latest` processes per decoding thread count, taking turns (the load drifts)."""
+    sys.path.insert(0, str(HERE))
+    from bench_speed import measure as measure_process
+
+    samples: dict[int, list[tuple[float, float, float]]] = {n: [] for n in counts}
+    loads = []
+    for turn in range(repeat + 1):
+        for n in counts:
+            argv = [sys.executable, "-c", THREADED_CLI, str(n), "--no-cache", "--dir", str(root), "run", "latest"]
+            sample = measure_process(argv)
+            if turn:  # the first turn fills the page and bytecode caches
+                samples[n].append(sample)
+            loads.append(os.getloadavg()[0])
+    for n, got in samples.items():
+        print(
+            f"  {n} decoding thread{'s' if n != 1 else ''}: wall median {statistics.median(g[0] for g in got):.3f} s "
+            f"(best {min(g[0] for g in got):.3f}), CPU median {statistics.median(g[1] for g in got):.3f} s, "
+            f"peak RSS {max(g[2] for g in got):.0f} MiB"
+        )
+    print(f"  load average {min(loads):.2f}-{max(loads):.2f} (median {statistics.median(loads):.2f})")
+
+
 def report(steps: int, writer: str, results: list[dict[str, Any]], size: int) -> None:
     seconds = sorted(r["seconds"] for r in results)
     first = results[0]
@@ -221,6 +258,7 @@ def main() -> None:
     parser.add_argument("--million", action="store_true", help="also 1,000,000 steps")
     parser.add_argument("--writer", choices=("auto", "wandb", "proto"), default="auto")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--threads", type=int, nargs="+", help="compare whole cold CLI calls per decoding threads")
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
     for steps in [args.steps] + ([1_000_000] if args.million else []):
@@ -228,6 +266,12 @@ def main() -> None:
         writer = root.name.rsplit("-", 1)[1]
         (path,) = list(root.glob("wandb/*run-*/*.wandb"))
         run_id = path.stem.removeprefix("run-")
+        if args.threads:
+            print(
+                f"{steps:,} steps ({writer} writer, {path.stat().st_size / 1e6:.0f} MB .wandb), medians of {args.repeat}:"
+            )
+            compare_threads(root, args.threads, args.repeat)
+            continue
         report(steps, writer, measure(root, run_id, args.repeat), path.stat().st_size)
 
 

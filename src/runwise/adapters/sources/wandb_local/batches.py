@@ -71,7 +71,8 @@ class RecordBatch:
         view = memoryview(self._raw)
         lo = (self.starts[rec] - 1).tolist()  # the chunk's type byte precedes its payload
         hi = self.ends[rec].tolist()
-        computed = np.fromiter(map(zlib.crc32, map(view.__getitem__, map(slice, lo, hi))), np.uint32, count=rec.size)
+        crc32 = zlib.crc32
+        computed = np.array([crc32(view[a:b]) for a, b in zip(lo, hi)], np.uint32)
         stored = u32(self.buf, self.buf.size)[self.starts[rec] - CHUNK_HEADER]
         bad = computed != stored
         if bad.any():

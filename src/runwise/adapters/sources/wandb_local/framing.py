@@ -103,26 +103,31 @@ def walk_chunks(u: NDArray[np.uint8], n: int, first: int, at_eof: bool, base: in
     pos[0] = max(int(pos[0]), first)
     u16 = np.ndarray(shape=(n + PAD - 1,), dtype="<u2", buffer=u, strides=(1,))
     words32 = u32(u, n + PAD)
+    # length (2 bytes) and type (1 byte) of the chunk whose header starts at p, read as one word at p + 4
+    length_and_type = words32[4:]
     alive = np.nonzero(limit - pos >= CHUNK_HEADER)[0]
     found: list[tuple[NDArray[np.int64], NDArray[np.int64]]] = []
     # the blocks still being walked (`alive`), each one's next chunk position and its end, kept side by side
     p, lim = pos[alive], limit[alive]
     last, last_pos = nblocks - 1, int(pos[-1])
     while alive.size:
-        kind = u[p + 6]
-        end = p + CHUNK_HEADER + u16[p + 4]
-        ok = (end <= lim) & (kind >= FULL) & (kind <= LAST)
+        head = length_and_type[p]
+        end = p + CHUNK_HEADER + (head & 0xFFFF)
+        kind = (head >> 16) & 0xFF
+        ok = (end <= lim) & (kind - 1 < LAST)  # types 1-4 (type 0 wraps around to a large number)
         if not ok.all():
             length = end - p - CHUNK_HEADER
             _classify_stops(~ok, p, lim, length, kind, words32, n, at_eof, base, report)
+            if alive[-1] == last and not ok[-1]:
+                last_pos = int(p[-1])
             alive, p, end, lim = alive[ok], p[ok], end[ok], lim[ok]
         found.append((p, alive))
-        if alive.size and alive[-1] == last:
-            last_pos = int(end[-1])
         more = lim - end >= CHUNK_HEADER
         if more.all():
             p = end
         else:
+            if alive[-1] == last and not more[-1]:
+                last_pos = int(end[-1])
             alive, p, lim = alive[more], end[more], lim[more]
     if at_eof and n % BLOCK and 0 < n - last_pos < CHUNK_HEADER and u[last_pos:n].any():
         report.partial_tail = True  # a chunk header cut short by the end of the file

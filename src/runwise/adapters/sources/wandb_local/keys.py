@@ -87,11 +87,12 @@ def _sort_by_hash(h: NDArray[np.uint64]) -> tuple[I64, NDArray[np.uint64]]:
     """
     for multiplier in _MULTIPLIERS:
         bucket = ((h * np.uint64(multiplier)) >> np.uint64(48)).astype(np.uint16)
-        table = np.zeros(1 << 16, np.uint64)
-        table[bucket] = h
-        if np.array_equal(table[bucket], h):
-            order = np.argsort(bucket, kind="stable")
-            return order, h[order]
+        order = np.argsort(bucket, kind="stable")
+        sorted_h = h[order]
+        sorted_bucket = ((sorted_h * np.uint64(multiplier)) >> np.uint64(48)).astype(np.uint16)
+        # two keys sharing a bucket show as a change of hash inside a run of one bucket
+        if np.array_equal(sorted_h[1:] != sorted_h[:-1], sorted_bucket[1:] != sorted_bucket[:-1]):
+            return order, sorted_h
     order = np.argsort(h, kind="stable")
     return order, h[order]
 

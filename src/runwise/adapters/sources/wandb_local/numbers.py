@@ -18,8 +18,6 @@ from numpy.typing import NDArray
 
 from runwise.adapters.sources.wandb_local.wire import I64, ROW_MASKS, Mask, fixed
 
-_NUMERIC_FIRST = np.zeros(256, bool)
-_NUMERIC_FIRST[list(b"-0123456789NI")] = True  # JSON numbers, NaN, Infinity, -Infinity
 _NUMBER_WIDTH = 24  # longer than any float or int64 that json/Go writes
 _WORD_MASKS = ROW_MASKS[: _NUMBER_WIDTH + 1]
 
@@ -27,42 +25,34 @@ _WORD_MASKS = ROW_MASKS[: _NUMBER_WIDTH + 1]
 def numbers(u: NDArray[np.uint8], w: NDArray[np.uint64], start: I64, end: I64) -> tuple[NDArray[np.float64], Mask]:
     """Parse value_json spans as float64; the mask is False for non-numbers (strings, media, bools).
 
-    The spans are copied into a compact fixed-width array (24 bytes each, one after the other,
-    so that parsing reads stay in cache) and parsed exactly by `floats`, with numpy's own cast and
-    then Python's float as fallbacks.
+    The first 24 bytes of every span are copied into a compact fixed-width array (one after the other, so that
+    parsing reads stay in cache) and parsed exactly by orjson (`_parse_rows`), with numpy's own cast and then
+    Python's float as fallbacks. Numbers longer than 24 characters are parsed one by one.
     """
     size = end - start
-    out = np.full(start.size, np.nan)
-    numeric = _NUMERIC_FIRST[u[start]] & (size >= 1)
-    short = np.nonzero(numeric & (size <= _NUMBER_WIDTH))[0]
-    if short.size:
-        width = size[short]
-        packed = np.empty((short.size, 3), "<u8")
-        packed.view(f"V{_NUMBER_WIDTH}")[:, 0] = fixed(u, _NUMBER_WIDTH)[start[short]]
-        packed &= np.take(_WORD_MASKS, width, axis=0)  # 4x faster than indexing with []
-        packed |= np.take(
-            _WORD_FILL, width, axis=0
-        )  # spaces after each text: the rows are ready for orjson as they stand
-        # Metrics such as lr, epoch or memory repeat their last value for long stretches: parse
-        # each run of identical texts once when that saves enough.
-        fresh = np.ones(short.size, bool)
-        changed = packed[1:] != packed[:-1]
-        fresh[1:] = changed[:, 0] | changed[:, 1] | changed[:, 2]
-        distinct = np.nonzero(fresh)[0]
-        every = distinct.size > 0.8 * short.size
-        if not every:
-            packed = packed[distinct]
-        parsed = _parse_rows(packed)
-        if parsed is None:  # texts the one-call path refuses (hostile or odd spellings): the list path decides
-            text = packed.view(f"S{_NUMBER_WIDTH}")[:, 0]
-            parsed, done = parse_texts([t.rstrip(b" ") for t in text.tolist()])
-            rest = np.nonzero(~done)[0]
-            if rest.size:
-                try:
-                    parsed[rest] = text[rest].astype(np.float64)
-                except ValueError:
-                    parsed[rest] = [_number(t) for t in text[rest].tolist()]
-        out[short] = parsed if every else parsed[np.cumsum(fresh) - 1]
+    count = start.size
+    packed = np.empty((count, 3), "<u8")
+    packed.view(f"V{_NUMBER_WIDTH}")[:, 0] = fixed(u, _NUMBER_WIDTH)[start]
+    first = packed[:, 0] & np.uint64(0xFF)
+    # JSON numbers, NaN, Infinity, -Infinity: compared, not looked up (a table lookup per item costs more)
+    numeric = ((first >= ord("0")) & (first <= ord("9"))) | (first == ord("-")) | (first == ord("N"))
+    numeric |= first == ord("I")
+    numeric &= size >= 1
+    short = numeric & (size <= _NUMBER_WIDTH)
+    every_short = bool(short.all())
+    picked = None if every_short else np.nonzero(short)[0]
+    out = np.full(count, np.nan) if not every_short else None
+    if picked is None or picked.size:
+        rows = packed if picked is None else np.take(packed, picked, axis=0)
+        width = size if picked is None else size[picked]
+        rows &= np.take(_WORD_MASKS, width, axis=0)  # 4x faster than indexing with []
+        rows |= np.take(_WORD_FILL, width, axis=0)  # spaces after each text: the rows are ready for orjson
+        parsed = _parse_distinct(rows)
+        if out is None:
+            out = parsed
+        else:
+            out[picked] = parsed
+    assert out is not None
     for i in np.nonzero(numeric & (size > _NUMBER_WIDTH))[0].tolist():
         out[i] = _number(u[start[i] : end[i]].tobytes())
     ok = numeric.copy()
@@ -70,6 +60,29 @@ def numbers(u: NDArray[np.uint8], w: NDArray[np.uint64], start: I64, end: I64) -
     if bad.any():  # a parsed NaN is only a failure when the text was not "NaN" ("NaNa" is not a number)
         ok[bad] = (u[start[bad]] == ord("N")) & (size[bad] == 3)
     return out, ok
+
+
+def _parse_distinct(packed: NDArray[np.uint64]) -> NDArray[np.float64]:
+    """Each row's text as float64. Metrics such as lr, epoch or memory repeat their last value for long
+    stretches: each run of identical texts is parsed once when that saves enough."""
+    fresh = np.ones(packed.shape[0], bool)
+    changed = packed[1:] != packed[:-1]
+    fresh[1:] = changed[:, 0] | changed[:, 1] | changed[:, 2]
+    distinct = np.nonzero(fresh)[0]
+    every = distinct.size > 0.8 * packed.shape[0]
+    if not every:
+        packed = np.take(packed, distinct, axis=0)
+    parsed = _parse_rows(packed)
+    if parsed is None:  # texts the one-call path refuses (hostile or odd spellings): the list path decides
+        text = packed.view(f"S{_NUMBER_WIDTH}")[:, 0]
+        parsed, done = parse_texts([t.rstrip(b" ") for t in text.tolist()])
+        rest = np.nonzero(~done)[0]
+        if rest.size:
+            try:
+                parsed[rest] = text[rest].astype(np.float64)
+            except ValueError:
+                parsed[rest] = [_number(t) for t in text[rest].tolist()]
+    return parsed if every else parsed[np.cumsum(fresh) - 1]
 
 
 _NONFINITE = {b"NaN": math.nan, b"Infinity": math.inf, b"-Infinity": -math.inf}
@@ -113,10 +126,12 @@ def _parse_rows(packed: NDArray[np.uint64]) -> NDArray[np.float64] | None:
         return None
     if len(values) != count:
         return None  # a text holding a comma is not one number
-    out = np.array(values)
-    if out.dtype.kind not in "fiu" or out.shape != (count,):
+    try:  # every value is an int or a float here: each row starts with a digit or "-" and holds one value
+        out = np.array(values, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
         return None
-    out = out.astype(np.float64, copy=False)
+    if out.shape != (count,):
+        return None
     zero = out == 0
     if zero.any():  # orjson reads "-0" as the integer 0
         out[zero & ((packed[:, 0] & np.uint64(0xFF)) == np.uint64(ord("-")))] = -0.0

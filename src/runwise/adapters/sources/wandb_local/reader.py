@@ -41,8 +41,13 @@ from runwise.adapters.sources.wandb_local.summary import Candidates, add_summary
 from runwise.adapters.sources.wandb_local.wire import starts_with, words
 from runwise.domain.model import MetricSeries
 
-THREADS = 2  # segments decoded at once
-# Decoding holds a few times a segment in temporary arrays, two segments at once. In-process `read_wandb_file` of
+# Segments decoded at once. One: a second decoding thread spends more time handing the GIL back and forth (the
+# framing walk and the CRC calls hold it; numpy lets go of it around every large operation) than it saves.
+# `python bench/bench_wandb.py --threads 1 2 --repeat 7` (whole cold `runwise --no-cache run latest`, medians, load
+# average 2.4-2.7): 100k steps, one thread 1.42 s wall / 0.91 s CPU / 76 MiB, two 1.50 s / 0.93 s / 99 MiB; with
+# `--steps 1000000 --repeat 5` (load 2.5-3.2): one thread 3.76 s / 3.47 s / 204 MiB, two 6.51 s / 3.91 s / 224 MiB.
+THREADS = 1
+# Decoding holds a few times a segment in temporary arrays. In-process `read_wandb_file` of
 # the 1M-step bench run (713 MB, load average ~14, CPU medians of 2): 4 MiB segments peak at 182 MiB and take
 # 4.5 s of CPU, 8 MiB 238 MiB and 5.4 s (temporaries that fit the CPU caches), 2 MiB 155 MiB for no clear gain.
 SEGMENT = 4 << 20

@@ -37,13 +37,19 @@ class Kinds:
 
 def classify(u: np.ndarray, starts: I64, ends: I64) -> Kinds:
     """Read `num` (if present), then the next tag and length, for every record at once."""
-    pos = starts.copy()
     has_num = (u[starts] == 0x08) & (starts < ends)
-    _, size, ok_num = varint(u, starts[has_num] + 1)
-    pos[has_num] += 1 + size
+    # the varint's size from the high bits of its first four bytes, in one read; longer ones decoded apart
+    more = np.ndarray(shape=(max(u.size - 3, 0),), dtype="<u4", buffer=u, strides=(1,))[starts + 1] & 0x80808080
+    size = 1 + (more & 0x80 != 0) + (more & 0x8080 == 0x8080) + (more & 0x808080 == 0x808080)
+    pos = starts + np.where(has_num, 1 + size, 0)
+    long = np.nonzero(has_num & (more == 0x80808080))[0]
+    ok_num = np.ones(long.size, bool)
+    if long.size:
+        _, long_size, ok_num = varint(u, starts[long] + 1)
+        pos[long] = starts[long] + 1 + long_size
     number, wire, start, end, _, ok = one_field(u, pos)
     valid: Mask = ok & (wire == 2) & (end <= ends) & (pos < ends)
-    valid[np.nonzero(has_num)[0][~ok_num]] = False
+    valid[long[~ok_num]] = False
     field = np.where(valid, number, -1)
     field[pos >= ends] = 0  # nothing after `num`: an empty record, not a damaged one
     later = np.nonzero(np.isin(field, BOOKKEEPING))[0]
