@@ -14,6 +14,7 @@ with a few hundred vector steps. Payloads stay in the read buffer; a record is a
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import attrs
 import numpy as np
@@ -140,7 +141,7 @@ def _classify_stops(
     p: NDArray[np.int64],
     lim: NDArray[np.int64],
     length: NDArray[np.int64],
-    kind: NDArray[np.uint8],
+    kind: NDArray[np.integer[Any]],
     u32: NDArray[np.uint32],
     n: int,
     at_eof: bool,
