@@ -46,6 +46,23 @@ JOB = {"store": "sqlite", "runs": [{"name": "chunks", "experiment": "bulk", "row
 mlflow_support.register(JOB)
 
 
+# three runs logging the same keys: reading one through the primary key would pass over the others' rows
+SWEEP = {
+    "store": "sqlite",
+    "runs": [
+        {
+            "name": f"trial-{i}",
+            "experiment": "sweep",
+            "rows": [[step, {k: -v for k, v in row.items()}] for step, row in _rows_logged()]
+            if i == 1
+            else _rows_logged(),
+        }
+        for i in range(3)
+    ],
+}
+mlflow_support.register(SWEEP)
+
+
 @pytest.fixture(scope="module")
 def store() -> tuple[SqliteStore, str]:
     base, ids = mlflow_support.cached(JOB)
@@ -192,3 +209,56 @@ def test_keys_logged_together_share_their_steps_and_times(store: tuple[SqliteSto
     assert sparse[0].tolist() == list(range(0, 40, 2))
     whole = sqlite_store.series(run_id, list(keys))  # the threads of `series` share them too
     assert whole["sparse"].steps.tolist() == list(range(0, 40, 2)) and len(whole["twin"]) == 40
+
+
+@pytest.fixture(scope="module")
+def sweep() -> tuple[SqliteStore, dict[str, str]]:
+    base, ids = mlflow_support.cached(SWEEP)
+    return SqliteStore(Path(base) / "mlflow.db"), ids
+
+
+def test_a_run_beside_others_is_read_through_its_own_index(
+    sweep: tuple[SqliteStore, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Other runs logging the same keys: the run's rows are found through (run_uuid, key, step), and the series
+    are the very ones the primary key gives, steps logged twice included, chunked or not."""
+    sqlite_store, ids = sweep
+    keys = ["dup", "plain", "twin", "sparse"]
+    statements: list[str] = []
+    real_connect = sqlite3.connect
+
+    def traced(*args: object, **kwargs: object) -> sqlite3.Connection:
+        conn = real_connect(*args, **kwargs)  # type: ignore[arg-type]
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", traced)
+    through_index = sqlite_store.series(ids["trial-1"], keys)
+    assert any("INDEXED BY" in sql and "group_concat" in sql for sql in statements)
+    monkeypatch.setattr(sqlite3, "connect", real_connect)
+    from runwise.adapters.sources.mlflow import sqlite_store as module
+
+    monkeypatch.setattr(module, "_through_run_index", lambda step, others: False)
+    through_key = sqlite_store.series(ids["trial-1"], keys)
+    for key in keys:
+        assert _same(through_index[key], through_key[key]), key
+    assert through_index["dup"].values[0] == -1.0  # step 0 logged 3 times at one millisecond: -1, -1.25, -1.5
+    monkeypatch.setattr(module, "_through_run_index", lambda step, others: True)
+    for rows in (2, 3, 4, 64):  # chunks that stop inside a repeated step
+        monkeypatch.setattr(sql_bulk, "CHUNK_ROWS", rows)
+        chunked = sqlite_store.series(ids["trial-1"], keys)
+        assert all(_same(chunked[key], through_key[key]) for key in keys), rows
+
+
+def test_rows_through_the_run_index_come_in_primary_key_order(sweep: tuple[SqliteStore, dict[str, str]]) -> None:
+    sqlite_store, ids = sweep
+    conn = sqlite3.connect(f"file:{sqlite_store.path}?mode=ro", uri=True)
+    try:
+        index = sqlite_store._run_index(conn)
+        assert index == "index_metrics_run_uuid_key_step"  # what mlflow 3.x creates
+        by_key = sql_bulk.read_columns(conn, ids["trial-1"], "dup", rows_hint=64)
+        by_run = sql_bulk.read_columns(conn, ids["trial-1"], "dup", rows_hint=64, index=index)
+    finally:
+        conn.close()
+    for a, b in zip(by_key, by_run, strict=True):
+        assert np.asarray(a).view(np.uint8).tolist() == np.asarray(b).view(np.uint8).tolist()
