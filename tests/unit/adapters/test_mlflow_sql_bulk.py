@@ -188,9 +188,14 @@ def test_an_sqlite_that_cannot_run_the_bulk_sql_reads_row_by_row(
     assert _same(got["dup"], expected["dup"]) and _same(got["plain"], expected["plain"])
 
 
-def test_keys_logged_together_share_their_steps_and_times(store: tuple[SqliteStore, str]) -> None:
-    """Equal step and timestamp texts are parsed once per read; other keys' columns are their own."""
+@pytest.mark.parametrize("chunk_rows", [1 << 17, 8])
+def test_keys_logged_together_share_their_steps_and_times(
+    store: tuple[SqliteStore, str], monkeypatch: pytest.MonkeyPatch, chunk_rows: int
+) -> None:
+    """Equal step and timestamp texts are parsed once per read, equal chunked columns kept once; other keys'
+    columns are their own."""
     sqlite_store, run_id = store
+    monkeypatch.setattr(sql_bulk, "CHUNK_ROWS", chunk_rows)
     conn = sqlite3.connect(f"file:{sqlite_store.path}?mode=ro", uri=True)
     try:
         keys = ("dup", "plain", "twin", "sparse")
