@@ -202,7 +202,7 @@ def _read(
     start_ms, start_step, base = -(2**63), -(2**63), base_ms
     while True:
         args = (key, run_id, start_ms, start_step, CHUNK_ROWS, base, *sql.parameters)
-        steps, values, is_nan, times = _chunk(conn, sql.columns, sql.apart, args, key)
+        steps, values, is_nan, times = _chunk(conn, sql.columns, sql.apart, args, key, shared, (start_ms, start_step))
         count = steps.size
         if count < CHUNK_ROWS:
             if out is None:  # the whole metric in one chunk: its arrays are the answer
@@ -279,34 +279,46 @@ class SharedColumns:
     timestamps, so their texts are equal byte for byte; the parsed arrays (read-only once in a
     MetricSeries) are then shared instead of parsed again. Comparing texts costs ~0.05 ms where
     parsing one costs ~2 ms: on the 100k x 8 bench run, 7 of 8 keys skip parsing their steps and
-    timestamps and building their seconds. Safe across reader threads: a race only parses a text twice."""
+    timestamps and building their seconds. Chunks are matched by where they start; only the first
+    key's chunks are kept (~30 MB for a 1M-row key). Safe across reader threads: a race only parses a
+    text twice."""
 
-    LIMIT = 8  # distinct texts kept per column; a text unlike all of them is parsed as before
+    LIMIT = 8  # distinct texts kept per column of a one-query read; a text unlike all of them is parsed as before
 
     def __init__(self) -> None:
-        self._steps: list[tuple[bytes, NDArray[np.int64]]] = []
-        self._times: list[tuple[bytes, object, NDArray[np.int64]]] = []
+        # by place: None for one-query reads, a chunk's starting point for chunks (one key's chunks are kept)
+        self._steps: dict[object, list[tuple[bytes, NDArray[np.int64]]]] = {}
+        self._times: dict[object, list[tuple[bytes, NDArray[np.int64]]]] = {}
         self._seconds: list[tuple[NDArray[np.int64], NDArray[np.float64]]] = []
         self._finished: list[tuple[NDArray[np.int64], NDArray[np.float64]]] = []
 
-    def integers(self, text: object, count: int) -> NDArray[np.int64]:
-        for known, numbers in self._steps:
-            if known == text:
+    def integers(self, text: object, count: int, place: object = None) -> NDArray[np.int64]:
+        """Steps from their text; `place` is where a chunk starts (None: a one-query read)."""
+        return self._parsed(self._steps, place, text, count, 0, self.LIMIT if place is None else 1)
+
+    def absolute(self, text: object, count: int, base: int, place: object = None) -> NDArray[np.int64]:
+        """Timestamps from their offsets to `base` (the texts hold offsets: shorter)."""
+        return self._parsed(self._times, (place, base), text, count, base, self.LIMIT if place is None else 1)
+
+    @staticmethod
+    def _parsed(
+        kept: dict[object, list[tuple[bytes, NDArray[np.int64]]]],
+        place: object,
+        text: object,
+        count: int,
+        add: int,
+        limit: int,
+    ) -> NDArray[np.int64]:
+        known = kept.setdefault(place, [])
+        for seen, numbers in known:
+            if seen == text:
                 return numbers
         numbers = _integers(text, count)
-        if len(self._steps) < self.LIMIT and isinstance(text, bytes):
-            self._steps.append((text, numbers))
+        if add:
+            numbers += add
+        if isinstance(text, bytes) and len(known) < limit:
+            known.append((text, numbers))
         return numbers
-
-    def absolute(self, text: object, count: int, base: object) -> NDArray[np.int64]:
-        """Timestamps from their offsets to `base` (the texts hold offsets: shorter)."""
-        for known, known_base, parsed in self._times:
-            if known_base == base and known == text:
-                return parsed
-        times: NDArray[np.int64] = _integers(text, count) + base  # type: ignore[operator]
-        if len(self._times) < self.LIMIT and isinstance(text, bytes):
-            self._times.append((text, base, times))
-        return times
 
     def seconds(self, times_ms: NDArray[np.int64]) -> NDArray[np.float64]:
         for known, wall in self._seconds:
@@ -326,9 +338,9 @@ class SharedColumns:
     ) -> Columns:
         """A metric read in chunks, with the steps and wall times of a key read before when they are equal.
 
-        Chunked texts are not kept (they would hold the memory chunking saves); the finished arrays are
-        compared instead (~1 ms a 1M-row array) and the later key's dropped: on the 1M x 8 bench run that
-        is 14 arrays of 8 MB less while the run is analysed."""
+        Chunks are copied into each key's own growing arrays; the finished arrays are compared (~1 ms a
+        1M-row array) and the later key's dropped: on the 1M x 8 bench run that is 14 arrays of 8 MB less
+        while the run is analysed."""
         for known_steps, known_wall in self._finished:
             if np.array_equal(known_steps, steps) and np.array_equal(known_wall, wall):
                 return known_steps, values, is_nan, known_wall
@@ -344,6 +356,7 @@ def _chunk(
     args: tuple[object, ...],
     key: str,
     shared: SharedColumns | None = None,
+    place: object = None,
 ) -> _Chunk:
     try:
         count, steps_text, times_text, codes_text = conn.execute(columns, args).fetchone()
@@ -357,7 +370,9 @@ def _chunk(
     if shared is None:
         steps, times = _integers(steps_text, count), _integers(times_text, count) + args[5]  # type: ignore[operator]
     else:  # the same text gives the same array: steps first, then timestamps made absolute once
-        steps, times = shared.integers(steps_text, count), shared.absolute(times_text, count, args[5])
+        base = args[5]
+        assert isinstance(base, int)
+        steps, times = shared.integers(steps_text, count, place), shared.absolute(times_text, count, base, place)
     codes = _codes(codes_text, count)
     del steps_text, times_text, codes_text
     buckets = codes & 63
