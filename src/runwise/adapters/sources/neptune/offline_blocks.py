@@ -17,13 +17,15 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import BinaryIO, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from runwise.adapters.sources.neptune.offline_points import PAD
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 BLOCK = 8 << 20  # bytes read at a time: each block and the temporaries made from it stay below glibc's mmap
 # threshold as raised by adapters/allocator.py, so freed ones are reused instead of faulted in anew
@@ -128,6 +130,8 @@ class InOrder:
         pending: deque[Future[T]] = deque()
         for item in items:
             if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor  # ~2 ms of imports, only when a core is idle
+
                 self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="runwise-blocks")
             pending.append(self._pool.submit(work, item))
             del item  # the worker holds the only reference: its buffer is freed when it is done
