@@ -87,9 +87,12 @@ def _complete_lines(data: NDArray[np.uint8], size: int) -> int:
 
 
 def decoding_threads() -> int:
-    """Two threads while the machine has a core to spare (load average below the cores this process may use, less
-    half a core), else one: on a busy machine the second thread finds no idle core, and the two threads then only
-    take turns (each holds the GIL for part of a block) and cost more CPU."""
+    """Two threads while the machine has a core to spare, else one: on a busy machine the second thread finds no
+    idle core, and the two then only take turns (each holds the GIL for part of a block) and cost more CPU.
+
+    A core is spare while the 1-minute load average stays below the cores this process may use less a quarter:
+    a run of these reads itself keeps about one core busy, a little more while both threads decode (~1.3 over a
+    bench of back-to-back processes), so its own load does not switch the threads off."""
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -100,7 +103,7 @@ def decoding_threads() -> int:
         load = os.getloadavg()[0]
     except OSError:
         return 1
-    return 2 if load < cores - 0.5 else 1
+    return 2 if load < cores - 0.25 else 1
 
 
 class InOrder:

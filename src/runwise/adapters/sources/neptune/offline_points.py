@@ -148,17 +148,18 @@ def _decode_lines(
     to leave them all to orjson."""
     if not lines.size:
         return None
-    at = colons[first[:, None] + np.arange(3, _COLONS)]  # colons 3..8 of each line
-    path_start, path_end = start + len(_PREFIX), at[:, 0] - 11
-    ok = _pieces(padded, path_end, _AFTER_PATH) & _pieces(padded, at[:, 2] - 8, _AFTER_VALUE)
-    ok &= _pieces(padded, at[:, 3] - 6, _AFTER_STEP) & _pieces(padded, at[:, 4] - 14, _AFTER_TS)
-    ok &= _pieces(padded, at[:, 5] - 6, _AFTER_VERSION) & (padded[end - 1] == ord("}"))
+    c3, c5, c6, c7, c8 = (colons[first + k] for k in (3, 5, 6, 7, 8))  # the colons after the path
+    c4 = c3 + 11  # where the piece after the path (checked below) holds the fifth colon
+    path_start, path_end = start + len(_PREFIX), c3 - 11
+    ok = _pieces(padded, path_end, _AFTER_PATH) & _pieces(padded, c5 - 8, _AFTER_VALUE)
+    ok &= _pieces(padded, c6 - 6, _AFTER_STEP) & _pieces(padded, c7 - 14, _AFTER_TS)
+    ok &= _pieces(padded, c8 - 6, _AFTER_VERSION) & (padded[end - 1] == ord("}"))
     spans = [  # (first byte, length) of value, step, ts, version, at
-        (at[:, 1] + 2, at[:, 2] - 8 - at[:, 1] - 2),
-        (at[:, 2] + 2, at[:, 3] - 6 - at[:, 2] - 2),
-        (at[:, 3] + 2, at[:, 4] - 14 - at[:, 3] - 2),
-        (at[:, 4] + 2, at[:, 5] - 6 - at[:, 4] - 2),
-        (at[:, 5] + 2, end - 1 - at[:, 5] - 2),
+        (c4 + 2, c5 - 8 - c4 - 2),
+        (c5 + 2, c6 - 6 - c5 - 2),
+        (c6 + 2, c7 - 14 - c6 - 2),
+        (c7 + 2, c8 - 6 - c7 - 2),
+        (c8 + 2, end - 1 - c8 - 2),
     ]
     for _, length in spans:
         ok &= (length >= 1) & (length <= _MAX_NUMBER)
