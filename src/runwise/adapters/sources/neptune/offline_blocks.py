@@ -6,7 +6,7 @@ only the first few fault. Why threads: the work done on a block (offline_points.
 mostly numpy passes over large arrays, which release the GIL, so two cores decode two blocks at once; orjson
 and the Python between the passes hold it (about a third of a block's time).
 
-bench/bench_neptune.py `offline` data (151 MB, 20 blocks), `decode_log` over every block in one fresh
+bench/bench_neptune.py `offline` data (151 MB, 20 blocks of 8 MiB), `decode_log` over every block in one fresh
 process, load ~2 (a core mostly idle): one thread 0.47-0.70 s wall, two threads 0.34-0.40 s wall for 0.52-0.70 s
 CPU. With both cores busy (load ~2.8, `read_offline` best of 3 in each of 3 fresh processes) two threads found
 nothing to overlap on: 0.39-0.41 s wall and CPU against 0.34-0.37 s for one. Hence `decoding_threads`.
@@ -27,8 +27,11 @@ from runwise.adapters.sources.neptune.offline_points import PAD
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
 
-BLOCK = 8 << 20  # bytes read at a time: each block and the temporaries made from it stay below glibc's mmap
-# threshold as raised by adapters/allocator.py, so freed ones are reused instead of faulted in anew
+BLOCK = 4 << 20  # bytes read at a time. Each block and its temporaries stay below glibc's mmap threshold as
+# adapters/allocator.py raises it, so freed ones are reused instead of faulted in anew; and the many per-line
+# gathers of a block then mostly hit the CPU caches. `read_offline` of the bench run, one thread, CPU min of 4
+# in each of 3 fresh processes, load ~3.3: 2 MiB 0.32-0.35 s, 3 MiB 0.31-0.35 s, 4 MiB 0.31-0.36 s, 8 MiB
+# 0.33-0.53 s; 512 KiB 0.41-0.51 s.
 WORKERS: int | None = None  # threads decoding blocks; None: two while a core is idle, else one (`decoding_threads`)
 
 Item = TypeVar("Item")
