@@ -195,7 +195,7 @@ def peek_offline(folder: Path, *, now: float) -> NeptuneRun:
 
     Every operation but LogFloats is decoded (names, tags, failure, the client's stop message can
     come at any point of the log): the lines are told apart by their first bytes, block by block
-    (offline_points.other_lines); of the points only the last lines of the last log are read, for
+    (offline_points.other_lines); of the points only the last lines of the last log holding any are read, for
     the last step and time. A run whose steps went backwards near its end lists the last step it
     logged; loading it reads every point."""
     ops = _Operations()
@@ -205,7 +205,11 @@ def peek_offline(folder: Path, *, now: float) -> NeptuneRun:
             for line in lines:
                 ops.apply_line(line)
     last_step: int | None = None
-    tail = _tail(logs[-1].path) if logs else b""
+    tail = b""
+    for log in reversed(logs):  # a log begun just after a rotation may hold no whole line yet
+        tail = _tail(log.path)
+        if tail:
+            break
     points = _TAIL_POINT.findall(tail)
     steps = [float(step) for step, _ in points if step != b"null"]
     last_step = math.floor(max(steps)) if steps else None
