@@ -15,7 +15,10 @@ Measured, each as fresh processes, median and best of --repeat (default 5) wall 
 Children run with bytecode caching on. The load average is printed before and after: the machine may be shared.
 - phases (--phases): the same command in a child that times listing, reading (SQL and text parsing apart,
   as CPU of the reading threads), analysis and rendering, by wrapping those functions.
-Usage: python bench/bench_mlflow.py [--million] [--repeat 5] [--peer-repeat 1] [--skip-peer] [--phases]
+- instructions (--instructions): the runwise process and the floor counted by `valgrind --tool=callgrind`
+  (every thread's instructions, one run each): unlike times, the machine's load cannot move these counts, so
+  they compare two trees on a shared machine (they leave out system time and memory stalls; 100k only).
+Usage: python bench/bench_mlflow.py [--million] [--repeat 5] [--peer-repeat 1] [--skip-peer] [--phases] [--instructions]
 Data is generated once into bench/data/mlflow<N>/ (git-ignored); needs `pip install mlflow`.
 """
 
@@ -91,6 +94,7 @@ wrap(source.MlflowRunSource, "list_runs", "listing")
 wrap(source.MlflowRunSource, "load_run", "load_run")
 wrap(summarize, "build_run_summary", "summary")
 thread_cpu(sql_bulk, "_integers", "parse")
+thread_cpu(sql_bulk, "_codes", "parse")
 inner_chunk = sql_bulk._chunk
 def chunk(*args, **kwargs):  # SQL time of a chunk = its thread CPU minus the parsing inside it
     start = time.thread_time()
@@ -187,6 +191,21 @@ def report(label: str, argv: list[str], repeat: int) -> None:
           f"peak {max(m for _, _, m in runs):6.0f} MiB  (n={repeat})", flush=True)  # fmt: skip
 
 
+def instructions(label: str, argv: list[str]) -> None:
+    """Instructions one run of `argv` executes, all threads, counted by callgrind (needs valgrind)."""
+    import re
+    import shutil
+
+    if shutil.which("valgrind") is None:
+        print(f"{label:<34} valgrind not found: install it to count instructions", flush=True)
+        return
+    tool = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+    proc = subprocess.run(tool + argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=child_env())
+    found = re.search(r"Collected : (\d+)", proc.stderr)
+    count = f"{int(found.group(1)) / 1e9:7.2f} G instructions" if found else "no count (see valgrind's output)"
+    print(f"{label:<34} {count}", flush=True)
+
+
 def phases(folder: Path, ref: str, repeat: int) -> None:
     """Where the time of one `runwise run` goes (medians of `repeat` processes, wall s; CPU of the threads)."""
     import json
@@ -229,6 +248,7 @@ def main() -> None:
     parser.add_argument("--peer-repeat", type=int, default=1)
     parser.add_argument("--skip-peer", action="store_true")
     parser.add_argument("--phases", action="store_true", help="also break one run's time into phases")
+    parser.add_argument("--instructions", action="store_true", help="also count instructions with valgrind (100k)")
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()}")
     for steps in [100_000] + ([1_000_000] if args.million else []):
@@ -239,6 +259,10 @@ def main() -> None:
                [sys.executable, "-m", "runwise", "--no-cache", "--dir", str(folder), "run", f"bench-{steps}"],
                args.repeat)  # fmt: skip
         report("floor: sqlite3 fetchall only", [sys.executable, "-c", FLOOR, str(db), run_id], args.repeat)
+        if args.instructions and steps <= 100_000:
+            instructions("runwise run (cold, --no-cache)",
+                         [sys.executable, "-m", "runwise", "--no-cache", "--dir", str(folder), "run", f"bench-{steps}"])  # fmt: skip
+            instructions("floor: sqlite3 fetchall only", [sys.executable, "-c", FLOOR, str(db), run_id])
         if args.phases:
             phases(folder, f"bench-{steps}", args.repeat)
         if not args.skip_peer:
