@@ -206,19 +206,22 @@ def _records(
         return RecordBatch(raw, starts, ends, offsets, np.zeros(starts.size, bool), report), raw
     joined: list[tuple[int, bytes]] = []
     previous = -1
-    for i in np.nonzero(~full)[0].tolist():
+    split = np.nonzero(~full)[0]
+    at = pos[split]
+    stored = u32(np.frombuffer(raw, np.uint8), n + PAD)[at].tolist()
+    view, crc32 = memoryview(raw), zlib.crc32
+    for i, p, size, part, crc in zip(split.tolist(), at.tolist(), length[split].tolist(), kind[split].tolist(), stored):
         if i != previous + 1:
             assembler.interrupt()  # whole records came in between
-        p = int(pos[i])
-        piece = bytes(raw[p + CHUNK_HEADER - 1 : p + CHUNK_HEADER + int(length[i])])
-        if zlib.crc32(piece) != int.from_bytes(raw[p : p + 4], "little"):
+        if crc32(view[p + CHUNK_HEADER - 1 : p + CHUNK_HEADER + size]) != crc:
             report.corrupt(1, offset + p)
             assembler.interrupt()
         else:
-            done = assembler.feed(int(kind[i]), offset + p, piece[1:])
+            done = assembler.feed(part, offset + p, bytes(view[p + CHUNK_HEADER : p + CHUNK_HEADER + size]))
             if done is not None:
                 joined.append(done)
         previous = i
+    del view
     if previous != pos.size - 1:
         assembler.interrupt()
     checked = np.zeros(starts.size, bool)
@@ -247,13 +250,19 @@ def _with_joined(
     lengths = np.fromiter((len(p) for _, p in joined), np.int64, count=len(joined))
     j_starts = at + np.cumsum(lengths) - lengths
     j_offsets = np.fromiter((o for o, _ in joined), np.int64, count=len(joined))
-    where = np.searchsorted(offsets, j_offsets)
+    # joined record k goes before the whole records that start after it: at its rank among them, plus k
+    into = np.searchsorted(offsets, j_offsets) + np.arange(len(joined))
+    whole = np.ones(starts.size + len(joined), bool)
+    whole[into] = False
+
+    def merged(old: NDArray[np.int64], new: NDArray[np.int64]) -> NDArray[np.int64]:
+        out = np.empty(whole.size, np.int64)
+        out[whole], out[into] = old, new
+        return out
+
+    now_checked = np.ones(whole.size, bool)  # each piece of a joined record passed its CRC
+    now_checked[whole] = checked
     batch = RecordBatch(
-        raw,
-        np.insert(starts, where, j_starts),
-        np.insert(ends, where, j_starts + lengths),
-        np.insert(offsets, where, j_offsets),
-        np.insert(checked, where, True),
-        report,
+        raw, merged(starts, j_starts), merged(ends, j_starts + lengths), merged(offsets, j_offsets), now_checked, report
     )
     return batch, raw

@@ -111,25 +111,27 @@ def walk_chunks(u: NDArray[np.uint8], n: int, first: int, at_eof: bool, base: in
     # the blocks still being walked (`alive`), each one's next chunk position and its end, kept side by side
     p, lim = pos[alive], limit[alive]
     last, last_pos = nblocks - 1, int(pos[-1])
+    room = lim - CHUNK_HEADER  # a chunk ending past this leaves no room for another header in its block
     while alive.size:
         head = length_and_type[p]
         end = p + CHUNK_HEADER + (head & 0xFFFF)
-        kind = (head >> 16) & 0xFF
-        ok = (end <= lim) & (kind - 1 < LAST)  # types 1-4 (type 0 wraps around to a large number)
+        # types 1-4: subtracting 1 from the type byte wraps type 0 around to 0xff
+        ok = (end <= lim) & (((head - 0x10000) & 0xFF0000) < (LAST << 16))
+        more = end <= room
+        if (ok & more).all():
+            found.append((p, alive))
+            p = end
+            continue
         if not ok.all():
-            length = end - p - CHUNK_HEADER
-            _classify_stops(~ok, p, lim, length, kind, words32, n, at_eof, base, report)
+            kind = (head >> 16) & 0xFF
+            _classify_stops(~ok, p, lim, end - p - CHUNK_HEADER, kind, words32, n, at_eof, base, report)
             if alive[-1] == last and not ok[-1]:
                 last_pos = int(p[-1])
-            alive, p, end, lim = alive[ok], p[ok], end[ok], lim[ok]
+            alive, p, end, lim, room, more = alive[ok], p[ok], end[ok], lim[ok], room[ok], more[ok]
         found.append((p, alive))
-        more = lim - end >= CHUNK_HEADER
-        if more.all():
-            p = end
-        else:
-            if alive[-1] == last and not more[-1]:
-                last_pos = int(end[-1])
-            alive, p, lim = alive[more], end[more], lim[more]
+        if alive.size and alive[-1] == last and not more[-1]:
+            last_pos = int(end[-1])
+        alive, p, lim, room = alive[more], end[more], lim[more], room[more]
     if at_eof and n % BLOCK and 0 < n - last_pos < CHUNK_HEADER and u[last_pos:n].any():
         report.partial_tail = True  # a chunk header cut short by the end of the file
     ordered = _in_file_order(found, nblocks)
