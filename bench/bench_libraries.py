@@ -8,7 +8,8 @@ Each row is a whole in-process `load_run` (imports excluded, the file in the pag
 - W&B value texts: the SWAR/Clinger float parser runwise had (wandb_local/floats.py, taken from git history)
   against orjson parsing one joined `[v1,v2,...]` span per batch, which replaced it (the "library" column).
 - W&B records: runwise's whole `load_run` against upb parsing every framed record as a `Record` and reading
-  its history items with orjson (no columns built: a lower bound for a reader on the library).
+  its history items with orjson (no columns built: a lower bound for a reader on the library); and against upb
+  at its best: each segment's HistoryRecords parsed in one call, each key's value texts by one orjson call.
 Needs google-crc32c (`pip install google-crc32c`; not a runwise dependency). Data: bench/data/ (the writers of
 bench_tensorboard.py and bench_wandb.py).
 Usage: python bench/bench_libraries.py [--steps 100000 1000000] [--repeat 5] [--only crc decode floats records]
@@ -186,6 +187,55 @@ def wandb_rows(steps: int, repeat: int, only: set[str]) -> None:
                                 _ = (item_key(item), orjson.loads(item.value_json))
 
         show("whole load_run vs upb Record parse + orjson", ours, timed(upb, max(1, repeat // 2)))
+        show("whole load_run vs upb history in bulk + orjson columns", ours, timed(upb_columns(path), repeat))
+
+
+def upb_columns(path: Path) -> Callable[[], object]:
+    """The upb runtime at its best on the history: each segment's HistoryRecords parsed in one call (framed as
+    the repeated field of a wrapper message), items read from the messages, each key's value texts parsed by
+    one orjson call: float columns and steps per key, the work the hand-made decoder does for the series."""
+    import orjson
+
+    from runwise.adapters.protobuf_tables import message_classes
+    from runwise.adapters.sources.wandb_local.batches import read_batches
+    from runwise.adapters.sources.wandb_local.framing import FrameReport
+    from runwise.adapters.sources.wandb_local.proto import _MESSAGES
+    from runwise.adapters.sources.wandb_local.records import HISTORY, classify
+
+    tables = dict(_MESSAGES, Histories=[("history", 1, "HistoryRecord", True)])
+    histories = message_classes("bench_wandb_upb", "proto3", tables)["Histories"]
+
+    def run() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        texts: dict[str, list[bytes]] = {}
+        steps: dict[str, list[int]] = {}
+        with path.open("rb") as stream:
+            for batch in read_batches(stream, os.fstat(stream.fileno()).st_size, FrameReport(), segment=4 << 20):
+                kinds = classify(batch.buf, batch.starts, batch.ends)
+                hist = kinds.of(HISTORY)
+                spans = zip(kinds.start[hist].tolist(), kinds.end[hist].tolist())
+                raw = bytes(batch.buf)
+                framed = b"".join(b"\x0a" + _varint(end - start) + raw[start:end] for start, end in spans)
+                for record in histories.FromString(framed).history:
+                    step = record.step.num
+                    for item in record.item:
+                        key = "/".join(item.nested_key) if item.nested_key else item.key
+                        texts.setdefault(key, []).append(item.value_json.encode())
+                        steps.setdefault(key, []).append(step)
+        return {
+            key: (np.array(steps[key]), np.array(orjson.loads(b"[" + b",".join(values) + b"]"), dtype=np.float64))
+            for key, values in texts.items()
+        }
+
+    return run
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
 
 
 def main() -> None:
