@@ -92,21 +92,18 @@ class HistoryBuilder:
             found = list(groups(u, w, it.start[fast], it.key_end[fast], self.names, it.key_id[fast], it.exact[fast]))
         slow, bad_values = _slow_items(batch, it, owner, np.nonzero(~it.fast)[0])
         for name, members in found:
-            idx = fast[members]
-            if name == "_step":
+            if name == "_step" and (steps < 0).any():  # records without a step field: the `_step` item
+                idx = fast[members]
                 need = idx[steps[owner[idx]] < 0]
                 vals, good = numbers(u, w, it.value_start[need], it.value_end[need])
                 steps[owner[need[good]]] = vals[good].astype(np.int64)
-            elif name == "_timestamp":
-                vals, good = numbers(u, w, it.value_start[idx], it.value_end[idx])
-                walls[owner[idx[good]]] = vals[good]
+        columns, bad = self._columns(batch, rec, it, owner, fast, found, candidates, walls)
+        bad_values += bad
         for name, own, value in slow:
             if name == "_step" and steps[own] < 0 and isinstance(value, float):
                 steps[own] = int(value)
             elif name == "_timestamp" and isinstance(value, float):
                 walls[own] = value
-        columns, bad = self._columns(batch, rec, it, owner, fast, found, candidates)
-        bad_values += bad
         for name, own, value in slow:
             if value is _UNREADABLE:
                 continue
@@ -139,23 +136,35 @@ class HistoryBuilder:
         fast: I64,
         found: list[tuple[str, I64]],
         candidates: Candidates,
+        walls: NDArray[np.float64],
     ) -> tuple[list[tuple[str, I64, NDArray[np.float64]]], int]:
-        """Each wanted key's points, and how many of its value texts do not parse at all."""
+        """Each wanted key's points, and how many of its value texts do not parse at all; `_timestamp` items fill
+        `walls` (parsed in the same call)."""
         u, w = batch.buf, words(batch.buf)
-        wanted = [(name, fast[m]) for name, m in found if self._wanted(name)]
+        every = fast.size == 0 or fast[-1] == fast.size - 1  # every item took the fast path: `fast` is 0, 1, ...
+        wanted = [(name, m if every else fast[m]) for name, m in found if self._wanted(name)]
+        stamps = [m if every else fast[m] for name, m in found if name == "_timestamp"]
         for name, members in found:
             last = int(fast[members[-1]])
             candidates.offer(name, int(batch.offsets[rec[owner[last]]]), u[it.value_start[last] : it.value_end[last]])
-        if not wanted:
+        if not wanted and not stamps:
             return [], 0
-        idx = np.concatenate([m for _, m in wanted])
+        idx = np.concatenate([m for _, m in wanted] + stamps)
         values, good = numbers(u, w, it.value_start[idx], it.value_end[idx])
-        bad = _malformed(u, it.value_start[idx[~good]], it.value_end[idx[~good]])
         bounds = np.cumsum([0] + [m.size for _, m in wanted]).tolist()
+        if stamps:
+            lo = bounds[-1]
+            stamp, ok = idx[lo:], good[lo:]
+            walls[owner[stamp[ok]]] = values[lo:][ok]
+            idx, values, good = idx[:lo], values[:lo], good[:lo]
+        bad = _malformed(u, it.value_start[idx[~good]], it.value_end[idx[~good]])
         out = []
         for (name, _), lo, hi in zip(wanted, bounds[:-1], bounds[1:]):
             keep = good[lo:hi]
-            out.append((name, owner[idx[lo:hi][keep]], values[lo:hi][keep]))
+            if keep.all():
+                out.append((name, owner[idx[lo:hi]], values[lo:hi]))
+            else:
+                out.append((name, owner[idx[lo:hi][keep]], values[lo:hi][keep]))
         return out, bad
 
     def _broken_record(
