@@ -38,10 +38,10 @@ to print. Bucketing costs about what `log2`/`pow` would (0.09 vs 0.10 over the b
 are optional in SQLite builds); folding the range tests into the search saved 6%.
 
 Counted with callgrind (instructions, which the machine's load cannot move; `SqliteStore.series` of the
-same 8 keys on one thread): 4.15 G for the read, of which SQLite ~3.7 G (~4,650 a row: the VDBE's own
+same 8 keys on one thread): 4.13 G for the read, of which SQLite ~3.7 G (~4,650 a row: the VDBE's own
 loop 2,300, printing integers 1,100 of which `sqlite3Int64ToText` 590, the tree's eight REAL comparisons
 250) and numpy's parsing 0.33 G (~330 a number). Sharing steps and times between keys, one query per
-100k-row key and decoding by a multiplication took it from 5.24 G. Tried and not taken: reading `value`
+100k-row key and decoding by a multiplication took it from 5.16 G. Tried and not taken: reading `value`
 once through a co-routine (OP_Copy instead of OP_Column at each comparison) costs as much as it saves
 (0.654 vs 0.650 G for the same queries); `char()` code points instead of decimal text take twice the SQL
 time (32.9 vs 16.7 ms for one key's steps); `PRAGMA mmap_size` saves no CPU (275 vs 270 ms for the 8
