@@ -98,11 +98,19 @@ def test_listing_offline_runs_decodes_no_points(tmp_path: Path, monkeypatch: pyt
     assert {i.state for i in listed.values()} >= {"crashed"} and max(i.last_step or 0 for i in listed.values()) == 99
 
 
-def test_a_listing_takes_the_last_step_from_the_last_log_holding_points(tmp_path: Path) -> None:
-    """Right after the client starts a new operation log, that log is empty: the last step is in the one before."""
+@pytest.mark.parametrize(
+    "newest_log",
+    [
+        b"",
+        b'{"obj": {"type": "AssignString", "path": ["sys", "description"], "value": "x"}, "version": 9999, "at": 1}\n',
+    ],
+)
+def test_a_listing_takes_the_last_step_from_the_last_log_holding_points(tmp_path: Path, newest_log: bytes) -> None:
+    """Right after the client starts a new operation log, that log holds no point yet: the last step is in the one
+    before."""
     source, ids = _copy(OFFLINE, tmp_path)
     (log,) = tmp_path.glob(".neptune/offline/*/data-1.log")
-    (log.parent / "data-2.log").write_bytes(b"")
+    (log.parent / "data-2.log").write_bytes(newest_log)
     (listed,) = source.list_runs()
     assert listed.last_step == source.load_run(ids["blows-up"]).info.last_step == 99
 

@@ -205,12 +205,11 @@ def peek_offline(folder: Path, *, now: float) -> NeptuneRun:
             for line in lines:
                 ops.apply_line(line)
     last_step: int | None = None
-    tail = b""
-    for log in reversed(logs):  # a log begun just after a rotation may hold no whole line yet
-        tail = _tail(log.path)
-        if tail:
+    points: list[tuple[bytes, bytes]] = []
+    for log in reversed(logs):  # a log begun just after a rotation may hold no point yet
+        points = _TAIL_POINT.findall(_tail(log.path))
+        if points:
             break
-    points = _TAIL_POINT.findall(tail)
     steps = [float(step) for step, _ in points if step != b"null"]
     last_step = math.floor(max(steps)) if steps else None
     if points:
