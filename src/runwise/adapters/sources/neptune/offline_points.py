@@ -17,8 +17,8 @@ when its joined numbers do not parse. The caller reads a log in blocks of whole 
 bench/bench_neptune.py `offline` data (151 MB), in-process `read_offline` CPU with the collector paused,
 interleaved under load ~2: the line regex this replaces 1.45 s, the first version of this 0.55 s; orjson line by
 line (the library doing the same job, before building any column) 1.55 s. `decode_log` of one 8 MiB block
-(45k lines), the first version against this one alternating in one process, CPU of 40 calls, load ~2.7: min
-26.1 -> 19.7 ms, median 30.4 -> 24.0 ms; 362M -> 262M instructions (cachegrind).
+(45k lines), the first version against this one alternating in one process, CPU of 40 calls, load ~2.9: min
+23.6 -> 17.3 ms, median 26.6 -> 20.9 ms; 362M -> 250M instructions (cachegrind).
 """
 
 from __future__ import annotations
