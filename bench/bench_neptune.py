@@ -12,20 +12,25 @@ as bench_aim.py. No `neptune` package is imported when Runwise reads any of them
 Beside each of the offline and scale forms, its floor: a whole process doing only the unavoidable part of
 the reading (`offline_floor`: orjson decoding every line of the logs; `scale_floor`: fetching the rows).
 
-Usage: python bench/bench_neptune.py [--repeat 5] [--forms offline scale export]
+`--threads 1 2` compares instead the offline form's decoding threads (adapters/sources/neptune/offline_blocks.py
+picks two only while the load average leaves a core idle): whole cold `runwise run` processes with the count
+forced, taking turns, as the load drifts.
+
+Usage: python bench/bench_neptune.py [--repeat 5] [--forms offline scale export] [--threads 1 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from trackers import CONTEXTS, DATA, NAMES, STEPS, jsonl_peer, load_average, one_process, runwise_run, value
+from trackers import CONTEXTS, DATA, NAMES, STEPS, jsonl_peer, load_average, one_process, runwise_run, value, warm
 
 # Floors, each a whole process doing only the unavoidable part of reading the same files:
 # offline: orjson decoding every line of every data-*.log (collector off, as the reader runs), no column built;
@@ -143,6 +148,41 @@ def floor(form: str, folder: Path, repeat: int) -> dict[str, float] | None:
     }
 
 
+THREADED_CLI = """
+import sys
+from runwise.adapters.sources.neptune import offline_blocks
+offline_blocks.WORKERS = int(sys.argv.pop(1))
+from runwise.entrypoints.cli.console import run
+sys.argv[0] = "runwise"
+run()
+"""
+
+
+def compare_threads(counts: list[int], repeat: int) -> dict[str, object]:
+    """Medians of whole cold `runwise run` processes on the offline form per decoding thread count, taking turns."""
+    folder, run_id = ensure("offline")
+    warm(folder)
+    samples: dict[int, list[tuple[float, float]]] = {n: [] for n in counts}
+    loads = []
+    for turn in range(repeat + 1):
+        for n in counts:
+            argv = [sys.executable, "-c", THREADED_CLI, str(n), "--dir", str(folder), "--no-color", "--no-cache"]
+            figures = one_process([*argv, "run", run_id])
+            if turn:  # the first turn fills the page and bytecode caches
+                samples[n].append(figures)
+            loads.append(os.getloadavg()[0])
+    out: dict[str, object] = {
+        f"threads_{n}": {
+            "median_wall_s": statistics.median(f[0] for f in got),
+            "median_cpu_s": statistics.median(f[1] for f in got),
+            "best_wall_s": min(f[0] for f in got),
+        }
+        for n, got in samples.items()
+    }
+    out["load_average_1min"] = f"{min(loads):.2f}-{max(loads):.2f} (median {statistics.median(loads):.2f})"
+    return out
+
+
 def rows() -> list[dict[str, float]]:
     return [{"step": s, **{f"{c}/{n}": value(n, c, s) for c in CONTEXTS for n in NAMES}} for s in range(STEPS)]
 
@@ -151,7 +191,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--forms", nargs="+", default=["offline", "scale", "export"])
+    parser.add_argument("--threads", type=int, nargs="+", help="compare the offline form's decoding thread counts")
     args = parser.parse_args()
+    if args.threads:
+        print(json.dumps(compare_threads(args.threads, args.repeat), indent=2))
+        return
     report: dict[str, object] = {"steps": STEPS, "metrics": 8, "repeat": args.repeat}
     for form in args.forms:
         folder, run_id = ensure(form)
