@@ -13,8 +13,8 @@ whole lines, decoded in array passes (offline_points.py) on two threads while a 
 (offline_blocks.py); every other line (and any LogFloats line that path does not take, e.g. `extend` batches)
 goes through orjson as before. A listing reads every block too but only tells the lines apart by their first
 bytes (`peek_offline`). No `neptune` import is needed. In-process on that run, best of 3 per fresh process,
-3 processes each, load ~2.8, one thread: `read_offline` CPU 0.43 s before blocks -> 0.34-0.37 s; `peek_offline`
-0.15 s (a regular expression over the whole log) -> 0.06 s.
+3 processes each, interleaved, load ~2.4, one thread: `read_offline` CPU 0.49-0.51 s with whole logs in one
+buffer -> 0.31-0.37 s; `peek_offline` 0.16 s (a regular expression over the whole log) -> 0.06-0.09 s.
 """
 
 from __future__ import annotations
