@@ -38,14 +38,17 @@ to print. Bucketing costs about what `log2`/`pow` would (0.09 vs 0.10 over the b
 are optional in SQLite builds); folding the range tests into the search saved 6%.
 
 Counted with callgrind (instructions, which the machine's load cannot move; `SqliteStore.series` of the
-same 8 keys on one thread): 4.13 G for the read, of which SQLite ~3.7 G (~4,650 a row: the VDBE's own
+same 8 keys on one thread): 4.14 G for the read, of which SQLite ~3.7 G (~4,650 a row: the VDBE's own
 loop 2,300, printing integers 1,100 of which `sqlite3Int64ToText` 590, the tree's eight REAL comparisons
 250) and numpy's parsing 0.33 G (~330 a number). Sharing steps and times between keys, one query per
-100k-row key and decoding by a multiplication took it from 5.16 G. Tried and not taken: reading `value`
-once through a co-routine (OP_Copy instead of OP_Column at each comparison) costs as much as it saves
-(0.654 vs 0.650 G for the same queries); `char()` code points instead of decimal text take twice the SQL
-time (32.9 vs 16.7 ms for one key's steps); `PRAGMA mmap_size` saves no CPU (275 vs 270 ms for the 8
-queries) and maps 244 MiB.
+100k-row key and decoding by a multiplication took it from 5.14 G (literal powers of two forced: under
+valgrind this SQLite rounds some of them, and the bound ones would be taken). Tried and not taken:
+reading `value` once through a co-routine (OP_Copy instead of OP_Column at each comparison) costs more
+than it saves (2.61 vs 2.47 G for four 100k-row queries with literal powers); buckets of 6 exponents
+(five comparisons instead of six, values outside [2**-100, 2**80) read apart) would save 5% of the SQL
+(2.37 vs 2.46 G for four keys) for a narrower range; `char()` code points instead of decimal text take
+twice the SQL time (32.9 vs 16.7 ms for one key's steps); `PRAGMA mmap_size` saves no CPU (275 vs 270 ms
+for the 8 queries) and maps 244 MiB.
 """
 
 from __future__ import annotations
