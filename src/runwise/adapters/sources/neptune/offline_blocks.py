@@ -93,9 +93,11 @@ def decoding_threads() -> int:
     """Two threads while the machine has a core to spare, else one: on a busy machine the second thread finds no
     idle core, and the two then only take turns (each holds the GIL for part of a block) and cost more CPU.
 
-    A core is spare while the 1-minute load average stays below the cores this process may use less a quarter:
-    a run of these reads itself keeps about one core busy, a little more while both threads decode (~1.3 over a
-    bench of back-to-back processes), so its own load does not switch the threads off."""
+    A core is spare while the 1-minute load average stays below the cores this process may use less three
+    quarters: back-to-back runs of this reader alone keep it near 1-1.2 on their own. `python
+    bench/bench_neptune.py --threads 1 2` (whole cold `runwise run`, medians): load 1.47-1.52, one thread 0.77 s
+    wall (best 0.66 s), two 0.81 s (best 0.55 s); load 1.48-1.74, one 0.82 s, two 0.91 s; load ~2.3, one 0.76 s,
+    two 0.87 s. Two threads win only when no other process wants the second core."""
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -106,7 +108,7 @@ def decoding_threads() -> int:
         load = os.getloadavg()[0]
     except OSError:
         return 1
-    return 2 if load < cores - 0.25 else 1
+    return 2 if load < cores - 0.75 else 1
 
 
 class InOrder:
