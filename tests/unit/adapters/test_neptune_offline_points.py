@@ -10,6 +10,7 @@ result is compared with the same folder read with every line going to orjson.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
+from runwise.adapters import cores as cores_module
 from runwise.adapters.sources.neptune import offline, offline_blocks
 from runwise.adapters.sources.neptune.offline_blocks import Leftover, blocks
 from runwise.adapters.sources.neptune.offline_points import LogPoints, decode_log
@@ -196,6 +198,6 @@ def test_a_log_without_a_last_newline_or_empty_reads_as_line_by_line(
 def test_blocks_are_decoded_on_two_threads_only_while_a_core_is_idle(
     monkeypatch: pytest.MonkeyPatch, cores: int, load: float, threads: int
 ) -> None:
-    monkeypatch.setattr(offline_blocks.os, "sched_getaffinity", lambda _pid: set(range(cores)), raising=False)
-    monkeypatch.setattr(offline_blocks.os, "getloadavg", lambda: (load, load, load))
-    assert offline_blocks.decoding_threads() == threads
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(cores)), raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    assert cores_module.decoding_threads() == threads

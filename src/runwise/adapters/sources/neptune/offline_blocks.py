@@ -9,12 +9,11 @@ and the Python between the passes hold it (about a third of a block's time).
 bench/bench_neptune.py `offline` data (151 MB, 20 blocks of 8 MiB), `decode_log` over every block in one fresh
 process, load ~2 (a core mostly idle): one thread 0.47-0.70 s wall, two threads 0.34-0.40 s wall for 0.52-0.70 s
 CPU. With both cores busy (load ~2.8, `read_offline` best of 3 in each of 3 fresh processes) two threads found
-nothing to overlap on: 0.39-0.41 s wall and CPU against 0.34-0.37 s for one. Hence `decoding_threads`.
+nothing to overlap on: 0.39-0.41 s wall and CPU against 0.34-0.37 s for one. Hence `adapters/cores.py`.
 """
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, BinaryIO, TypeVar
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, BinaryIO, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
+from runwise.adapters.cores import decoding_threads
 from runwise.adapters.sources.neptune.offline_points import PAD
 
 if TYPE_CHECKING:
@@ -87,28 +87,6 @@ def _complete_lines(data: NDArray[np.uint8], size: int) -> int:
         if newlines.size:
             return start + int(newlines[-1]) + 1
     return 0
-
-
-def decoding_threads() -> int:
-    """Two threads while the machine has a core to spare, else one: on a busy machine the second thread finds no
-    idle core, and the two then only take turns (each holds the GIL for part of a block) and cost more CPU.
-
-    A core is spare while the 1-minute load average stays below the cores this process may use less three
-    quarters: back-to-back runs of this reader alone keep it near 1-1.2 on their own. `python
-    bench/bench_neptune.py --threads 1 2` (whole cold `runwise run`, medians): load 1.47-1.52, one thread 0.77 s
-    wall (best 0.66 s), two 0.81 s (best 0.55 s); load 1.48-1.74, one 0.82 s, two 0.91 s; load ~2.3, one 0.76 s,
-    two 0.87 s. Two threads win only when no other process wants the second core."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    if cores < 2:
-        return 1
-    try:
-        load = os.getloadavg()[0]
-    except OSError:
-        return 1
-    return 2 if load < cores - 0.75 else 1
 
 
 class InOrder:

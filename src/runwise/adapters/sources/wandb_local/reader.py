@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from runwise.adapters.allocator import reuse_freed_memory
+from runwise.adapters.cores import decoding_threads
 from runwise.adapters.fs import open_regular
 from runwise.adapters.sources.wandb_local.batches import RecordBatch, read_batches
 from runwise.adapters.sources.wandb_local.framing import FrameReport, check_header
@@ -41,7 +42,7 @@ from runwise.adapters.sources.wandb_local.summary import Candidates, add_summary
 from runwise.adapters.sources.wandb_local.wire import starts_with, words
 from runwise.domain.model import MetricSeries
 
-# Segments decoded at once when the caller does not say: see `decoding_threads`.
+# Segments decoded at once when the caller does not say: see `adapters/cores.py`.
 THREADS: int | None = None
 # Decoding holds a few times a segment in temporary arrays. In-process `read_wandb_file` of
 # the 1M-step bench run (713 MB, load average ~14, CPU medians of 2): 4 MiB segments peak at 182 MiB and take
@@ -77,7 +78,7 @@ def read_wandb_file(
 
     `keys` limits the series built (every key still feeds the summary). Segments are decoded by
     `threads` worker threads (numpy releases the GIL for most of the work) and filed in order; by default two
-    while a core is idle, else one (`decoding_threads`).
+    while a core is idle, else one (`adapters/cores.py`).
     """
     if threads is None:
         threads = decoding_threads()
@@ -91,31 +92,6 @@ def read_wandb_file(
         else:
             _read_parallel(stream, size, reader, threads, segment)
     return reader.result()
-
-
-def decoding_threads() -> int:
-    """Two threads while the machine has a core to spare (load average below the cores this process may use,
-    less half a core), else one. A second thread overlaps the numpy passes of one segment with another's, but the
-    framing walk, the CRC calls and orjson hold the GIL; on a busy machine it finds no idle core and the two
-    threads only take turns, at a cost.
-
-    `python bench/bench_wandb.py --threads 1 2 --repeat 7` (whole cold `runwise --no-cache run latest`, medians,
-    load average 2.4-2.7): 100k steps, one thread 1.42 s wall / 0.91 s CPU / 76 MiB, two 1.50 s / 0.93 s / 99 MiB;
-    `--steps 1000000 --repeat 5` (load 2.5-3.2): one thread 3.76 s / 3.47 s / 204 MiB, two 6.51 s / 3.91 s /
-    224 MiB. With a core idle (load 0.85, `bench/bench_phases.py --formats wandb`) two threads parsed the 100k run
-    in 0.43 s wall for 0.58 s CPU.
-    """
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    if cores < 2:
-        return 1
-    try:
-        load = os.getloadavg()[0]
-    except OSError:
-        return 1
-    return 2 if load < cores - 0.5 else 1
 
 
 def _read_parallel(stream: IO[bytes], size: int, reader: _FileReader, threads: int, segment: int) -> None:
