@@ -15,6 +15,7 @@ import pytest
 
 from runwise.adapters.sources.mlflow import sql_bulk
 from runwise.adapters.sources.mlflow.sqlite_store import SqliteStore, _rows
+from runwise.adapters.sqlite_readonly import open_readonly
 from runwise.domain.model import MetricSeries
 from tests import mlflow_support
 
@@ -69,6 +70,12 @@ def store() -> tuple[SqliteStore, str]:
     return SqliteStore(Path(base) / "mlflow.db"), ids["chunks"]
 
 
+def _bits(column: object, order: object = None) -> list[int]:
+    """A column's bytes, optionally reordered: equal bits, -0.0 and every NaN payload included."""
+    array = np.asarray(column)
+    return (array if order is None else array[order]).view(np.uint8).tolist()  # type: ignore[no-any-return]
+
+
 def _same(a: MetricSeries, b: MetricSeries) -> bool:
     assert a.wall_time is not None and b.wall_time is not None
     return bool(
@@ -95,18 +102,15 @@ def test_chunks_match_the_plain_rows_in_index_order(
 ) -> None:
     sqlite_store, run_id = store
     monkeypatch.setattr(sql_bulk, "CHUNK_ROWS", 4)
-    conn = sqlite3.connect(f"file:{sqlite_store.path}?mode=ro", uri=True)
-    try:
+    with open_readonly(sqlite_store.path) as conn:
         bulk = sql_bulk.read_columns(conn, run_id, "dup")
         plain = _rows(conn, run_id, "dup")
-    finally:
-        conn.close()
     assert len(bulk[0]) == len(plain[0]) == 55  # every row (-Inf twice at step 10 is one row), none doubled
     order = np.lexsort((plain[0], plain[3]))  # the plain query has no ORDER BY: compare in (timestamp, step) order
     bulk_order = np.lexsort((bulk[0], bulk[3]))
     wall = plain[3].astype(np.float64) / 1000.0  # the bulk path gives wall times in seconds
     for got, want in zip(bulk, (*plain[:3], wall), strict=True):
-        assert np.asarray(got)[bulk_order].view(np.uint8).tolist() == np.asarray(want)[order].view(np.uint8).tolist()
+        assert _bits(got, bulk_order) == _bits(want, order)
 
 
 def test_bound_powers_read_what_literal_powers_read(
@@ -114,17 +118,14 @@ def test_bound_powers_read_what_literal_powers_read(
 ) -> None:
     """The fallback for an SQLite that would round a decimal literal of a power of two gives the same bits."""
     sqlite_store, run_id = store
-    conn = sqlite3.connect(f"file:{sqlite_store.path}?mode=ro", uri=True)
-    try:
+    with open_readonly(sqlite_store.path) as conn:
         literal = sql_bulk.queries(conn)
         assert literal.parameters == ()  # this SQLite parses the literals exactly
         with_literals = sql_bulk.read_columns(conn, run_id, "dup")
         monkeypatch.setattr(sql_bulk, "_chosen", sql_bulk._Queries(literal=False))
         bound = sql_bulk.read_columns(conn, run_id, "dup")
-    finally:
-        conn.close()
     for a, b in zip(with_literals, bound, strict=True):
-        assert np.asarray(a).view(np.uint8).tolist() == np.asarray(b).view(np.uint8).tolist()
+        assert _bits(a) == _bits(b)
     assert (np.abs(with_literals[1]) == MAX).sum() == 2  # MLflow's ±Inf stand-ins, read apart
 
 
@@ -142,15 +143,12 @@ def test_one_query_read_equals_the_chunked_read(
     """A metric hinted small is read by one query without chunks; a hint that is wrong loses no row."""
     sqlite_store, run_id = store
     monkeypatch.setattr(sql_bulk, "CHUNK_ROWS", 8)
-    conn = sqlite3.connect(f"file:{sqlite_store.path}?mode=ro", uri=True)
-    try:
+    with open_readonly(sqlite_store.path) as conn:
         chunked = sql_bulk.read_columns(conn, run_id, "dup")
         monkeypatch.setattr(sql_bulk, "CHUNK_ROWS", 1 << 17)
         whole = sql_bulk.read_columns(conn, run_id, "dup", rows_hint=1)  # 55 rows, far more than hinted
-    finally:
-        conn.close()
     for a, b in zip(chunked, whole, strict=True):
-        assert np.asarray(a).view(np.uint8).tolist() == np.asarray(b).view(np.uint8).tolist()
+        assert _bits(a) == _bits(b)
 
 
 def test_a_failure_in_a_reader_thread_reaches_the_caller(
@@ -196,17 +194,14 @@ def test_keys_logged_together_share_their_steps_and_times(
     columns are their own."""
     sqlite_store, run_id = store
     monkeypatch.setattr(sql_bulk, "CHUNK_ROWS", chunk_rows)
-    conn = sqlite3.connect(f"file:{sqlite_store.path}?mode=ro", uri=True)
-    try:
+    with open_readonly(sqlite_store.path) as conn:
         keys = ("dup", "plain", "twin", "sparse")
         alone = {key: sql_bulk.read_columns(conn, run_id, key, rows_hint=64) for key in keys}
         shared = sql_bulk.SharedColumns()
         read = {key: sql_bulk.read_columns(conn, run_id, key, 0, 64, shared) for key in keys}
-    finally:
-        conn.close()
     for key in read:  # the same bits as a read without sharing
         for a, b in zip(read[key], alone[key], strict=True):
-            assert np.asarray(a).view(np.uint8).tolist() == np.asarray(b).view(np.uint8).tolist(), key
+            assert _bits(a) == _bits(b), key
     dup, plain, twin, sparse = read["dup"], read["plain"], read["twin"], read["sparse"]
     assert twin[0] is plain[0] and twin[3] is plain[3]  # steps and wall times: one array for both keys
     assert (twin[1] <= 0).all() and (plain[1] >= 0).all()  # values are each key's own
@@ -257,13 +252,10 @@ def test_a_run_beside_others_is_read_through_its_own_index(
 
 def test_rows_through_the_run_index_come_in_primary_key_order(sweep: tuple[SqliteStore, dict[str, str]]) -> None:
     sqlite_store, ids = sweep
-    conn = sqlite3.connect(f"file:{sqlite_store.path}?mode=ro", uri=True)
-    try:
+    with open_readonly(sqlite_store.path) as conn:
         index = sqlite_store._run_index(conn)
         assert index == "index_metrics_run_uuid_key_step"  # what mlflow 3.x creates
         by_key = sql_bulk.read_columns(conn, ids["trial-1"], "dup", rows_hint=64)
         by_run = sql_bulk.read_columns(conn, ids["trial-1"], "dup", rows_hint=64, index=index)
-    finally:
-        conn.close()
     for a, b in zip(by_key, by_run, strict=True):
-        assert np.asarray(a).view(np.uint8).tolist() == np.asarray(b).view(np.uint8).tolist()
+        assert _bits(a) == _bits(b)
