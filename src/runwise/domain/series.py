@@ -8,6 +8,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from runwise.domain.medians import percentile
 from runwise.domain.model import MetricSeries
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
@@ -212,7 +213,7 @@ def _trend(values: NDArray[np.float64], tail_fraction: float, min_points: int) -
     half = tail.size // 2
     early, late = tail[:half], tail[half:]
     change = float(late.mean() - early.mean())
-    span = float(np.percentile(values, 95) - np.percentile(values, 5))
+    span = float(percentile(values, 95) - percentile(values, 5))
     if span <= 0:
         span = float(values.max() - values.min())
     if span <= 0 or abs(change) < 0.01 * span:

@@ -12,6 +12,7 @@ import numpy as np
 from runwise.domain.analysis.lr import LrAnalysis
 from runwise.domain.analysis.windows import finite_points
 from runwise.domain.anomaly import Anomaly
+from runwise.domain.medians import median
 from runwise.domain.model import Run
 from runwise.domain.numbers import format_step, format_value
 from runwise.domain.roles import Role
@@ -26,7 +27,7 @@ def typical_before(run: Run, key: str, before: int) -> float | None:
     cut = int(np.searchsorted(steps, before, side="left"))
     if cut == 0:
         return None
-    return float(np.median(values[max(0, cut - max(3, cut // 10)) : cut]))
+    return float(median(values[max(0, cut - max(3, cut // 10)) : cut]))
 
 
 def round2(value: float) -> str:

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from runwise.domain.analysis.windows import FloatArray, IntArray, finite_points
+from runwise.domain.medians import median
 from runwise.domain.model import MetricSeries
 from runwise.domain.numbers import format_step, format_value
 from runwise.domain.roles import Role
@@ -202,7 +203,7 @@ def _loss_around(loss: MetricSeries, at: int, width: float) -> tuple[float | Non
     hi = int(np.searchsorted(steps, at + width, side="right"))
     if mid - lo < 3 or hi - mid_after < 3:
         return None, None
-    return float(np.median(values[lo:mid])), float(np.median(values[mid_after:hi]))
+    return float(median(values[lo:mid])), float(median(values[mid_after:hi]))
 
 
 def _response(changes: list[LrChange]) -> str:

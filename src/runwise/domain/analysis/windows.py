@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from runwise.domain.medians import median
 from runwise.domain.model import MetricSeries
 
 FloatArray = NDArray[np.float64]
@@ -35,9 +36,9 @@ def block_medians(values: FloatArray, size: int) -> FloatArray:
     full = n // size
     parts: list[FloatArray] = []
     if full:
-        parts.append(np.median(values[: full * size].reshape(full, size), axis=1))
+        parts.append(median(values[: full * size].reshape(full, size), axis=1))
     if n - full * size:
-        parts.append(np.array([np.median(values[full * size :])]))
+        parts.append(np.array([median(values[full * size :])]))
     return np.concatenate(parts) if parts else np.empty(0)
 
 
@@ -122,7 +123,7 @@ def diff_noise(values: FloatArray) -> float:
     if values.size < 3:
         return 0.0
     d = np.diff(values)
-    return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2.0))
+    return float(1.4826 * median(np.abs(d - median(d))) / np.sqrt(2.0))
 
 
 def end_level(values: FloatArray) -> float:
@@ -131,11 +132,11 @@ def end_level(values: FloatArray) -> float:
     the detectors quote the same figure for "where the training loss ended"."""
     if values.size < 20:
         return float(values[-1])
-    return float(np.median(values[-max(1, values.size // 20) :]))
+    return float(median(values[-max(1, values.size // 20) :]))
 
 
 def median_between(steps: IntArray, values: FloatArray, lo: float, hi: float) -> float | None:
     """Median of the points with lo <= step <= hi, or None when there are none."""
     a = int(np.searchsorted(steps, lo, side="left"))
     b = int(np.searchsorted(steps, hi, side="right"))
-    return float(np.median(values[a:b])) if b > a else None
+    return float(median(values[a:b])) if b > a else None

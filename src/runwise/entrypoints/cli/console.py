@@ -13,6 +13,15 @@ Third-party pydantic plugins are not looked up unless the user's environment say
 of every installed distribution the first time a parameter model is validated. Measured on a machine with 534
 installed distributions, `runwise --no-cache --dir bench/data/jsonl100000 run latest` (8 interleaved pairs of
 fresh processes, load ~2): median CPU 0.645 -> 0.595 s. Runwise's own models need no plugin.
+
+OpenBLAS starts one thread per core when numpy is imported, and those threads spin for a while waiting for work
+that never comes: Runwise's only BLAS call is a small least-squares fit (`domain/analysis/lr.py`). On 2 cores the
+spinning thread competes with the reader's second decoding thread and costs each call ~0.1 s of CPU. So the script
+asks for one BLAS thread unless the user's environment says otherwise (`OPENBLAS_NUM_THREADS` set is left alone).
+`python bench/bench_env.py --variable OPENBLAS_NUM_THREADS --repeat 10` (interleaved fresh processes, load ~0.8):
+JSONL 100k CPU 0.562 -> 0.441 s; `python -c "import numpy"` alone 0.191 -> 0.126 s (15 pairs).
+Both variables are inherited by the commands Runwise starts (git, a `--notify exec:` command): short commands that
+need neither.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ from runwise.entrypoints.cli.main import EXIT_USAGE, main
 def run() -> NoReturn:
     """`main()`, its exit code, and a quick exit."""
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         code = main()
     except SystemExit as exc:  # --help, --version and usage errors: argparse has printed what it had to

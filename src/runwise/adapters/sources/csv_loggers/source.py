@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Hashable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 import numpy as np
@@ -18,12 +18,14 @@ import numpy as np
 from runwise.adapters.fs import file_identity, newest_first, relative_id
 from runwise.adapters.sources.csv_loggers.columns import build_series, integer_steps, numbers, restarted_steps
 from runwise.adapters.sources.csv_loggers.discovery import find
-from runwise.adapters.sources.csv_loggers.follow import CsvFollower
 from runwise.adapters.sources.csv_loggers.kinds import Kind
 from runwise.adapters.sources.csv_loggers.table import Table, read_table
 from runwise.domain.errors import InvalidInput, RunNotFound
 from runwise.domain.hints import list_runs_hint
 from runwise.domain.model import MetricSeries, Run, RunInfo, RunState, select_series
+
+if TYPE_CHECKING:
+    from runwise.adapters.sources.csv_loggers.follow import CsvFollower
 
 RUNNING_WINDOW_S = 120.0  # CSV loggers write no end marker: a file written this recently is a live run
 _TAIL_BYTES = 4096
@@ -174,6 +176,8 @@ class CsvLoggerRunSource:
 
     def follow(self, run_id: str) -> CsvFollower:
         """Read the run as it grows, one poll at a time (see ports.follower and csv_loggers/follow.py)."""
+        from runwise.adapters.sources.csv_loggers.follow import CsvFollower  # domain.watch: for `watch` only
+
         log = self._find(run_id)
         config, _problem = self._config(log)
         return CsvFollower(log, self.parse_more, lambda last: self._state("unknown", config, last))

@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from runwise.domain.medians import median
 from runwise.domain.model import MetricSeries
 
 _DROPPED = re.compile(r"value you're trying to log \(`([^`]*)`\) will be skipped")
@@ -36,7 +37,7 @@ _KINDS = {"nan": np.nan, "inf": np.inf, "+inf": np.inf, "-inf": -np.inf, "infini
 
 
 def _interval(steps: NDArray[np.int64]) -> int:
-    return max(int(np.median(np.diff(steps))), 1) if steps.size > 1 else 1
+    return max(int(median(np.diff(steps))), 1) if steps.size > 1 else 1
 
 
 def _slots(s: MetricSeries, run_last: int) -> tuple[list[int], bool]:

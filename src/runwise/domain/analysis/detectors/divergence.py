@@ -24,6 +24,7 @@ from runwise.domain.analysis.registry import Advice, Detector, Scope
 from runwise.domain.analysis.thresholds import MIN_POINTS, Threshold, Thresholds
 from runwise.domain.analysis.windows import block_medians, block_size, diff_noise, finite_points, per_point, runs
 from runwise.domain.anomaly import Anomaly, Severity
+from runwise.domain.medians import median
 from runwise.domain.model import MetricSeries
 from runwise.domain.roles import Role
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
@@ -175,7 +176,7 @@ def detect_divergence(
     x = -values if higher_is_better else values
     coarse = block_size(n, 20, 3, n)
     med = block_medians(x, coarse)
-    start = float(np.median(x[:3]))  # the initial level: the first block is often already far below it
+    start = float(median(x[:3]))  # the initial level: the first block is often already far below it
     # the best level of the blocks before: a block's own median would include points after the one judged
     best = per_point(np.concatenate([[np.nan], np.minimum.accumulate(med)[:-1]]), coarse, n)
     with np.errstate(invalid="ignore"):
@@ -245,7 +246,7 @@ def _from_start(
     """The divergence of a loss that rose far above its first point within the first block and never came back."""
     first = float(values[0])
     p = onset + int(np.argmax(values[onset:]))
-    level = float(np.median(values[onset:]))
+    level = float(median(values[onset:]))
     return Anomaly(
         kind="divergence",
         metric=series.key,

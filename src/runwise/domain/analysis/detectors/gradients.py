@@ -21,6 +21,7 @@ from runwise.domain.analysis.registry import Advice, Detector, Scope
 from runwise.domain.analysis.thresholds import MIN_POINTS, Threshold, Thresholds
 from runwise.domain.analysis.windows import block_medians, block_size, finite_points, per_point, runs
 from runwise.domain.anomaly import Anomaly, Severity
+from runwise.domain.medians import median
 from runwise.domain.model import MetricSeries
 from runwise.domain.roles import Role
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
@@ -137,10 +138,10 @@ def _loss_kept_falling(loss: MetricSeries, first: int, last: int) -> bool:
     lo, hi = int(np.searchsorted(steps, first)), int(np.searchsorted(steps, last, side="right"))
     if lo < 3 or hi - lo < 3:
         return False
-    before = float(np.median(values[lo - 3 : lo]))
+    before = float(median(values[lo - 3 : lo]))
     during = values[lo:hi]
     smooth = block_medians(during, 3)
-    after = float(np.median(values[max(lo, hi - 3) : hi]))
+    after = float(median(values[max(lo, hi - 3) : hi]))
     if before <= 0:
         return False
     return after <= 0.9 * before and bool(np.all(smooth <= 1.1 * before))
@@ -188,9 +189,9 @@ def _loss_after(loss: MetricSeries, from_step: int, th: Thresholds) -> _LossAfte
     before, after = values[:cut], values[cut:]
     if before.size < 3 or after.size < 3:
         return None
-    start = float(np.median(values[: max(2, values.size // 10)]))
-    level = float(np.median(before[-max(2, before.size // 10) :]))
-    end = float(np.median(after[-max(2, after.size // 5) :]))
+    start = float(median(values[: max(2, values.size // 10)]))
+    level = float(median(before[-max(2, before.size // 10) :]))
+    end = float(median(after[-max(2, after.size // 5) :]))
     if start == 0 or level == 0:
         return None
     improving = (level - end) / abs(level) > th.plateau_min_improvement * 5
@@ -228,7 +229,7 @@ def detect_gradient_vanishing(
     if med.size < 4:
         return []
     # median of the blocks before each block (cumulative, via a sort per prefix is quadratic; blocks are few)
-    ref = np.array([np.median(med[:k]) if k else np.nan for k in range(med.size)])
+    ref = np.array([median(med[:k]) if k else np.nan for k in range(med.size)])
     with np.errstate(divide="ignore", invalid="ignore"):
         low = med * th.grad_vanishing_factor <= ref
     low[:2] = False

@@ -16,6 +16,7 @@ from runwise.domain.analysis.stability import stability
 from runwise.domain.analysis.thresholds import MIN_POINTS, Threshold, Thresholds
 from runwise.domain.analysis.windows import finite_points
 from runwise.domain.anomaly import Anomaly
+from runwise.domain.medians import median
 from runwise.domain.model import MetricSeries
 from runwise.domain.roles import Role
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
@@ -48,8 +49,8 @@ def detect_instability(
     if st.late_cv is None or st.late_std is None or st.late_start_step is None or st.late_cv < th.instability_cv:
         return []
     late_from = int(np.searchsorted(steps, st.late_start_step))
-    start = float(np.median(values[:3]))  # the initial level; a tenth of the run is often already far below it
-    late = float(np.median(values[late_from:]))
+    start = float(median(values[:3]))  # the initial level; a tenth of the run is often already far below it
+    late = float(median(values[late_from:]))
     progress = abs(start - late)
     if st.late_std < th.instability_noise_ratio * progress:
         return []
@@ -91,7 +92,7 @@ def _training_erratic(train: MetricSeries, val_steps: np.ndarray) -> bool:
     count). An lr too high makes both erratic; a small validation set makes only validation swing."""
     steps, values = finite_points(train)
     cuts = np.searchsorted(steps, val_steps, side="right")
-    levels = [float(np.median(values[a:b])) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
+    levels = [float(median(values[a:b])) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
     rises = sum(1 for a, b in zip(levels[:-1], levels[1:], strict=True) if a > 0 and b >= 1.1 * a)
     return rises >= 2
 
@@ -139,7 +140,7 @@ def detect_swings(
             message=(
                 f"{series.key} swings from point to point from step {step(steps[first_up])}: {big.size} of {n - 1} "
                 f"moves of {th.swing_factor:g}× or more, {turns} changes of direction, the largest {largest:.1f}× "
-                f"(around {fmt(float(np.median(values)), role)}; judged on {n} points){note}"
+                f"(around {fmt(float(median(values)), role)}; judged on {n} points){note}"
             ),
             value=largest,
         )

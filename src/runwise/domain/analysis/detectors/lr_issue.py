@@ -22,6 +22,7 @@ from runwise.domain.analysis.registry import Advice, Detector, Scope
 from runwise.domain.analysis.thresholds import Threshold, Thresholds
 from runwise.domain.analysis.windows import finite_points
 from runwise.domain.anomaly import SEVERITY_RANK, Anomaly, Severity
+from runwise.domain.medians import median
 from runwise.domain.model import MetricSeries
 from runwise.domain.roles import Role
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
@@ -186,7 +187,7 @@ def detect_lr_issues(
     start = int(steps[0]) if run_start is None else min(run_start, int(steps[0]))
     end = int(steps[-1]) if run_end is None else max(run_end, int(steps[-1]))
     window = th.lr_window * max(end - start, 1)
-    spacing = float(np.median(np.diff(steps))) if steps.size > 1 else 1.0
+    spacing = float(median(np.diff(steps))) if steps.size > 1 else 1.0
     reach = max(window, 3 * spacing)  # on an epoch-level log the next points are epochs away
     out = [
         _transient(info, found, watched, reach),

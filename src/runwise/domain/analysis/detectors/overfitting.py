@@ -18,6 +18,7 @@ from runwise.domain.analysis.registry import Advice, Detector, Scope
 from runwise.domain.analysis.thresholds import Threshold, Thresholds
 from runwise.domain.analysis.windows import diff_noise, end_level, finite_points, median_between
 from runwise.domain.anomaly import Anomaly, Severity
+from runwise.domain.medians import median
 from runwise.domain.model import MetricSeries
 from runwise.domain.roles import Role
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
@@ -65,7 +66,7 @@ def _train_levels(train: MetricSeries, vsteps: np.ndarray, best_i: int, tail: in
     if tv.size < 3:
         return None
     span = float(vsteps[-1] - vsteps[0])
-    spacing = float(np.median(np.diff(vsteps))) if vsteps.size > 1 else 0.0
+    spacing = float(median(np.diff(vsteps))) if vsteps.size > 1 else 0.0
     half = max(0.02 * span, spacing / 2)
     at_best = median_between(ts, tv, vsteps[best_i] - half, vsteps[best_i] + half)
     if vsteps[-1] + half >= ts[-1]:
@@ -100,14 +101,14 @@ def detect_overfitting(
     if after < (2 if few else max(3, math.ceil(0.1 * nv))):
         return []
     tail = min(2, after) if few else min(max(3, nv // 10), after)
-    end_level = float(np.median(x[-tail:]))
+    end_level = float(median(x[-tail:]))
     if few:
         # too few points for a median around the best or a noise estimate: the rise must be large and held
         best = float(x[best_i])
         needed = th.overfit_few_rise
     else:
         # significance is judged on the median around the best, not the raw minimum, which noise biases low
-        best = float(np.median(x[max(0, best_i - 1) : best_i + 2]))
+        best = float(median(x[max(0, best_i - 1) : best_i + 2]))
         needed = th.overfit_rise
     progress = max(float(x[0]) - best, 0.0)
     scale = progress if higher_is_better else max(abs(best), 0.1 * progress)

@@ -24,6 +24,7 @@ from runwise.domain.analysis.registry import Advice, Detector, Scope
 from runwise.domain.analysis.thresholds import MIN_POINTS, Threshold, Thresholds
 from runwise.domain.analysis.windows import block_medians, end_level, finite_points, median_between
 from runwise.domain.anomaly import Anomaly
+from runwise.domain.medians import median
 from runwise.domain.model import MetricSeries
 from runwise.domain.roles import Role
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
@@ -56,8 +57,8 @@ CONSTANT = "not judged"
 
 def _stalled(key: str, steps: np.ndarray, x: np.ndarray, sign: float, th: Thresholds, role: Role) -> Anomaly | None:
     tenth = max(2, x.size // 10)
-    start, end = float(np.median(x[:tenth])), float(np.median(x[-tenth:]))
-    middle = float(np.median(x[x.size // 2 - tenth // 2 : x.size // 2 + tenth - tenth // 2]))
+    start, end = float(median(x[:tenth])), float(median(x[-tenth:]))
+    middle = float(median(x[x.size // 2 - tenth // 2 : x.size // 2 + tenth - tenth // 2]))
     if start == 0:
         return None
     gained = (start - end) / abs(start)
@@ -98,7 +99,7 @@ def _converged(key: str, steps: np.ndarray, x: np.ndarray, sign: float, th: Thre
     best = float(med.min())
     if med[p] - best > th.plateau_min_improvement * abs(med[p]):
         return None  # flat, but above the best reached earlier: not convergence
-    if float(np.median(med[-3:])) - med[p] > 10 * th.plateau_min_improvement * abs(med[p]):
+    if float(median(med[-3:])) - med[p] > 10 * th.plateau_min_improvement * abs(med[p]):
         return None  # it rose again later: whatever this is, it is not a converged run
     start_i = p * size
     span = float(steps[-1] - steps[0])
@@ -167,7 +168,7 @@ def detect_never_improved(
     x = -vvalues if higher_is_better else vvalues
     if improvement(x) >= 0.05:
         return []
-    half = max(float(np.median(np.diff(vsteps))) / 2, 1.0)
+    half = max(float(median(np.diff(vsteps))) / 2, 1.0)
     start = median_between(ts, tv, float(ts[0]), float(vsteps[0]) + half)
     end = end_level(tv) if vsteps[-1] + half >= ts[-1] else median_between(ts, tv, vsteps[-2], vsteps[-1] + half)
     if start is None or end is None or end <= 0 or start / end < th.never_improved_train:
@@ -220,7 +221,7 @@ def detect_stopped_improving(
     span = float(vsteps[-1] - vsteps[0])
     if nv - 1 - g < 2 or span <= 0 or (vsteps[-1] - vsteps[g]) / span < th.late_plateau_fraction:
         return []
-    half = max(float(np.median(np.diff(vsteps))) / 2, 1.0)
+    half = max(float(median(np.diff(vsteps))) / 2, 1.0)
     at = median_between(ts, tv, float(vsteps[g]) - half, float(vsteps[g]) + half)
     end = end_level(tv) if vsteps[-1] + half >= ts[-1] else median_between(ts, tv, vsteps[-2], vsteps[-1] + half)
     if at is None or end is None or end <= 0 or at / end < th.never_improved_train:

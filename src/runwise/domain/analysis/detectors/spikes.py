@@ -18,6 +18,7 @@ from runwise.domain.analysis.registry import Advice, Detector, Scope
 from runwise.domain.analysis.thresholds import MIN_POINTS, Threshold, Thresholds
 from runwise.domain.analysis.windows import block_mads, block_medians, block_size, finite_points, per_point, runs
 from runwise.domain.anomaly import Anomaly, Severity
+from runwise.domain.medians import median
 from runwise.domain.model import MetricSeries
 from runwise.domain.roles import Role
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
@@ -57,7 +58,7 @@ def spike_scores(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray,
     med = block_medians(values, size)
     spread = 1.4826 * block_mads(values, size, med)
     # a short block can look quiet by chance: its noise is at least half the run's typical block noise
-    spread = np.maximum(spread, 0.5 * float(np.median(spread)))
+    spread = np.maximum(spread, 0.5 * float(median(spread)))
     base = per_point(np.concatenate([[np.nan], med[:-1]]), size, n)
     sigma = per_point(np.concatenate([[np.nan], spread[:-1]]), size, n)
     scale = np.maximum(np.abs(base), 0.2 * float(np.ptp(med)))
@@ -222,7 +223,7 @@ def bursts(
     out: list[tuple[Anomaly, int]] = []
     i = 2
     while i < n - 1:
-        level = float(np.median(x[max(0, i - 3) : i]))
+        level = float(median(x[max(0, i - 3) : i]))
         if x[i] < (1 + th.burst_rise) * level:
             i += 1
             continue
@@ -237,7 +238,7 @@ def bursts(
         back_step = int(steps[e + 1 + int(back[0])])
         # on a fast-falling curve the points before overstate the level the burst left: the points after it
         # (median of up to three) bound it from the other side
-        after = float(np.median(x[e + 1 : e + 4]))
+        after = float(median(x[e + 1 : e + 4]))
         beside = float(x[p] / np.sqrt(level * after)) if after > 0 else factor
         severity: Severity = "warning" if max(factor, beside) >= 1 + th.burst_warn_rise else "info"
         shown_level = 1.0 / level if higher_is_better else level

@@ -13,6 +13,7 @@ from runwise.domain.analysis.registry import Advice, Detector, Scope
 from runwise.domain.analysis.thresholds import MIN_POINTS, Threshold, Thresholds
 from runwise.domain.analysis.windows import block_medians, block_size, finite_points, runs
 from runwise.domain.anomaly import Anomaly, Severity
+from runwise.domain.medians import median
 from runwise.domain.model import MetricSeries
 from runwise.domain.roles import Role
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
@@ -51,7 +52,7 @@ def detect_throughput_drop(series: MetricSeries, schema: MetricSchema = DEFAULT_
         to_end = e == med.size - 1
         # a last block of a few points is one slow step at the end (a final save), not a drop that lasted
         whole = not to_end or n - s * size >= size
-        level = float(np.median(med[s : e + 1]))
+        level = float(median(med[s : e + 1]))
         severity: Severity = "warning" if lasting >= 2 or (to_end and whole) else "info"
         until = "through the end of the run" if to_end else f"until step {step(steps[min(end_i + 1, n - 1)])}"
         out.append(
