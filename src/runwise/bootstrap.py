@@ -12,6 +12,7 @@ import attrs
 from runwise.config import Settings
 from runwise.domain.hints import no_logs_hint
 from runwise.domain.schema import MetricSchema
+from runwise.domain.shared_repr import fields_repr
 from runwise.ports.progress import ReadProgress
 from runwise.ports.renderer import Renderer
 from runwise.ports.run_source import RunSource
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 @attrs.frozen
 class Runwise:
     """Everything an entry point needs, wired once."""
+
+    __repr__ = fields_repr
 
     settings: Settings
     catalog: Catalog

@@ -18,6 +18,7 @@ from runwise.config_file import load_toml, read_config_file
 from runwise.domain.errors import ConfigError
 from runwise.domain.hints import Call, say
 from runwise.domain.schema import MetricSchema
+from runwise.domain.shared_repr import fields_repr
 
 OutputFormat = Literal["text", "md", "json"]
 
@@ -58,6 +59,8 @@ def _bool(value: Any) -> bool:
 class Settings:
     """Everything configurable, validated once. attrs rather than pydantic: every CLI call builds one,
     and pydantic's model machinery costs ~80 ms of start-up; schema files still go through pydantic."""
+
+    __repr__ = fields_repr
 
     dir: Path | str = attrs.field(default=Path("."), converter=_dir)
     format: OutputFormat = "text"

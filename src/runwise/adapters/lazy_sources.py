@@ -26,6 +26,7 @@ from runwise.adapters.fs import walk
 from runwise.domain.errors import RunNotFound
 from runwise.domain.model import MetricSeries, Run, RunInfo
 from runwise.domain.notices import Notice
+from runwise.domain.shared_repr import fields_repr
 from runwise.ports.run_source import RunSource
 
 REFRESH_S = 1.0  # one walk answers the probes of one listing: the sources are asked one after another
@@ -40,6 +41,8 @@ class SourceSpec:
     """One local source: its name, the module implementing it, how to build it over a root, and which file or
     folder names may belong to one of its runs (checked against every name under the root, the root's own
     name and its parents' names included)."""
+
+    __repr__ = fields_repr
 
     name: str
     module: str

@@ -41,6 +41,7 @@ from runwise.domain.hints import list_keys_hint, no_logs_hint, say
 from runwise.domain.model import Run, RunInfo
 from runwise.domain.roles import Role
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
+from runwise.domain.shared_repr import fields_repr
 from runwise.domain.stats import (
     Estimate,
     TrailingEstimate,
@@ -69,6 +70,8 @@ def ignored_for_grouping(key: str, extra: frozenset[str] = frozenset()) -> bool:
 class GroupMember:
     """One run of a group with its final and best values for the metric (None when it has none)."""
 
+    __repr__ = fields_repr
+
     info: RunInfo
     seed: Any
     final: float | None
@@ -82,6 +85,8 @@ class GroupMember:
 @attrs.frozen
 class RunGroup:
     """Runs aggregated together; `config` holds the values that set this group apart from the others."""
+
+    __repr__ = fields_repr
 
     label: str
     config: tuple[tuple[str, Any], ...]
@@ -109,6 +114,8 @@ class RunGroup:
 @attrs.frozen
 class Aggregation:
     """Groups of runs for one metric, best group first when the metric has a direction."""
+
+    __repr__ = fields_repr
 
     metric: str
     role: Role

@@ -6,6 +6,8 @@ from typing import Literal
 
 import attrs
 
+from runwise.domain.shared_repr import fields_repr
+
 AnomalyKind = Literal[
     "nan_inf",
     "loss_spike",
@@ -26,6 +28,8 @@ SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
 @attrs.frozen
 class Anomaly:
     """One episode of a problem in one metric."""
+
+    __repr__ = fields_repr
 
     kind: AnomalyKind
     metric: str

@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 
 import attrs
 
+from runwise.domain.shared_repr import fields_repr
+
 
 @attrs.frozen
 class Section:
@@ -21,6 +23,8 @@ class Section:
     "+12 more metrics: ..."). `floor` is how few items may stay as a last resort when even the
     `min_items` do not fit (e.g. every anomaly line gives way before the run line does).
     """
+
+    __repr__ = fields_repr
 
     name: str
     priority: int

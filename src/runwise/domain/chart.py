@@ -19,6 +19,7 @@ from runwise.domain.anomaly import Anomaly
 from runwise.domain.labels import NO_LABELS, KeyLabels
 from runwise.domain.model import MetricSeries
 from runwise.domain.series import downsample_indices, nonfinite_tail
+from runwise.domain.shared_repr import fields_repr
 
 LOG_SPAN = 100.0  # positive values spanning at least this ratio (two decades) read better on a log axis
 POINTS_PER_COLUMN = 2  # a min and a max for every pixel column
@@ -27,6 +28,8 @@ POINTS_PER_COLUMN = 2  # a min and a max for every pixel column
 @attrs.frozen(eq=False)
 class ChartLine:
     """One run's curve on a chart: downsampled points (non-finite ones kept) and where the run broke."""
+
+    __repr__ = fields_repr
 
     label: str
     steps: NDArray[np.int64]
@@ -47,6 +50,8 @@ class ChartLine:
 class ChartEpisode:
     """An anomaly episode drawn as a shaded span (start..end) with a mark at its peak."""
 
+    __repr__ = fields_repr
+
     label: str  # the run it belongs to
     kind: str
     severity: str
@@ -59,6 +64,8 @@ class ChartEpisode:
 @attrs.frozen(eq=False)
 class Chart:
     """One metric across one or more runs."""
+
+    __repr__ = fields_repr
 
     key: str
     lines: tuple[ChartLine, ...]

@@ -15,6 +15,7 @@ import numpy as np
 from runwise.domain.analysis.facts import planned_steps
 from runwise.domain.errors import InvalidInput
 from runwise.domain.model import Run, RunInfo
+from runwise.domain.shared_repr import fields_repr
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 _NOISE = {"nvidia", "tesla", "geforce", "rtx", "sxm", "sxm4", "sxm5", "pcie", "nvl", "gb", "amd", "instinct"}
@@ -24,6 +25,8 @@ _NOISE = {"nvidia", "tesla", "geforce", "rtx", "sxm", "sxm4", "sxm5", "pcie", "n
 class Accelerators:
     """Which accelerators a run used and how many, and where that came from."""
 
+    __repr__ = fields_repr
+
     kind: str | None
     count: int | None
     origin: str  # "run metadata", "flags", "config file"
@@ -32,6 +35,8 @@ class Accelerators:
 @attrs.frozen
 class PriceTable:
     """USD per accelerator-hour by accelerator name; dated, because prices move."""
+
+    __repr__ = fields_repr
 
     prices: Mapping[str, float]
     as_of: str
@@ -59,6 +64,8 @@ def _tokens(name: str) -> frozenset[str]:
 @attrs.frozen
 class CostEstimate:
     """One run's cost so far and, while it runs toward a planned length, the projection."""
+
+    __repr__ = fields_repr
 
     run: RunInfo
     accelerators: Accelerators
@@ -157,6 +164,8 @@ def _wall_span(run: Run) -> float | None:
 @attrs.frozen
 class SweepCost:
     """Several runs: the total, and the cost of each point the objective improved from the worst run to the best."""
+
+    __repr__ = fields_repr
 
     runs: tuple[CostEstimate, ...]
     total_usd: float

@@ -19,12 +19,16 @@ from typing import Protocol
 
 import attrs
 
+from runwise.domain.shared_repr import fields_repr
+
 NO_VALUE: object = object()
 
 
 @attrs.frozen
 class Param:
     """A parameter of the capability being used, optionally with the value to pass."""
+
+    __repr__ = fields_repr
 
     name: str
     value: object = NO_VALUE
@@ -38,6 +42,8 @@ class Param:
 class Call:
     """Another capability to call, with the arguments worth passing."""
 
+    __repr__ = fields_repr
+
     capability: str
     args: tuple[tuple[str, object], ...] = ()
 
@@ -49,6 +55,8 @@ class Call:
 @attrs.frozen
 class Setting:
     """A setting of how Runwise was started (where logs are read from), not a parameter of a call."""
+
+    __repr__ = fields_repr
 
     name: str
 
@@ -85,6 +93,8 @@ PLAIN = PlainWording()
 @attrs.frozen
 class Phrase:
     """Text with typed references, spelled by a `Wording` only when shown."""
+
+    __repr__ = fields_repr
 
     parts: tuple[str | Param | Call | Setting | Phrase, ...]
 

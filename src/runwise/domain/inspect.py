@@ -12,11 +12,14 @@ from runwise.domain.model import MetricSeries, RunInfo
 from runwise.domain.roles import Role
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
 from runwise.domain.series import SeriesStats, downsample
+from runwise.domain.shared_repr import fields_repr
 
 
 @attrs.frozen
 class KeyInfo:
     """One logged key: how many points, over which steps, how many non-finite."""
+
+    __repr__ = fields_repr
 
     key: str
     role: Role
@@ -30,12 +33,16 @@ class KeyInfo:
 class KeyGroup:
     """Keys sharing a prefix (`train/`, `val/`, or `(root)` for keys without one)."""
 
+    __repr__ = fields_repr
+
     prefix: str
     keys: tuple[KeyInfo, ...]
 
 
 @attrs.frozen
 class KeyListing:
+    __repr__ = fields_repr
+
     run: RunInfo
     groups: tuple[KeyGroup, ...]
     total: int
@@ -72,6 +79,8 @@ def list_keys(info: RunInfo, series: Mapping[str, MetricSeries], schema: MetricS
 class HistorySeries:
     """A downsampled view of one key, with the size of the full series it came from."""
 
+    __repr__ = fields_repr
+
     series: MetricSeries
     total_points: int
     role: Role
@@ -86,6 +95,8 @@ class AlignedTable:
     has none yet), so `val/loss` every 1,000 steps lines up with `train/loss` every step.
     """
 
+    __repr__ = fields_repr
+
     grid_key: str
     steps: NDArray[np.int64]
     columns: tuple[tuple[str, NDArray[np.float64]], ...]
@@ -93,6 +104,8 @@ class AlignedTable:
 
 @attrs.frozen
 class History:
+    __repr__ = fields_repr
+
     run: RunInfo
     items: tuple[HistorySeries, ...]
     samples: int
@@ -156,6 +169,8 @@ def history(
 
 @attrs.frozen
 class StatsTable:
+    __repr__ = fields_repr
+
     run: RunInfo
     rows: tuple[SeriesStats, ...]
     roles: Mapping[str, Role] = attrs.field(factory=dict)

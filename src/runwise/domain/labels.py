@@ -14,6 +14,8 @@ from collections.abc import Mapping
 
 import attrs
 
+from runwise.domain.shared_repr import fields_repr
+
 # a key starts and ends where no key character touches it; a trailing '.' ends a sentence, not a key
 _BEFORE = r"(?<![\w/.\-])"
 _AFTER = r"(?![\w/\-]|\.\w)"
@@ -33,6 +35,8 @@ def _pattern(names: Mapping[str, str]) -> re.Pattern[str] | None:
 @attrs.frozen
 class KeyLabels:
     """Logged key → display name; keys without a display name show as logged."""
+
+    __repr__ = fields_repr
 
     names: Mapping[str, str] = attrs.field(factory=dict, converter=_plain)
     _pattern: re.Pattern[str] | None = attrs.field(init=False, eq=False, repr=False)

@@ -9,6 +9,8 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from runwise.domain.shared_repr import fields_repr
+
 RunState = Literal["running", "finished", "crashed", "unknown"]
 RUN_STATES: tuple[RunState, ...] = ("running", "finished", "crashed", "unknown")
 
@@ -38,6 +40,8 @@ def _frozen_optional_float(values: ArrayLike | None) -> NDArray[np.float64] | No
 @attrs.frozen(eq=False)
 class MetricSeries:
     """One metric at full resolution, with its own steps; NaN and ±Inf are kept as logged."""
+
+    __repr__ = fields_repr
 
     key: str
     steps: NDArray[np.int64] = attrs.field(converter=_int_steps)
@@ -107,6 +111,8 @@ def sorted_series(key: str, steps: ArrayLike, values: ArrayLike, wall_time: Arra
 class GitInfo:
     """Where the code of a run came from."""
 
+    __repr__ = fields_repr
+
     commit: str | None = None
     remote: str | None = None
     dirty: bool | None = None
@@ -118,6 +124,8 @@ class GitInfo:
 @attrs.frozen
 class RunInfo:
     """What is known about a run without reading its metrics in full."""
+
+    __repr__ = fields_repr
 
     id: str
     name: str
@@ -144,6 +152,8 @@ class RunInfo:
 @attrs.frozen
 class Run:
     """A run with its config, final summary values and every metric series."""
+
+    __repr__ = fields_repr
 
     info: RunInfo
     config: Mapping[str, Any] = attrs.field(factory=dict)

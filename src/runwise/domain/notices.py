@@ -6,6 +6,8 @@ from typing import Literal
 
 import attrs
 
+from runwise.domain.shared_repr import fields_repr
+
 NoticeKind = Literal["unreadable_store", "skipped"]
 
 
@@ -18,6 +20,8 @@ class Notice:
     (an error, exit 2), not "no runs". `skipped`: files or folders left out (unreadable, too deep);
     a warning beside the runs that were found.
     """
+
+    __repr__ = fields_repr
 
     message: str
     hint: str | None = None

@@ -7,6 +7,7 @@ import re
 import attrs
 
 from runwise.domain.errors import InvalidInput
+from runwise.domain.shared_repr import fields_repr
 
 SOURCE_ALIASES = {
     "jsonl": "jsonl",
@@ -34,6 +35,8 @@ _URI = re.compile(r"^[a-z][a-z0-9+.-]*://")
 @attrs.frozen
 class RunRef:
     """A parsed reference. `source` is None when any source may answer."""
+
+    __repr__ = fields_repr
 
     ref: str
     source: str | None = None

@@ -10,12 +10,15 @@ import attrs
 from runwise.domain.analysis.lr import LrAnalysis
 from runwise.domain.chart import Chart
 from runwise.domain.labels import NO_LABELS, KeyLabels
+from runwise.domain.shared_repr import fields_repr
 from runwise.domain.summary import RunSummary
 
 
 @attrs.frozen
 class RunReport:
     """One run's part of a report: its summary with every anomaly, health, lr analysis and config."""
+
+    __repr__ = fields_repr
 
     summary: RunSummary  # headline, every key metric's digest, every anomaly episode, recommendations, warnings
     health: str | None  # healthy, warning or critical (None without an analysis)
@@ -27,6 +30,8 @@ class RunReport:
 @attrs.frozen
 class Report:
     """The runs' parts and the charts that show them together."""
+
+    __repr__ = fields_repr
 
     title: str
     runs: tuple[RunReport, ...]

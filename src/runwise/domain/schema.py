@@ -8,6 +8,7 @@ from fnmatch import fnmatchcase
 import attrs
 
 from runwise.domain.roles import Role, higher_is_better, infer_role
+from runwise.domain.shared_repr import fields_repr
 
 
 def _matches(key: str, patterns: tuple[str, ...]) -> bool:
@@ -17,6 +18,8 @@ def _matches(key: str, patterns: tuple[str, ...]) -> bool:
 @attrs.frozen
 class MetricSchema:
     """Which key is the loss, which are validation, which are higher-is-better, how to show them."""
+
+    __repr__ = fields_repr
 
     loss: tuple[str, ...] = ()
     validation: tuple[str, ...] = ()

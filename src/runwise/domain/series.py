@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 
 from runwise.domain.medians import percentile
 from runwise.domain.model import MetricSeries
+from runwise.domain.shared_repr import fields_repr
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 SPARK_NONFINITE = "×"  # a bucket holding NaN/Inf is shown, never dropped
@@ -19,6 +20,8 @@ TREND_NONFINITE = "×"  # the series ends in NaN/Inf: it has no direction, it ha
 @attrs.frozen
 class SeriesStats:
     """Whole-series statistics; NaN/Inf are counted, never averaged."""
+
+    __repr__ = fields_repr
 
     key: str
     count: int

@@ -16,6 +16,7 @@ import attrs
 import numpy as np
 
 from runwise.domain.model import MetricSeries
+from runwise.domain.shared_repr import fields_repr
 
 TRAILING_FRACTION = 0.1
 TRAILING_MIN_POINTS = 8
@@ -89,6 +90,8 @@ def t_critical(confidence: float, df: int) -> float:
 class Estimate:
     """Mean of n values with sample std (ddof=1) and a Student-t interval; spread is None for n = 1."""
 
+    __repr__ = fields_repr
+
     mean: float
     std: float | None
     n: int
@@ -117,6 +120,8 @@ def estimate(values: Sequence[float], confidence: float = 0.95) -> Estimate:
 @attrs.frozen
 class TrailingEstimate:
     """A single run's settled value: the trailing window's mean with a batch-means standard error."""
+
+    __repr__ = fields_repr
 
     last: float  # the final finite value
     window_mean: float

@@ -12,6 +12,7 @@ from runwise.domain.model import MetricSeries, Run, RunInfo
 from runwise.domain.roles import ROLE_PRIORITY, Role
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
 from runwise.domain.series import best, last_finite, sparkline, trend
+from runwise.domain.shared_repr import fields_repr
 
 SPARK_WIDTH = 10
 # More rows than the largest budget can show: digesting all of 100k keys took a minute for rows
@@ -22,6 +23,8 @@ MAX_DIGESTS = 1000
 @attrs.frozen
 class MetricDigest:
     """Last and best value of one metric, its trend and a small sparkline."""
+
+    __repr__ = fields_repr
 
     key: str
     role: Role
@@ -41,6 +44,8 @@ class MetricDigest:
 @attrs.frozen
 class RunSummary:
     """Everything a run summary may show, before it is fitted to a budget."""
+
+    __repr__ = fields_repr
 
     run: RunInfo
     headline: str

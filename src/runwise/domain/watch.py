@@ -19,6 +19,7 @@ from runwise.domain.analysis.facts import planned_steps
 from runwise.domain.anomaly import SEVERITY_RANK, Anomaly, Severity
 from runwise.domain.labels import NO_LABELS, KeyLabels
 from runwise.domain.model import MetricSeries, Run, RunInfo, RunState, sorted_series
+from runwise.domain.shared_repr import fields_repr
 
 EventKind = Literal["anomaly", "escalated", "nan_inf", "stall", "resumed", "finished", "crashed", "new_best"]
 EVENT_KINDS: tuple[EventKind, ...] = (
@@ -37,6 +38,8 @@ EVENT_KINDS: tuple[EventKind, ...] = (
 class WatchEvent:
     """One thing that happened to a watched run, worth one line (or one notification)."""
 
+    __repr__ = fields_repr
+
     seq: int
     kind: EventKind
     run: str  # qualified id (source:id)
@@ -53,12 +56,16 @@ class WatchEvent:
 class Objective:
     """The metric whose new best values are news, and which way is better."""
 
+    __repr__ = fields_repr
+
     key: str
     higher_is_better: bool
 
 
 @attrs.define
 class _Episode:
+    __repr__ = fields_repr
+
     start: int
     end: int
     severity: Severity
@@ -71,6 +78,8 @@ def _episode_id(kind: str, metric: str, start: int) -> str:
 @attrs.define
 class RunTracker:
     """Everything seen of one run so far; `observe` turns the newest look into events."""
+
+    __repr__ = fields_repr
 
     info: RunInfo
     objective: Objective | None = None
@@ -275,6 +284,8 @@ def _minutes(seconds: float) -> str:
 class Increment:
     """What one look at a followed run found: only the points added since the previous look."""
 
+    __repr__ = fields_repr
+
     series: Mapping[str, MetricSeries] = attrs.field(factory=dict)
     state: RunState = "unknown"
     bytes_read: int = 0
@@ -285,6 +296,8 @@ class Increment:
 @attrs.frozen
 class Alert:
     """What a notifier sends: one event, or a run's summary (`runwise notify`), with a link when known."""
+
+    __repr__ = fields_repr
 
     title: str
     lines: tuple[str, ...]

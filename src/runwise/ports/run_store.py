@@ -8,6 +8,7 @@ from typing import Any, Protocol
 import attrs
 
 from runwise.domain.model import Run
+from runwise.domain.shared_repr import fields_repr
 
 
 @attrs.frozen
@@ -20,6 +21,8 @@ class StoredRun:
     source cannot resume).
     """
 
+    __repr__ = fields_repr
+
     run: Run
     identity: str
     written_at: float
@@ -29,6 +32,8 @@ class StoredRun:
 @attrs.frozen
 class StoreStats:
     """What a store holds, for `runwise cache info`."""
+
+    __repr__ = fields_repr
 
     location: str
     entries: int  # parsed runs

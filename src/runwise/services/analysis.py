@@ -12,6 +12,7 @@ from runwise.domain.errors import InvalidInput, MetricNotFound
 from runwise.domain.hints import Param, list_keys_hint, say
 from runwise.domain.model import Run, RunInfo
 from runwise.domain.schema import MetricSchema
+from runwise.domain.shared_repr import fields_repr
 from runwise.domain.summary import key_metrics
 from runwise.services.catalog import Catalog
 
@@ -21,6 +22,8 @@ MAX_STABILITY_KEYS = 20
 @attrs.frozen
 class RunAnalysis:
     """A run's analysis with the run it is about (and the step used for REF@STEP)."""
+
+    __repr__ = fields_repr
 
     info: RunInfo
     analysis: Analysis

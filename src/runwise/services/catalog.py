@@ -14,6 +14,7 @@ from runwise.domain.hints import list_runs_hint, no_logs_hint
 from runwise.domain.model import GitInfo, Run, RunInfo
 from runwise.domain.notices import Notice
 from runwise.domain.refs import RunRef, parse_ref
+from runwise.domain.shared_repr import fields_repr
 from runwise.ports.progress import NoProgress, ReadProgress
 from runwise.ports.run_source import RunSource
 from runwise.services.cache import RunCache
@@ -33,6 +34,8 @@ class NoticeSource(Protocol):
 @attrs.frozen
 class LoadedRun:
     """A run loaded for a REF; `step` is the step actually used when the REF asked for `@STEP`."""
+
+    __repr__ = fields_repr
 
     run: Run
     source: RunSource = attrs.field(eq=False)

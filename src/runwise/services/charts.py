@@ -20,6 +20,7 @@ from runwise.domain.hints import Param, Text, list_keys_hint, say
 from runwise.domain.labels import KeyLabels
 from runwise.domain.model import Run, RunInfo
 from runwise.domain.schema import MetricSchema
+from runwise.domain.shared_repr import fields_repr
 from runwise.domain.summary import key_metrics
 from runwise.services.catalog import Catalog, LoadedRun
 from runwise.services.summarize import Analyzer
@@ -35,6 +36,8 @@ _recent_lock = threading.Lock()
 class ChartedRun:
     """A run as charted: what it is, its analysis (None without an analyzer) and the step of REF@STEP."""
 
+    __repr__ = fields_repr
+
     info: RunInfo
     label: str
     run: Run = attrs.field(repr=False)
@@ -49,6 +52,8 @@ class ChartedRun:
 @attrs.frozen
 class ChartSet:
     """Charts of the chosen keys and the runs they are about."""
+
+    __repr__ = fields_repr
 
     runs: tuple[ChartedRun, ...]
     charts: tuple[Chart, ...]

@@ -16,6 +16,7 @@ from typing import TypeVar
 import attrs
 
 from runwise.domain.budget import Section, fit, render_sections
+from runwise.domain.shared_repr import fields_repr
 from runwise.ports.tokens import TokenCounter
 
 T = TypeVar("T")
@@ -24,6 +25,8 @@ T = TypeVar("T")
 @attrs.frozen
 class Fitted:
     """A fitted answer: its text, that text's token count, and the items shown per kept section."""
+
+    __repr__ = fields_repr
 
     text: str
     tokens: int

@@ -16,6 +16,7 @@ import attrs
 
 from runwise.domain.anomaly import SEVERITY_RANK
 from runwise.domain.labels import NO_LABELS, KeyLabels
+from runwise.domain.shared_repr import fields_repr
 from runwise.domain.watch import Alert, WatchEvent, event_alert
 from runwise.ports.notifier import Notifier, NotifyFailed
 
@@ -31,6 +32,8 @@ def worth_notifying(event: WatchEvent) -> bool:
 
 @attrs.define
 class _Lane:
+    __repr__ = fields_repr
+
     notifier: Notifier
     sent: deque[float] = attrs.field(factory=deque)
     held: int = 0
@@ -39,6 +42,8 @@ class _Lane:
 @attrs.define
 class Dispatcher:
     """Fans events out to every notifier; returns one-line failures instead of raising."""
+
+    __repr__ = fields_repr
 
     notifiers: Sequence[Notifier]
     per_minute: int = 10

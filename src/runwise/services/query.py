@@ -35,6 +35,7 @@ from runwise.domain.query import (
     value_text,
 )
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
+from runwise.domain.shared_repr import fields_repr
 from runwise.ports.run_source import RunSource
 from runwise.services.catalog import Catalog
 
@@ -45,6 +46,8 @@ MAX_LIMIT = 10_000
 class QueryMatch:
     """A matching run and the values the query (and sort key) read for it, to show why it matched."""
 
+    __repr__ = fields_repr
+
     info: RunInfo
     values: tuple[tuple[str, Any], ...]
 
@@ -52,6 +55,8 @@ class QueryMatch:
 @attrs.frozen
 class QueryResult:
     """Matches in order (after sort and limit) and what it cost to find them."""
+
+    __repr__ = fields_repr
 
     query: str
     matches: tuple[QueryMatch, ...]
@@ -69,6 +74,8 @@ class QueryResult:
 @attrs.frozen
 class SelectedRun:
     """A run the query selected, with its source and the row (and so any run already loaded)."""
+
+    __repr__ = fields_repr
 
     source: RunSource = attrs.field(eq=False)
     info: RunInfo

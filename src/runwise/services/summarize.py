@@ -12,6 +12,7 @@ from runwise.domain.model import Run
 from runwise.domain.numbers import format_step, format_value
 from runwise.domain.schema import MetricSchema
 from runwise.domain.series import TREND_NONFINITE
+from runwise.domain.shared_repr import fields_repr
 from runwise.domain.summary import RunSummary, build_summary, digest, key_metrics
 from runwise.ports.renderer import Renderer
 from runwise.ports.tokens import TokenCounter
@@ -33,6 +34,8 @@ Analyzer = Callable[[Run, MetricSchema], AnalysisResult]
 @attrs.frozen
 class FittedSummary:
     """A summary cut to what fits the budget, its rendering and the token count of that rendering."""
+
+    __repr__ = fields_repr
 
     summary: RunSummary
     text: str

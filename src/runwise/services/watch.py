@@ -19,6 +19,7 @@ from runwise.domain.errors import InvalidInput, RunwiseError
 from runwise.domain.model import MetricSeries, Run, RunInfo, RunState
 from runwise.domain.roles import Role
 from runwise.domain.schema import MetricSchema
+from runwise.domain.shared_repr import fields_repr
 from runwise.domain.watch import Increment, Objective, RunTracker, WatchEvent
 from runwise.ports.follower import RunFollower
 from runwise.ports.run_source import RunSource
@@ -68,6 +69,8 @@ def follower_for(source: RunSource, run_id: str) -> RunFollower:
 
 @attrs.define
 class WatchedRun:
+    __repr__ = fields_repr
+
     source: RunSource
     follower: RunFollower
     tracker: RunTracker
@@ -81,6 +84,8 @@ class WatchedRun:
 @attrs.define
 class Watcher:
     """Follows one run (a REF) or every run of the catalog, newest first, picking up runs that appear."""
+
+    __repr__ = fields_repr
 
     catalog: Catalog
     schema: MetricSchema
@@ -199,6 +204,8 @@ def check_until(until: str | None) -> None:
 class WatchOutcome:
     """How a watch ended: the exit code scripts gate on, and why it stopped."""
 
+    __repr__ = fields_repr
+
     exit_code: int  # 0 ended healthy (or stopped by the user), 1 a critical event was seen
     reason: str
     events: int
@@ -244,6 +251,8 @@ def run_watch(
 class EventPage:
     """Events of one run after a sequence number, and the number to ask from next time."""
 
+    __repr__ = fields_repr
+
     run: RunInfo
     state: RunState
     events: tuple[WatchEvent, ...]
@@ -262,6 +271,8 @@ class EventFeeds:
     Each call reads only what the run's files gained since the previous call, turns it into events, and
     returns the events after `since`. The first call reads the run so far and reports what already happened.
     """
+
+    __repr__ = fields_repr
 
     catalog: Catalog
     schema: MetricSchema

@@ -13,11 +13,14 @@ from runwise.domain.analysis.recommendations import recommendations
 from runwise.domain.anomaly import SEVERITY_RANK, Anomaly, Severity
 from runwise.domain.model import Run
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
+from runwise.domain.shared_repr import fields_repr
 
 
 @attrs.frozen
 class Analysis:
     """Everything the analysis engine says about one run."""
+
+    __repr__ = fields_repr
 
     anomalies: tuple[Anomaly, ...]  # most severe first, then by onset
     health: Health

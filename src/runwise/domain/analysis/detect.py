@@ -23,6 +23,7 @@ from runwise.domain.analysis.thresholds import Thresholds
 from runwise.domain.anomaly import SEVERITY_RANK, Anomaly
 from runwise.domain.model import Run
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
+from runwise.domain.shared_repr import fields_repr
 
 # lower first: the more fundamental finding leads when several compete (a NaN before the divergence that led to it)
 KIND_PRIORITY: dict[str, int] = {d.kind: d.priority for d in REGISTRY}
@@ -31,6 +32,8 @@ KIND_PRIORITY: dict[str, int] = {d.kind: d.priority for d in REGISTRY}
 @attrs.frozen
 class Detection:
     """The anomalies of a run with what was learned on the way (key roles, lr analysis)."""
+
+    __repr__ = fields_repr
 
     anomalies: tuple[Anomaly, ...]
     keys: KeyRoles

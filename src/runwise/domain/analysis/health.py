@@ -22,6 +22,7 @@ from runwise.domain.analysis.keys import KeyRoles
 from runwise.domain.anomaly import SEVERITY_RANK, Anomaly
 from runwise.domain.numbers import format_step, format_value
 from runwise.domain.roles import Role
+from runwise.domain.shared_repr import fields_repr
 
 HealthStatus = Literal["healthy", "warning", "critical"]
 MAX_FINDING_CHARS = 230  # about 70 tokens of this dense text, leaving room for the run name within 80
@@ -30,6 +31,8 @@ MAX_FINDING_CHARS = 230  # about 70 tokens of this dense text, leaving room for 
 @attrs.frozen
 class Health:
     """Overall status and the one fact that matters most."""
+
+    __repr__ = fields_repr
 
     status: HealthStatus
     finding: str

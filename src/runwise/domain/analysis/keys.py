@@ -17,6 +17,7 @@ import numpy as np
 from runwise.domain.model import MetricSeries, Run
 from runwise.domain.roles import Role, tokens
 from runwise.domain.schema import MetricSchema
+from runwise.domain.shared_repr import fields_repr
 
 # Tokens marking a loss as a component or an adversarial term rather than the training objective.
 _COMPONENT = {
@@ -33,6 +34,8 @@ _MAIN = {"loss", "nll", "ce", "xent", "crossentropy", "objective"}
 @attrs.frozen
 class KeyRoles:
     """The role of every key and the keys chosen for each part of the analysis."""
+
+    __repr__ = fields_repr
 
     roles: Mapping[str, Role]
     train_loss: str | None

@@ -21,6 +21,7 @@ from runwise.domain.medians import median
 from runwise.domain.model import MetricSeries
 from runwise.domain.numbers import format_step, format_value
 from runwise.domain.roles import Role
+from runwise.domain.shared_repr import fields_repr
 
 _FIT_TOLERANCE = 0.08  # RMS error of the normalised decay curve for a named shape
 _STABLE_FRACTION = 0.1  # a flat top this long before the decay is named ("constant")
@@ -34,6 +35,8 @@ _MAX_TRANSIENTS = 3  # more such jumps than this are the schedule's own pattern 
 class LrTransient:
     """A one- or two-point jump of the lr that came straight back: a scheduler or optimizer-state bug, not a
     schedule. The shape is read without it."""
+
+    __repr__ = fields_repr
 
     step: int
     points: int
@@ -49,6 +52,8 @@ class LrTransient:
 @attrs.frozen
 class LrChange:
     """One change of the lr and the loss level just before and just after it."""
+
+    __repr__ = fields_repr
 
     step: int
     kind: str  # "warmup_end", "drop", "rise", "decay_start"
@@ -68,6 +73,8 @@ class LrChange:
 @attrs.frozen
 class LrAnalysis:
     """The schedule of one lr series, and the loss's response to its changes."""
+
+    __repr__ = fields_repr
 
     key: str
     shape: str  # constant, warmup, cosine, linear, exponential, step, cyclic, decay, irregular, unknown, or "a+b"

@@ -19,11 +19,14 @@ from runwise.domain.anomaly import Anomaly, AnomalyKind
 from runwise.domain.model import MetricSeries, Run
 from runwise.domain.roles import Role
 from runwise.domain.schema import MetricSchema
+from runwise.domain.shared_repr import fields_repr
 
 
 @attrs.frozen
 class Scope:
     """What a detector may look at: the run, the role of each key, the schema, and what was found before it."""
+
+    __repr__ = fields_repr
 
     run: Run
     keys: KeyRoles
@@ -60,6 +63,8 @@ class Scope:
 class Advice:
     """What a detector's advice may cite: the run, the key roles, the lr analysis and every anomaly found."""
 
+    __repr__ = fields_repr
+
     run: Run
     keys: KeyRoles
     lr: LrAnalysis | None
@@ -81,6 +86,8 @@ class Detector:
     see `Scope.found`). per_session: False for detectors of the whole run (its state), which must not run once per
     appended session.
     """
+
+    __repr__ = fields_repr
 
     kind: AnomalyKind
     priority: int

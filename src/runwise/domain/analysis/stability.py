@@ -16,6 +16,7 @@ import numpy as np
 from runwise.domain.analysis.windows import FloatArray, IntArray, finite_points, rolling_mean_std
 from runwise.domain.model import MetricSeries
 from runwise.domain.series import nonfinite_tail
+from runwise.domain.shared_repr import fields_repr
 
 LATE_FRACTION = 0.2
 STABLE_CV = 0.05
@@ -25,6 +26,8 @@ NOISY_CV = 0.25
 @attrs.frozen(eq=False)
 class Stability:
     """Noise of one metric over rolling windows, overall and late in training."""
+
+    __repr__ = fields_repr
 
     key: str
     window: int

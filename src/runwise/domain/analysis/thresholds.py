@@ -12,11 +12,14 @@ from collections.abc import Iterable, Mapping
 import attrs
 
 from runwise.domain.schema import MetricSchema
+from runwise.domain.shared_repr import fields_repr
 
 
 @attrs.frozen
 class Threshold:
     """One tunable number of a detector: its schema name, default and what it means (one line, for docs)."""
+
+    __repr__ = fields_repr
 
     name: str
     default: float
@@ -42,6 +45,8 @@ MIN_POINTS = Threshold(
 @attrs.frozen
 class Thresholds:
     """The resolved thresholds of one detector, read as attributes (`th.spike_z`)."""
+
+    __repr__ = fields_repr
 
     values: Mapping[str, float]
 

@@ -20,6 +20,7 @@ from runwise.domain.numbers import format_step
 from runwise.domain.roles import Role
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
 from runwise.domain.series import best, last_finite, nonfinite_tail
+from runwise.domain.shared_repr import fields_repr
 
 Mode = Literal["last", "best"]
 
@@ -27,6 +28,8 @@ Mode = Literal["last", "best"]
 @attrs.frozen
 class RankedRun:
     """A run's score for the metric: its last finite value, or its best one, and the step of that value."""
+
+    __repr__ = fields_repr
 
     info: RunInfo
     value: float
@@ -36,6 +39,8 @@ class RankedRun:
 @attrs.frozen
 class BestRun:
     """The winner, every candidate ranked best first, and the runs that could not be scored and why."""
+
+    __repr__ = fields_repr
 
     metric: str
     role: Role

@@ -20,6 +20,7 @@ from runwise.domain.errors import InvalidInput
 from runwise.domain.model import MetricSeries, Run, RunInfo
 from runwise.domain.roles import ROLE_PRIORITY, Role
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
+from runwise.domain.shared_repr import fields_repr
 
 Verdict = Literal["better", "worse", "same", "differs"]
 _SAME_REL = 1e-12
@@ -28,6 +29,8 @@ _SAME_REL = 1e-12
 @attrs.frozen
 class RunColumn:
     """One run of a comparison; `requested_step` is None when compared at its last step."""
+
+    __repr__ = fields_repr
 
     info: RunInfo
     requested_step: int | None = None
@@ -41,6 +44,8 @@ class RunColumn:
 class KeyValue:
     """A run's value for one key and the step it was taken at (None when the key has no point there)."""
 
+    __repr__ = fields_repr
+
     value: float | None
     step: int | None
     exact: bool | None = None  # at a requested step: whether that exact step was logged
@@ -53,6 +58,8 @@ class KeyValue:
 @attrs.frozen
 class KeyComparison:
     """One metric across runs; deltas, percents and verdicts are relative to the first run (the baseline)."""
+
+    __repr__ = fields_repr
 
     key: str
     group: str
@@ -77,6 +84,8 @@ class KeyComparison:
 @attrs.frozen
 class Comparison:
     """Runs side by side: the kept keys (after filter and threshold), and optionally the config diff."""
+
+    __repr__ = fields_repr
 
     runs: tuple[RunColumn, ...]
     keys: tuple[KeyComparison, ...]

@@ -9,6 +9,8 @@ from typing import Any
 import attrs
 import numpy as np
 
+from runwise.domain.shared_repr import fields_repr
+
 # Keys that trackers add to every config and that always differ between runs (noise in a diff).
 TRACKER_KEYS = frozenset({"_wandb"})
 
@@ -75,6 +77,8 @@ def _both_numbers(a: Any, b: Any) -> bool:
 class ConfigDiffEntry:
     """One config key whose value differs; `present[i]` is False when run i does not set it."""
 
+    __repr__ = fields_repr
+
     key: str
     values: tuple[Any, ...]
     present: tuple[bool, ...]
@@ -83,6 +87,8 @@ class ConfigDiffEntry:
 @attrs.frozen
 class ConfigDiff:
     """The config values that differ between runs (in the comparison's run order)."""
+
+    __repr__ = fields_repr
 
     entries: tuple[ConfigDiffEntry, ...]
     same: int  # keys set to the same value in every run (not listed)

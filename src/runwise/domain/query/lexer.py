@@ -7,6 +7,7 @@ from typing import Literal
 import attrs
 
 from runwise.domain.query.errors import QueryError
+from runwise.domain.shared_repr import fields_repr
 
 MAX_QUERY_CHARS = 2000
 MAX_NUMBER_CHARS = 32  # digits, separators, point and exponent of one literal
@@ -36,6 +37,8 @@ _KEY_HINT = "write a metric key with other characters in backticks, e.g. `eval:a
 @attrs.frozen
 class Token:
     """One lexeme; `value` is the decoded text (a key, a string's contents, a number, an operator)."""
+
+    __repr__ = fields_repr
 
     kind: TokenKind
     value: str | int | float

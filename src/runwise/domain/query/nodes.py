@@ -6,6 +6,8 @@ from typing import Literal as TypingLiteral
 
 import attrs
 
+from runwise.domain.shared_repr import fields_repr
+
 RUN_FIELDS: tuple[str, ...] = ("name", "id", "state", "steps", "tags", "project", "source", "runtime", "notes")
 NUMERIC_FIELDS: frozenset[str] = frozenset({"steps", "runtime"})  # always numbers (or missing)
 METRIC_STATS: tuple[str, ...] = ("last", "first", "best", "min", "max", "mean")
@@ -19,6 +21,8 @@ Scalar = str | int | float | bool
 class Const:
     """A literal; `percent` marks `80%`, whose scale (0.8 or 80) is decided against what it is compared with."""
 
+    __repr__ = fields_repr
+
     value: Scalar
     pos: int
     percent: bool = False
@@ -28,6 +32,8 @@ class Const:
 class ConstList:
     """The right side of `in`: a parenthesised list of literals."""
 
+    __repr__ = fields_repr
+
     items: tuple[Const, ...]
     pos: int
 
@@ -36,6 +42,8 @@ class ConstList:
 class Field:
     """A run field from RunInfo (cheap: no metrics or config are read)."""
 
+    __repr__ = fields_repr
+
     name: str
     pos: int
 
@@ -43,6 +51,8 @@ class Field:
 @attrs.frozen
 class ConfigRef:
     """`config.a.b`: looked up as the flat key `a.b` first, then as nested mappings."""
+
+    __repr__ = fields_repr
 
     path: tuple[str, ...]
     pos: int
@@ -56,6 +66,8 @@ class ConfigRef:
 class MetricRef:
     """A statistic of one metric series; a bare key means `last` (its last finite value)."""
 
+    __repr__ = fields_repr
+
     key: str
     stat: str
     pos: int
@@ -68,6 +80,8 @@ Value = Const | Field | ConfigRef | MetricRef
 class Compare:
     """`left op right`; a comparison with a missing operand is false."""
 
+    __repr__ = fields_repr
+
     op: CompareOp
     left: Value
     right: Value | ConstList
@@ -78,6 +92,8 @@ class Compare:
 class Exists:
     """`exists(x)`: the run has the field, config value or metric (with a finite value)."""
 
+    __repr__ = fields_repr
+
     target: Field | ConfigRef | MetricRef
     pos: int
 
@@ -86,24 +102,32 @@ class Exists:
 class Truthy:
     """A reference used alone as a condition: true when present and truthy (non-zero, non-empty, true)."""
 
+    __repr__ = fields_repr
+
     operand: Value
     pos: int
 
 
 @attrs.frozen
 class Not:
+    __repr__ = fields_repr
+
     operand: Condition
     pos: int
 
 
 @attrs.frozen
 class And:
+    __repr__ = fields_repr
+
     operands: tuple[Condition, ...]
     pos: int
 
 
 @attrs.frozen
 class Or:
+    __repr__ = fields_repr
+
     operands: tuple[Condition, ...]
     pos: int
 
@@ -115,6 +139,8 @@ Node = Condition | Value | ConstList
 @attrs.frozen
 class Query:
     """A parsed query: the condition tree and the text it came from (for error positions and display)."""
+
+    __repr__ = fields_repr
 
     root: Condition
     text: str

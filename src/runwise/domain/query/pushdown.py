@@ -13,6 +13,7 @@ from typing import Any, Literal
 import attrs
 
 from runwise.domain.query.nodes import And, Compare, Condition, ConfigRef, Const, ConstList, Field, Query
+from runwise.domain.shared_repr import fields_repr
 
 PushValue = str | int | float | bool | tuple[str | int | float | bool, ...]
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
@@ -23,6 +24,8 @@ _PUSHABLE_FIELDS = frozenset({"name", "id", "state", "tags", "steps", "project"}
 class PushCondition:
     """One `target op value` term; `target` is a run field name or a dotted config key."""
 
+    __repr__ = fields_repr
+
     kind: Literal["field", "config"]
     target: str
     op: str  # == != < <= > >= contains in
@@ -32,6 +35,8 @@ class PushCondition:
 @attrs.frozen
 class Pushdown:
     """A conjunction of simple terms; `complete` when it expresses the whole query."""
+
+    __repr__ = fields_repr
 
     conditions: tuple[PushCondition, ...] = ()
     complete: bool = False

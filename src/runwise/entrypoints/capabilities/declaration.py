@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.fields import FieldInfo
 
 from runwise.domain.budget import Section
+from runwise.domain.shared_repr import fields_repr
 from runwise.ports.renderer import Renderer
 from runwise.services.fitting import Fitted
 
@@ -40,6 +41,8 @@ class Cli:
     (`--max`/`--min` for direction); `global_flag` is one of the flags every command shares (`--budget`).
     """
 
+    __repr__ = fields_repr
+
     flags: tuple[str, ...] = ()
     metavar: str | None = None
     split: bool = False
@@ -53,6 +56,8 @@ class Cli:
 @attrs.frozen
 class ExitPolicy:
     """A CLI-only switch that turns a result into a non-zero exit code (e.g. `health --strict`)."""
+
+    __repr__ = fields_repr
 
     flag: str
     help: str
@@ -70,6 +75,8 @@ class CliSide:
     its parser, so the MCP server and the Python API never load it. `arguments(parser)` adds the CLI-only
     flags; `run(ctx, given)` replaces the generic handler and returns the exit code.
     """
+
+    __repr__ = fields_repr
 
     module: str
     arguments: str | None = None
@@ -91,6 +98,8 @@ class CliSide:
 @attrs.frozen(kw_only=True)
 class Capability:
     """One capability, declared once; see the package docstring for how to add one."""
+
+    __repr__ = fields_repr
 
     name: str  # the CLI command and the Python API method
     tool: str | None = None  # the MCP tool; None only with `cli_only`

@@ -9,6 +9,7 @@ import attrs
 from pydantic import BaseModel
 
 from runwise.domain.hints import Wording
+from runwise.domain.shared_repr import fields_repr
 from runwise.entrypoints.capabilities.declaration import Capability, Params
 from runwise.ports.renderer import Renderer
 from runwise.services.fitting import Fitted, fit_answer, fit_refining
@@ -23,6 +24,8 @@ class Answer:
 
     The structured result is built on first use (`structured`): a text answer at the terminal never needs it, and
     its model's pydantic schema is built on its first validation in a process."""
+
+    __repr__ = fields_repr
 
     result: Any
     text: str

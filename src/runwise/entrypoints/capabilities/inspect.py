@@ -9,6 +9,7 @@ from pydantic import Field
 
 from runwise.domain.inspect import History, KeyGroup, KeyListing, same_span
 from runwise.domain.model import RunInfo
+from runwise.domain.shared_repr import fields_repr
 from runwise.entrypoints.capabilities.declaration import (
     KEYS_HELP,
     Budget,
@@ -50,6 +51,8 @@ class ListParams(Params):
 @attrs.frozen
 class RunListing:
     """Runs found (newest first, at most `limit`), how many matched in all, and what was asked."""
+
+    __repr__ = fields_repr
 
     runs: tuple[RunInfo, ...]
     total: int

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from runwise.domain.budget import Section
 from runwise.domain.report import Report
+from runwise.domain.shared_repr import fields_repr
 from runwise.entrypoints.capabilities.declaration import (
     Capability,
     Cli,
@@ -49,6 +50,8 @@ class PlotParams(OneOrMoreRuns):
 @attrs.frozen
 class Picture:
     """The charts and their PNG drawing."""
+
+    __repr__ = fields_repr
 
     charts: ChartSet
     png: bytes

@@ -17,6 +17,7 @@ from pydantic import Field
 from runwise.domain.budget import Section
 from runwise.domain.errors import InvalidInput
 from runwise.domain.model import RunInfo
+from runwise.domain.shared_repr import fields_repr
 from runwise.entrypoints.capabilities.declaration import Capability, Cli, Params, RunRef, run_refs
 from runwise.entrypoints.structured.inspect import RunRefOut
 from runwise.entrypoints.structured.share import CommentOut, NotifyOut
@@ -38,6 +39,8 @@ class NotifyParams(Params):
 
 @attrs.frozen
 class Sent:
+    __repr__ = fields_repr
+
     run: RunInfo
     channel: str
     severity: str
@@ -111,6 +114,8 @@ class CommentParams(Params):
 
 @attrs.frozen
 class Posted:
+    __repr__ = fields_repr
+
     action: str
     url: str
     repo: tuple[str, str]

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, TextIO
 
 import attrs
 
+from runwise.domain.shared_repr import fields_repr
+
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
@@ -23,6 +25,8 @@ class Context:
     `app` may be a function that wires the app: it runs on first use, so commands that only need the settings
     (`cache`, `mcp`, which wires its own app over its roots) do not discover and wire sources for nothing.
     """
+
+    __repr__ = fields_repr
 
     args: argparse.Namespace
     _app: Runwise | Callable[[], Runwise] = attrs.field(alias="app")

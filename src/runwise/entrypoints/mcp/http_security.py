@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 from runwise.domain.errors import ConfigError
+from runwise.domain.shared_repr import fields_repr
 
 TOKEN_ENV = "RUNWISE_MCP_TOKEN"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -41,6 +42,8 @@ class StaticTokenVerifier:
 @attrs.frozen
 class HttpSecurity:
     """The token (None on loopback without one) and the Host/Origin allow-lists."""
+
+    __repr__ = fields_repr
 
     token: str | None
     allowed_hosts: tuple[str, ...]

@@ -12,6 +12,7 @@ from runwise.domain.git_refs import git_words
 from runwise.domain.labels import NO_LABELS, KeyLabels
 from runwise.domain.numbers import format_duration, format_step, format_value
 from runwise.domain.report import RunReport
+from runwise.domain.shared_repr import fields_repr
 from runwise.domain.summary import MetricDigest
 
 CONFIG_VALUE_CHARS = 200
@@ -19,6 +20,8 @@ CONFIG_VALUE_CHARS = 200
 
 @attrs.frozen
 class MetricRow:
+    __repr__ = fields_repr
+
     key: str
     last: str
     best: str
@@ -30,6 +33,8 @@ class MetricRow:
 
 @attrs.frozen
 class AnomalyRow:
+    __repr__ = fields_repr
+
     severity: str
     kind: str
     metric: str
@@ -40,6 +45,8 @@ class AnomalyRow:
 
 @attrs.frozen
 class LrText:
+    __repr__ = fields_repr
+
     text: str
     changes: tuple[str, ...]
 

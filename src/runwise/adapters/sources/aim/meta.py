@@ -9,6 +9,7 @@ import attrs
 from runwise.adapters.sources.aim.encoding import build_tree, decode_path, decode_value, encode_path
 from runwise.adapters.sources.aim.repo import AimRun
 from runwise.adapters.sources.aim.rocks import Chunk
+from runwise.domain.shared_repr import fields_repr
 
 NUMERIC_DTYPES = frozenset({"float", "int"})  # metrics; images, texts, distributions are other sequence types
 
@@ -16,6 +17,8 @@ NUMERIC_DTYPES = frozenset({"float", "int"})  # metrics; images, texts, distribu
 @attrs.frozen
 class Trace:
     """One (name, context) series a run tracked, with what the meta chunk says about it."""
+
+    __repr__ = fields_repr
 
     name: str
     context_id: int
@@ -29,6 +32,8 @@ class Trace:
 @attrs.frozen
 class RunMeta:
     """The decoded meta chunk of one run."""
+
+    __repr__ = fields_repr
 
     params: dict[str, Any]
     end_time: float | None

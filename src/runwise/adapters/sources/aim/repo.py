@@ -18,6 +18,7 @@ import attrs
 
 from runwise.adapters.fs import walk
 from runwise.adapters.sqlite_readonly import is_sqlite, open_readonly
+from runwise.domain.shared_repr import fields_repr
 
 AIM_DIR = ".aim"
 _OTHER_TRACKERS = {"wandb", "mlruns", ".neptune"}
@@ -26,6 +27,8 @@ _OTHER_TRACKERS = {"wandb", "mlruns", ".neptune"}
 @attrs.frozen
 class RunRow:
     """What Aim's run table says about one run."""
+
+    __repr__ = fields_repr
 
     name: str | None = None
     experiment: str | None = None
@@ -38,6 +41,8 @@ class RunRow:
 @attrs.frozen
 class AimRun:
     """One run of one repository."""
+
+    __repr__ = fields_repr
 
     repo: Path  # the `.aim` folder
     hash: str

@@ -23,6 +23,7 @@ from runwise.adapters.sources.csv_loggers.table import Table, read_table
 from runwise.domain.errors import InvalidInput, RunNotFound
 from runwise.domain.hints import list_runs_hint
 from runwise.domain.model import MetricSeries, Run, RunInfo, RunState, select_series
+from runwise.domain.shared_repr import fields_repr
 
 if TYPE_CHECKING:
     from runwise.adapters.sources.csv_loggers.follow import CsvFollower
@@ -39,6 +40,8 @@ _GENERIC_NAMES = frozenset(
 @attrs.frozen
 class Parsed:
     """What a CSV log holds once read: series, summary extras and notes for the run."""
+
+    __repr__ = fields_repr
 
     series: dict[str, MetricSeries]
     summary: dict[str, Any] = attrs.field(factory=dict)

@@ -14,6 +14,8 @@ from pathlib import Path
 import attrs
 import numpy as np
 
+from runwise.domain.shared_repr import fields_repr
+
 HEAD_BYTES = 16384
 MAX_FIELD = 1 << 20  # a cell longer than this is not a number some logger wrote
 
@@ -21,6 +23,8 @@ MAX_FIELD = 1 << 20  # a cell longer than this is not a number some logger wrote
 @attrs.frozen
 class Table:
     """A CSV's header and its columns as strings (one list per header name)."""
+
+    __repr__ = fields_repr
 
     header: tuple[str, ...]
     columns: tuple[list[str], ...]

@@ -16,6 +16,7 @@ import attrs
 
 from runwise.adapters.fs import relative_id, walk
 from runwise.adapters.sources.hf_trainer.state import looks_like_state, peek_global_step
+from runwise.domain.shared_repr import fields_repr
 
 STATE_FILE = "trainer_state.json"
 HEAD_BYTES = 8192
@@ -27,6 +28,8 @@ _FOREIGN = {"wandb", "mlruns", ".aim", "lightning_logs"}
 class StateFile:
     """One `trainer_state.json` of a run and the global step it was saved at."""
 
+    __repr__ = fields_repr
+
     path: Path
     step: int
     in_checkpoint: bool
@@ -36,6 +39,8 @@ class StateFile:
 @attrs.frozen
 class TrainerRun:
     """A run folder and its state files, newest first."""
+
+    __repr__ = fields_repr
 
     id: str
     folder: Path

@@ -22,6 +22,7 @@ import orjson
 from numpy.typing import NDArray
 
 from runwise.domain.model import MetricSeries, sorted_series
+from runwise.domain.shared_repr import fields_repr
 
 # Keys only the end-of-training entry carries: that entry summarises the run, it is not a step.
 SUMMARY_MARKERS = frozenset({"train_runtime", "train_samples_per_second", "train_steps_per_second"})
@@ -38,6 +39,8 @@ class NotTrainerState(ValueError):
 @attrs.frozen
 class TrainerState:
     """What one state file holds, already split into history, settings and summary."""
+
+    __repr__ = fields_repr
 
     header: Mapping[str, Any]  # every field but log_history
     entries: list[dict[str, Any]]
@@ -117,6 +120,8 @@ def is_summary_entry(entry: Mapping[str, Any]) -> bool:
 @attrs.frozen
 class History:
     """The state's series, the end-of-training summary and how many entries were passed over."""
+
+    __repr__ = fields_repr
 
     series: dict[str, MetricSeries]
     summary: dict[str, float]

@@ -23,6 +23,8 @@ import numpy as np
 import orjson
 from numpy.typing import NDArray
 
+from runwise.domain.shared_repr import fields_repr
+
 _QUOTE, _COLON, _COMMA, _SPACE, _OPEN, _CLOSE, _NEWLINE = (ord(c) for c in '":, {}\n')
 _KEY_BYTES = 40  # a key with its quotes, compared as five 8-byte words
 _VALUE_BYTES = 32  # a value text, padded with spaces to this width, then a comma
@@ -52,6 +54,8 @@ _ZERO_ROW = np.frombuffer(b"0".ljust(_VALUE_BYTES, b" "), "<u8")
 @attrs.frozen
 class FlatChunk:
     """One chunk's columns: per key, a value per line (NaN where absent) and which lines hold it (None: all)."""
+
+    __repr__ = fields_repr
 
     lines: int
     first_keys: tuple[str, ...]  # the first line's keys, in its order

@@ -23,6 +23,7 @@ from runwise.adapters.allocator import reuse_freed_memory
 from runwise.adapters.collector import collector_paused
 from runwise.adapters.sources.jsonl.flat import FlatChunk, decode_flat
 from runwise.domain.model import MetricSeries, sorted_series
+from runwise.domain.shared_repr import fields_repr
 
 STEP_KEYS: tuple[str, ...] = ("step", "_step", "global_step", "iteration", "iter")
 EPOCH_KEY = "epoch"
@@ -48,6 +49,8 @@ _NUMBERS_OR_TEXT = frozenset({int, float, str})
 @attrs.define
 class ParseReport:
     """What parsing skipped, for one line in the run's warnings."""
+
+    __repr__ = fields_repr
 
     lines: int = 0
     malformed: int = 0
@@ -243,6 +246,8 @@ class ColumnBuilder:
     Dense chunks (most keys on most rows) are built column by column; sparse chunks (each row
     logs a few of many keys) row by row, so the work follows the values logged, never keys × rows.
     """
+
+    __repr__ = fields_repr
 
     step_key: str | None
     record_index: int = 0

@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from runwise.domain.model import GitInfo, MetricSeries, RunInfo, RunState, sorted_series
+from runwise.domain.shared_repr import fields_repr
 
 SOURCE_NAME = "mlflow"
 FLOAT_MAX = sys.float_info.max  # MLflow's SQL stores write ±Infinity as ±this value
@@ -46,6 +47,8 @@ _LITERALS: dict[str, Any] = {"True": True, "False": False, "true": True, "false"
 @attrs.frozen
 class RunRecord:
     """A run as an MLflow store describes it (times in milliseconds, as MLflow keeps them)."""
+
+    __repr__ = fields_repr
 
     id: str
     experiment: str | None

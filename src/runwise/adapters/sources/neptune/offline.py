@@ -36,6 +36,7 @@ from runwise.adapters.sources.neptune.offline_blocks import BLOCK, InOrder, Left
 from runwise.adapters.sources.neptune.offline_points import LogPoints, decode_log, other_lines
 from runwise.adapters.sources.neptune.record import NeptuneRun, config_from, metric_key
 from runwise.domain.model import MetricSeries, RunState
+from runwise.domain.shared_repr import fields_repr
 
 _DATA_LOG = re.compile(r"^data-(\d+)\.log$")
 STOP_MARK = "Shutting down background jobs"  # neptune's own log line on run.stop(), captured to stdout
@@ -232,6 +233,8 @@ def _tail(path: Path) -> bytes:
 @attrs.define
 class _Operations:
     """What the operations of one offline run say, gathered log by log (by `read_offline` and `peek_offline`)."""
+
+    __repr__ = fields_repr
 
     series: dict[str, _Series] = attrs.Factory(dict)
     attributes: dict[str, Any] = attrs.Factory(dict)

@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from runwise.domain.model import MetricSeries, RunState
+from runwise.domain.shared_repr import fields_repr
 
 # Namespaces Neptune fills itself; everything else a script assigned is the run's config.
 SYSTEM_NAMESPACES = ("sys", "monitoring", "source_code", "runtime")
@@ -18,6 +19,8 @@ CONFIG_NAMESPACE = "parameters"  # Neptune's documented `run["parameters"] = par
 @attrs.frozen
 class NeptuneRun:
     """A run as read from an offline folder, an operations database or an export."""
+
+    __repr__ = fields_repr
 
     id: str
     name: str

@@ -16,12 +16,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from runwise.domain.model import MetricSeries, sorted_series
+from runwise.domain.shared_repr import fields_repr
 
 _SERIES_PLUGINS = (None, "", "scalars")
 
 
 @attrs.define
 class _Tag:
+    __repr__ = fields_repr
+
     simple: bool = False
     tensor: bool = False
     plugin: str | None = None
@@ -37,6 +40,8 @@ class _Tag:
 @attrs.define
 class Columns:
     """Everything read from a run's event files, before it becomes a Run."""
+
+    __repr__ = fields_repr
 
     tags: dict[str, _Tag] = attrs.field(factory=dict)
     other: dict[str, str] = attrs.field(factory=dict)  # non-series tag -> kind

@@ -24,6 +24,7 @@ from runwise.adapters.sources.tensorboard.hparams import hparams_config, hparams
 from runwise.adapters.sources.tensorboard.records import Frames, gather_u32
 from runwise.adapters.sources.tensorboard.templates import Template, extract, template_of
 from runwise.adapters.sources.tensorboard.wire import WireError
+from runwise.domain.shared_repr import fields_repr
 
 SMALL = 256  # records up to this many bytes are checksummed per length group, longer ones in blocks
 DIRECT_TEMPLATES = 4  # templates matched against a whole group before switching to hashing by layout
@@ -34,6 +35,8 @@ I64 = NDArray[np.int64]
 @attrs.define
 class DecodeReport:
     """Records dropped while decoding one file."""
+
+    __repr__ = fields_repr
 
     bad_checksums: int = 0
     first_bad_checksum: int | None = None

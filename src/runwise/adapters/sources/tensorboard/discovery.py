@@ -18,6 +18,7 @@ from pathlib import Path
 import attrs
 
 from runwise.adapters.fs import is_regular_file, relative_id, walk
+from runwise.domain.shared_repr import fields_repr
 
 LAYOUTS = ("auto", "folders", "splits")
 SPLIT_NAMES = frozenset({"train", "training", "validation", "valid", "val", "eval", "evaluation", "test", "testing"})
@@ -30,6 +31,8 @@ _OTHER_SOURCES = frozenset({"wandb", "mlruns", ".aim"})  # their copies of event
 class Part:
     """Event files of one folder that belong to a run, and the prefix its keys get."""
 
+    __repr__ = fields_repr
+
     folder: Path
     prefix: str
     files: tuple[Path, ...]
@@ -39,6 +42,8 @@ class Part:
 @attrs.frozen
 class RunFolder:
     """One run: its id (folder relative to the discovery root) and the parts it is read from."""
+
+    __repr__ = fields_repr
 
     id: str
     folder: Path

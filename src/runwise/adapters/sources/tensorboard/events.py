@@ -14,6 +14,7 @@ import struct
 import attrs
 
 from runwise.adapters.sources.tensorboard.wire import FIXED32, FIXED64, LENGTH, VARINT, fields, packed_varints, signed64
+from runwise.domain.shared_repr import fields_repr
 
 # TensorProto dtype -> numpy format of one element in tensor_content ("bf16" is converted by hand)
 CONTENT_FORMATS: dict[int, str] = {
@@ -47,6 +48,8 @@ _PLUGIN_KINDS = {"histograms": "histogram", "images": "image", "audio": "audio",
 class ParsedValue:
     """One Summary.Value: a number (with where its bytes lie) or another kind of data."""
 
+    __repr__ = fields_repr
+
     tag: str
     kind: str  # "simple" | "tensor" (numbers) or "histogram" | "image" | "audio" | "text" | "hparams" | "other"
     plugin: str | None = None
@@ -59,6 +62,8 @@ class ParsedValue:
 @attrs.define
 class ParsedEvent:
     """An Event: wall time, step, summary values, and whether it holds anything besides them."""
+
+    __repr__ = fields_repr
 
     wall_time: float = 0.0
     wall_at: int | None = None

@@ -20,6 +20,7 @@ from runwise.adapters.sources.tensorboard.discovery import RunFolder
 from runwise.adapters.sources.tensorboard.reader import FileReport
 from runwise.adapters.sources.tensorboard.records import frame
 from runwise.domain.model import MetricSeries, RunState
+from runwise.domain.shared_repr import fields_repr
 from runwise.domain.watch import Increment
 
 READ_LIMIT = 64 << 20  # one poll reads at most this much of a file; the rest comes on the next poll
@@ -27,6 +28,8 @@ READ_LIMIT = 64 << 20  # one poll reads at most this much of a file; the rest co
 
 @attrs.define
 class _FileCursor:
+    __repr__ = fields_repr
+
     offset: int = 0
     ordinal: int = 0
 

@@ -14,6 +14,7 @@ from runwise.adapters.sources.tensorboard.events import ParsedEvent, parse_event
 from runwise.adapters.sources.tensorboard.hparams import hparams_session_state
 from runwise.adapters.sources.tensorboard.records import FOOTER, HEADER, FrameReport, candidates, frame
 from runwise.adapters.sources.tensorboard.wire import WireError
+from runwise.domain.shared_repr import fields_repr
 
 HEAD_BYTES = 16 * 1024
 TAIL_BYTES = 64 * 1024
@@ -22,6 +23,8 @@ TAIL_BYTES = 64 * 1024
 @attrs.frozen
 class Peek:
     """Wall time of a file's first event, and step and wall time of its last one."""
+
+    __repr__ = fields_repr
 
     first_wall: float | None = None
     last_wall: float | None = None

@@ -13,6 +13,7 @@ from runwise.adapters.fs import open_regular
 from runwise.adapters.sources.tensorboard.columns import Columns
 from runwise.adapters.sources.tensorboard.decode import DecodeReport, decode_frames
 from runwise.adapters.sources.tensorboard.records import FrameReport, frame
+from runwise.domain.shared_repr import fields_repr
 
 BLOCK_BYTES = 16 << 20  # memory stays bounded by a few blocks however large the file
 
@@ -20,6 +21,8 @@ BLOCK_BYTES = 16 << 20  # memory stays bounded by a few blocks however large the
 @attrs.define
 class FileReport:
     """What reading one event file had to skip."""
+
+    __repr__ = fields_repr
 
     label: str
     frames: FrameReport = attrs.field(factory=FrameReport)

@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from runwise.adapters.sources.tensorboard.crc32c import crc32c, crc32c_rows, mask
+from runwise.domain.shared_repr import fields_repr
 
 HEADER = 12  # length (8) + its checksum (4)
 FOOTER = 4  # payload checksum
@@ -29,6 +30,8 @@ I64 = NDArray[np.int64]
 @attrs.define
 class FrameReport:
     """Damage met while framing one file."""
+
+    __repr__ = fields_repr
 
     bad_headers: int = 0
     skipped_bytes: int = 0
@@ -44,6 +47,8 @@ class FrameReport:
 @attrs.frozen
 class Frames:
     """Whole records found in a buffer: payload starts and lengths, in file order."""
+
+    __repr__ = fields_repr
 
     starts: I64
     lengths: I64

@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 
 from runwise.adapters.sources.tensorboard.columns import Columns
 from runwise.adapters.sources.tensorboard.events import _ITEMSIZE, ParsedEvent
+from runwise.domain.shared_repr import fields_repr
 
 U8 = NDArray[np.uint8]
 I64 = NDArray[np.int64]
@@ -20,6 +21,8 @@ I64 = NDArray[np.int64]
 
 @attrs.frozen
 class _Slot:
+    __repr__ = fields_repr
+
     tag: str
     kind: str
     plugin: str | None
@@ -30,6 +33,8 @@ class _Slot:
 @attrs.frozen
 class Template:
     """The fixed bytes of one kind of scalar event, and where its variable fields lie."""
+
+    __repr__ = fields_repr
 
     exemplar: U8
     fixed: NDArray[np.intp]

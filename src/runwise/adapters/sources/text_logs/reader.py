@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from runwise.adapters.sources.text_logs.patterns import COUNTER, parse_line, parse_override, parse_pairs
 from runwise.domain.model import MetricSeries, sorted_series
+from runwise.domain.shared_repr import fields_repr
 
 HEAD_BYTES = 65536
 MIN_METRIC_LINES = 2
@@ -43,6 +44,8 @@ def looks_like_text_log(head: bytes) -> bool:
 @attrs.frozen
 class TextLog:
     """What a text log holds."""
+
+    __repr__ = fields_repr
 
     series: dict[str, MetricSeries]
     config: dict[str, Any]
@@ -122,6 +125,8 @@ MAX_PLANS = 32
 @attrs.frozen
 class _Plan:
     """One structure of metrics line: its pattern, and which of its numbers are the counter and the values."""
+
+    __repr__ = fields_repr
 
     kind: str
     keys: tuple[str, ...]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import attrs
 
 from runwise.domain.errors import InvalidInput
+from runwise.domain.shared_repr import fields_repr
 
 SCHEME = "wandb://"
 
@@ -12,6 +13,8 @@ SCHEME = "wandb://"
 @attrs.frozen
 class WandbUri:
     """A project in the W&B cloud, and optionally one run of it."""
+
+    __repr__ = fields_repr
 
     entity: str
     project: str

@@ -15,6 +15,7 @@ import attrs
 
 from runwise.adapters.fs import is_regular_file, walk
 from runwise.adapters.sources.wandb_local.sidecar import SIDE_FILES
+from runwise.domain.shared_repr import fields_repr
 
 RUN_DIR = re.compile(r"^(?:offline-)?run-(?P<stamp>\d{8}_\d{6})-(?P<id>.+)$")
 RUN_FILE = re.compile(r"^run-(?P<id>.+)\.wandb$")
@@ -24,6 +25,8 @@ _OTHER_SOURCES = frozenset({"mlruns", ".aim", "node_modules"})
 @attrs.frozen
 class RunFolder:
     """One W&B run folder: the run id, its timestamp (for ordering) and its `.wandb` file if any."""
+
+    __repr__ = fields_repr
 
     path: Path
     run_id: str

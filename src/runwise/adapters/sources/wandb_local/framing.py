@@ -20,6 +20,8 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from runwise.domain.shared_repr import fields_repr
+
 BLOCK = 32 * 1024
 CHUNK_HEADER = 7
 FILE_HEADER = 7
@@ -50,6 +52,8 @@ def check_header(head: bytes) -> int:
 @attrs.define
 class FrameReport:
     """Damage met while framing, for one line each in the run's warnings."""
+
+    __repr__ = fields_repr
 
     corrupt_chunks: int = 0
     first_corrupt_offset: int | None = None
@@ -83,6 +87,8 @@ class FrameReport:
 
 @attrs.frozen
 class Chunks:
+    __repr__ = fields_repr
+
     pos: NDArray[np.int64]  # header position in the segment
     length: NDArray[np.int64]
     kind: NDArray[np.uint8]

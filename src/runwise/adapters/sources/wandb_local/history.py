@@ -26,6 +26,7 @@ from runwise.adapters.sources.wandb_local.numbers import numbers
 from runwise.adapters.sources.wandb_local.summary import Candidates
 from runwise.adapters.sources.wandb_local.wire import I64, varint, words
 from runwise.domain.model import MetricSeries, sorted_series
+from runwise.domain.shared_repr import fields_repr
 
 NOT_SERIES = frozenset({"_step", "_timestamp", "_runtime"})
 
@@ -41,6 +42,8 @@ class HistoryPart:
     `columns` hold, per key, the index of each point's record within the batch and its value;
     steps and wall times are per record (-1 where a record has no step: the row count decides).
     """
+
+    __repr__ = fields_repr
 
     steps: I64
     walls: NDArray[np.float64]

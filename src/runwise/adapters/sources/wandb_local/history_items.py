@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from runwise.adapters.sources.wandb_local.items import Items, items, key_hash
 from runwise.adapters.sources.wandb_local.wire import I64, Mask, fields
+from runwise.domain.shared_repr import fields_repr
 
 _ITEM_HEAD_MASK = 0x80FF80FF  # tag 0x0a, item length < 0x80, key tag, key length < 0x80
 _VALUE_HEAD_MASK = 0x80FFFF  # 0x82 0x01, value length < 0x80
@@ -33,6 +34,8 @@ class HistoryItems:
     record's item fields (tags and lengths included); the step field's payload is `step_start:step_end`
     of record `step_owner`; `broken` marks records whose bytes are not protobuf fields at all.
     """
+
+    __repr__ = fields_repr
 
     owner: I64
     items: Items

@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from runwise.adapters.sources.wandb_local.wire import I64, ROW_MASKS, Mask, rows
+from runwise.domain.shared_repr import fields_repr
 
 
 @attrs.frozen
@@ -22,6 +23,8 @@ class Items:
     `key_id` is their 64-bit hash (`exact` when the hash covers every byte). `fast` is False for
     items laid out otherwise (typed values, long values); they take the slow path.
     """
+
+    __repr__ = fields_repr
 
     start: I64
     end: I64

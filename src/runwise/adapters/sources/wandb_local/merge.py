@@ -14,11 +14,14 @@ import numpy as np
 
 from runwise.adapters.sources.wandb_local.reader import WandbFile
 from runwise.domain.model import MetricSeries, sorted_series
+from runwise.domain.shared_repr import fields_repr
 
 
 @attrs.frozen
 class Part:
     """What one run folder gave."""
+
+    __repr__ = fields_repr
 
     file: WandbFile | None
     side_series: dict[str, MetricSeries] | None
@@ -29,6 +32,8 @@ class Part:
 
 @attrs.frozen
 class Merged:
+    __repr__ = fields_repr
+
     series: dict[str, MetricSeries]
     summary: dict[str, Any]
     config: dict[str, Any]

@@ -25,6 +25,7 @@ from runwise.adapters.sources.wandb_local.records import (
     classify,
     decode_record,
 )
+from runwise.domain.shared_repr import fields_repr
 
 HEAD_BYTES = 64 * 1024
 MAX_HEAD_BYTES = 8 << 20  # a run record with a very large config spans many blocks
@@ -34,6 +35,8 @@ TAIL_BYTES = 4 * BLOCK
 @attrs.frozen
 class Peek:
     """What listing needs: the run's metadata, exit code, last step and runtime."""
+
+    __repr__ = fields_repr
 
     meta: RunMeta
     last_step: int | None = None

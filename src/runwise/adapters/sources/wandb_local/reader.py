@@ -41,6 +41,7 @@ from runwise.adapters.sources.wandb_local.records import (
 from runwise.adapters.sources.wandb_local.summary import Candidates, add_summary_records
 from runwise.adapters.sources.wandb_local.wire import starts_with, words
 from runwise.domain.model import MetricSeries
+from runwise.domain.shared_repr import fields_repr
 
 # Segments decoded at once when the caller does not say: see `adapters/cores.py`.
 THREADS: int | None = None
@@ -56,6 +57,8 @@ CONSOLE_CHARS = 2000
 @attrs.frozen
 class WandbFile:
     """Everything Runwise reads from one `.wandb` file."""
+
+    __repr__ = fields_repr
 
     meta: RunMeta
     series: dict[str, MetricSeries]
@@ -109,6 +112,8 @@ def _read_parallel(stream: IO[bytes], size: int, reader: _FileReader, threads: i
 @attrs.frozen
 class _Decoded:
     """One segment, decoded without touching shared state: filed later, in file order."""
+
+    __repr__ = fields_repr
 
     history: HistoryPart | None
     candidates: Candidates

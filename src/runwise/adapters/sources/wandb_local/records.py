@@ -16,6 +16,7 @@ import numpy as np
 from runwise.adapters.sources.wandb_local import proto
 from runwise.adapters.sources.wandb_local.summary import decode_json
 from runwise.adapters.sources.wandb_local.wire import I64, Mask, fields, one_field, varint
+from runwise.domain.shared_repr import fields_repr
 
 HISTORY, SUMMARY, OUTPUT, CONFIG, OUTPUT_RAW, RUN, EXIT, ENVIRONMENT = 2, 3, 4, 5, 13, 17, 18, 26
 BOOKKEEPING = (1, 16, 19, 200)  # num, control, uuid, _info
@@ -26,6 +27,8 @@ CONSOLE = (OUTPUT, OUTPUT_RAW)
 @attrs.frozen
 class Kinds:
     """Per record: the number of its first field after `num`, and that field's payload span."""
+
+    __repr__ = fields_repr
 
     field: I64  # -1 when the record does not parse, 0 when it is empty
     start: I64
@@ -78,6 +81,8 @@ def _find_oneof(u: np.ndarray, starts: I64, ends: I64, which: I64, field: I64, s
 @attrs.define
 class RunMeta:
     """What the run, environment and exit records say about a run."""
+
+    __repr__ = fields_repr
 
     run_id: str | None = None
     entity: str | None = None

@@ -19,6 +19,8 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from runwise.domain.shared_repr import fields_repr
+
 MAX_VARINT = 5  # enough for lengths, tags and record numbers below 2**35
 
 I64 = NDArray[np.int64]
@@ -55,6 +57,8 @@ class Fields:
     For varint fields `start` is the varint's position and `value` its value; for
     length-delimited fields `start:end` is the payload.
     """
+
+    __repr__ = fields_repr
 
     owner: I64
     number: I64

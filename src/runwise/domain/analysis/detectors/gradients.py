@@ -25,6 +25,7 @@ from runwise.domain.medians import median
 from runwise.domain.model import MetricSeries
 from runwise.domain.roles import Role
 from runwise.domain.schema import DEFAULT_SCHEMA, MetricSchema
+from runwise.domain.shared_repr import fields_repr
 
 EXPLOSION_THRESHOLDS = (
     MIN_POINTS,
@@ -174,6 +175,8 @@ def _extend(mags: np.ndarray, end: int, threshold: float, gap: int = 2) -> int:
 @attrs.frozen
 class _LossAfter:
     """How the loss behaved around a grad-norm collapse."""
+
+    __repr__ = fields_repr
 
     level: float  # the loss level just before the collapse
     improving: bool  # still improving after it
