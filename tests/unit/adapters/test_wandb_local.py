@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -25,10 +26,11 @@ from hypothesis import strategies as st
 
 from runwise.adapters.sources.wandb_local import CONSOLE_TAIL_KEY, WandbLocalRunSource
 from runwise.adapters.sources.wandb_local.batches import read_batches
+from runwise.adapters.sources.wandb_local.checksums import check_blocks
 from runwise.adapters.sources.wandb_local.framing import FrameReport
 from runwise.adapters.sources.wandb_local.numbers import numbers
 from runwise.adapters.sources.wandb_local.reader import read_wandb_file
-from runwise.adapters.sources.wandb_local.records import HISTORY, classify
+from runwise.adapters.sources.wandb_local.records import HISTORY, SUMMARY, classify
 from runwise.adapters.sources.wandb_local.wire import words
 from runwise.domain.errors import InvalidInput, MetricNotFound, RunNotFound
 from tests.contract.seeders.wandb import run_writer, write_runs
@@ -327,6 +329,61 @@ def test_corrupt_chunk_is_skipped_and_reported(runs: Path, tmp_path: Path) -> No
     assert len(loss) == 2998 and 1000 not in loss.steps and 2000 not in loss.steps
     np.testing.assert_array_equal(loss.values, 2.0 - loss.steps / 4096)
     assert any("2 corrupt chunks" in w for w in run.warnings), run.warnings
+
+
+def _verdicts(path: Path, segment: int, by_blocks: bool, which: str) -> tuple[list[bool], int, int | None]:
+    """Every record's CRC verdict (all records, or the history records only) and what the report counted."""
+    report = FrameReport()
+    verdicts: list[bool] = []
+    with path.open("rb") as stream:
+        for batch in read_batches(stream, path.stat().st_size, report, segment=segment):
+            if not by_blocks:
+                batch._chunks = None  # the crc32 call per record
+            idx = np.arange(len(batch))
+            if which == "history":
+                idx = classify(batch.buf, batch.starts, batch.ends).of(HISTORY)
+            verdicts += batch.verified(idx).tolist()
+    return verdicts, report.corrupt_chunks, report.first_corrupt_offset
+
+
+@pytest.mark.parametrize("run_id", ["long0001", "bigrec01"])
+def test_block_checks_flag_the_records_that_record_checks_flag(runs: Path, tmp_path: Path, run_id: str) -> None:
+    """One zlib call per block (`checksums.py`) must find exactly the damaged records a call per record finds."""
+    path = _copy(runs, run_id, tmp_path)
+    with path.open("rb") as stream:  # intact blocks pass their one-call check (else every block falls back)
+        for batch in read_batches(stream, path.stat().st_size, FrameReport(), segment=64 * 1024):
+            assert batch._chunks is not None
+            assert check_blocks(batch._raw, batch.buf, batch._chunks.pos, batch._chunks.length)[1].all()
+    data = bytearray(path.read_bytes())
+    rng = random.Random(run_id)
+    for at in rng.sample(range(7, len(data)), 30):
+        data[at] ^= 1 << rng.randrange(8)
+    path.write_bytes(bytes(data))
+    for segment in (64 * 1024, 4 << 20):
+        for which in ("all", "history"):
+            by_blocks = _verdicts(path, segment, True, which)
+            assert by_blocks == _verdicts(path, segment, False, which)
+            assert by_blocks[1] > 0  # damage found (in split records it is found before any check by blocks)
+            if run_id == "long0001":
+                assert not all(by_blocks[0])
+
+
+def test_a_damaged_record_read_by_nobody_costs_nothing(runs: Path, tmp_path: Path) -> None:
+    """A summary echo is skipped unread: damage inside it fails its block's one-call check, and the records of that
+    block are then checked one by one, all passing; nothing is lost and nothing reported."""
+    path = _copy(runs, "long0001", tmp_path)
+    intact = read_wandb_file(path)
+    with path.open("rb") as stream:
+        batch = next(read_batches(stream, path.stat().st_size, FrameReport()))
+        kinds = classify(batch.buf, batch.starts, batch.ends)
+        i = int(kinds.of(HISTORY)[1500]) - 1  # the summary record written just before a history row echoes it
+        assert kinds.field[i] == SUMMARY
+        at = int(batch.offsets[i]) + 7 + int(batch.ends[i] - batch.starts[i]) // 2
+    data = bytearray(path.read_bytes())
+    data[at] ^= 0x01
+    path.write_bytes(bytes(data))
+    damaged = read_wandb_file(path)
+    assert damaged.series == intact.series and damaged.warnings == intact.warnings == ()
 
 
 def test_damaged_chunk_header_loses_at_most_a_block(runs: Path, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from typing import IO
 import numpy as np
 from numpy.typing import NDArray
 
+from runwise.adapters.sources.wandb_local.checksums import CALL_BYTES, check_blocks
 from runwise.adapters.sources.wandb_local.framing import (
     BLOCK,
     CHUNK_HEADER,
@@ -38,7 +39,9 @@ class RecordBatch:
     """Whole records of one segment: spans into `buf`, and each record's file offset (a global order key).
 
     CRCs are checked on demand (`verified`), only for the records a reader decodes: records it
-    skips unread (summary echoes of history rows, system stats) cost no zlib call.
+    skips unread (summary echoes of history rows, system stats) cost no zlib call of their own. When the records
+    to check are many, every block of the segment is checked with one zlib call (`checksums`), given the
+    segment's `chunks`; that overwrites the chunk headers, so the stored CRCs are read first.
     """
 
     def __init__(
@@ -49,11 +52,14 @@ class RecordBatch:
         offsets: NDArray[np.int64],
         checked: NDArray[np.bool_],
         report: FrameReport,
+        chunks: Chunks | None = None,
     ) -> None:
         self.buf = np.frombuffer(raw, dtype=np.uint8)
         self.starts, self.ends, self.offsets, self.checked = starts, ends, offsets, checked
         self._raw = raw
         self._report = report
+        self._chunks = chunks if chunks is not None and chunks.pos.size else None
+        self._stored: NDArray[np.uint32] | None = None  # each record's stored CRC, once headers are overwritten
 
     def __len__(self) -> int:
         return int(self.starts.size)
@@ -65,6 +71,9 @@ class RecordBatch:
         """Whether each record in `idx` passes its CRC; failures are counted in the report."""
         ok = np.ones(idx.size, bool)
         todo = np.nonzero(~self.checked[idx])[0]
+        if todo.size and self._chunks is not None and self._by_blocks_pays(idx[todo], self._chunks):
+            self._check_blocks(self._chunks)
+            todo = todo[~self.checked[idx[todo]]]
         if todo.size == 0:
             return ok
         rec = idx[todo]
@@ -73,12 +82,34 @@ class RecordBatch:
         hi = self.ends[rec].tolist()
         crc32 = zlib.crc32
         computed = np.array([crc32(view[a:b]) for a, b in zip(lo, hi)], np.uint32)
-        stored = u32(self.buf, self.buf.size)[self.starts[rec] - CHUNK_HEADER]
+        del view
+        stored = self._stored[rec] if self._stored is not None else self._stored_crcs(rec)
         bad = computed != stored
         if bad.any():
             ok[todo[bad]] = False
             self._report.corrupt(int(bad.sum()), int(self.offsets[rec[bad]].min()))
         return ok
+
+    def _stored_crcs(self, rec: NDArray[np.int64]) -> NDArray[np.uint32]:
+        return u32(self.buf, self.buf.size)[self.starts[rec] - CHUNK_HEADER]
+
+    def _by_blocks_pays(self, rec: NDArray[np.int64], chunks: Chunks) -> bool:
+        """Whether one zlib call per block costs less than one per record: the calls' overhead counted in bytes."""
+        span = int(chunks.pos[-1] + CHUNK_HEADER + chunks.length[-1] - chunks.pos[0])
+        return rec.size * CALL_BYTES + int((self.ends[rec] - self.starts[rec]).sum()) >= span
+
+    def _check_blocks(self, chunks: Chunks) -> None:
+        """Mark checked every record of the blocks that pass their one-call check (`checksums.check_blocks`)."""
+        self._chunks = None
+        self._stored = self._stored_crcs(np.arange(self.starts.size))
+        blocks, good = check_blocks(self._raw, self.buf, chunks.pos, chunks.length)
+        passed = blocks[good]
+        if passed.size == 0:
+            return
+        table = np.zeros(int(passed[-1]) + 2, bool)
+        table[passed] = True
+        record_block = np.minimum((self.starts - CHUNK_HEADER) // BLOCK, table.size - 1)
+        self.checked |= table[record_block]
 
 
 class _Assembler:
@@ -203,7 +234,7 @@ def _records(
     if full.all():
         if pos.size:
             assembler.interrupt()
-        return RecordBatch(raw, starts, ends, offsets, np.zeros(starts.size, bool), report), raw
+        return RecordBatch(raw, starts, ends, offsets, np.zeros(starts.size, bool), report, chunks), raw
     joined: list[tuple[int, bytes]] = []
     previous = -1
     split = np.nonzero(~full)[0]
@@ -226,8 +257,8 @@ def _records(
         assembler.interrupt()
     checked = np.zeros(starts.size, bool)
     if not joined:
-        return RecordBatch(raw, starts, ends, offsets, checked, report), raw
-    return _with_joined(raw, n, starts, ends, offsets, checked, joined, report)
+        return RecordBatch(raw, starts, ends, offsets, checked, report, chunks), raw
+    return _with_joined(raw, n, starts, ends, offsets, checked, joined, report, chunks)
 
 
 def _with_joined(
@@ -239,6 +270,7 @@ def _with_joined(
     checked: NDArray[np.bool_],
     joined: list[tuple[int, bytes]],
     report: FrameReport,
+    chunks: Chunks,
 ) -> tuple[RecordBatch, Buffer]:
     """Write joined records after the segment's data and merge them into file order."""
     extra = b"".join(payload for _, payload in joined)
@@ -263,6 +295,12 @@ def _with_joined(
     now_checked = np.ones(whole.size, bool)  # each piece of a joined record passed its CRC
     now_checked[whole] = checked
     batch = RecordBatch(
-        raw, merged(starts, j_starts), merged(ends, j_starts + lengths), merged(offsets, j_offsets), now_checked, report
+        raw,
+        merged(starts, j_starts),
+        merged(ends, j_starts + lengths),
+        merged(offsets, j_offsets),
+        now_checked,
+        report,
+        chunks,
     )
     return batch, raw
