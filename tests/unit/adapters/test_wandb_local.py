@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from runwise.adapters.sources.wandb_local import CONSOLE_TAIL_KEY, WandbLocalRunSource
 from runwise.adapters.sources.wandb_local.batches import read_batches
 from runwise.adapters.sources.wandb_local.checksums import check_blocks
-from runwise.adapters.sources.wandb_local.framing import FrameReport
+from runwise.adapters.sources.wandb_local.framing import BLOCK, PAD, FrameReport, walk_chunks
 from runwise.adapters.sources.wandb_local.numbers import numbers
 from runwise.adapters.sources.wandb_local.reader import read_wandb_file
 from runwise.adapters.sources.wandb_local.records import HISTORY, SUMMARY, classify
@@ -366,6 +366,56 @@ def test_block_checks_flag_the_records_that_record_checks_flag(runs: Path, tmp_p
             assert by_blocks[1] > 0  # damage found (in split records it is found before any check by blocks)
             if run_id == "long0001":
                 assert not all(by_blocks[0])
+
+
+def _walk_one_by_one(u: np.ndarray, n: int, first: int, at_eof: bool) -> tuple[list[int], tuple[int, bool, bool]]:
+    """The framing rules walked chunk by chunk in Python: what `walk_chunks` must find, and whether it finds damage,
+    an incomplete tail or neither."""
+    found, damaged, partial = [], False, False
+    last_pos = 0
+    for block_start in range(0, n, BLOCK):
+        p, lim = max(block_start, first), min(block_start + BLOCK, n)
+        last_pos = p
+        while lim - p >= 7:
+            length, kind = int(u[p + 4]) | int(u[p + 5]) << 8, int(u[p + 6])
+            end = p + 7 + length
+            if end > lim or not 1 <= kind <= 4:
+                zero = kind == 0 and length == 0 and not u[p : p + 4].any()
+                cut = at_eof and lim == n and end > n and 1 <= kind <= 4
+                partial |= cut
+                damaged |= not zero and not cut
+                last_pos = p
+                break
+            found.append(p)
+            p = last_pos = end
+    if at_eof and n % BLOCK and 0 < n - last_pos < 7 and u[last_pos:n].any():
+        partial = True
+    return found, (len(found), damaged, partial)
+
+
+def test_framing_walk_matches_a_walk_chunk_by_chunk(runs: Path) -> None:
+    """`walk_chunks` moves every block at once with few checks; damaged, zeroed and cut files must frame exactly as
+    the rules walked one chunk at a time say."""
+    data = (_folder(runs, "long0001") / "run-long0001.wandb").read_bytes()
+    rng = random.Random(3)
+    for trial in range(40):
+        buf = bytearray(data)
+        chunk_at = _walk_one_by_one(np.frombuffer(bytes(buf) + bytes(PAD), np.uint8), len(buf), 7, True)[0]
+        for _ in range(rng.randint(0, 4)):
+            header = rng.choice(chunk_at) + rng.randrange(7)  # a CRC, length or type byte
+            buf[header] = rng.randrange(256)
+        if trial % 4 == 1:
+            at = rng.randrange(len(buf) - 5000)
+            buf[at : at + rng.randint(1, 5000)] = bytes(5000)[: len(buf[at : at + 5000])]  # a run of zeros
+        n = rng.randrange(len(buf) // 2, len(buf) + 1) if trial % 3 == 0 else len(buf)  # cut anywhere
+        u = np.frombuffer(bytes(buf[:n]) + bytes(PAD), np.uint8)
+        report = FrameReport()
+        chunks = walk_chunks(u, n, 7, True, 0, report)
+        want, (count, damaged, partial) = _walk_one_by_one(u, n, 7, True)
+        assert chunks.pos.tolist() == want and len(want) == count, trial
+        assert (report.corrupt_chunks > 0, report.partial_tail) == (damaged, partial), trial
+        assert chunks.length.tolist() == [int(u[p + 4]) | int(u[p + 5]) << 8 for p in want]
+        assert chunks.kind.tolist() == [int(u[p + 6]) for p in want]
 
 
 def test_a_damaged_record_read_by_nobody_costs_nothing(runs: Path, tmp_path: Path) -> None:
