@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -24,9 +25,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runwise.adapters.sources.wandb_local import CONSOLE_TAIL_KEY, WandbLocalRunSource
+from runwise.adapters.sources.wandb_local import CONSOLE_TAIL_KEY, WandbLocalRunSource, batches, checksums
 from runwise.adapters.sources.wandb_local.batches import read_batches
-from runwise.adapters.sources.wandb_local.checksums import check_blocks
 from runwise.adapters.sources.wandb_local.framing import BLOCK, PAD, FrameReport, walk_chunks
 from runwise.adapters.sources.wandb_local.numbers import numbers
 from runwise.adapters.sources.wandb_local.reader import read_wandb_file
@@ -346,14 +346,21 @@ def _verdicts(path: Path, segment: int, by_blocks: bool, which: str) -> tuple[li
     return verdicts, report.corrupt_chunks, report.first_corrupt_offset
 
 
+@pytest.mark.parametrize("crc", ["installed", "zlib"])
 @pytest.mark.parametrize("run_id", ["long0001", "bigrec01"])
-def test_block_checks_flag_the_records_that_record_checks_flag(runs: Path, tmp_path: Path, run_id: str) -> None:
-    """One zlib call per block (`checksums.py`) must find exactly the damaged records a call per record finds."""
+def test_block_checks_flag_the_records_that_record_checks_flag(
+    runs: Path, tmp_path: Path, run_id: str, crc: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One CRC call per block (`checksums.py`) must find exactly the damaged records a call per record finds, with
+    ISA-L's CRC-32 where `isal` is installed and with zlib's, its fallback."""
+    if crc == "zlib":
+        monkeypatch.setattr(checksums, "crc32", zlib.crc32)
+        monkeypatch.setattr(batches, "crc32", zlib.crc32)
     path = _copy(runs, run_id, tmp_path)
     with path.open("rb") as stream:  # intact blocks pass their one-call check (else every block falls back)
         for batch in read_batches(stream, path.stat().st_size, FrameReport(), segment=64 * 1024):
             assert batch._chunks is not None
-            assert check_blocks(batch._raw, batch.buf, batch._chunks.pos, batch._chunks.length)[1].all()
+            assert checksums.check_blocks(batch._raw, batch.buf, batch._chunks.pos, batch._chunks.length)[1].all()
     data = bytearray(path.read_bytes())
     rng = random.Random(run_id)
     for at in rng.sample(range(7, len(data)), 30):

@@ -8,14 +8,13 @@ demand by `RecordBatch.verified`, for the records a reader decodes.
 from __future__ import annotations
 
 import mmap
-import zlib
 from collections.abc import Iterator
 from typing import IO
 
 import numpy as np
 from numpy.typing import NDArray
 
-from runwise.adapters.sources.wandb_local.checksums import CALL_BYTES, check_blocks
+from runwise.adapters.sources.wandb_local.checksums import CALL_BYTES, check_blocks, crc32
 from runwise.adapters.sources.wandb_local.framing import (
     BLOCK,
     CHUNK_HEADER,
@@ -80,7 +79,6 @@ class RecordBatch:
         view = memoryview(self._raw)
         lo = (self.starts[rec] - 1).tolist()  # the chunk's type byte precedes its payload
         hi = self.ends[rec].tolist()
-        crc32 = zlib.crc32
         computed = np.array([crc32(view[a:b]) for a, b in zip(lo, hi)], np.uint32)
         del view
         stored = self._stored[rec] if self._stored is not None else self._stored_crcs(rec)
@@ -240,7 +238,7 @@ def _records(
     split = np.nonzero(~full)[0]
     at = pos[split]
     stored = u32(np.frombuffer(raw, np.uint8), n + PAD)[at].tolist()
-    view, crc32 = memoryview(raw), zlib.crc32
+    view = memoryview(raw)
     for i, p, size, part, crc in zip(split.tolist(), at.tolist(), length[split].tolist(), kind[split].tolist(), stored):
         if i != previous + 1:
             assembler.interrupt()  # whole records came in between
