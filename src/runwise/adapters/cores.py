@@ -4,6 +4,8 @@ The readers that decode on threads (W&B segments, neptune 1.x log blocks) overla
 with another's, but their framing, checksums and orjson calls hold the GIL. On a busy machine the second thread
 finds no idle core and the two only take turns, at a cost. A core is spare while the 1-minute load average stays
 below the cores this process may use less three quarters: back-to-back runs of one reader alone keep it near 1-1.2.
+The W&B reader now decodes on one thread unless asked (`wandb_local/reader.py`, THREADS: with its CRCs checked by
+block, one thread beat two even at idle); the W&B figures below are from before.
 
 Measured with whole cold `runwise --no-cache run latest` processes, medians:
 - neptune 1.x offline, 100k steps x 8 metrics (`python bench/bench_neptune.py --threads 1 2`): load 1.0, one

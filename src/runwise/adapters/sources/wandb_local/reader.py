@@ -43,8 +43,14 @@ from runwise.adapters.sources.wandb_local.wire import starts_with, words
 from runwise.domain.model import MetricSeries
 from runwise.domain.shared_repr import fields_repr
 
-# Segments decoded at once when the caller does not say: see `adapters/cores.py`.
-THREADS: int | None = None
+# Segments decoded at once when the caller does not say (None: `adapters/cores.py`'s rule). One: decoding holds
+# the GIL for most of its time (orjson, Python-level calls, numpy calls on arrays of a few thousand items), and a
+# second thread mostly hands the GIL back and forth at a cost. Whole cold `runwise --no-cache run latest` processes,
+# `python bench/bench_wandb.py --threads 1 2` (CRCs by block, the GIL released there): 100k steps at load 0.2-0.4,
+# medians of 7, one thread 0.528 s wall (best 0.482) / 0.623 s CPU / 79 MiB, two 0.554 s (best 0.488) / 0.755 s /
+# 101 MiB; at load 0.4-1.0, medians of 9, one 0.668 s (best 0.540), two 0.689 s (best 0.616); 1M steps at load
+# 1.2-1.6, medians of 3, one 2.63 s / 2.60 s CPU / 203 MiB, two 2.70 s / 2.97 s / 228 MiB.
+THREADS: int | None = 1
 # Decoding holds a few times a segment in temporary arrays. In-process `read_wandb_file` of
 # the 1M-step bench run (713 MB, load average ~14, CPU medians of 2): 4 MiB segments peak at 182 MiB and take
 # 4.5 s of CPU, 8 MiB 238 MiB and 5.4 s (temporaries that fit the CPU caches), 2 MiB 155 MiB for no clear gain.
@@ -79,9 +85,8 @@ def read_wandb_file(
 ) -> WandbFile:
     """Read `path` up to its last whole record. Raises OSError, or NotAWandbFile for other files.
 
-    `keys` limits the series built (every key still feeds the summary). Segments are decoded by
-    `threads` worker threads (numpy releases the GIL for most of the work) and filed in order; by default two
-    while a core is idle, else one (`adapters/cores.py`).
+    `keys` limits the series built (every key still feeds the summary). Segments are decoded by `threads` worker
+    threads and filed in order (one by default: see THREADS; None asks `adapters/cores.py`).
     """
     if threads is None:
         threads = decoding_threads()
