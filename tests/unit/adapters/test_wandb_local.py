@@ -25,9 +25,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runwise.adapters.sources.wandb_local import CONSOLE_TAIL_KEY, WandbLocalRunSource, batches, checksums
+from runwise.adapters.sources.wandb_local import CONSOLE_TAIL_KEY, WandbLocalRunSource, batches, checksums, summary
 from runwise.adapters.sources.wandb_local.batches import read_batches
 from runwise.adapters.sources.wandb_local.framing import BLOCK, PAD, FrameReport, walk_chunks
+from runwise.adapters.sources.wandb_local.keys import KeyNames
 from runwise.adapters.sources.wandb_local.numbers import numbers
 from runwise.adapters.sources.wandb_local.reader import read_wandb_file
 from runwise.adapters.sources.wandb_local.records import HISTORY, SUMMARY, classify
@@ -375,6 +376,26 @@ def test_block_checks_flag_the_records_that_record_checks_flag(
             assert by_blocks[1] > 0  # damage found (in split records it is found before any check by blocks)
             if run_id == "long0001":
                 assert not all(by_blocks[0])
+
+
+@pytest.mark.parametrize("run_id", ["scalar01", "long0001", "resumed1"])
+def test_few_summary_records_decoded_one_by_one_offer_what_the_vectorised_walk_offers(
+    runs: Path, run_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _folder(runs, run_id) / f"run-{run_id}.wandb"
+    offers = []
+    for few in (10**9, 0):  # every batch one by one, then every batch by the vectorised walk
+        monkeypatch.setattr(summary, "FEW_RECORDS", few)
+        candidates, lost = summary.Candidates(), 0
+        with path.open("rb") as stream:
+            for batch in read_batches(stream, path.stat().st_size, FrameReport(), segment=64 * 1024):
+                kinds = classify(batch.buf, batch.starts, batch.ends)
+                rec = kinds.of(SUMMARY)
+                lost += summary.add_summary_records(
+                    batch, rec, kinds.start[rec], kinds.end[rec], candidates, KeyNames()
+                )
+        offers.append((candidates._best, lost))
+    assert offers[0] == offers[1] and offers[0][0]
 
 
 def _walk_one_by_one(u: np.ndarray, n: int, first: int, at_eof: bool) -> tuple[list[int], tuple[int, bool, bool]]:
