@@ -18,7 +18,7 @@ from runwise.adapters.sources.wandb_local import proto
 from runwise.adapters.sources.wandb_local.history_items import history_items
 from runwise.adapters.sources.wandb_local.items import items
 from runwise.adapters.sources.wandb_local.keys import _MULTIPLIERS, _sort_by_hash
-from runwise.adapters.sources.wandb_local.records import HISTORY, SUMMARY, classify
+from runwise.adapters.sources.wandb_local.records import HISTORY, SUMMARY, _classify_general, _classify_words, classify
 from runwise.adapters.sources.wandb_local.wire import fields
 
 PAD = 300  # the reader's buffers keep zero bytes after the data
@@ -130,3 +130,39 @@ def test_keys_whose_hashes_share_a_bucket_stay_apart() -> None:
 
     runs = np.split(order, np.flatnonzero(grouped[1:] != grouped[:-1]) + 1)
     assert sorted(run.tolist() for run in runs) == [[0, 2, 5], [1, 4], [3]]
+
+
+def test_record_types_read_from_one_word_match_the_byte_by_byte_reading() -> None:
+    """`classify` reads the usual record from its first 8 bytes; every record must come out as the byte-by-byte
+    reading says: record numbers of every varint size, one- and two-byte tags and lengths, cut and garbled ones."""
+    rng = random.Random(17)
+    record = proto.message("Record")
+    payloads = []
+    for _ in range(3000):
+        r = record(num=rng.choice([0, 1, 100, 200, 20_000, 3_000_000, 2**28 + 5, 2**34]))
+        kind = rng.randrange(5)
+        if kind == 0:
+            r.history.step.num = rng.randrange(1000)
+            for _ in range(rng.choice([0, 1, 3, 40, 600])):
+                r.history.item.add(key="k", value_json="1.25")
+        elif kind == 1:
+            r.summary.update.add(key="loss", value_json="0.5" * rng.choice([1, 60, 3000]))
+        elif kind == 2:
+            r.run.run_id = "abc" * rng.choice([1, 100])  # a two-byte tag (field 17)
+        elif kind == 3:
+            r.output_raw.line = "x" * rng.choice([0, 5, 200])
+        raw = r.SerializeToString()
+        if raw and rng.random() < 0.1:
+            raw = raw[: rng.randrange(len(raw))]
+        if rng.random() < 0.05:
+            raw = bytes(rng.randrange(256) for _ in range(rng.randrange(12)))
+        payloads.append(raw)
+    u, starts, ends = _spans(payloads, rng)
+
+    got = _classify_words(u, starts, ends)
+
+    want = _classify_general(u, starts, ends)
+    sure = want[0] > 0  # the span of a damaged or empty record is read by no one
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1][sure], want[1][sure])
+    np.testing.assert_array_equal(got[2][sure], want[2][sure])

@@ -43,6 +43,45 @@ class Kinds:
 
 def classify(u: np.ndarray, starts: I64, ends: I64) -> Kinds:
     """Read `num` (if present), then the next tag and length, for every record at once."""
+    field, start, end = _classify_words(u, starts, ends)
+    later = np.nonzero(np.isin(field, BOOKKEEPING))[0]
+    if later.size:
+        _find_oneof(u, starts[later], ends[later], later, field, start, end)
+    return Kinds(field, start, end)
+
+
+def _classify_words(u: np.ndarray, starts: I64, ends: I64) -> tuple[I64, I64, I64]:
+    """The first field after `num` of every record: its number (-1: damaged, 0: none) and its payload span.
+
+    The usual record (`num` of up to four varint bytes, a one-byte tag, a length of one or two bytes) is read from
+    one 8-byte word per record; the others go through `_classify_general`, which reads byte by byte. On the
+    100k-step bench run (300k records; each segment copied into one buffer before its call, as a read leaves it; CPU
+    best of 15, load average 0.3): 8.9 ms per read byte by byte, 7.0 ms from the words.
+    """
+    head = np.ndarray(shape=(max(u.size - 7, 0),), dtype="<u8", buffer=u, strides=(1,))[starts]
+    has_num = ((head & np.uint64(0xFF)) == 0x08) & (starts < ends)
+    more = (head >> np.uint64(8)) & np.uint64(0x80808080)  # the high bits of the varint's first four bytes
+    size = 1 + (more & 0x80 != 0) + (more & 0x8080 == 0x8080) + (more & 0x808080 == 0x808080)
+    skip = np.where(has_num, 1 + size, 0)
+    rest = head >> (skip * 8).astype(np.uint64)  # the field after `num` in the low bytes
+    tag = (rest & np.uint64(0xFF)).astype(np.int64)
+    first = ((rest >> np.uint64(8)) & np.uint64(0xFF)).astype(np.int64)
+    second = ((rest >> np.uint64(16)) & np.uint64(0xFF)).astype(np.int64)
+    two = first >= 0x80
+    simple = ((tag & 0x87) == 2) & (skip + 2 + two <= 8) & ~(two & (second >= 0x80)) & ~(more == 0x80808080)
+    pos = starts + skip
+    start = pos + 2 + two
+    end = start + np.where(two, (first & 0x7F) | (second << 7), first)
+    field = np.where(simple & (end <= ends) & (pos < ends) & (tag >= 8), tag >> 3, -1)
+    field[pos >= ends] = 0  # nothing after `num`: an empty record, not a damaged one
+    other = np.nonzero(~simple & (pos < ends))[0]
+    if other.size:
+        field[other], start[other], end[other] = _classify_general(u, starts[other], ends[other])
+    return field, start, end
+
+
+def _classify_general(u: np.ndarray, starts: I64, ends: I64) -> tuple[I64, I64, I64]:
+    """`num` and the next field's tag and length read byte by byte: varints of any size, tags of two bytes."""
     has_num = (u[starts] == 0x08) & (starts < ends)
     # the varint's size from the high bits of its first four bytes, in one read; longer ones decoded apart
     more = np.ndarray(shape=(max(u.size - 3, 0),), dtype="<u4", buffer=u, strides=(1,))[starts + 1] & 0x80808080
@@ -57,11 +96,8 @@ def classify(u: np.ndarray, starts: I64, ends: I64) -> Kinds:
     valid: Mask = ok & (wire == 2) & (end <= ends) & (pos < ends)
     valid[long[~ok_num]] = False
     field = np.where(valid, number, -1)
-    field[pos >= ends] = 0  # nothing after `num`: an empty record, not a damaged one
-    later = np.nonzero(np.isin(field, BOOKKEEPING))[0]
-    if later.size:
-        _find_oneof(u, starts[later], ends[later], later, field, start, end)
-    return Kinds(field, start, end)
+    field[pos >= ends] = 0
+    return field, start, end
 
 
 def _find_oneof(u: np.ndarray, starts: I64, ends: I64, which: I64, field: I64, start: I64, end: I64) -> None:
