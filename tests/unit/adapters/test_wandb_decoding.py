@@ -13,6 +13,7 @@ import random
 
 import attrs
 import numpy as np
+import pytest
 
 from runwise.adapters.sources.wandb_local import proto
 from runwise.adapters.sources.wandb_local.history_items import history_items
@@ -63,10 +64,22 @@ def _spans(payloads: list[bytes], rng: random.Random) -> tuple[np.ndarray, np.nd
     return u, np.array(starts, np.int64), np.array(ends, np.int64)
 
 
-def test_history_walk_splits_records_like_the_general_field_walk() -> None:
+def _usual_record(rng: random.Random, keys: int) -> bytes:
+    """What wandb-core writes at every step: the same number of items, in the usual layout, and a step."""
+    record = proto.message("HistoryRecord")()
+    for k in range(keys):
+        record.item.add(nested_key=[f"metric{k}"], value_json=repr(rng.random()))
+    record.step.num = rng.randrange(10**6)
+    return bytes(record.SerializeToString())
+
+
+@pytest.mark.parametrize("usual", [False, True])
+def test_history_walk_splits_records_like_the_general_field_walk(usual: bool) -> None:
     rng = random.Random(5)
     for _ in range(150):
-        u, starts, ends = _spans([_history_record(rng) for _ in range(rng.randint(0, 40))], rng)
+        keys, count = rng.randint(1, 12), rng.randint(0, 40)
+        records = [_usual_record(rng, keys) if usual else _history_record(rng) for _ in range(count)]
+        u, starts, ends = _spans(records, rng)
         general = fields(u, starts, ends)
         whole = ~general.broken[general.owner] & (general.wire == 2)
         item, step = whole & (general.number == 1), whole & (general.number == 2)
