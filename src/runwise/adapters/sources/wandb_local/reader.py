@@ -12,9 +12,8 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Collection
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
@@ -41,6 +40,9 @@ from runwise.adapters.sources.wandb_local.records import (
 from runwise.adapters.sources.wandb_local.summary import Candidates, add_summary_records
 from runwise.adapters.sources.wandb_local.wire import starts_with, words
 from runwise.domain.model import MetricSeries
+
+if TYPE_CHECKING:  # threads are imported only when a read asks for more than one (~2.4 ms of start-up)
+    from concurrent.futures import Future
 from runwise.domain.shared_repr import fields_repr
 
 # Segments decoded at once when the caller does not say (None: `adapters/cores.py`'s rule). One: decoding holds
@@ -104,6 +106,8 @@ def read_wandb_file(
 
 def _read_parallel(stream: IO[bytes], size: int, reader: _FileReader, threads: int, segment: int) -> None:
     """At most `threads` segments in flight; each owns one of `threads + 1` rotating read buffers."""
+    from concurrent.futures import ThreadPoolExecutor
+
     pending: deque[Future[_Decoded]] = deque()
     with ThreadPoolExecutor(threads, thread_name_prefix="runwise-wandb") as pool:
         for batch in read_batches(stream, size, reader.report, segment=segment, buffers=threads + 1):
