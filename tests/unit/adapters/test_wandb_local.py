@@ -25,12 +25,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runwise.adapters.sources.wandb_local import CONSOLE_TAIL_KEY, WandbLocalRunSource, batches, checksums, summary
+from runwise.adapters.sources.wandb_local import (
+    CONSOLE_TAIL_KEY,
+    WandbLocalRunSource,
+    batches,
+    checksums,
+    proto,
+    summary,
+)
 from runwise.adapters.sources.wandb_local.batches import read_batches
 from runwise.adapters.sources.wandb_local.framing import BLOCK, PAD, FrameReport, walk_chunks
 from runwise.adapters.sources.wandb_local.keys import KeyNames
 from runwise.adapters.sources.wandb_local.numbers import numbers
-from runwise.adapters.sources.wandb_local.reader import read_wandb_file
+from runwise.adapters.sources.wandb_local.reader import _runtime_ticks, read_wandb_file
 from runwise.adapters.sources.wandb_local.records import HISTORY, SUMMARY, classify
 from runwise.adapters.sources.wandb_local.wire import words
 from runwise.domain.errors import InvalidInput, MetricNotFound, RunNotFound
@@ -396,6 +403,26 @@ def test_few_summary_records_decoded_one_by_one_offer_what_the_vectorised_walk_o
                 )
         offers.append((candidates._best, lost))
     assert offers[0] == offers[1] and offers[0][0]
+
+
+def test_runtime_ticks_are_the_summary_records_holding_runtime_only(runs: Path) -> None:
+    """The records `_runtime_ticks` skips unread (all but a segment's last) are exactly W&B's own runtime updates."""
+    path = _folder(runs, "long0001") / "run-long0001.wandb"
+    skipped = 0
+    with path.open("rb") as stream:
+        for batch in read_batches(stream, path.stat().st_size, FrameReport(), segment=64 * 1024):
+            kinds = classify(batch.buf, batch.starts, batch.ends)
+            rec = kinds.of(SUMMARY)
+            want = []
+            for i in rec.tolist():
+                record = proto.parse("ItemsRecord", batch.buf[kinds.start[i] : kinds.end[i]].tobytes())
+                want.append([proto.item_key(item) for item in record.update] == ["_wandb/runtime", "_runtime"])
+            if any(want):
+                want[len(want) - 1 - want[::-1].index(True)] = False  # the segment's last one is read
+            got = _runtime_ticks(batch, rec, kinds).tolist()
+            assert got == want
+            skipped += sum(got)
+    assert skipped > 2500
 
 
 def _walk_one_by_one(u: np.ndarray, n: int, first: int, at_eof: bool) -> tuple[list[int], tuple[int, bool, bool]]:

@@ -89,7 +89,7 @@ def _sort_by_hash(h: NDArray[np.uint64]) -> tuple[I64, NDArray[np.uint64]]:
         bucket = ((h * np.uint64(multiplier)) >> np.uint64(48)).astype(np.uint16)
         order = np.argsort(bucket, kind="stable")
         sorted_h = h[order]
-        sorted_bucket = ((sorted_h * np.uint64(multiplier)) >> np.uint64(48)).astype(np.uint16)
+        sorted_bucket = bucket[order]
         # two keys sharing a bucket show as a change of hash inside a run of one bucket
         if np.array_equal(sorted_h[1:] != sorted_h[:-1], sorted_bucket[1:] != sorted_bucket[:-1]):
             return order, sorted_h

@@ -73,7 +73,9 @@ def numbers(u: NDArray[np.uint8], w: NDArray[np.uint64], start: I64, end: I64) -
 
 def _rows_into_array(head: NDArray[np.uint64], width: I64) -> NDArray[np.uint64]:
     """One JSON array of the texts: a word holding `[`, then per text a 24-byte row (the text, spaces, a comma),
-    then `0]` (an extra element that the parse drops). Masking writes each row straight into its place."""
+    then `0]` (an extra element that the parse drops). Masking writes each row straight into its place: every
+    `numbers` call of a 100k-step read replayed in-process (CPU best of 11, load ~0.5) took 61.4-63.1 ms with the
+    texts copied into a padded array and then into orjson's buffer, 58.0-60.0 ms this way."""
     count = head.shape[0]
     buf = np.empty(3 * count + 2, "<u8")
     buf[0], buf[-1] = _OPEN, _CLOSE

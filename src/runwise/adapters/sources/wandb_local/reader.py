@@ -38,7 +38,7 @@ from runwise.adapters.sources.wandb_local.records import (
     decode_record,
 )
 from runwise.adapters.sources.wandb_local.summary import Candidates, add_summary_records
-from runwise.adapters.sources.wandb_local.wire import starts_with, words
+from runwise.adapters.sources.wandb_local.wire import rows
 from runwise.domain.model import MetricSeries
 
 if TYPE_CHECKING:  # threads are imported only when a read asks for more than one (~2.4 ms of start-up)
@@ -219,19 +219,34 @@ _TICK_HEAD = b"\x12\x06_wandb\x12\x07runtime\x82\x01"
 _TICK_TAIL = b"\x0a\x08_runtime\x82\x01"
 
 
+def _row_pattern(text: bytes, width: int) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
+    """An item's head as words, and the mask that keeps its bytes but the length's (whose high bit must be 0)."""
+    pattern = np.frombuffer((b"\x0a\x00" + text).ljust(width, b"\x00"), "<u8")
+    mask = np.frombuffer((b"\xff\x80" + b"\xff" * len(text)).ljust(width, b"\x00"), "<u8")
+    return pattern, mask
+
+
+_TICK_FIRST, _TICK_FIRST_MASK = _row_pattern(_TICK_HEAD, 24)  # the first item: `_wandb` / `runtime`
+_TICK_SECOND, _TICK_SECOND_MASK = _row_pattern(_TICK_TAIL, 16)  # the second: `_runtime`, ending the record
+
+
 def _runtime_ticks(batch: RecordBatch, summ: np.ndarray, kinds: Kinds) -> NDArray[np.bool_]:
     """W&B's own `{_wandb.runtime, _runtime}` summary updates, one per log call: all but the batch's last.
 
-    The history rows carry `_runtime` too, so these add nothing but decoding time.
+    The history rows carry `_runtime` too, so these add nothing but decoding time. Each record's first item is
+    compared as three words of one 24-byte copy, its second as two words.
     """
-    u, w = batch.buf, words(batch.buf)
+    u = batch.buf
     start, end = kinds.start[summ], kinds.end[summ]
-    first = u[start + 1].astype(np.int64)
-    second_at = start + 2 + first
-    tick: NDArray[np.bool_] = (u[start] == 0x0A) & (first < 0x80) & starts_with(w, start + 2, _TICK_HEAD)
+    head = rows(u, start, 24).view("<u8")
+    same = (head & _TICK_FIRST_MASK) == _TICK_FIRST
+    tick: NDArray[np.bool_] = same[:, 0] & same[:, 1] & same[:, 2]
     maybe = np.nonzero(tick)[0]
-    at = second_at[maybe]
-    tick[maybe] = (u[at] == 0x0A) & starts_with(w, at + 2, _TICK_TAIL) & (at + 2 + u[at + 1] == end[maybe])
+    at = start[maybe] + 2 + ((head[maybe, 0] >> np.uint64(8)) & np.uint64(0x7F)).astype(np.int64)
+    second = rows(u, np.minimum(at, u.size - 16), 16).view("<u8")
+    same = (second & _TICK_SECOND_MASK) == _TICK_SECOND
+    length = ((second[:, 0] >> np.uint64(8)) & np.uint64(0x7F)).astype(np.int64)
+    tick[maybe] = same[:, 0] & same[:, 1] & (at + 2 + length == end[maybe])
     last = np.nonzero(tick)[0]
     if last.size:
         tick[last[-1]] = False

@@ -102,7 +102,9 @@ def add_summary_records(
     """Offer every update and removal in the SummaryRecords `batch.buf[start:end]`; returns records lost.
 
     A few records (usually the segment's last `_runtime` tick, 1-2 per 4 MiB segment) are decoded one by one with
-    protobuf: the vectorised walk's fixed cost (~0.3 ms a call) is what a whole 100k-step read spent here (5 ms).
+    protobuf instead of paying the vectorised walk's fixed cost (~0.3 ms a call): on the 100k-step bench run this
+    stage of an in-process `read_wandb_file` (CPU best of 9, interleaved with the walk's tree, load ~0.6) took
+    6.2-6.7 ms by the walk, 1.6-1.7 ms one by one.
     """
     if rec.size <= FEW_RECORDS:
         return _add_one_by_one(batch, rec, start, end, candidates)
