@@ -83,6 +83,7 @@ def local_source_specs(settings: Settings) -> list[SourceSpec]:
 
     sources = "runwise.adapters.sources"
     csv_logs = (".csv", ".log", ".txt")  # csv_loggers/discovery.py SUFFIXES, one kind per file after a peek
+    csv_skips = frozenset({"wandb", "mlruns", ".aim", ".neptune"})  # csv_loggers/discovery.py _FOREIGN
     return [
         SourceSpec(  # jsonl/source.py _files
             "jsonl",
@@ -113,11 +114,25 @@ def local_source_specs(settings: Settings) -> list[SourceSpec]:
             "aim", f"{sources}.aim", lambda m, root: m.AimRunSource(root), folders=lambda name: name == ".aim"
         ),
         SourceSpec(
-            "lightning", f"{sources}.csv_loggers", lambda m, root: m.LightningRunSource(root), files=_ends(csv_logs)
+            "lightning",
+            f"{sources}.csv_loggers",
+            lambda m, root: m.LightningRunSource(root),
+            files=_ends(csv_logs),
+            skips=csv_skips,
         ),
-        SourceSpec("keras", f"{sources}.csv_loggers", lambda m, root: m.KerasRunSource(root), files=_ends(csv_logs)),
         SourceSpec(
-            "ultralytics", f"{sources}.csv_loggers", lambda m, root: m.UltralyticsRunSource(root), files=_ends(csv_logs)
+            "keras",
+            f"{sources}.csv_loggers",
+            lambda m, root: m.KerasRunSource(root),
+            files=_ends(csv_logs),
+            skips=csv_skips,
+        ),
+        SourceSpec(
+            "ultralytics",
+            f"{sources}.csv_loggers",
+            lambda m, root: m.UltralyticsRunSource(root),
+            files=_ends(csv_logs),
+            skips=csv_skips,
         ),
         SourceSpec(  # neptune/source.py _found_in: offline folders, neptune-scale databases, exported Parquet parts
             "neptune",
@@ -133,11 +148,12 @@ def local_source_specs(settings: Settings) -> list[SourceSpec]:
             files=_ends((".db", ".sqlite", ".sqlite3")),
             folders=lambda name: name in ("mlruns", ".trash"),
         ),
-        SourceSpec(  # text_logs/source.py SUFFIXES
+        SourceSpec(  # text_logs/source.py SUFFIXES and _FOREIGN
             "text",
             f"{sources}.text_logs",
             lambda m, root: m.TextLogRunSource(root),
             files=_ends((".log", ".txt", ".out")),
+            skips=frozenset({"wandb", "mlruns", ".aim", ".neptune", "lightning_logs"}),
         ),
     ]
 

@@ -84,3 +84,46 @@ def test_the_event_file_probe_is_tensorboards_own_test() -> None:
     (spec,) = [s for s in local_source_specs(Settings()) if s.name == "tensorboard"]
     for name in ("events.out.tfevents.1700000000.host", "events.out.tfevents.1.h.v2", "metrics.jsonl"):
         assert spec.files(name) == is_event_file(name)
+
+
+@pytest.mark.parametrize(
+    ("source", "module"),
+    [
+        ("text", "runwise.adapters.sources.text_logs.source"),
+        ("lightning", "runwise.adapters.sources.csv_loggers.discovery"),
+        ("keras", "runwise.adapters.sources.csv_loggers.discovery"),
+        ("ultralytics", "runwise.adapters.sources.csv_loggers.discovery"),
+    ],
+)
+def test_a_probe_skips_no_folder_its_discovery_reads(source: str, module: str) -> None:
+    """A probe that skipped a folder its source reads would hide the runs inside it."""
+    import importlib
+
+    (spec,) = [s for s in local_source_specs(Settings()) if s.name == source]
+    assert spec.skips <= frozenset(importlib.import_module(module)._FOREIGN)
+
+
+def _imported(root: Path) -> list[str]:
+    sources = local_sources(root, Settings())
+    for source in sources:
+        source.list_runs()
+    return [s.name for s in sources if isinstance(s, LazySource) and s._real is not None]
+
+
+def test_names_inside_a_folder_a_source_skips_do_not_import_it(tmp_path: Path) -> None:
+    """A W&B run folder's own logs are no text or CSV log: those readers never look inside `wandb/`."""
+    run = tmp_path / "wandb" / "offline-run-20260101_000000-abc"
+    for name in ("logs/debug.log", "logs/debug-internal.log", "files/requirements.txt", "files/output.log"):
+        (run / name).parent.mkdir(parents=True, exist_ok=True)
+        (run / name).write_text("x\n")
+    assert _imported(tmp_path) == ["wandb"]  # the run folder's name is W&B's
+    (tmp_path / "train.log").write_text("step 1 loss 2.0\n")
+    assert _imported(tmp_path) == ["wandb", "lightning", "keras", "ultralytics", "text"]
+
+
+def test_a_folder_only_some_sources_skip_still_imports_the_others(tmp_path: Path) -> None:
+    """The text reader passes over `lightning_logs/`; the CSV readers read it."""
+    csv = tmp_path / "lightning_logs" / "version_0" / "metrics.csv"
+    csv.parent.mkdir(parents=True)
+    csv.write_text("epoch,step,train_loss\n0,1,2.0\n")
+    assert _imported(tmp_path) == ["lightning", "keras", "ultralytics"]
