@@ -40,10 +40,10 @@ from runwise.adapters.sources.wandb_local.records import (
 from runwise.adapters.sources.wandb_local.summary import Candidates, add_summary_records
 from runwise.adapters.sources.wandb_local.wire import rows
 from runwise.domain.model import MetricSeries
+from runwise.domain.shared_repr import fields_repr
 
 if TYPE_CHECKING:  # threads are imported only when a read asks for more than one (~2.4 ms of start-up)
     from concurrent.futures import Future
-from runwise.domain.shared_repr import fields_repr
 
 # Segments decoded at once when the caller does not say (None: `adapters/cores.py`'s rule). One: decoding holds
 # the GIL for most of its time (orjson, Python-level calls, numpy calls on arrays of a few thousand items), and a
