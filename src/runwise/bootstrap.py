@@ -113,26 +113,13 @@ def local_source_specs(settings: Settings) -> list[SourceSpec]:
         SourceSpec(  # aim/repo.py find_repos
             "aim", f"{sources}.aim", lambda m, root: m.AimRunSource(root), folders=lambda name: name == ".aim"
         ),
-        SourceSpec(
-            "lightning",
-            f"{sources}.csv_loggers",
-            lambda m, root: m.LightningRunSource(root),
-            files=_ends(csv_logs),
-            skips=csv_skips,
-        ),
-        SourceSpec(
-            "keras",
-            f"{sources}.csv_loggers",
-            lambda m, root: m.KerasRunSource(root),
-            files=_ends(csv_logs),
-            skips=csv_skips,
-        ),
-        SourceSpec(
-            "ultralytics",
-            f"{sources}.csv_loggers",
-            lambda m, root: m.UltralyticsRunSource(root),
-            files=_ends(csv_logs),
-            skips=csv_skips,
+        *(
+            SourceSpec(name, f"{sources}.csv_loggers", _made(kind), files=_ends(csv_logs), skips=csv_skips)
+            for name, kind in (
+                ("lightning", "LightningRunSource"),
+                ("keras", "KerasRunSource"),
+                ("ultralytics", "UltralyticsRunSource"),
+            )
         ),
         SourceSpec(  # neptune/source.py _found_in: offline folders, neptune-scale databases, exported Parquet parts
             "neptune",
@@ -160,6 +147,11 @@ def local_source_specs(settings: Settings) -> list[SourceSpec]:
 
 def _ends(suffixes: tuple[str, ...]) -> Callable[[str], bool]:
     return lambda name: name.endswith(suffixes)
+
+
+def _made(kind: str) -> Callable[[Any, Path], RunSource]:
+    """A source built from the class `kind` of the imported module, over the root."""
+    return lambda module, root: getattr(module, kind)(root)
 
 
 def remote_source(uri: str, settings: Settings | None = None) -> tuple[RunSource, str] | None:
