@@ -6,7 +6,12 @@
 once as shipped and once with a variable set the other way (`OPENBLAS_NUM_THREADS=<cores>`, OpenBLAS's own default;
 `PYDANTIC_DISABLE_PLUGINS=` empty, pydantic's), and prints medians of wall, CPU (user + system) and peak RSS.
 Interleaving puts both variants under the same load; CPU is the figure other processes disturb least.
+`--instructions` instead counts, with callgrind (all threads, one run each; load cannot move the count), the
+instructions of a cold `runwise --no-cache --dir examples run latest` and of the 100k-step W&B run: the figure
+the start-up changes of `domain/shared_repr.py`, `domain/medians.py` and `adapters/lazy_sources.py` quote
+(run it on an older checkout for the "before").
 Usage: python bench/bench_env.py [--repeat 15] [--formats wandb jsonl] [--variable OPENBLAS_NUM_THREADS]
+       python bench/bench_env.py --instructions
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from bench_mlflow import instructions  # noqa: E402
 from bench_speed import data, measure, runwise_argv  # noqa: E402
 
 OPPOSITES = {"OPENBLAS_NUM_THREADS": str(os.cpu_count() or 1), "PYDANTIC_DISABLE_PLUGINS": ""}
@@ -30,7 +36,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--formats", nargs="+", default=["wandb", "jsonl"])
     parser.add_argument("--variable", nargs="+", default=list(OPPOSITES), choices=list(OPPOSITES))
+    parser.add_argument("--instructions", action="store_true", help="count instructions with callgrind instead")
     args = parser.parse_args()
+    if args.instructions:
+        examples = HERE.parent / "examples"
+        instructions("example runs, cold", [*runwise_argv(), "--no-cache", "--dir", str(examples), "run", "latest"])
+        root, _ = data("wandb", 100_000)
+        instructions("W&B 100k, cold", [*runwise_argv(), "--no-cache", "--dir", str(root), "run", "latest"])
+        return
     print(f"python {sys.version.split()[0]} on {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}")
     for fmt in args.formats:
         root, _ = data(fmt, 100_000)

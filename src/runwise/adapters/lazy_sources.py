@@ -9,7 +9,8 @@ itself still decides what is a run.
 
 A source whose discovery never looks inside some folders (the text and CSV readers pass over `wandb/`, `mlruns/`...)
 says so (`skips`), and names inside those folders do not import it: a W&B run folder's `debug.log` and
-`requirements.txt` imported the CSV and text readers (~9 ms) for nothing.
+`requirements.txt` imported the CSV and text readers for nothing (in-process `list_runs` of the 100k-step W&B
+bench folder: 5.9 ms for the CSV readers, 3.5 ms for the text reader).
 
 Once a source is imported it stays; until then every listing looks again (one walk serves all the sources of a
 root within REFRESH_S), so a long-lived server finds a tracker that starts writing under its roots later.

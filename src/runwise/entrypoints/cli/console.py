@@ -16,10 +16,11 @@ fresh processes, load ~2): median CPU 0.645 -> 0.595 s. Runwise's own models nee
 
 OpenBLAS starts one thread per core when numpy is imported, and those threads spin for a while waiting for work
 that never comes: Runwise's only BLAS call is a small least-squares fit (`domain/analysis/lr.py`). On 2 cores the
-spinning thread competes with the reader's second decoding thread and costs each call ~0.1 s of CPU. So the script
+spinning thread competes with the readers that decode on two threads (MLflow, neptune) and costs each call ~0.1 s
+of CPU. So the script
 asks for one BLAS thread unless the user's environment says otherwise (`OPENBLAS_NUM_THREADS` set is left alone).
 `python bench/bench_env.py --variable OPENBLAS_NUM_THREADS --repeat 10` (interleaved fresh processes, load ~0.8):
-JSONL 100k CPU 0.562 -> 0.441 s; `python -c "import numpy"` alone 0.191 -> 0.126 s (15 pairs).
+JSONL 100k CPU 0.562 -> 0.441 s.
 Both variables are inherited by the commands Runwise starts (git, a `--notify exec:` command): short commands that
 need neither.
 """
